@@ -1,0 +1,124 @@
+/**
+ * The closed list of error codes every Corral service answers with, each mapped to one HTTP
+ * status here and nowhere else. Clients switch on `code` (and the `type` URI built from it).
+ */
+export const ERROR_CATALOG = {
+  bad_request: { status: 400, title: 'Bad request' },
+  malformed_json: { status: 400, title: 'Malformed JSON body' },
+  validation_failed: { status: 400, title: 'Request validation failed' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  invalid_credentials: { status: 401, title: 'Invalid email or password' },
+  invalid_token: { status: 401, title: 'Invalid or expired token' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  account_pending: { status: 403, title: 'Account awaiting approval' },
+  account_disabled: { status: 403, title: 'Account disabled' },
+  registration_closed: { status: 403, title: 'Registration is closed' },
+  not_found: { status: 404, title: 'Not found' },
+  route_not_found: { status: 404, title: 'No such route' },
+  model_not_found: { status: 404, title: 'Model not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  quota_exceeded: { status: 429, title: 'Token budget spent' },
+  too_many_streams: { status: 429, title: 'Too many concurrent streams' },
+  client_closed_request: { status: 499, title: 'Client closed request' },
+  internal: { status: 500, title: 'Internal server error' },
+  bad_gateway: { status: 502, title: 'Upstream failed' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+  overloaded: { status: 503, title: 'All backends are busy' },
+  upstream_timeout: { status: 504, title: 'Upstream timed out' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export const problemType = (code: ErrorCode): string => `urn:corral:error:${code}`;
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export interface AppErrorOptions {
+  /** Extra members for the problem body (e.g. `errors` for validation, `retryAfter`). */
+  extensions?: Record<string, unknown>;
+  /** Response headers such as `Retry-After`. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** The one error type a route throws; the error handler turns it into problem+json. */
+export class AppError extends Error {
+  readonly status: number;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(
+      detail ?? ERROR_CATALOG[code].title,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'AppError';
+    this.status = ERROR_CATALOG[code].status;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  toProblem(requestId?: string): ProblemDetails {
+    return {
+      ...this.extensions,
+      type: problemType(this.code),
+      title: ERROR_CATALOG[this.code].title,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+      ...(requestId === undefined ? {} : { requestId }),
+    };
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+interface BodyParserError {
+  type?: unknown;
+  status?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+/** Maps express/body-parser failures onto the catalog; anything unknown becomes `internal`. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const candidate = (typeof error === 'object' && error !== null ? error : {}) as BodyParserError;
+  switch (candidate.type) {
+    case 'entity.too.large':
+      return new AppError('payload_too_large', 'The request body is larger than this service accepts.', {
+        cause: error,
+      });
+    case 'entity.parse.failed':
+      return new AppError('malformed_json', 'The request body is not valid JSON.', { cause: error });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('unsupported_media_type', String(candidate.message), { cause: error });
+    case 'request.aborted':
+      return new AppError('client_closed_request', 'The client closed the request.', { cause: error });
+    default:
+      break;
+  }
+  const status = typeof candidate.status === 'number' ? candidate.status : 500;
+  if (status >= 400 && status < 500 && candidate.expose === true) {
+    return new AppError('bad_request', String(candidate.message), { cause: error });
+  }
+  return new AppError('internal', 'An unexpected error occurred.', { cause: error });
+}

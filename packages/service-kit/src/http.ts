@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import cors from 'cors';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { AppError, toAppError } from './errors.js';
+import type { ServiceKit } from './kit.js';
+import { currentRequestContext, runWithRequestContext } from './logger.js';
+
+const REQUEST_ID_PATTERN = /^[\w.:@/-]{1,128}$/;
+const PROBE_PATHS = new Set(['/healthz', '/health', '/readyz', '/ready', '/metrics']);
+
+/** The route template (`/api/conversations/:id`), never the raw path, so metrics stay low-cardinality. */
+export function routeTemplate(req: Request): string {
+  const routePath = (req.route as { path?: unknown } | undefined)?.path;
+  if (routePath === undefined) return PROBE_PATHS.has(req.path) ? req.path : '<unmatched>';
+  return `${req.baseUrl}${String(routePath)}`;
+}
+
+/** Request id, context for logs, in-flight tracking, duration histogram and one access-log line. */
+function observeRequests(kit: ServiceKit) {
+  const { logger, metrics, lifecycle, readiness } = kit;
+  return (req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.locals.requestId = requestId;
+    if (readiness.isShuttingDown) res.setHeader('Connection', 'close');
+
+    const started = process.hrtime.bigint();
+    metrics.requestsInFlight.inc();
+    lifecycle.requestStarted();
+    const context = { requestId };
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      metrics.requestsInFlight.dec();
+      lifecycle.requestEnded();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // A response that never finished was cut short by the client.
+      const status = res.writableFinished ? res.statusCode : 499;
+      const route = routeTemplate(req);
+      metrics.requestDuration.observe({ method: req.method, route, status: String(status) }, seconds);
+      runWithRequestContext(context, () => {
+        const level = PROBE_PATHS.has(req.path) ? 'debug' : status >= 500 ? 'warn' : 'info';
+        logger.log(level, 'request', {
+          method: req.method,
+          route,
+          path: req.path,
+          status,
+          durationMs: Math.round(seconds * 1e4) / 10,
+          ip: req.ip,
+        });
+      });
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    runWithRequestContext(context, () => next());
+  };
+}
+
+function mountProbes(app: Express, kit: ServiceKit): void {
+  const live = (_req: Request, res: Response) => {
+    res.json({ status: 'ok', service: kit.name, version: kit.version });
+  };
+  const ready = async (_req: Request, res: Response) => {
+    const report = await kit.readiness.evaluate();
+    res.status(report.status === 'ready' ? 200 : 503).json({ ...report, service: kit.name });
+  };
+  app.get(['/healthz', '/health'], live);
+  app.get(['/readyz', '/ready'], ready);
+  app.get('/metrics', async (_req, res) => {
+    res.type(kit.metrics.registry.contentType).send(await kit.metrics.registry.metrics());
+  });
+}
+
+function sendProblem(kit: ServiceKit) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const appError = toAppError(error);
+    if (appError.code === 'internal') {
+      kit.logger.error('unhandled error', {
+        error: appError.cause ?? error,
+        method: req.method,
+        path: req.path,
+      });
+    }
+    if (appError.code === 'client_closed_request') return;
+    if (res.headersSent) {
+      // A stream already started: the status line is gone, so end the connection rather than corrupt it.
+      res.destroy();
+      return;
+    }
+    const requestId = (res.locals.requestId as string | undefined) ?? currentRequestContext()?.requestId;
+    res.status(appError.status).set(appError.headers);
+    res.type('application/problem+json').send(JSON.stringify(appError.toProblem(requestId)));
+  };
+}
+
+export interface HttpAppOptions {
+  /** Parse JSON bodies for every route (default). A proxying service may turn it off and stream bodies. */
+  jsonBody?: boolean;
+}
+
+/**
+ * Builds the express app every service uses: probes and metrics, request ids and access logs,
+ * CORS (closed unless CORS_ALLOW_ORIGIN lists origins), a bounded JSON body parser, then the
+ * service's own routes, then 404 and problem+json errors.
+ */
+export function createHttpApp(
+  kit: ServiceKit,
+  mountRoutes: (app: Express) => void,
+  { jsonBody = true }: HttpAppOptions = {},
+): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', kit.config.TRUST_PROXY);
+  app.set('query parser', 'simple');
+  app.use(observeRequests(kit));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  mountProbes(app, kit);
+  if (kit.config.CORS_ALLOW_ORIGIN.length > 0) {
+    app.use(
+      cors({
+        origin: kit.config.CORS_ALLOW_ORIGIN,
+        credentials: true,
+        exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining'],
+      }),
+    );
+  }
+  if (jsonBody) {
+    app.use(express.json({ limit: kit.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  }
+  mountRoutes(app);
+  app.use((req, _res, next) => {
+    next(new AppError('route_not_found', `No route for ${req.method} ${req.path.slice(0, 200)}`));
+  });
+  app.use(sendProblem(kit));
+  return app;
+}

@@ -1,0 +1,46 @@
+export {
+  ConfigError,
+  baseEnvSchema,
+  baseEnvShape,
+  describeEnv,
+  envBoolean,
+  envByteSize,
+  envInt,
+  envList,
+  envPort,
+  envTrustProxy,
+  loadConfig,
+  optionalSecret,
+  secret,
+  type BaseConfig,
+  type EnvDoc,
+  type SecretOptions,
+} from './config.js';
+export {
+  AppError,
+  ERROR_CATALOG,
+  isAppError,
+  problemType,
+  toAppError,
+  type AppErrorOptions,
+  type ErrorCode,
+  type ProblemDetails,
+} from './errors.js';
+export { Readiness, type CheckResult, type ReadinessCheck, type ReadinessReport } from './health.js';
+export { createHttpApp, routeTemplate, type HttpAppOptions } from './http.js';
+export { Lifecycle, createServiceKit, type ServiceKit, type ServiceKitOptions } from './kit.js';
+export {
+  createLogger,
+  currentRequestContext,
+  redact,
+  runWithRequestContext,
+  setRequestUser,
+  type Logger,
+  type LoggerOptions,
+  type RequestContext,
+} from './logger.js';
+export { createMetrics, defineCounter, defineGauge, defineHistogram, type HttpMetrics } from './metrics.js';
+export { startServer, type RunningServer, type StartServerOptions } from './server.js';
+export { shutdownTelemetry, startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.js';
+export { parseInput } from './validate.js';
+export { runService, type RunServiceOptions } from './run.js';

@@ -1,0 +1,113 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Express } from 'express';
+import type { ServiceKit } from './kit.js';
+import { shutdownTelemetry } from './telemetry.js';
+
+export interface StartServerOptions {
+  port: number;
+  host?: string;
+  /** Install SIGTERM/SIGINT handlers that drain and exit (default true; tests pass false). */
+  handleSignals?: boolean;
+  /** After the drain, how the process ends: `process.exit(code)` by default. */
+  exit?: (code: number) => void;
+}
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  /** Stop accepting, let open requests and streams finish within the grace period, close pools. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+/** Time left for streams to end cleanly after `drainSignal` fires, before sockets are cut. */
+const FINAL_DRAIN_MS = 1000;
+
+export async function startServer(
+  kit: ServiceKit,
+  app: Express,
+  {
+    port,
+    host = kit.config.HOST,
+    handleSignals = true,
+    exit = (code) => process.exit(code),
+  }: StartServerOptions,
+): Promise<RunningServer> {
+  const { config, logger, lifecycle, readiness } = kit;
+  const server = createServer(app);
+  // Slow clients (slowloris) may not hold a socket for longer than these.
+  server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = config.HTTP_KEEPALIVE_TIMEOUT_MS;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${address.port}`;
+  logger.info('listening', { port: address.port, host, version: kit.version });
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (reason = 'requested'): Promise<void> => {
+    shutdownPromise ??= drainAndClose(reason);
+    return shutdownPromise;
+  };
+
+  async function drainAndClose(reason: string): Promise<void> {
+    logger.info('shutting down', { reason, openRequests: lifecycle.openRequests });
+    readiness.markShuttingDown();
+    if (config.SHUTDOWN_DELAY_MS > 0) await delay(config.SHUTDOWN_DELAY_MS);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // Keep-alive sockets whose last request ends during the drain are closed as they go idle.
+    const closeIdle = () => server.closeIdleConnections();
+    server.on('request', (_req, res) => res.once('finish', closeIdle));
+
+    let drained = await lifecycle.waitForIdle(config.SHUTDOWN_GRACE_MS);
+    if (!drained) {
+      logger.warn('grace period over; ending open streams', { openRequests: lifecycle.openRequests });
+      lifecycle.abortDrain();
+      drained = await lifecycle.waitForIdle(FINAL_DRAIN_MS);
+      if (!drained) server.closeAllConnections();
+    }
+    await Promise.race([closed, delay(FINAL_DRAIN_MS)]);
+    await lifecycle.runShutdownHooks(logger);
+    await shutdownTelemetry().catch((error: unknown) => logger.warn('flushing traces failed', { error }));
+    logger.info('stopped', { reason });
+  }
+
+  if (handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (shutdownPromise) {
+        logger.warn('second signal; exiting now', { signal });
+        exit(1);
+        return;
+      }
+      void shutdown(signal).then(
+        () => exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error });
+          exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('unhandledRejection', (error) => {
+      logger.error('unhandled promise rejection', { error });
+    });
+    process.on('uncaughtException', (error) => {
+      logger.error('uncaught exception; exiting', { error });
+      exit(1);
+    });
+  }
+
+  return { server, port: address.port, url, shutdown };
+}
