@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SimHttpError } from './http-util.js';
+import type { SimRuntime } from './runtime.js';
+
+export interface RouteContext {
+  rt: SimRuntime;
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  /** Parsed JSON body for POST routes, `{}` otherwise. */
+  body: Record<string, unknown>;
+  /** process.hrtime.bigint() when the request arrived. */
+  receivedAt: bigint;
+  /** Set when the drop-mid-stream failure applies to this request. */
+  dropAfterTokens?: number;
+}
+
+export interface Route {
+  /** Generations are the only routes drop-mid-stream applies to. */
+  generation?: boolean;
+  /** Whether to read and parse a JSON body first. */
+  jsonBody?: boolean;
+  handle(ctx: RouteContext): void | Promise<void>;
+}
+
+/** Routes keyed by "METHOD /path". */
+export type RouteTable = Record<string, Route>;
+
+export const BUSY_MESSAGE = 'server busy, please try again.  maximum pending requests exceeded';
+
+export function objectField(body: Record<string, unknown>, field: string): Record<string, unknown> {
+  const value = body[field];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new SimHttpError(400, `${field} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+/** Runs quick work (embeddings) under the same parallel limit and queue as generations. */
+export function withSlot(rt: SimRuntime, res: ServerResponse, work: () => void): void {
+  const ticket = rt.admission.tryEnter();
+  if (!ticket) {
+    rt.stats.rejectedBusy++;
+    throw new SimHttpError(503, BUSY_MESSAGE);
+  }
+  const run = (): void => {
+    try {
+      if (!res.destroyed) work();
+    } finally {
+      rt.admission.release(ticket);
+    }
+  };
+  if (ticket.state === 'running') return run();
+  ticket.onGrant = run;
+  res.on('close', () => {
+    if (ticket.state !== 'queued') return;
+    rt.admission.release(ticket);
+    rt.stats.cancelled++;
+  });
+}
+
+/** Texts from an embedding `input`: a string or an array of strings. */
+export function embeddingInputs(input: unknown): string[] {
+  if (input === undefined || input === null) return [];
+  if (typeof input === 'string') return [input];
+  if (Array.isArray(input) && input.every((item) => typeof item === 'string')) return input as string[];
+  throw new SimHttpError(400, 'invalid input type');
+}
+
+/** Requested vector length: the model's own unless `dimensions` asks for fewer. */
+export function embeddingDimensions(requested: unknown, modelDimension: number): number {
+  if (requested === undefined || requested === null) return modelDimension;
+  if (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1) {
+    throw new SimHttpError(400, 'dimensions must be a positive integer');
+  }
+  return Math.min(requested, modelDimension);
+}
