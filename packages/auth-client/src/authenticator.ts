@@ -1,0 +1,116 @@
+import { createLogger, setRequestUser } from '@corral/service-kit';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { insufficientRole, invalidToken, malformedAuthorization, missingCredentials } from './auth-errors.js';
+import { API_KEY_PREFIX, createIntrospector } from './introspection.js';
+import { createJwtVerifier } from './jwt.js';
+import type { AuthLogger, AuthPrincipal, Role } from './types.js';
+
+export interface AuthenticatorOptions {
+  /** `{AUTH_URL}/.well-known/jwks.json` */
+  jwksUrl: string | URL;
+  /** Expected `iss` of access tokens. */
+  issuer: string;
+  /** Expected `aud` of access tokens (this service's audience). */
+  audience: string | string[];
+  /** `{AUTH_URL}/api/auth/introspect` */
+  introspectionUrl: string;
+  /** INTERNAL_SERVICE_TOKEN, the secret shared with auth. */
+  serviceToken: string;
+  /** How long an active API key's answer is reused; a revoked key works at most this long. */
+  introspectionCacheMs?: number;
+  /** How long an inactive key's answer is reused. */
+  introspectionNegativeCacheMs?: number;
+  introspectionTimeoutMs?: number;
+  /** Largest number of API key answers kept; the oldest go first. */
+  introspectionCacheMaxEntries?: number;
+  clockToleranceSec?: number;
+  jwksTimeoutMs?: number;
+  /** An unknown `kid` refetches the JWKS at most once per this interval. */
+  jwksCooldownMs?: number;
+  /** The JWKS is refetched when older than this, so a key removed by auth stops verifying. */
+  jwksCacheMaxAgeMs?: number;
+  /** Where problems with auth itself are logged (a winston logger from service-kit fits). */
+  logger?: AuthLogger;
+}
+
+export interface Authenticator {
+  /** Rejects requests without a valid JWT or API key (401), or when auth cannot be reached (503). */
+  requireAuth: RequestHandler;
+  /** Like `requireAuth`, but lets requests without an Authorization header through unauthenticated. */
+  optionalAuth: RequestHandler;
+  verifyAccessToken(token: string): Promise<AuthPrincipal>;
+  introspectApiKey(apiKey: string): Promise<AuthPrincipal>;
+  requireRole: typeof requireRole;
+}
+
+// RFC 6750 b64token; anything else in the header is malformed.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** Whether a role is at least the one required: an admin may do whatever a user may. */
+const ROLE_RANK: Record<Role, number> = { user: 1, admin: 2 };
+
+/** 403 unless the authenticated caller has one of `roles` (or outranks it); 401 if nobody is signed in. */
+export function requireRole(...roles: [Role, ...Role[]]): RequestHandler {
+  const minimum = Math.min(...roles.map((role) => ROLE_RANK[role]));
+  return (req, _res, next) => {
+    if (req.auth === undefined) return next(missingCredentials());
+    if (ROLE_RANK[req.auth.role] < minimum) return next(insufficientRole());
+    return next();
+  };
+}
+
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const logger = options.logger ?? createLogger({ service: 'auth-client' });
+  const verifyAccessToken = createJwtVerifier({
+    jwksUrl: options.jwksUrl,
+    issuer: options.issuer,
+    audience: options.audience,
+    clockToleranceSec: options.clockToleranceSec ?? 5,
+    jwksTimeoutMs: options.jwksTimeoutMs ?? 5000,
+    jwksCooldownMs: options.jwksCooldownMs ?? 30_000,
+    jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+    logger,
+  });
+  const introspectApiKey = createIntrospector({
+    introspectionUrl: options.introspectionUrl,
+    serviceToken: options.serviceToken,
+    cacheMs: options.introspectionCacheMs ?? 5000,
+    negativeCacheMs: options.introspectionNegativeCacheMs ?? 1000,
+    timeoutMs: options.introspectionTimeoutMs ?? 3000,
+    maxCacheEntries: options.introspectionCacheMaxEntries ?? 10_000,
+    logger,
+  });
+
+  async function authenticate(header: string): Promise<AuthPrincipal> {
+    const match = BEARER.exec(header);
+    const token = match?.[1];
+    if (token === undefined) throw malformedAuthorization();
+    if (token.startsWith(API_KEY_PREFIX)) return introspectApiKey(token);
+    // A compact JWS is three base64url parts; anything else is neither kind of credential.
+    if (token.split('.').length !== 3) throw invalidToken();
+    return verifyAccessToken(token);
+  }
+
+  const middleware =
+    (required: boolean): RequestHandler =>
+    (req: Request, res: Response, next: NextFunction) => {
+      const header = req.get('authorization');
+      if (header === undefined || header === '') {
+        return required ? next(missingCredentials()) : next();
+      }
+      authenticate(header).then((principal) => {
+        req.auth = principal;
+        res.locals.auth = principal;
+        setRequestUser(principal.userId);
+        next();
+      }, next);
+    };
+
+  return {
+    requireAuth: middleware(true),
+    optionalAuth: middleware(false),
+    verifyAccessToken,
+    introspectApiKey,
+    requireRole,
+  };
+}

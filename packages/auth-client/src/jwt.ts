@@ -1,0 +1,121 @@
+import { AppError } from '@corral/service-kit';
+import {
+  type FlattenedJWSInput,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+} from 'jose';
+import { authUnavailable, expiredToken, invalidToken } from './auth-errors.js';
+import { type AuthLogger, type AuthPrincipal, isRole } from './types.js';
+
+export interface JwtVerifierOptions {
+  jwksUrl: string | URL;
+  issuer: string;
+  audience: string | string[];
+  clockToleranceSec: number;
+  jwksTimeoutMs: number;
+  jwksCooldownMs: number;
+  jwksCacheMaxAgeMs: number;
+  logger: AuthLogger;
+}
+
+/** Real access tokens are about 1 KB; anything this long is rejected before any parsing. */
+const MAX_TOKEN_LENGTH = 8192;
+/** After a failed JWKS refresh, how long the keys fetched before are used without asking again. */
+const STALE_KEYS_RETRY_MS = 5000;
+const REQUIRED_CLAIMS = ['sub', 'role', 'exp', 'iat', 'jti'];
+
+/** Errors jose throws for a token that names no usable key; anything else from the key set is a fetch failure. */
+const isKeySelectionError = (error: unknown): boolean =>
+  error instanceof errors.JWKSNoMatchingKey ||
+  error instanceof errors.JWKSMultipleMatchingKeys ||
+  error instanceof errors.JOSENotSupported ||
+  error instanceof AppError;
+
+const describeError = (error: unknown): Record<string, unknown> =>
+  error instanceof Error
+    ? { name: error.name, code: (error as { code?: unknown }).code, message: error.message }
+    : { message: String(error) };
+
+/**
+ * Verifies RS256 access tokens against auth's JWKS. jose caches the key set, refetches it on an
+ * unknown `kid` (at most once per cooldown) and when it is older than the cache age; if a refresh
+ * fails, the keys fetched before keep working, so a short auth outage does not log everyone out.
+ */
+export function createJwtVerifier(options: JwtVerifierOptions): (token: string) => Promise<AuthPrincipal> {
+  const { logger } = options;
+  const jwksUrl = new URL(options.jwksUrl);
+  const remoteKeys = createRemoteJWKSet(jwksUrl, {
+    timeoutDuration: options.jwksTimeoutMs,
+    cooldownDuration: options.jwksCooldownMs,
+    cacheMaxAge: options.jwksCacheMaxAgeMs,
+  });
+  let staleKeys: ReturnType<typeof createLocalJWKSet> | undefined;
+  let retryRemoteAt = 0;
+
+  const getKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
+    // The contract puts `kid` in every token; without it jose would try every key in the set.
+    if (typeof header.kid !== 'string' || header.kid === '') throw invalidToken();
+    if (staleKeys && Date.now() < retryRemoteAt) return staleKeys(header, token);
+    try {
+      return await remoteKeys(header, token);
+    } catch (error) {
+      if (isKeySelectionError(error)) throw error;
+      const snapshot = remoteKeys.jwks();
+      if (snapshot === undefined) {
+        logger.warn('cannot fetch the JWKS; rejecting access tokens until it answers', {
+          jwksUrl: jwksUrl.href,
+          error: describeError(error),
+        });
+        throw authUnavailable('auth service unreachable: cannot fetch the token signing keys.');
+      }
+      logger.warn('JWKS refresh failed; verifying with the keys fetched before', {
+        jwksUrl: jwksUrl.href,
+        error: describeError(error),
+      });
+      staleKeys = createLocalJWKSet(snapshot);
+      retryRemoteAt = Date.now() + STALE_KEYS_RETRY_MS;
+      return staleKeys(header, token);
+    }
+  };
+
+  async function verifySignatureAndClaims(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, getKey, {
+        algorithms: ['RS256'],
+        issuer: options.issuer,
+        audience: options.audience,
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: options.clockToleranceSec,
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof errors.JWTExpired) throw expiredToken();
+      // The reason stays in the logs; the caller only learns that the token was refused.
+      const level = error instanceof errors.JOSEError ? 'debug' : 'warn';
+      logger[level]('access token rejected', { reason: describeError(error) });
+      throw invalidToken();
+    }
+  }
+
+  return async function verifyAccessToken(token: string): Promise<AuthPrincipal> {
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
+    const { sub, role, jti, email } = await verifySignatureAndClaims(token);
+    if (
+      typeof sub !== 'string' ||
+      sub === '' ||
+      typeof jti !== 'string' ||
+      jti === '' ||
+      !isRole(role) ||
+      (email !== undefined && typeof email !== 'string')
+    ) {
+      logger.debug('access token rejected', { reason: { message: 'a claim has the wrong type' } });
+      throw invalidToken();
+    }
+    return { kind: 'jwt', userId: sub, email: email ?? null, role, tokenId: jti, models: null };
+  };
+}
