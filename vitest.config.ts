@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 // One run over every package and service, so `pnpm test` prints a single summary.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'services/*'],
+    projects: ['packages/*', 'services/*', 'tests/*'],
   },
 });

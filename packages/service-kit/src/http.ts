@@ -9,9 +9,9 @@ const REQUEST_ID_PATTERN = /^[\w.:@/-]{1,128}$/;
 const PROBE_PATHS = new Set(['/healthz', '/health', '/readyz', '/ready', '/metrics']);
 
 /** The route template (`/api/conversations/:id`), never the raw path, so metrics stay low-cardinality. */
-export function routeTemplate(req: Request): string {
+export function routeTemplate(req: Request, path = req.path): string {
   const routePath = (req.route as { path?: unknown } | undefined)?.path;
-  if (routePath === undefined) return PROBE_PATHS.has(req.path) ? req.path : '<unmatched>';
+  if (routePath === undefined) return PROBE_PATHS.has(path) ? path : '<unmatched>';
   return `${req.baseUrl}${String(routePath)}`;
 }
 
@@ -25,6 +25,8 @@ function observeRequests(kit: ServiceKit) {
     res.locals.requestId = requestId;
     if (readiness.isShuttingDown) res.setHeader('Connection', 'close');
 
+    // Routers rewrite req.url while they run; the full path is taken before any of them do.
+    const path = req.originalUrl.split('?', 1)[0] ?? req.originalUrl;
     const started = process.hrtime.bigint();
     metrics.requestsInFlight.inc();
     lifecycle.requestStarted();
@@ -38,14 +40,14 @@ function observeRequests(kit: ServiceKit) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // A response that never finished was cut short by the client.
       const status = res.writableFinished ? res.statusCode : 499;
-      const route = routeTemplate(req);
+      const route = routeTemplate(req, path);
       metrics.requestDuration.observe({ method: req.method, route, status: String(status) }, seconds);
       runWithRequestContext(context, () => {
-        const level = PROBE_PATHS.has(req.path) ? 'debug' : status >= 500 ? 'warn' : 'info';
+        const level = PROBE_PATHS.has(path) ? 'debug' : status >= 500 ? 'warn' : 'info';
         logger.log(level, 'request', {
           method: req.method,
           route,
-          path: req.path,
+          path,
           status,
           durationMs: Math.round(seconds * 1e4) / 10,
           ip: req.ip,

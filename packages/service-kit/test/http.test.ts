@@ -1,3 +1,4 @@
+import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -24,6 +25,12 @@ function buildApp(env: Record<string, string> = {}) {
       if (req.params.id === 'missing') throw new AppError('not_found', 'No item missing');
       res.json({ id: req.params.id });
     });
+    const router = express.Router();
+    router.post('/login', async (_req, res) => {
+      await Promise.resolve();
+      res.json({ ok: true });
+    });
+    app.use('/api/auth', router);
     app.get('/api/limited', () => {
       throw new AppError('rate_limited', 'Slow down', {
         headers: { 'Retry-After': '7' },
@@ -78,6 +85,13 @@ describe('happy path', () => {
     expect(res.text).toMatch(/^http_requests_in_flight 1$/m); // the /metrics request itself
     expect(res.text).toContain('process_cpu_seconds_total');
     expect(res.text).not.toContain('/api/items/1"');
+  });
+
+  it('logs the full path and route template of a request served by a mounted router', async () => {
+    const { app, logLines } = buildApp();
+    await request(app).post('/api/auth/login?next=x').set('X-Request-Id', 'routed').send({}).expect(200);
+    const line = logLines().find((l) => l.message === 'request' && l.requestId === 'routed');
+    expect(line).toMatchObject({ path: '/api/auth/login', route: '/api/auth/login', status: 200 });
   });
 
   it('writes one JSON access-log line with request id, route, status, latency and user id', async () => {

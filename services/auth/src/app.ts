@@ -1,0 +1,90 @@
+import { createHttpApp, type ServiceKit } from '@corral/service-kit';
+import cookieParser from 'cookie-parser';
+import type { Express } from 'express';
+import { Redis } from 'ioredis';
+import { type AuthConfig, checkAuthConfig } from './config.js';
+import { type AuthContext, createAuthContext } from './context.js';
+import { connectDatabase, type Database } from './data/db.js';
+import { seedBootstrapAdmin } from './domain/bootstrap.js';
+import { applyMigrations } from './migrations.js';
+import { adminRoutes } from './routes/admin.js';
+import { apiKeyRoutes, introspectionRoutes } from './routes/api-keys.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+
+export interface AuthDeps {
+  /** Supplied by tests that share one pool between app instances; otherwise opened from DATABASE_URL. */
+  db?: Database;
+  redis?: Redis;
+  /** Receives the context once built (tests inspect the database through it). */
+  onContext?: (ctx: AuthContext) => void;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Builds the auth service: migrations (AUTO_MIGRATE), the first signing key, the bootstrap admin,
+ * readiness checks for Postgres and Redis, then the routes. Everything opened here is closed by
+ * the kit's shutdown hooks.
+ */
+export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}): Promise<Express> {
+  const { config, logger, lifecycle, readiness } = kit;
+  checkAuthConfig(config);
+
+  if (config.AUTO_MIGRATE) {
+    const result = await applyMigrations(config.DATABASE_URL, logger);
+    logger.info('migrations applied', { schema: result.schema, applied: result.applied });
+  }
+
+  const db = deps.db ?? connectDatabase(config.DATABASE_URL);
+  if (!deps.db) lifecycle.onShutdown('postgres', () => db.close());
+  readiness.register('postgres', () => db.pool.query('SELECT 1'));
+
+  let redis = deps.redis;
+  if (!redis && config.REDIS_URL) {
+    const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 5000 });
+    client.on('error', (error: unknown) => logger.warn('redis error', { error }));
+    lifecycle.onShutdown('redis', () => client.quit());
+    redis = client;
+  }
+  if (redis) {
+    const client = redis;
+    readiness.register('redis', () => client.ping());
+  } else {
+    logger.warn('REDIS_URL is not set: login throttling counts per process (fine for a single replica)');
+  }
+
+  const ctx = createAuthContext({ config, logger, registry: kit.metrics.registry, db, redis });
+  deps.onContext?.(ctx);
+
+  const kid = await ctx.keys.ensureActiveKey();
+  await ctx.keys.publishedKeys();
+  logger.info('signing key ready', { kid });
+  await seedBootstrapAdmin(ctx);
+  scheduleRotation(ctx, kit);
+
+  return createHttpApp(kit, (app) => {
+    app.use(wellKnownRoutes(ctx));
+    app.use('/api/auth', cookieParser(), sessionRoutes(ctx), introspectionRoutes(ctx));
+    app.use('/api/auth/api-keys', apiKeyRoutes(ctx));
+    app.use('/api/auth/admin', adminRoutes(ctx));
+  });
+}
+
+/** SIGNING_KEY_ROTATION_DAYS > 0: check hourly and rotate a key that has grown too old. */
+function scheduleRotation(ctx: AuthContext, kit: ServiceKit<AuthConfig>): void {
+  const days = ctx.config.SIGNING_KEY_ROTATION_DAYS;
+  if (days <= 0) return;
+  const timer = setInterval(() => {
+    ctx.keys.rotateIfOlderThan(days * 24 * HOUR_MS).then(
+      async (kid) => {
+        if (!kid) return;
+        kit.logger.info('signing key rotated on schedule', { kid });
+        await ctx.audit.record({ action: 'signing_key.rotated', targetType: 'signing_key', targetId: kid });
+      },
+      (error: unknown) => kit.logger.error('scheduled signing key rotation failed', { error }),
+    );
+  }, HOUR_MS);
+  timer.unref();
+  kit.lifecycle.onShutdown('key-rotation', () => clearInterval(timer));
+}

@@ -1,0 +1,89 @@
+import {
+  ConfigError,
+  type BaseConfig,
+  envBoolean,
+  envInt,
+  envPort,
+  optionalSecret,
+  secret,
+} from '@corral/service-kit';
+import { z } from 'zod';
+
+const DAY = 86_400;
+
+/** Everything auth reads from the environment; parsed once by runService (or loadConfig in tests and the CLI). */
+export const authEnvShape = {
+  PORT: envPort(5001),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .default('postgresql://postgres@127.0.0.1:5432/corral?schema=auth')
+    .describe('PostgreSQL URL; ?schema= picks the schema (auth).'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// URL')
+    .optional()
+    .describe(
+      'Redis for login throttling shared by replicas; unset = in-process counters (one replica only).',
+    ),
+  REDIS_KEY_PREFIX: z.string().min(1).default('corral:auth:'),
+  SIGNING_KEY_SECRET: secret({
+    devDefault: 'corral-dev-signing-key-secret-not-for-production',
+    description: 'Key-encryption secret: signing private keys are AES-256-GCM encrypted under it.',
+  }),
+  INTERNAL_SERVICE_TOKEN: secret({
+    devDefault: 'corral-dev-internal-service-token-not-for-production',
+    description: 'Bearer token other services present to POST /api/auth/introspect.',
+  }),
+  JWT_ISSUER: z.string().min(1).default('corral-auth'),
+  JWT_AUDIENCE: z.string().min(1).default('corral'),
+  PUBLIC_URL: z.url().optional().describe('External base URL, for openid-configuration endpoints.'),
+  ACCESS_TOKEN_TTL_SECONDS: envInt(900, { min: 30, max: DAY }),
+  REFRESH_TOKEN_TTL_SECONDS: envInt(14 * DAY, { min: 60, max: 365 * DAY }),
+  SIGNING_KEY_LEEWAY_SECONDS: envInt(300, { max: DAY }).describe(
+    'Extra time a retired key stays in the JWKS after the last token it signed expires (clock skew).',
+  ),
+  SIGNING_KEY_ROTATION_DAYS: envInt(0, { max: 3650 }).describe(
+    'Rotate the signing key automatically when the active one is older than this; 0 = only on request.',
+  ),
+  JWKS_MAX_AGE_SECONDS: envInt(300, { max: DAY }),
+  ENABLE_REGISTRATION: envBoolean(true),
+  REQUIRE_REGISTRATION_CODE: envBoolean(false),
+  REGISTRATION_CODE: optionalSecret({ minLength: 8 }),
+  DEFAULT_USER_STATUS: z.enum(['pending', 'active']).default('pending'),
+  BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: optionalSecret(),
+  BOOTSTRAP_ADMIN_API_KEY: optionalSecret({ minLength: 42 }),
+  AUTO_MIGRATE: envBoolean(false),
+  COOKIE_SECURE: envBoolean(true).describe(
+    'Secure flag on the refresh cookie; false only for plain-http dev.',
+  ),
+  PASSWORD_SCRYPT_LOG_N: envInt(15, { min: 10, max: 20 }).describe('scrypt cost: N = 2^this (r=8, p=1).'),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: envInt(5, { min: 1 }),
+  LOGIN_ACCOUNT_WINDOW_SECONDS: envInt(60, { min: 1 }),
+  LOGIN_MAX_FAILURES_PER_IP: envInt(50, { min: 1 }),
+  LOGIN_IP_WINDOW_SECONDS: envInt(900, { min: 1 }),
+  API_KEY_LAST_USED_INTERVAL_SECONDS: envInt(60, { max: DAY }).describe(
+    'Introspection writes last-used at most this often per key.',
+  ),
+} as const;
+
+export type AuthConfig = BaseConfig & z.infer<z.ZodObject<typeof authEnvShape>>;
+
+/** Rules that tie variables together; loadConfig checks each one alone. */
+export function checkAuthConfig(config: AuthConfig): void {
+  const problems: string[] = [];
+  if (config.REQUIRE_REGISTRATION_CODE && !config.REGISTRATION_CODE) {
+    problems.push('REGISTRATION_CODE: is required when REQUIRE_REGISTRATION_CODE=true');
+  }
+  if (Boolean(config.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(config.BOOTSTRAP_ADMIN_PASSWORD)) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither');
+  }
+  if (config.BOOTSTRAP_ADMIN_API_KEY && !config.BOOTSTRAP_ADMIN_EMAIL) {
+    problems.push('BOOTSTRAP_ADMIN_API_KEY: needs BOOTSTRAP_ADMIN_EMAIL');
+  }
+  if (config.BOOTSTRAP_ADMIN_API_KEY && !config.BOOTSTRAP_ADMIN_API_KEY.startsWith('sk-corral-')) {
+    problems.push('BOOTSTRAP_ADMIN_API_KEY: must start with sk-corral-');
+  }
+  if (problems.length > 0) throw new ConfigError('auth', problems);
+}

@@ -1,0 +1,61 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+export type { PrismaClient } from '../generated/prisma/client.js';
+
+export interface Database {
+  prisma: PrismaClient;
+  /** The same pool Prisma uses, for advisory locks and readiness. */
+  pool: pg.Pool;
+  schema: string;
+  close(): Promise<void>;
+}
+
+/** Splits Prisma's `?schema=` off a URL: node-postgres does not understand it. */
+export function splitDatabaseUrl(databaseUrl: string): { connectionString: string; schema: string } {
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema') ?? 'public';
+  url.searchParams.delete('schema');
+  return { connectionString: url.toString(), schema };
+}
+
+export function connectDatabase(databaseUrl: string, { max = 10 }: { max?: number } = {}): Database {
+  const { connectionString, schema } = splitDatabaseUrl(databaseUrl);
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
+  // A dropped idle connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
+  return {
+    prisma,
+    pool,
+    schema,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * Runs `work` while holding a session advisory lock, so only one replica at a time does it
+ * (creating the first signing key, seeding the admin). Scoped to the schema: two schemas don't contend.
+ */
+export async function withAdvisoryLock<T>(db: Database, name: string, work: () => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  const lockName = `corral-auth:${db.schema}:${name}`;
+  let failed = false;
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+    try {
+      return await work();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]);
+    }
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    client.release(failed);
+  }
+}

@@ -1,0 +1,152 @@
+import { AppError } from '@corral/service-kit';
+import type { AuthContext } from '../context.js';
+import { Prisma, type ApiKey, type User } from '../generated/prisma/client.js';
+import { randomToken, sha256Hex } from './crypto.js';
+
+export const API_KEY_PREFIX = 'sk-corral-';
+/** Shown in lists so people can tell keys apart; 6 random characters reveal nothing useful. */
+const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  userId: string;
+  models: string[] | null;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+  createdById: string | null;
+}
+
+export const toApiKeyView = (key: ApiKey): ApiKeyView => ({
+  id: key.id,
+  name: key.name,
+  prefix: key.prefix,
+  userId: key.userId,
+  models: (key.models as string[] | null) ?? null,
+  expiresAt: key.expiresAt?.toISOString() ?? null,
+  lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+  createdAt: key.createdAt.toISOString(),
+  revokedAt: key.revokedAt?.toISOString() ?? null,
+  createdById: key.createdById,
+});
+
+export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomToken(32)}`;
+
+export interface NewApiKey {
+  name: string;
+  models?: string[] | null | undefined;
+  expiresAt?: Date | null | undefined;
+}
+
+/** Creates a key for `userId`; the plaintext is returned here and never again. */
+export async function createApiKey(
+  ctx: AuthContext,
+  userId: string,
+  input: NewApiKey,
+  actor: { id: string | null; ip?: string | undefined },
+  plaintext: string = generateApiKey(),
+): Promise<{ key: string; apiKey: ApiKeyView }> {
+  if (input.expiresAt && input.expiresAt <= new Date()) {
+    throw new AppError('validation_failed', 'body.expiresAt: must be in the future');
+  }
+  const row = await ctx.prisma.apiKey.create({
+    data: {
+      userId,
+      name: input.name,
+      prefix: plaintext.slice(0, DISPLAY_PREFIX_LENGTH),
+      keyHash: sha256Hex(plaintext),
+      models: input.models ?? Prisma.DbNull,
+      expiresAt: input.expiresAt ?? null,
+      createdById: actor.id,
+    },
+  });
+  ctx.metrics.tokensIssued.inc({ kind: 'api_key' });
+  await ctx.audit.record({
+    action: 'api_key.created',
+    actorId: actor.id,
+    targetType: 'api_key',
+    targetId: row.id,
+    ip: actor.ip,
+    details: { ownerId: userId, name: input.name },
+  });
+  return { key: plaintext, apiKey: toApiKeyView(row) };
+}
+
+export async function revokeApiKey(
+  ctx: AuthContext,
+  key: ApiKey,
+  actor: { id: string | null; ip?: string | undefined },
+): Promise<void> {
+  if (!key.revokedAt) {
+    await ctx.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+  }
+  await ctx.audit.record({
+    action: 'api_key.revoked',
+    actorId: actor.id,
+    targetType: 'api_key',
+    targetId: key.id,
+    ip: actor.ip,
+    details: { ownerId: key.userId },
+  });
+}
+
+export type IntrospectionResult =
+  | { active: false }
+  | {
+      active: true;
+      sub: string;
+      email: string;
+      role: 'admin' | 'user';
+      keyId: string;
+      keyName: string;
+      models: string[] | null;
+      expiresAt: string | null;
+    };
+
+/** The key and its owner if the key may be used now: not revoked, not expired, owner active. */
+export async function findUsableApiKey(
+  ctx: AuthContext,
+  token: string,
+): Promise<{ key: ApiKey; user: User } | undefined> {
+  if (!token.startsWith(API_KEY_PREFIX)) return undefined;
+  const found = await ctx.prisma.apiKey.findUnique({
+    where: { keyHash: sha256Hex(token) },
+    include: { user: true },
+  });
+  if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= new Date())) return undefined;
+  if (found.user.status !== 'active') return undefined;
+  touchLastUsed(ctx, found.id);
+  const { user, ...key } = found;
+  return { key, user };
+}
+
+export async function introspectApiKey(ctx: AuthContext, token: string): Promise<IntrospectionResult> {
+  const usable = await findUsableApiKey(ctx, token);
+  if (!usable) return { active: false };
+  const { key, user } = usable;
+  return {
+    active: true,
+    sub: user.id,
+    email: user.email,
+    role: user.role,
+    keyId: key.id,
+    keyName: key.name,
+    models: (key.models as string[] | null) ?? null,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+  };
+}
+
+/** At most one write per key per interval, across replicas (the WHERE does the throttling). */
+function touchLastUsed(ctx: AuthContext, keyId: string): void {
+  const now = new Date();
+  const staleBefore = new Date(now.getTime() - ctx.config.API_KEY_LAST_USED_INTERVAL_SECONDS * 1000);
+  void ctx.prisma.apiKey
+    .updateMany({
+      where: { id: keyId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] },
+      data: { lastUsedAt: now },
+    })
+    .catch((error: unknown) => ctx.logger.warn('updating api key last-used failed', { error, keyId }));
+}

@@ -1,0 +1,95 @@
+import type { Logger } from '@corral/service-kit';
+import type { PrismaClient } from '../data/db.js';
+import type { Prisma } from '../generated/prisma/client.js';
+
+export type AuditAction =
+  | 'user.registered'
+  | 'user.sign_in'
+  | 'user.sign_out'
+  | 'user.activated'
+  | 'user.disabled'
+  | 'user.role_changed'
+  | 'user.password_reset'
+  | 'user.bootstrapped'
+  | 'session.refresh_reuse'
+  | 'api_key.created'
+  | 'api_key.revoked'
+  | 'signing_key.rotated';
+
+export interface AuditEntry {
+  action: AuditAction;
+  outcome?: 'success' | 'failure';
+  actorId?: string | null;
+  targetType?: 'user' | 'api_key' | 'signing_key' | 'session';
+  targetId?: string | null;
+  ip?: string | undefined;
+  details?: Prisma.InputJsonObject;
+}
+
+export interface AuditEventView {
+  id: string;
+  at: string;
+  action: string;
+  outcome: string;
+  actorId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  details: unknown;
+}
+
+/** Writes the audit trail. A failed write is logged, never fails the request that caused it. */
+export class AuditLog {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly logger: Logger,
+  ) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    try {
+      await this.prisma.auditEvent.create({
+        data: {
+          action: entry.action,
+          outcome: entry.outcome ?? 'success',
+          actorId: entry.actorId ?? null,
+          targetType: entry.targetType ?? null,
+          targetId: entry.targetId ?? null,
+          ip: entry.ip ?? null,
+          ...(entry.details ? { details: entry.details } : {}),
+        },
+      });
+    } catch (error) {
+      this.logger.error('audit write failed', { error, action: entry.action });
+    }
+  }
+
+  /** Newest first; `before` is the id of the last event of the previous page (keyset paging). */
+  async page(options: { limit: number; before?: bigint; action?: string; actorId?: string }) {
+    const rows = await this.prisma.auditEvent.findMany({
+      where: {
+        ...(options.before === undefined ? {} : { id: { lt: options.before } }),
+        ...(options.action ? { action: options.action } : {}),
+        ...(options.actorId ? { actorId: options.actorId } : {}),
+      },
+      orderBy: { id: 'desc' },
+      take: options.limit + 1,
+    });
+    const items = rows.slice(0, options.limit).map(toView);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > options.limit && last ? last.id : null };
+  }
+}
+
+export function toView(row: {
+  id: bigint;
+  at: Date;
+  action: string;
+  outcome: string;
+  actorId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  details: unknown;
+}): AuditEventView {
+  return { ...row, id: row.id.toString(), at: row.at.toISOString() };
+}

@@ -1,0 +1,85 @@
+import { AppError, parseInput } from '@corral/service-kit';
+import { Router, type CookieOptions, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AuthContext } from '../context.js';
+import { refreshSession, signIn, signOut, type IssuedSession } from '../domain/sessions.js';
+import { registerUser, toPublicUser } from '../domain/users.js';
+import { clientIp, principal, requireUser } from './authenticate.js';
+
+export const REFRESH_COOKIE = 'corral_refresh';
+const COOKIE_PATH = '/api/auth';
+
+const email = z.email().max(254);
+export const passwordSchema = z.string().min(10, 'must be at least 10 characters').max(256);
+
+const registerBody = z.object({
+  email,
+  password: passwordSchema,
+  name: z.string().trim().min(1).max(200).optional(),
+  registrationCode: z.string().max(256).optional(),
+});
+const loginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
+const refreshBody = z.object({ refreshToken: z.string().min(1).max(512).optional() }).optional();
+
+/** Register, sign in, refresh, sign out and who-am-I, under /api/auth. */
+export function sessionRoutes(ctx: AuthContext): Router {
+  const router = Router();
+  const cookieOptions: CookieOptions = {
+    httpOnly: true,
+    secure: ctx.config.COOKIE_SECURE,
+    sameSite: 'strict',
+    path: COOKIE_PATH,
+  };
+
+  const sendSession = (res: Response, session: IssuedSession) => {
+    res
+      .cookie(REFRESH_COOKIE, session.refreshToken, {
+        ...cookieOptions,
+        maxAge: session.refreshExpiresIn * 1000,
+      })
+      .set('Cache-Control', 'no-store')
+      .json(session);
+  };
+
+  router.post('/register', async (req, res) => {
+    const body = parseInput(registerBody, req.body);
+    const user = await registerUser(ctx, body, clientIp(req));
+    res.status(201).json({ user: toPublicUser(user) });
+  });
+
+  router.post('/login', async (req, res) => {
+    const body = parseInput(loginBody, req.body);
+    sendSession(res, await signIn(ctx, body, clientIp(req)));
+  });
+
+  router.post('/refresh', async (req, res) => {
+    const token = presentedRefreshToken(req);
+    if (!token)
+      throw new AppError('unauthorized', 'Send the refresh token in the cookie or as {"refreshToken"}.');
+    try {
+      sendSession(res, await refreshSession(ctx, token, clientIp(req)));
+    } catch (error) {
+      res.clearCookie(REFRESH_COOKIE, cookieOptions);
+      throw error;
+    }
+  });
+
+  router.post('/logout', async (req, res) => {
+    const token = presentedRefreshToken(req);
+    if (token) await signOut(ctx, token, clientIp(req));
+    res.clearCookie(REFRESH_COOKIE, cookieOptions).status(204).end();
+  });
+
+  router.get('/me', requireUser(ctx), (_req, res) => {
+    const { user, via } = principal(res);
+    res.set('Cache-Control', 'no-store').json({ user: toPublicUser(user), via });
+  });
+
+  return router;
+}
+
+function presentedRefreshToken(req: Request): string | undefined {
+  const body = parseInput(refreshBody, req.body ?? undefined);
+  const cookies = req.cookies as Record<string, string | undefined> | undefined;
+  return body?.refreshToken ?? cookies?.[REFRESH_COOKIE];
+}
