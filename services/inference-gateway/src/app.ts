@@ -1,0 +1,135 @@
+import { ConfigError, type ServiceKit, createHttpApp } from '@corral/service-kit';
+import type { Express } from 'express';
+import type { GatewayConfig } from './config.js';
+import type { GatewayContext } from './context.js';
+import { type Discovery, StaticDiscovery } from './domain/discovery.js';
+import { HealthMonitor } from './domain/health.js';
+import { ModelInventory } from './domain/inventory.js';
+import {
+  KubernetesDiscovery,
+  kubernetesEndpointSliceApi,
+  podNamespace,
+} from './domain/kubernetes-discovery.js';
+import { BackendPool } from './domain/pool.js';
+import { Router } from './domain/router.js';
+import { UpstreamClient } from './domain/upstream.js';
+import { createGatewayMetrics } from './metrics.js';
+import { mountAdminRoutes } from './routes/admin.js';
+import { mountPoolViews } from './routes/pool-views.js';
+import { mountProxyRoutes } from './routes/proxy.js';
+
+export interface GatewayDeps {
+  /** Where backends come from; default: OLLAMA_URLS or Kubernetes, per OLLAMA_DISCOVERY. */
+  discovery?: Discovery;
+}
+
+async function defaultDiscovery(kit: ServiceKit<GatewayConfig>): Promise<Discovery> {
+  const { config } = kit;
+  if (config.OLLAMA_DISCOVERY === 'static') {
+    if (config.OLLAMA_URLS.length === 0) {
+      throw new ConfigError(kit.name, ['OLLAMA_URLS: is required when OLLAMA_DISCOVERY=static']);
+    }
+    return new StaticDiscovery(config.OLLAMA_URLS);
+  }
+  const namespace = config.OLLAMA_K8S_NAMESPACE ?? (await podNamespace());
+  if (!namespace) {
+    throw new ConfigError(kit.name, [
+      'OLLAMA_K8S_NAMESPACE: is required outside a pod when OLLAMA_DISCOVERY=kubernetes',
+    ]);
+  }
+  return new KubernetesDiscovery(
+    await kubernetesEndpointSliceApi(),
+    {
+      namespace,
+      service: config.OLLAMA_K8S_SERVICE,
+      port: config.OLLAMA_K8S_PORT,
+      scheme: config.OLLAMA_K8S_SCHEME,
+    },
+    kit.logger,
+  );
+}
+
+/** Builds the gateway: pool, discovery, health, inventory, router, then the HTTP routes. */
+export async function createApp(kit: ServiceKit<GatewayConfig>, deps: GatewayDeps = {}): Promise<Express> {
+  const { config, logger } = kit;
+  const discovery = deps.discovery ?? (await defaultDiscovery(kit));
+  const pool = new BackendPool(config.TOKENS_RATE_WINDOW_MS);
+  const upstream = new UpstreamClient({
+    connectMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+    firstByteMs: config.FIRST_BYTE_TIMEOUT_MS,
+    idleMs: config.STREAM_IDLE_TIMEOUT_MS,
+  });
+  let queueDepth = () => 0;
+  const metrics = createGatewayMetrics(kit.metrics.registry, pool, () => queueDepth());
+  const router = new Router(
+    pool,
+    {
+      strategy: config.ROUTING_STRATEGY,
+      maxParallel: config.BACKEND_MAX_PARALLEL,
+      queueMax: config.QUEUE_MAX,
+      queueTimeoutMs: config.QUEUE_TIMEOUT_MS,
+    },
+    (seconds) => metrics.queueWait.observe(seconds),
+  );
+  queueDepth = () => router.queueDepth;
+  const inventory = new ModelInventory(
+    pool,
+    upstream,
+    { pollMs: config.INVENTORY_POLL_MS, timeoutMs: config.HEALTH_TIMEOUT_MS },
+    logger,
+  );
+  const health = new HealthMonitor(
+    pool,
+    upstream,
+    inventory,
+    {
+      intervalMs: config.HEALTH_INTERVAL_MS,
+      timeoutMs: config.HEALTH_TIMEOUT_MS,
+      ejectAfterFailures: config.EJECT_AFTER_FAILURES,
+      ejectBaseMs: config.EJECT_BASE_MS,
+      ejectMaxMs: config.EJECT_MAX_MS,
+    },
+    logger,
+    (backend) => metrics.ejections.inc({ backend: backend.id }),
+  );
+  // A backend is checked (version and models) as soon as it appears, not at the next tick.
+  pool.onAdded((backend) => void health.check(backend));
+
+  const gw: GatewayContext = {
+    config,
+    logger,
+    pool,
+    router,
+    health,
+    inventory,
+    upstream,
+    metrics,
+    drainSignal: kit.lifecycle.drainSignal,
+  };
+
+  kit.readiness.register('backends', async () => {
+    if (!pool.hasHealthy()) {
+      throw new Error(`no healthy backend (${pool.size} known)`);
+    }
+  });
+
+  await discovery.start({ upsert: (target) => pool.upsert(target), remove: (id) => pool.remove(id) });
+  health.start();
+  inventory.start();
+  kit.lifecycle.onShutdown('upstream connections', () => upstream.close());
+  kit.lifecycle.onShutdown('health and inventory timers', () => {
+    health.stop();
+    inventory.stop();
+  });
+  kit.lifecycle.onShutdown('discovery', () => discovery.stop());
+
+  return createHttpApp(
+    kit,
+    (app) => {
+      mountPoolViews(app, gw);
+      mountProxyRoutes(app, gw);
+      mountAdminRoutes(app, gw);
+    },
+    { jsonBody: false },
+  );
+}

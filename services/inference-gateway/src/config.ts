@@ -1,0 +1,82 @@
+import { type BaseConfig, envByteSize, envInt, envList, envPort } from '@corral/service-kit';
+import { z } from 'zod';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'expected http(s)://host:port URLs, comma-separated');
+
+/** Everything the gateway reads from the environment; parsed once by runService. */
+export const gatewayEnvShape = {
+  PORT: envPort(5003),
+  // Chat requests carry base64 images and embedding batches can be large; a proxy must not cut them at 1mb.
+  BODY_LIMIT: envByteSize('32mb').describe('Largest request body accepted; larger ones get 413.'),
+  OLLAMA_URLS: envList()
+    .pipe(z.array(httpUrl))
+    .describe('Static backends, comma-separated (OLLAMA_DISCOVERY=static).'),
+  OLLAMA_DISCOVERY: z
+    .enum(['static', 'kubernetes'])
+    .default('static')
+    .describe('Where backends come from: OLLAMA_URLS, or the EndpointSlices of a Kubernetes Service.'),
+  OLLAMA_K8S_NAMESPACE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Namespace of the Ollama Service; default: the pod’s own namespace.'),
+  OLLAMA_K8S_SERVICE: z
+    .string()
+    .min(1)
+    .default('ollama')
+    .describe('Headless Service whose EndpointSlices list the Ollama pods.'),
+  OLLAMA_K8S_PORT: envPort(11434).describe('Port Ollama listens on in each pod.'),
+  OLLAMA_K8S_SCHEME: z.enum(['http', 'https']).default('http'),
+  ROUTING_STRATEGY: z
+    .enum(['round-robin', 'least-outstanding'])
+    .default('round-robin')
+    .describe('How a backend is picked among the healthy ones holding the model.'),
+  BACKEND_MAX_PARALLEL: envInt(4, { min: 1, max: 10_000 }).describe(
+    'Requests one backend runs at once (match its OLLAMA_NUM_PARALLEL).',
+  ),
+  QUEUE_MAX: envInt(256, { min: 0, max: 1_000_000 }).describe(
+    'Requests allowed to wait when every eligible backend is full; more get 503.',
+  ),
+  QUEUE_TIMEOUT_MS: envInt(30 * SECOND, { min: 1, max: 10 * MINUTE }).describe(
+    'Longest wait in the queue before 503 + Retry-After.',
+  ),
+  HEALTH_INTERVAL_MS: envInt(5 * SECOND, { min: 10, max: 10 * MINUTE }).describe(
+    'Active check period (GET /api/version on each backend).',
+  ),
+  HEALTH_TIMEOUT_MS: envInt(2 * SECOND, { min: 10, max: MINUTE }),
+  EJECT_AFTER_FAILURES: envInt(1, { min: 1, max: 100 }).describe(
+    'Consecutive failures (connection errors, 5xx, failed checks) that eject a backend.',
+  ),
+  EJECT_BASE_MS: envInt(5 * SECOND, { min: 10, max: 10 * MINUTE }).describe(
+    'First ejection cooldown; doubles with each ejection in a row.',
+  ),
+  EJECT_MAX_MS: envInt(5 * MINUTE, { min: 10, max: 60 * MINUTE }).describe('Longest ejection cooldown.'),
+  INVENTORY_POLL_MS: envInt(30 * SECOND, { min: 10, max: 60 * MINUTE }).describe(
+    'How often each backend’s /api/tags is read.',
+  ),
+  UPSTREAM_CONNECT_TIMEOUT_MS: envInt(3 * SECOND, { min: 10, max: MINUTE }),
+  FIRST_BYTE_TIMEOUT_MS: envInt(5 * MINUTE, { min: 10, max: 60 * MINUTE }).describe(
+    'Wait for a backend’s response headers (model load included; non-streamed replies arrive whole).',
+  ),
+  STREAM_IDLE_TIMEOUT_MS: envInt(5 * MINUTE, { min: 10, max: 60 * MINUTE }).describe(
+    'Longest silence between two chunks of a backend’s response.',
+  ),
+  TOKENS_RATE_WINDOW_MS: envInt(30 * SECOND, { min: 1000, max: 10 * MINUTE }).describe(
+    'Sliding window behind gateway_tokens_per_second.',
+  ),
+} as const;
+
+export type GatewayConfig = BaseConfig & z.infer<z.ZodObject<typeof gatewayEnvShape>>;
+
+/** Express body-parser size ("32mb", "512kb", "1000") in bytes. */
+export function byteSize(text: string): number {
+  const match = /^(\d+)(b|kb|mb)?$/i.exec(text);
+  if (!match) throw new RangeError(`not a size: ${text}`);
+  const unit = (match[2] ?? 'b').toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}

@@ -1,0 +1,117 @@
+import { type OllamaSim, expectedChatReply } from '@corral/ollama-sim';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type TestGateway,
+  backendState,
+  backendStates,
+  chatBody,
+  firstChunk,
+  ndjsonLines,
+  postJson,
+  startGateway,
+  startSims,
+} from './helpers.js';
+
+let sims: OllamaSim[] = [];
+let gateway: TestGateway | undefined;
+
+afterEach(async () => {
+  await gateway?.close();
+  await Promise.all(sims.map((sim) => sim.close()));
+  gateway = undefined;
+  sims = [];
+});
+
+describe('failover before the first byte', () => {
+  for (const failure of [{ mode: 'refuse' }, { mode: 'error-500' }] as const) {
+    it(`a backend that fails (${failure.mode}) is skipped, ejected, and returns once it recovers`, async () => {
+      sims = await startSims(2, { models: ['llama3.2'] });
+      const [good, bad] = sims as [OllamaSim, OllamaSim];
+      gateway = await startGateway(sims);
+      const gw = gateway;
+      bad.setFailure(failure);
+
+      for (let i = 0; i < 4; i++) {
+        const body = chatBody(`question ${i}`, { stream: false });
+        const res = await postJson(`${gw.url}/api/chat`, body);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-corral-backend')).toBe(good.url);
+        expect(((await res.json()) as { message: { content: string } }).message.content).toBe(
+          expectedChatReply(body).text,
+        );
+      }
+      const hits = bad.stats().failures;
+      expect(hits.refused + hits.error500).toBeGreaterThanOrEqual(1);
+      expect(await backendState(gw, bad.url)).toBe('ejected');
+      const view = (await backendStates(gw)).find((b) => b.url === bad.url);
+      expect(view?.errors).toBeGreaterThanOrEqual(1);
+
+      bad.setFailure({ mode: 'none' });
+      await expect.poll(() => backendState(gw, bad.url), { timeout: 10_000 }).toBe('healthy');
+      bad.resetStats();
+      for (let i = 0; i < 4; i++) {
+        await postJson(`${gw.url}/api/chat`, chatBody(`again ${i}`, { stream: false }));
+      }
+      expect(bad.stats().requests['POST /api/chat']).toBe(2);
+    });
+  }
+
+  it('with no healthy backend left, requests get 503 rather than hanging', async () => {
+    sims = await startSims(1, { models: ['llama3.2'] });
+    gateway = await startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000' });
+    (sims[0] as OllamaSim).setFailure({ mode: 'refuse' });
+    const failed = await postJson(`${gateway.url}/api/chat`, chatBody('hello', { stream: false }));
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toMatchObject({ code: 'bad_gateway' });
+    const shed = await postJson(`${gateway.url}/api/chat`, chatBody('hello', { stream: false }));
+    expect(shed.status).toBe(503);
+    expect(await shed.json()).toMatchObject({ code: 'service_unavailable' });
+    const ready = await fetch(`${gateway.url}/readyz`);
+    expect(ready.status).toBe(503);
+  });
+});
+
+describe('a stream that breaks after bytes were sent', () => {
+  it('NDJSON: the client gets the partial tokens, then one final line with error and done', async () => {
+    sims = await startSims(1, { models: ['llama3.2'] });
+    gateway = await startGateway(sims);
+    (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 3 });
+    const body = chatBody('tell me everything');
+    const res = await postJson(`${gateway.url}/api/chat`, body);
+    expect(res.status).toBe(200);
+    const lines = await ndjsonLines(res);
+    expect(lines).toHaveLength(4);
+    const partial = lines.slice(0, 3).map((l) => (l.message as { content: string }).content);
+    expect(partial).toEqual(expectedChatReply(body).tokens.slice(0, 3));
+    expect(lines[3]).toMatchObject({ done: true, error: expect.stringContaining('ended early') });
+  });
+
+  it('SSE (/v1): the stream ends with a data: error event', async () => {
+    sims = await startSims(1, { models: ['llama3.2'] });
+    gateway = await startGateway(sims);
+    (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 2 });
+    const res = await postJson(`${gateway.url}/v1/chat/completions`, { ...chatBody('go'), stream: true });
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
+    expect(events).toHaveLength(3);
+    const last = JSON.parse((events[2] as string).slice(6)) as { error: { message: string } };
+    expect(last.error.message).toContain('ended early');
+  });
+});
+
+describe('client disconnect', () => {
+  it('aborting a stream through the gateway cancels the generation on the backend', async () => {
+    sims = await startSims(1, { models: ['llama3.2'], tokensPerSecond: 5 });
+    gateway = await startGateway(sims);
+    const sim = sims[0] as OllamaSim;
+    const controller = new AbortController();
+    const res = await postJson(`${gateway.url}/api/chat`, chatBody('a long story'), controller.signal);
+    const { text } = await firstChunk(res);
+    expect(text).toContain('"done":false');
+    expect(sim.stats().activeStreams).toBe(1);
+    controller.abort();
+    await expect.poll(() => sim.stats().cancelled).toBe(1);
+    expect(sim.stats().completed).toBe(0);
+    await expect.poll(async () => (await backendStates(gateway as TestGateway))[0]?.inFlight).toBe(0);
+    expect(await backendState(gateway, sim.url)).toBe('healthy');
+  });
+});
