@@ -1,0 +1,63 @@
+import { type BaseConfig, envBoolean, envInt, envList, envPort, secret } from '@corral/service-kit';
+import { z } from 'zod';
+
+const httpUrl = (fallback: string) =>
+  z
+    .string()
+    .regex(/^https?:\/\//, 'expected an http(s):// URL')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .default(fallback);
+
+/** Everything chat-api reads from the environment; parsed once by runService (or loadConfig in tests). */
+export const chatEnvShape = {
+  PORT: envPort(5002),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .default('postgresql://postgres@127.0.0.1:5432/corral?schema=chat')
+    .describe('PostgreSQL URL; ?schema= picks the schema (chat).'),
+  AUTO_MIGRATE: envBoolean(false).describe('Apply prisma/migrations at start-up.'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// URL')
+    .optional()
+    .describe(
+      'Redis for rate limits, stream slots and stop across replicas; unset = in-process (one replica).',
+    ),
+  REDIS_KEY_PREFIX: z.string().min(1).default('corral:chat:'),
+  AUTH_URL: httpUrl('http://127.0.0.1:5001').describe('auth service: JWKS and API key introspection.'),
+  JWT_ISSUER: z.string().min(1).default('corral-auth'),
+  JWT_AUDIENCE: z.string().min(1).default('corral'),
+  INTERNAL_SERVICE_TOKEN: secret({
+    devDefault: 'corral-dev-internal-service-token-not-for-production',
+    description: 'Bearer token presented to auth when introspecting API keys.',
+  }),
+  API_KEY_CACHE_MS: envInt(5000, { max: 300_000 }).describe(
+    'How long an introspected API key is trusted; a revoked key works at most this long.',
+  ),
+  GATEWAY_URL: httpUrl('http://127.0.0.1:5003').describe(
+    'inference-gateway (any Ollama-compatible endpoint).',
+  ),
+  GATEWAY_TIMEOUT_MS: envInt(10_000, { min: 100 }).describe(
+    'Time allowed for the gateway to answer a non-streaming call or to send response headers.',
+  ),
+  GATEWAY_IDLE_TIMEOUT_MS: envInt(120_000, { min: 1000 }).describe(
+    'A stream with no new chunk for this long fails (model stuck).',
+  ),
+  DEFAULT_MODEL: z.string().min(1).default('llama3.2').describe('Model for conversations that name none.'),
+  ALLOWED_MODELS: envList().describe('Models users may use; empty = every model the gateway has.'),
+  RATE_LIMIT_PER_MINUTE: envInt(60).describe('Requests per user per minute; 0 = unlimited.'),
+  MAX_CONCURRENT_STREAMS: envInt(3).describe('Generations one user may run at once; 0 = unlimited.'),
+  MAX_MESSAGE_CHARS: envInt(32_000, { min: 1 }).describe('Longest user message accepted.'),
+  DAILY_TOKEN_BUDGET: envInt(0).describe('Tokens (in + out) per user per UTC day; 0 = no budget.'),
+  STREAM_FLUSH_INTERVAL_MS: envInt(500, { min: 10, max: 60_000 }).describe(
+    'A streaming reply is saved at least this often while it grows.',
+  ),
+  STREAM_FLUSH_TOKENS: envInt(64, { min: 1 }).describe('…or after this many new tokens, whichever is first.'),
+  STREAM_STALE_SECONDS: envInt(60, { max: 86_400 }).describe(
+    'A reply still marked streaming and untouched this long was left by a dead process: the sweep marks it interrupted.',
+  ),
+  SWEEP_INTERVAL_SECONDS: envInt(30, { min: 1, max: 86_400 }),
+} as const;
+
+export type ChatConfig = BaseConfig & z.infer<z.ZodObject<typeof chatEnvShape>>;

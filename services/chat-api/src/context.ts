@@ -1,0 +1,24 @@
+import type { Authenticator } from '@corral/auth-client';
+import type { Logger } from '@corral/service-kit';
+import type { ChatConfig } from './config.js';
+import type { Database, PrismaClient } from './data/db.js';
+import type { GatewayClient } from './domain/gateway.js';
+import type { Generations } from './domain/generations.js';
+import type { RequestRateLimiter, StreamSlots } from './domain/limits.js';
+import type { StopBus } from './domain/stop-bus.js';
+import type { ChatMetrics } from './metrics.js';
+
+/** What routes and domain functions share: built once per app by createApp. */
+export interface ChatContext {
+  config: ChatConfig;
+  logger: Logger;
+  db: Database;
+  prisma: PrismaClient;
+  gateway: GatewayClient;
+  generations: Generations;
+  slots: StreamSlots;
+  rateLimiter: RequestRateLimiter;
+  stopBus: StopBus;
+  metrics: ChatMetrics;
+  auth: Authenticator;
+}

@@ -1,0 +1,228 @@
+import { AppError } from '@corral/service-kit';
+import axios, { type AxiosInstance } from 'axios';
+import { Agent, request } from 'undici';
+
+/** One chat turn in Ollama's wire format. */
+export interface ChatTurn {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatTurn[];
+  options?: Record<string, unknown>;
+}
+
+/** Ollama's final `done: true` chunk, the fields we use. */
+export interface ChatDone {
+  doneReason: string | undefined;
+  promptTokens: number | undefined;
+  completionTokens: number | undefined;
+  evalDurationNs: number | undefined;
+  totalDurationNs: number | undefined;
+}
+
+export interface GatewayModel {
+  name: string;
+  size?: number;
+  modified_at?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface GatewayOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+interface OllamaChunk {
+  message?: { content?: unknown };
+  done?: unknown;
+  done_reason?: unknown;
+  error?: unknown;
+  prompt_eval_count?: unknown;
+  eval_count?: unknown;
+  eval_duration?: unknown;
+  total_duration?: unknown;
+}
+
+const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+
+/** Maps a gateway error answer onto our catalog: 404 is an unknown model, 503 a full pool. */
+function upstreamError(status: number, message: string): AppError {
+  if (status === 404) return new AppError('model_not_found', message || 'The model is not available.');
+  if (status === 503 || status === 429) {
+    return new AppError('overloaded', message || 'The model servers are busy.', {
+      headers: { 'Retry-After': '2' },
+    });
+  }
+  if (status === 400) return new AppError('bad_request', message || 'The model server refused the request.');
+  return new AppError('bad_gateway', `The model server answered ${status}${message ? `: ${message}` : ''}`);
+}
+
+function errorText(body: unknown): string {
+  if (body && typeof body === 'object' && 'error' in body) {
+    const error = (body as { error: unknown }).error;
+    if (typeof error === 'string') return error;
+    if (error && typeof error === 'object' && 'message' in error) return String(error.message);
+  }
+  return typeof body === 'string' ? body.slice(0, 300) : '';
+}
+
+/**
+ * The inference gateway, spoken to in Ollama's wire format. Token streams go through undici
+ * (no buffering; aborting the signal closes the upstream connection, which stops the model);
+ * small calls go through axios with timeouts, and idempotent ones are retried once.
+ */
+export class GatewayClient {
+  private readonly http: AxiosInstance;
+  private readonly agent: Agent;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.http = axios.create({ baseURL: options.baseUrl, timeout: options.timeoutMs });
+    this.agent = new Agent({
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.idleTimeoutMs,
+      keepAliveTimeout: 10_000,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async version(signal?: AbortSignal): Promise<string> {
+    const res = await this.http.get<{ version?: string }>('/api/version', signal ? { signal } : {});
+    return String(res.data.version ?? 'unknown');
+  }
+
+  async listModels(): Promise<GatewayModel[]> {
+    const res = await this.withRetry(() => this.http.get<{ models?: GatewayModel[] }>('/api/tags'));
+    return res.data.models ?? [];
+  }
+
+  async embed(
+    model: string,
+    input: string[],
+    dimensions?: number,
+  ): Promise<{ embeddings: number[][]; promptTokens: number }> {
+    try {
+      const res = await this.http.post<{ embeddings?: number[][]; prompt_eval_count?: number }>(
+        '/api/embed',
+        {
+          model,
+          input,
+          ...(dimensions ? { dimensions } : {}),
+        },
+      );
+      return { embeddings: res.data.embeddings ?? [], promptTokens: res.data.prompt_eval_count ?? 0 };
+    } catch (error) {
+      throw this.toAppError(error);
+    }
+  }
+
+  /**
+   * Streams a chat reply: `onToken` for each piece of text, resolves with the final chunk's
+   * counts. Rejects with an AppError on an upstream failure, or with the signal's reason on abort.
+   */
+  async chat(body: ChatRequest, onToken: (text: string) => void, signal: AbortSignal): Promise<ChatDone> {
+    let res;
+    try {
+      res = await request(`${this.options.baseUrl}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        body: JSON.stringify({ ...body, stream: true }),
+        signal,
+        dispatcher: this.agent,
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new AppError('bad_gateway', 'The model server could not be reached.', { cause: error });
+    }
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      throw upstreamError(res.statusCode, errorText(parsed));
+    }
+    let carry = '';
+    try {
+      for await (const chunk of res.body) {
+        carry += (chunk as Buffer).toString('utf8');
+        let newline = carry.indexOf('\n');
+        while (newline >= 0) {
+          const line = carry.slice(0, newline).trim();
+          carry = carry.slice(newline + 1);
+          newline = carry.indexOf('\n');
+          if (line === '') continue;
+          const done = this.handleLine(line, onToken);
+          if (done) {
+            res.body.destroy();
+            return done;
+          }
+        }
+      }
+      const last = carry.trim();
+      if (last !== '') {
+        const done = this.handleLine(last, onToken);
+        if (done) return done;
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof AppError) throw error;
+      throw new AppError('bad_gateway', 'The model server dropped the stream.', { cause: error });
+    }
+    if (signal.aborted) throw signal.reason;
+    throw new AppError('bad_gateway', 'The model server ended the stream before the reply was complete.');
+  }
+
+  private handleLine(line: string, onToken: (text: string) => void): ChatDone | undefined {
+    let chunk: OllamaChunk;
+    try {
+      chunk = JSON.parse(line) as OllamaChunk;
+    } catch {
+      throw new AppError('bad_gateway', 'The model server sent a malformed chunk.');
+    }
+    if (chunk.error !== undefined) throw new AppError('bad_gateway', `The model failed: ${errorText(chunk)}`);
+    const content = chunk.message?.content;
+    if (typeof content === 'string' && content !== '') onToken(content);
+    if (chunk.done !== true) return undefined;
+    return {
+      doneReason: typeof chunk.done_reason === 'string' ? chunk.done_reason : undefined,
+      promptTokens: num(chunk.prompt_eval_count),
+      completionTokens: num(chunk.eval_count),
+      evalDurationNs: num(chunk.eval_duration),
+      totalDurationNs: num(chunk.total_duration),
+    };
+  }
+
+  private async withRetry<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (first) {
+      if (axios.isAxiosError(first) && first.response && first.response.status < 500)
+        throw this.toAppError(first);
+      try {
+        return await call();
+      } catch (error) {
+        throw this.toAppError(error);
+      }
+    }
+  }
+
+  private toAppError(error: unknown): AppError {
+    if (error instanceof AppError) return error;
+    if (axios.isAxiosError(error)) {
+      if (error.response) return upstreamError(error.response.status, errorText(error.response.data));
+      if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
+        return new AppError('upstream_timeout', 'The model server did not answer in time.', { cause: error });
+      }
+    }
+    return new AppError('bad_gateway', 'The model server could not be reached.', { cause: error });
+  }
+}

@@ -1,0 +1,259 @@
+import { EventEmitter } from 'node:events';
+import { type Logger, toAppError } from '@corral/service-kit';
+import type { Database, MessageStatus } from '../data/db.js';
+import type { ChatMetrics } from '../metrics.js';
+import type { ChatTurn, GatewayClient } from './gateway.js';
+import type { StreamSlot } from './limits.js';
+import { recordUsage } from './usage.js';
+
+/** How a generation ended, as saved on the assistant message and sent in the final SSE event. */
+export interface GenerationResult {
+  messageId: string;
+  status: Exclude<MessageStatus, 'streaming'>;
+  content: string;
+  promptTokens: number | null;
+  completionTokens: number;
+  durationMs: number;
+  /** Completion tokens per second of generation, when the model reported its timing. */
+  tokensPerSecond: number | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface GenerationRequest {
+  messageId: string;
+  conversationId: string;
+  userId: string;
+  apiKeyId: string | null;
+  model: string;
+  messages: ChatTurn[];
+  slot: StreamSlot;
+}
+
+type StopReason = 'stopped' | 'interrupted';
+
+/** One reply being generated; emits `token` (text) and then `end` (GenerationResult). */
+export class Generation extends EventEmitter<{ token: [string]; end: [GenerationResult] }> {
+  readonly controller = new AbortController();
+  content = '';
+  result: GenerationResult | undefined;
+  readonly finished: Promise<GenerationResult>;
+  private resolveFinished!: (result: GenerationResult) => void;
+
+  constructor(readonly request: GenerationRequest) {
+    super();
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  stop(reason: StopReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  settle(result: GenerationResult): void {
+    this.result = result;
+    this.emit('end', result);
+    this.resolveFinished(result);
+  }
+}
+
+export interface GenerationsOptions {
+  db: Database;
+  gateway: GatewayClient;
+  logger: Logger;
+  metrics: ChatMetrics;
+  flushIntervalMs: number;
+  flushTokens: number;
+  /** Untouched streaming rows older than this are swept; heartbeats keep live ones fresh. */
+  staleSeconds: number;
+}
+
+/**
+ * Runs replies independently of the HTTP request that asked for them: a client that goes away
+ * does not stop generation; only `stop()` (the stop route or the Redis stop channel) or shutdown does.
+ * The growing text is saved in batches, and the final state (status, counts, whole text) at the end.
+ */
+export class Generations {
+  private readonly active = new Map<string, Generation>();
+
+  constructor(private readonly options: GenerationsOptions) {}
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  activeIds(): string[] {
+    return [...this.active.keys()];
+  }
+
+  get(messageId: string): Generation | undefined {
+    return this.active.get(messageId);
+  }
+
+  start(request: GenerationRequest): Generation {
+    const generation = new Generation(request);
+    this.active.set(request.messageId, generation);
+    this.options.metrics.activeGenerations.inc();
+    void this.run(generation).finally(() => {
+      this.active.delete(request.messageId);
+      this.options.metrics.activeGenerations.dec();
+      request.slot.release();
+    });
+    return generation;
+  }
+
+  /** Stops a reply running in this process; false if it is not here. */
+  stop(messageId: string, reason: StopReason = 'stopped'): boolean {
+    const generation = this.active.get(messageId);
+    if (!generation) return false;
+    generation.stop(reason);
+    return true;
+  }
+
+  /** On shutdown: end every reply still running, saved as `interrupted`, and wait for the saves. */
+  async interruptAll(): Promise<void> {
+    const running = [...this.active.values()];
+    for (const generation of running) generation.stop('interrupted');
+    await Promise.all(running.map((generation) => generation.finished));
+  }
+
+  private async run(generation: Generation): Promise<void> {
+    const { db, gateway, logger, metrics } = this.options;
+    const { request } = generation;
+    const started = performance.now();
+    const writer = new ReplyWriter(db, request.messageId, this.options, logger);
+    let tokenCount = 0;
+    let result: GenerationResult;
+    try {
+      const done = await gateway.chat(
+        { model: request.model, messages: request.messages },
+        (text) => {
+          tokenCount += 1;
+          generation.content += text;
+          writer.append(text);
+          request.slot.refresh();
+          generation.emit('token', text);
+        },
+        generation.controller.signal,
+      );
+      const completionTokens = done.completionTokens ?? tokenCount;
+      result = {
+        messageId: request.messageId,
+        status: 'complete',
+        content: generation.content,
+        promptTokens: done.promptTokens ?? null,
+        completionTokens,
+        durationMs: Math.round(performance.now() - started),
+        tokensPerSecond:
+          done.evalDurationNs && done.evalDurationNs > 0
+            ? Math.round((completionTokens / (done.evalDurationNs / 1e9)) * 10) / 10
+            : null,
+        error: null,
+      };
+    } catch (error) {
+      const reason = generation.controller.signal.reason as unknown;
+      const aborted = generation.controller.signal.aborted;
+      const appError = aborted ? undefined : toAppError(error);
+      if (appError?.code === 'internal')
+        logger.error('generation failed', { error, messageId: request.messageId });
+      result = {
+        messageId: request.messageId,
+        status: aborted ? (reason === 'interrupted' ? 'interrupted' : 'stopped') : 'error',
+        content: generation.content,
+        promptTokens: null,
+        completionTokens: tokenCount,
+        durationMs: Math.round(performance.now() - started),
+        tokensPerSecond: null,
+        error: appError ? { code: appError.code, message: appError.message } : null,
+      };
+    }
+    try {
+      await writer.finish(result);
+    } catch (error) {
+      logger.error('could not save the final state of a reply', { error, messageId: request.messageId });
+    }
+    metrics.messages.inc({ status: result.status });
+    metrics.tokens.inc({ direction: 'in', model: request.model }, result.promptTokens ?? 0);
+    metrics.tokens.inc({ direction: 'out', model: request.model }, result.completionTokens);
+    await recordUsage(db, {
+      userId: request.userId,
+      apiKeyId: request.apiKeyId,
+      model: request.model,
+      promptTokens: result.promptTokens ?? 0,
+      completionTokens: result.completionTokens,
+    }).catch((error: unknown) => logger.error('could not record usage', { error }));
+    generation.settle(result);
+  }
+}
+
+/**
+ * Saves a growing reply: appends new text at most every `flushIntervalMs` or `flushTokens` tokens
+ * (never per token), touches the row as a heartbeat while the model is silent, and writes the
+ * whole text with the final status at the end (so a lost batch never loses text).
+ */
+class ReplyWriter {
+  private pending = '';
+  private pendingTokens = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly messageId: string,
+    private readonly options: Pick<GenerationsOptions, 'flushIntervalMs' | 'flushTokens' | 'staleSeconds'>,
+    private readonly logger: Logger,
+  ) {
+    const beatMs = Math.max(1000, (options.staleSeconds * 1000) / 3);
+    this.heartbeat = setInterval(
+      () => this.enqueue(['UPDATE messages SET updated_at = now() WHERE id = $1', [messageId]]),
+      beatMs,
+    );
+    this.heartbeat.unref();
+  }
+
+  append(text: string): void {
+    this.pending += text;
+    this.pendingTokens += 1;
+    if (this.pendingTokens >= this.options.flushTokens) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending === '') return;
+    const delta = this.pending;
+    this.pending = '';
+    this.pendingTokens = 0;
+    this.enqueue([
+      `UPDATE messages SET content = content || $1, updated_at = now() WHERE id = $2 AND status = 'streaming'`,
+      [delta, this.messageId],
+    ]);
+  }
+
+  private enqueue([sql, params]: [string, unknown[]]): void {
+    this.chain = this.chain
+      .then(() => this.db.pool.query(sql, params).then(() => undefined))
+      .catch((error: unknown) => {
+        this.logger.warn('could not save a streaming batch; the final save writes the whole text', { error });
+      });
+  }
+
+  async finish(result: GenerationResult): Promise<void> {
+    clearTimeout(this.flushTimer);
+    clearInterval(this.heartbeat);
+    this.pending = '';
+    await this.chain;
+    await this.db.prisma.message.update({
+      where: { id: this.messageId },
+      data: {
+        content: result.content,
+        status: result.status,
+        error: result.error?.message ?? null,
+        promptTokens: result.promptTokens,
+        completionTokens: result.completionTokens,
+        durationMs: result.durationMs,
+        updatedAt: new Date(),
+      },
+    });
+  }
+}

@@ -1,0 +1,159 @@
+import { AppError, type Logger } from '@corral/service-kit';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { ChatMetrics } from '../metrics.js';
+
+export interface RateLimitOutcome {
+  headers: Record<string, string>;
+}
+
+/**
+ * RATE_LIMIT_PER_MINUTE per user, counted in Redis so every replica shares the budget. When
+ * Redis fails, counting falls back to this process (insurance limiter) with a warning.
+ */
+export class RequestRateLimiter {
+  private readonly limiter: RateLimiterRedis | RateLimiterMemory | undefined;
+
+  constructor(
+    private readonly perMinute: number,
+    redis: Redis | undefined,
+    keyPrefix: string,
+    private readonly logger: Logger,
+    private readonly metrics: ChatMetrics,
+  ) {
+    if (perMinute <= 0) return;
+    const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: `${keyPrefix}rl` });
+    this.limiter = redis
+      ? new RateLimiterRedis({
+          storeClient: redis,
+          points: perMinute,
+          duration: 60,
+          keyPrefix: `${keyPrefix}rl`,
+          insuranceLimiter: memory,
+        })
+      : memory;
+  }
+
+  /** Consumes one request for `userId`; throws 429 `rate_limited` when the minute's budget is spent. */
+  async consume(userId: string): Promise<RateLimitOutcome> {
+    if (!this.limiter) return { headers: {} };
+    try {
+      const res = await this.limiter.consume(userId, 1);
+      return { headers: this.headers(res) };
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        throw new AppError(
+          'rate_limited',
+          `More than ${this.perMinute} requests in a minute; retry in ${retryAfter} s.`,
+          {
+            headers: { ...this.headers(rejection), 'Retry-After': String(retryAfter) },
+            extensions: { retryAfter },
+          },
+        );
+      }
+      // Neither Redis nor the insurance limiter answered: let the request through rather than fail it.
+      this.metrics.redisErrors.inc({ operation: 'rate_limit' });
+      this.logger.warn('rate limiting unavailable; request let through', { error: rejection });
+      return { headers: {} };
+    }
+  }
+
+  private headers(res: RateLimiterRes): Record<string, string> {
+    return {
+      'X-RateLimit-Limit': String(this.perMinute),
+      'X-RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),
+      'X-RateLimit-Reset': String(Math.max(0, Math.ceil(res.msBeforeNext / 1000))),
+    };
+  }
+}
+
+// Atomically: drop expired slots, refuse if `limit` are held, else take one. Scores are expiry times (ms).
+const ACQUIRE_SLOT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+export interface StreamSlot {
+  /** Keeps the slot alive while a long generation runs. */
+  refresh(): void;
+  release(): void;
+}
+
+/**
+ * MAX_CONCURRENT_STREAMS per user across replicas: a Redis sorted set of slots with expiry times,
+ * so a slot held by a process that died frees itself. Without Redis (or when it fails) slots are
+ * counted in this process only.
+ */
+export class StreamSlots {
+  private readonly local = new Map<string, Set<string>>();
+  private static readonly TTL_MS = 120_000;
+
+  constructor(
+    private readonly limit: number,
+    private readonly redis: Redis | undefined,
+    private readonly keyPrefix: string,
+    private readonly logger: Logger,
+    private readonly metrics: ChatMetrics,
+  ) {}
+
+  async acquire(userId: string, slotId: string): Promise<StreamSlot> {
+    if (this.limit <= 0) return { refresh() {}, release() {} };
+    const key = `${this.keyPrefix}streams:${userId}`;
+    if (this.redis) {
+      try {
+        const now = Date.now();
+        const granted = await this.redis.eval(
+          ACQUIRE_SLOT,
+          1,
+          key,
+          String(now),
+          String(this.limit),
+          String(now + StreamSlots.TTL_MS),
+          slotId,
+          String(StreamSlots.TTL_MS * 2),
+        );
+        if (granted !== 1) throw this.tooMany();
+        const redis = this.redis;
+        return {
+          refresh: () => {
+            redis.zadd(key, Date.now() + StreamSlots.TTL_MS, slotId).catch(() => undefined);
+          },
+          release: () => {
+            redis.zrem(key, slotId).catch((error: unknown) => {
+              this.metrics.redisErrors.inc({ operation: 'stream_slot' });
+              this.logger.warn('could not release a stream slot; it expires on its own', { error });
+            });
+          },
+        };
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        this.metrics.redisErrors.inc({ operation: 'stream_slot' });
+        this.logger.warn('stream slots unavailable in Redis; counting in this process', { error });
+      }
+    }
+    const held = this.local.get(userId) ?? new Set<string>();
+    if (held.size >= this.limit) throw this.tooMany();
+    held.add(slotId);
+    this.local.set(userId, held);
+    return {
+      refresh() {},
+      release: () => {
+        held.delete(slotId);
+        if (held.size === 0) this.local.delete(userId);
+      },
+    };
+  }
+
+  private tooMany(): AppError {
+    return new AppError(
+      'too_many_streams',
+      `At most ${this.limit} replies can be generated at once; wait for one to finish.`,
+      {
+        headers: { 'Retry-After': '1' },
+      },
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import type { AuthPrincipal } from '@corral/auth-client';
+import { AppError } from '@corral/service-kit';
+import type { ChatContext } from '../context.js';
+import type { GatewayModel } from './gateway.js';
+
+/** Ollama names default to the `latest` tag: `llama3.2` and `llama3.2:latest` are one model. */
+export const normalizeModel = (name: string): string => (name.includes(':') ? name : `${name}:latest`);
+
+function listed(list: readonly string[] | null, model: string): boolean {
+  if (list === null || list.length === 0) return true;
+  const wanted = normalizeModel(model);
+  return list.some((entry) => normalizeModel(entry) === wanted);
+}
+
+/** Whether the caller may use `model`: the deployment's ALLOWED_MODELS and an API key's own allowlist. */
+export function mayUseModel(ctx: ChatContext, principal: AuthPrincipal, model: string): boolean {
+  return listed(ctx.config.ALLOWED_MODELS, model) && listed(principal.models, model);
+}
+
+export function assertModelAllowed(ctx: ChatContext, principal: AuthPrincipal, model: string): void {
+  if (!mayUseModel(ctx, principal, model)) {
+    throw new AppError(
+      'model_not_found',
+      `The model '${model}' does not exist or you do not have access to it.`,
+    );
+  }
+}
+
+/** The gateway's models the caller may use. */
+export async function visibleModels(ctx: ChatContext, principal: AuthPrincipal): Promise<GatewayModel[]> {
+  const models = await ctx.gateway.listModels();
+  return models.filter((model) => mayUseModel(ctx, principal, model.name));
+}
+
+export const isEmbeddingModel = (model: GatewayModel): boolean =>
+  /embed|minilm|bge/i.test(model.name) || String(model.details?.family ?? '').includes('bert');

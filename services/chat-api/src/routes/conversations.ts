@@ -1,0 +1,126 @@
+import { parseInput } from '@corral/service-kit';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ChatContext } from '../context.js';
+import {
+  allMessages,
+  branchTo,
+  findOwnConversation,
+  listConversations,
+  toConversationView,
+  toMessageView,
+} from '../data/conversations.js';
+import { assertModelAllowed } from '../domain/models.js';
+import { principal } from './principal.js';
+
+const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(500).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  pinned: queryBoolean.optional(),
+  archived: z
+    .enum(['true', 'false', 'all'])
+    .default('false')
+    .transform((value) => (value === 'all' ? 'all' : value === 'true')),
+});
+
+const tags = z.array(z.string().trim().min(1).max(50)).max(20);
+const title = z.string().trim().max(200);
+const systemPrompt = z.string().max(20_000).nullable();
+const modelName = z.string().trim().min(1).max(200);
+
+const createBody = z.object({
+  title: title.optional(),
+  model: modelName.optional(),
+  systemPrompt: systemPrompt.optional(),
+  tags: tags.optional(),
+});
+
+const patchBody = z
+  .object({
+    title,
+    model: modelName,
+    systemPrompt,
+    tags,
+    pinned: z.boolean(),
+    archived: z.boolean(),
+  })
+  .partial()
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'send at least one field to change');
+
+const messagesQuery = z.object({ branch: z.enum(['current', 'all']).default('current') });
+
+/** A user's conversations: list/search, create, read, change, delete, and their messages. */
+export function conversationRoutes(ctx: ChatContext): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parseInput(listQuery, req.query, 'query');
+    const page = await listConversations(ctx.prisma, principal(req).userId, query);
+    res.json({ items: page.items.map(toConversationView), nextCursor: page.nextCursor });
+  });
+
+  router.post('/', async (req, res) => {
+    const body = parseInput(createBody, req.body ?? {});
+    const caller = principal(req);
+    const model = body.model ?? ctx.config.DEFAULT_MODEL;
+    assertModelAllowed(ctx, caller, model);
+    const conversation = await ctx.prisma.conversation.create({
+      data: {
+        userId: caller.userId,
+        title: body.title ?? '',
+        model,
+        systemPrompt: body.systemPrompt ?? null,
+        tags: body.tags ?? [],
+      },
+    });
+    res
+      .status(201)
+      .location(`/api/conversations/${conversation.id}`)
+      .json({ conversation: toConversationView(conversation) });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const conversation = await findOwnConversation(ctx.prisma, principal(req).userId, req.params.id);
+    res.json({ conversation: toConversationView(conversation) });
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const caller = principal(req);
+    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const body = parseInput(patchBody, req.body ?? {});
+    if (body.model !== undefined) assertModelAllowed(ctx, caller, body.model);
+    const updated = await ctx.prisma.conversation.update({
+      where: { id: conversation.id },
+      data: { ...body, updatedAt: new Date() },
+    });
+    res.json({ conversation: toConversationView(updated) });
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const caller = principal(req);
+    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const streaming = await ctx.prisma.message.findMany({
+      where: { conversationId: conversation.id, status: 'streaming' },
+      select: { id: true },
+    });
+    const ids = streaming.map((m) => m.id);
+    for (const id of ids) ctx.generations.stop(id);
+    await ctx.stopBus.publish(ids.filter((id) => !ctx.generations.get(id)));
+    await ctx.prisma.conversation.deleteMany({ where: { id: conversation.id, userId: caller.userId } });
+    res.status(204).end();
+  });
+
+  router.get('/:id/messages', async (req, res) => {
+    const conversation = await findOwnConversation(ctx.prisma, principal(req).userId, req.params.id);
+    const { branch } = parseInput(messagesQuery, req.query, 'query');
+    const messages = await allMessages(ctx.prisma, conversation.id);
+    const items = branch === 'all' ? messages : branchTo(messages, conversation.currentMessageId);
+    res.json({ items: items.map(toMessageView), currentMessageId: conversation.currentMessageId });
+  });
+
+  return router;
+}

@@ -1,0 +1,38 @@
+import { parseInput } from '@corral/service-kit';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ChatContext } from '../context.js';
+import { isEmbeddingModel, visibleModels } from '../domain/models.js';
+import { usageByDay } from '../domain/usage.js';
+import { principal } from './principal.js';
+
+const usageQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
+
+/** GET /api/models (the gateway's models the caller may use) and GET /api/usage (own, by day and model). */
+export function modelAndUsageRoutes(ctx: ChatContext): Router {
+  const router = Router();
+
+  router.get('/models', async (req, res) => {
+    const models = await visibleModels(ctx, principal(req));
+    res.json({
+      defaultModel: ctx.config.DEFAULT_MODEL,
+      items: models.map((model) => ({
+        name: model.name,
+        kind: isEmbeddingModel(model) ? 'embedding' : 'chat',
+        size: model.size ?? null,
+        modifiedAt: model.modified_at ?? null,
+        details: model.details ?? {},
+      })),
+    });
+  });
+
+  router.get('/usage', async (req, res) => {
+    const { days } = parseInput(usageQuery, req.query, 'query');
+    const caller = principal(req);
+    const items = await usageByDay(ctx.db, caller.userId, days);
+    const budget = ctx.config.DAILY_TOKEN_BUDGET;
+    res.json({ items, dailyTokenBudget: budget > 0 ? budget : null });
+  });
+
+  return router;
+}

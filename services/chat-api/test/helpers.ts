@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { type OllamaSim, startOllamaSim } from '@corral/ollama-sim';
+import {
+  baseEnvShape,
+  createLogger,
+  createServiceKit,
+  loadConfig,
+  type ServiceKit,
+} from '@corral/service-kit';
+import pg from 'pg';
+import request from 'supertest';
+import { expect, inject } from 'vitest';
+import { createApp } from '../src/app.js';
+import { type ChatConfig, chatEnvShape } from '../src/config.js';
+import type { ChatContext } from '../src/context.js';
+
+export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const uniqueSchema = () => `chat_test_${randomBytes(5).toString('hex')}`;
+
+export interface TestChat {
+  url: string;
+  ctx: ChatContext;
+  kit: ServiceKit<ChatConfig>;
+  schema: string;
+  close(): Promise<void>;
+}
+
+export async function startSim(): Promise<OllamaSim> {
+  return startOllamaSim({
+    models: ['llama3.2', 'qwen2.5', 'nomic-embed-text'],
+    tokensPerSecond: 0,
+    ttftMs: 0,
+    logger: null,
+  });
+}
+
+/** A real chat-api app on an ephemeral port, in its own Postgres schema and Redis key prefix (unless shared). */
+export async function startChat(
+  sim: OllamaSim,
+  options: { schema?: string; keyPrefix?: string; env?: Record<string, string> } = {},
+): Promise<TestChat> {
+  const schema = options.schema ?? uniqueSchema();
+  const env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: `${DATABASE_URL}?schema=${schema}`,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: options.keyPrefix ?? `corral:test:${schema}:`,
+    AUTO_MIGRATE: 'true',
+    AUTH_URL: inject('authUrl'),
+    INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
+    GATEWAY_URL: sim.url,
+    API_KEY_CACHE_MS: '0',
+    ...options.env,
+  };
+  const config = loadConfig('chat-api', { ...baseEnvShape, ...chatEnvShape }, env) as ChatConfig;
+  const kit = createServiceKit({
+    name: 'chat-api',
+    config,
+    logger: createLogger({ service: 'chat-api', level: 'error', stream: new PassThrough().resume() }),
+  });
+  let ctx: ChatContext | undefined;
+  const app = await createApp(kit, { onContext: (c) => (ctx = c) });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  if (!ctx) throw new Error('createApp did not build a context');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ctx,
+    kit,
+    schema,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await kit.lifecycle.runShutdownHooks(kit.logger);
+    },
+  };
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+
+/** Registers a user with the real auth service (test users are active at once) and signs them in. */
+export async function signUp(): Promise<TestUser> {
+  const authUrl = inject('authUrl');
+  const email = `user-${randomBytes(4).toString('hex')}@chat.test`;
+  const password = 'user-password-123';
+  await request(authUrl).post('/api/auth/register').send({ email, password }).expect(201);
+  const res = await request(authUrl).post('/api/auth/login').send({ email, password });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const body = res.body as { accessToken: string; user: { id: string } };
+  return { id: body.user.id, email, token: body.accessToken };
+}
+
+/** Creates an API key (`sk-corral-…`) for the user through auth's API. */
+export async function createApiKey(user: TestUser, models: string[] | null = null): Promise<string> {
+  const res = await request(inject('authUrl'))
+    .post('/api/auth/api-keys')
+    .set('Authorization', `Bearer ${user.token}`)
+    .send({ name: `test-${randomBytes(3).toString('hex')}`, models });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return (res.body as { key: string }).key;
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+export function expectProblem(res: request.Response, status: number, code: string): void {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = JSON.parse(res.text) as { code: string; type: string; status: number };
+  expect(body).toMatchObject({ code, status, type: `urn:corral:error:${code}` });
+}
+
+export async function createConversation(chat: TestChat, user: TestUser, body: Record<string, unknown> = {}) {
+  const res = await request(chat.url).post('/api/conversations').set(bearer(user.token)).send(body);
+  expect(res.status, res.text).toBe(201);
+  return (res.body as { conversation: { id: string; title: string; model: string } }).conversation;
+}
+
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * An SSE response read the way a browser's EventSource does: lines split on LF/CR, `event:` and
+ * `data:` fields collected, an event dispatched at each blank line, comments ignored.
+ */
+export interface SseStream {
+  status: number;
+  headers: Headers;
+  /** The next event, or undefined at the end of the stream. */
+  next(): Promise<SseEvent | undefined>;
+  /** Reads the rest of the stream. */
+  rest(): Promise<SseEvent[]>;
+  /** Drops the connection, as a closed browser tab does. */
+  abort(): void;
+}
+
+export async function openSse(url: string, token: string, body: unknown): Promise<SseStream> {
+  const controller = new AbortController();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { ...bearer(token), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    body: JSON.stringify(body),
+    signal: controller.signal,
+  });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let event = '';
+  let data: string[] = [];
+  let ended = false;
+  const queue: SseEvent[] = [];
+
+  function consumeLines(): void {
+    for (;;) {
+      const match = /\r\n|\r|\n/.exec(buffer);
+      if (!match) return;
+      const line = buffer.slice(0, match.index);
+      buffer = buffer.slice(match.index + match[0].length);
+      if (line === '') {
+        if (data.length > 0) queue.push({ event: event || 'message', data: data.join('\n') });
+        event = '';
+        data = [];
+      } else if (!line.startsWith(':')) {
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+    }
+  }
+
+  async function next(): Promise<SseEvent | undefined> {
+    while (queue.length === 0 && !ended) {
+      const { value, done } = await reader.read();
+      if (done) ended = true;
+      else {
+        buffer += value;
+        consumeLines();
+      }
+    }
+    return queue.shift();
+  }
+
+  return {
+    status: res.status,
+    headers: res.headers,
+    next,
+    async rest() {
+      const events: SseEvent[] = [];
+      for (let e = await next(); e; e = await next()) events.push(e);
+      return events;
+    },
+    abort: () => controller.abort(),
+  };
+}
+
+/** Reads events until one named `name` arrives; returns it and everything before it. */
+export async function readUntil(
+  stream: SseStream,
+  name: string,
+): Promise<{ event: SseEvent; before: SseEvent[] }> {
+  const before: SseEvent[] = [];
+  for (let e = await stream.next(); e; e = await stream.next()) {
+    if (e.event === name) return { event: e, before };
+    before.push(e);
+  }
+  throw new Error(`stream ended before a "${name}" event; got ${before.map((e) => e.event).join(',')}`);
+}
