@@ -1,0 +1,75 @@
+# syntax=docker/dockerfile:1.7
+# One Dockerfile for every Corral service:
+#   docker build --build-arg SERVICE=auth -t corral/auth .
+#   (SERVICE = auth | chat-api | inference-gateway | web)
+# Kubernetes probes do health checking, so there is no HEALTHCHECK here.
+
+ARG NODE_IMAGE=node:20.19-bookworm-slim
+
+# ---- build: install the whole workspace, build the service and its workspace deps, deploy prod deps
+FROM ${NODE_IMAGE} AS build
+ARG SERVICE
+RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<auth|chat-api|inference-gateway|web>" >&2; exit 1)
+ENV PNPM_HOME=/pnpm \
+    PATH=/pnpm:$PATH \
+    COREPACK_ENABLE_DOWNLOAD_PROMPT=0 \
+    CI=true \
+    TURBO_TELEMETRY_DISABLED=1
+WORKDIR /repo
+# corepack reads "packageManager" (pnpm@x.y.z) from package.json: the image uses exactly that pnpm.
+# A current corepack first: older bundled ones cannot verify newer pnpm release signatures.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
+RUN npm install -g corepack@latest --loglevel=error && corepack enable && corepack install
+# `pnpm fetch` needs only the lockfile, so this layer stays cached until dependencies change.
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm fetch --store-dir /pnpm/store
+COPY tsconfig.base.json turbo.json ./
+COPY packages/ packages/
+COPY services/ services/
+COPY tests/ tests/
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm install --frozen-lockfile --offline --store-dir /pnpm/store
+# `...` builds the service and every workspace package it depends on; the services' build
+# scripts run `prisma generate` themselves.
+RUN pnpm --filter "@corral/${SERVICE}..." build
+# pnpm 10's deploy requires inject-workspace-packages; --legacy deploys linked workspace packages.
+# dist/ is git-ignored (and dist/generated matches **/generated/), so it is copied explicitly
+# rather than trusting packlist rules; sources and tests are not shipped.
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm --filter "@corral/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
+    && rm -rf /out/dist && cp -a "services/${SERVICE}/dist" /out/dist \
+    && if [ -d "services/${SERVICE}/prisma" ]; then rm -rf /out/prisma && cp -a "services/${SERVICE}/prisma" /out/prisma; fi \
+    && rm -rf /out/src /out/test /out/tsconfig*.json /out/vitest.config.ts /out/prisma.config.ts
+# One CMD for every image: web's server entry is dist/server/index.js, so it gets a one-line
+# dist/index.js that imports it. The tracing preload must resolve from /app as CMD does.
+RUN cd /out \
+    && if [ ! -f dist/index.js ] && [ -f dist/server/index.js ]; then echo "import './server/index.js';" > dist/index.js; fi \
+    && test -f dist/index.js \
+    && node --input-type=module -e "console.log(import.meta.resolve('@corral/service-kit/otel-register'))"
+
+# ---- runtime: small, non-root, tini as PID 1, nothing writable but /tmp (an emptyDir in the chart)
+FROM ${NODE_IMAGE} AS runtime
+ARG SERVICE
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="corral-${SERVICE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="https://github.com/corral/corral"
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 corral \
+    && useradd --system --uid 10001 --gid corral --home-dir /app --shell /usr/sbin/nologin corral
+ENV NODE_ENV=production \
+    HOME=/tmp \
+    TMPDIR=/tmp \
+    OTEL_SERVICE_NAME=corral-${SERVICE} \
+    CORRAL_VERSION=${VERSION}
+WORKDIR /app
+COPY --from=build --chown=root:root /out/ /app/
+# Files stay root-owned and read-only to the service user.
+USER 10001:10001
+EXPOSE 3000 5001 5002 5003
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "--import", "@corral/service-kit/otel-register", "dist/index.js"]

@@ -1,0 +1,97 @@
+{{/*
+The four Corral services: component name, values key, port, Postgres schema (empty = no database)
+and whether they use Redis. One list drives Deployments, Services, PDBs and the helm test.
+*/}}
+{{- define "corral.components" -}}
+- { component: auth, key: auth, port: 5001, schema: auth, redis: true }
+- { component: chat-api, key: chatApi, port: 5002, schema: chat, redis: true }
+- { component: inference-gateway, key: inferenceGateway, port: 5003, schema: "", redis: false }
+- { component: web, key: web, port: 3000, schema: "", redis: false }
+{{- end -}}
+
+{{- define "corral.secretFileEnv" -}}
+- name: SIGNING_KEY_SECRET_FILE
+  value: /var/run/secrets/corral/signing-key-secret
+- name: INTERNAL_SERVICE_TOKEN_FILE
+  value: /var/run/secrets/corral/internal-service-token
+{{- end -}}
+
+{{/* Env of the auth service (services/auth/src/config.ts). */}}
+{{- define "corral.env.auth" -}}
+{{ include "corral.secretFileEnv" . }}
+- name: JWT_ISSUER
+  value: {{ .Values.config.jwtIssuer | quote }}
+- name: JWT_AUDIENCE
+  value: {{ .Values.config.jwtAudience | quote }}
+{{- with include "corral.publicUrl" . }}
+- name: PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+- name: ENABLE_REGISTRATION
+  value: {{ .Values.auth.enableRegistration | quote }}
+- name: DEFAULT_USER_STATUS
+  value: {{ .Values.auth.defaultUserStatus | quote }}
+- name: ACCESS_TOKEN_TTL_SECONDS
+  value: {{ .Values.auth.accessTokenTtlSeconds | int | quote }}
+- name: REFRESH_TOKEN_TTL_SECONDS
+  value: {{ .Values.auth.refreshTokenTtlSeconds | int | quote }}
+- name: SIGNING_KEY_ROTATION_DAYS
+  value: {{ .Values.auth.signingKeyRotationDays | int | quote }}
+- name: COOKIE_SECURE
+  value: {{ .Values.auth.cookieSecure | quote }}
+- name: AUTO_MIGRATE
+  value: "false"
+{{- end -}}
+
+{{/* Env of chat-api (services/chat-api/src/config.ts; CHAT_RETENTION_DAYS from issue 5). */}}
+{{- define "corral.env.chat-api" -}}
+- name: INTERNAL_SERVICE_TOKEN_FILE
+  value: /var/run/secrets/corral/internal-service-token
+- name: AUTH_URL
+  value: {{ printf "http://%s:5001" (include "corral.componentName" (dict "root" . "component" "auth")) | quote }}
+- name: GATEWAY_URL
+  value: {{ printf "http://%s:5003" (include "corral.componentName" (dict "root" . "component" "inference-gateway")) | quote }}
+- name: JWT_ISSUER
+  value: {{ .Values.config.jwtIssuer | quote }}
+- name: JWT_AUDIENCE
+  value: {{ .Values.config.jwtAudience | quote }}
+- name: RATE_LIMIT_PER_MINUTE
+  value: {{ .Values.chatApi.rateLimitPerMinute | int | quote }}
+- name: CHAT_RETENTION_DAYS
+  value: {{ .Values.chatApi.retentionDays | int | quote }}
+{{- end -}}
+
+{{/* Env of the inference-gateway (services/inference-gateway/src/config.ts). */}}
+{{- define "corral.env.inference-gateway" -}}
+{{- if .Values.ollama.enabled }}
+- name: OLLAMA_DISCOVERY
+  value: kubernetes
+- name: OLLAMA_K8S_NAMESPACE
+  value: {{ .Release.Namespace | quote }}
+- name: OLLAMA_K8S_SERVICE
+  value: {{ include "corral.componentName" (dict "root" . "component" "ollama") | quote }}
+- name: OLLAMA_K8S_PORT
+  value: "11434"
+{{- else }}
+- name: OLLAMA_DISCOVERY
+  value: static
+- name: OLLAMA_URLS
+  value: {{ join "," .Values.inferenceGateway.ollamaUrls | quote }}
+{{- end }}
+- name: BACKEND_MAX_PARALLEL
+  value: {{ .Values.ollama.numParallel | int | quote }}
+- name: ROUTING_STRATEGY
+  value: {{ .Values.inferenceGateway.routingStrategy | quote }}
+- name: QUEUE_MAX
+  value: {{ .Values.inferenceGateway.queueMax | int | quote }}
+- name: QUEUE_TIMEOUT_MS
+  value: {{ .Values.inferenceGateway.queueTimeoutMs | int | quote }}
+{{- end -}}
+
+{{/* Env of web (issue 6; behind the Ingress it proxies nothing). */}}
+{{- define "corral.env.web" -}}
+{{- with include "corral.publicUrl" . }}
+- name: PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}

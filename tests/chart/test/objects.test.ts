@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CHART_DIR, ciValuesFiles, findOne, renderChart, type K8sObject, type Loose } from './helm.js';
+import { podSpecOf, restrictedViolations, type Container } from './pods.js';
+
+const ci = (name: string) => join(CHART_DIR, 'ci', `${name}-values.yaml`);
+const defaults = renderChart();
+const gpuPool = renderChart({ valuesFiles: [ci('gpu-pool-hpa')] });
+
+describe('Ollama GPU pool', () => {
+  const ollama = findOne(gpuPool, 'StatefulSet', 'corral-ollama');
+  const pod = podSpecOf(ollama)!;
+  const server = pod.containers.find((c) => c.name === 'ollama')!;
+
+  it('requests and limits one nvidia.com/gpu per pod on the GPU node pool', () => {
+    expect(server.resources?.limits?.['nvidia.com/gpu']).toBe(1);
+    expect(server.resources?.requests?.['nvidia.com/gpu']).toBe(1);
+    expect(server.resources?.limits?.memory).toBe('40Gi');
+    expect(pod.runtimeClassName).toBe('nvidia');
+    expect(pod.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+    expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+  });
+
+  it('takes OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE and OLLAMA_KEEP_ALIVE from values', () => {
+    const env = Object.fromEntries((server.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      OLLAMA_NUM_PARALLEL: '8',
+      OLLAMA_MAX_QUEUE: '256',
+      OLLAMA_KEEP_ALIVE: '24h',
+    });
+  });
+
+  it('pulls the listed models in an init container before serving', () => {
+    const pull = pod.initContainers?.find((c) => c.name === 'pull-models');
+    expect(pull?.env?.find((e) => e.name === 'CORRAL_MODELS')?.value).toBe('llama3.1:8b nomic-embed-text');
+    expect(pull?.args?.join('\n')).toContain('ollama pull "$model"');
+  });
+
+  it('keeps models on a volume per pod and is found through a headless Service', () => {
+    const claims = (ollama.spec as { volumeClaimTemplates: K8sObject[] }).volumeClaimTemplates;
+    expect(claims.map((c) => c.metadata.name)).toEqual(['models']);
+    expect(findOne(gpuPool, 'Service', 'corral-ollama').spec?.clusterIP).toBe('None');
+  });
+
+  it('lets the gateway list and watch EndpointSlices, and points it at the headless Service', () => {
+    const role = findOne(gpuPool, 'Role', 'corral-inference-gateway') as K8sObject & {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    expect(role.rules).toEqual([
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const gateway = podSpecOf(findOne(gpuPool, 'Deployment', 'corral-inference-gateway'))!;
+    expect((gateway as { serviceAccountName?: string }).serviceAccountName).toBe('corral-inference-gateway');
+    const env = Object.fromEntries((gateway.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      OLLAMA_DISCOVERY: 'kubernetes',
+      OLLAMA_K8S_SERVICE: 'corral-ollama',
+      OLLAMA_K8S_NAMESPACE: 'corral',
+      OLLAMA_K8S_PORT: '11434',
+      BACKEND_MAX_PARALLEL: '8',
+    });
+  });
+
+  it('is scaled by an HPA on generated tokens/sec with slow, careful scale-down', () => {
+    const hpa = gpuPool.find(
+      (o) => o.kind === 'HorizontalPodAutoscaler' && (o.spec as Loose).scaleTargetRef.kind === 'StatefulSet',
+    );
+    const spec = hpa?.spec as Loose;
+    expect(spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      name: 'corral-ollama',
+    });
+    expect(spec.metrics).toHaveLength(1);
+    expect(spec.metrics[0].type).toBe('External');
+    expect(spec.metrics[0].external.metric.name).toBe('corral_gateway_generated_tokens_per_second');
+    expect(spec.metrics[0].external.target).toEqual({ type: 'AverageValue', averageValue: '300' });
+    expect(spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(600);
+    expect(spec.behavior.scaleDown.policies).toEqual([{ type: 'Pods', value: 1, periodSeconds: 600 }]);
+  });
+
+  it('the prometheus-adapter rule serves that metric from corral_gateway_generated_tokens_total', () => {
+    const adapter = parse(readFileSync(join(CHART_DIR, '../../k8s/prometheus-adapter/values.yaml'), 'utf8'));
+    const rule = adapter.rules.external.find(
+      (r: { name: { as: string } }) => r.name.as === 'corral_gateway_generated_tokens_per_second',
+    );
+    expect(rule.seriesQuery).toContain('corral_gateway_generated_tokens_total');
+    expect(rule.metricsQuery).toContain('rate(');
+  });
+
+  it('offers a KEDA ScaledObject instead of the HPA behind a value', () => {
+    const keda = renderChart({ valuesFiles: [ci('gpu-pool-keda')] });
+    const scaled = findOne(keda, 'ScaledObject', 'corral-ollama').spec as Loose;
+    expect(scaled.scaleTargetRef).toMatchObject({ kind: 'StatefulSet', name: 'corral-ollama' });
+    expect(scaled.triggers[0].metadata.query).toContain('corral_gateway_generated_tokens_total');
+    expect(keda.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+  });
+});
+
+describe('Ingress', () => {
+  it('serves TLS and routes the five paths to the right services, for cert-manager and existing secrets', () => {
+    for (const [objects, secret] of [
+      [defaults, 'corral-tls'],
+      [renderChart({ valuesFiles: [ci('tls-ingress')] }), 'corral-tls'],
+    ] as const) {
+      const ingress = findOne(objects, 'Ingress', 'corral').spec as Loose;
+      expect(ingress.tls[0].secretName).toBe(secret);
+      expect(ingress.tls[0].hosts).toEqual([ingress.rules[0].host]);
+      const routes = Object.fromEntries(
+        ingress.rules[0].http.paths.map((p: Loose) => [
+          p.path,
+          `${p.backend.service.name}:${p.backend.service.port.number}`,
+        ]),
+      );
+      expect(routes).toEqual({
+        '/': 'corral-web:3000',
+        '/api/auth': 'corral-auth:5001',
+        '/.well-known': 'corral-auth:5001',
+        '/api': 'corral-chat-api:5002',
+        '/v1': 'corral-chat-api:5002',
+      });
+    }
+    expect(
+      findOne(defaults, 'Ingress', 'corral').metadata.annotations?.['cert-manager.io/cluster-issuer'],
+    ).toBe('letsencrypt-prod');
+  });
+
+  it('turns proxy buffering off and allows long reads for streamed replies', () => {
+    const annotations = findOne(defaults, 'Ingress', 'corral').metadata.annotations ?? {};
+    expect(annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+    expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(600);
+  });
+});
+
+describe('data stores', () => {
+  it('each bundled data store keeps its data on a PVC', () => {
+    for (const name of ['corral-postgresql', 'corral-redis', 'corral-ollama']) {
+      const set = findOne(defaults, 'StatefulSet', name).spec as Loose;
+      expect(set.volumeClaimTemplates?.length, name).toBe(1);
+      const mounted = set.template.spec.containers[0].volumeMounts.map((m: { name: string }) => m.name);
+      expect(mounted).toContain(set.volumeClaimTemplates[0].metadata.name);
+    }
+    expect(findOne(defaults, 'PersistentVolumeClaim', 'corral-backup').spec?.accessModes).toEqual([
+      'ReadWriteOnce',
+    ]);
+  });
+
+  it('with an external database and Redis, renders neither and builds the URLs from their Secrets', () => {
+    const external = renderChart({ valuesFiles: [ci('production-external-db')] });
+    expect(external.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name)).toEqual([
+      'corral-ollama',
+    ]);
+    const auth = podSpecOf(findOne(external, 'Deployment', 'corral-auth'))!.containers[0]!;
+    const env = Object.fromEntries((auth.env ?? []).map((e) => [e.name, e]));
+    expect(env.CORRAL_DB_URL?.valueFrom).toEqual({ secretKeyRef: { name: 'corral-database', key: 'url' } });
+    expect(env.DATABASE_URL?.value).toBe('$(CORRAL_DB_URL)&schema=auth');
+    expect(env.REDIS_URL?.valueFrom).toEqual({ secretKeyRef: { name: 'corral-redis', key: 'url' } });
+  });
+});
+
+describe('pod security', () => {
+  it('every pod but the documented Ollama GPU exception meets the restricted profile', () => {
+    for (const file of [undefined, ...ciValuesFiles()]) {
+      const objects = file ? renderChart({ valuesFiles: [file] }) : defaults;
+      for (const obj of objects) {
+        const pod = podSpecOf(obj);
+        if (!pod) continue;
+        const violations = restrictedViolations(pod);
+        if (obj.metadata.labels?.['app.kubernetes.io/component'] === 'ollama') {
+          // The exception still drops every capability and never escalates (baseline profile).
+          for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Container[]) {
+            expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
+            expect(c.securityContext?.capabilities?.drop).toEqual(['ALL']);
+          }
+          continue;
+        }
+        expect(violations, `${file ?? 'defaults'}: ${obj.kind}/${obj.metadata.name}`).toEqual([]);
+      }
+    }
+  });
+
+  it('gives services time to drain: grace period above SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS', () => {
+    for (const name of ['corral-auth', 'corral-chat-api', 'corral-inference-gateway', 'corral-web']) {
+      const pod = podSpecOf(findOne(defaults, 'Deployment', name)) as Loose;
+      const env = Object.fromEntries(
+        pod.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+      );
+      const needed = (Number(env.SHUTDOWN_GRACE_MS) + Number(env.SHUTDOWN_DELAY_MS)) / 1000;
+      expect(Number(env.SHUTDOWN_DELAY_MS)).toBe(5000);
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(needed);
+      expect(pod.containers[0].livenessProbe.httpGet.path).toBe('/healthz');
+      expect(pod.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('nothing secret is in values.yaml by default', () => {
+    const values = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
+    const secretish = /^\s*(password|token|secret|url|apiKey)[ \t]*:[ \t]*(?![ \t]|''|""|$)(.+)$/gim;
+    expect([...values.matchAll(secretish)].map((m) => m[0].trim())).toEqual([]);
+  });
+
+  it('generates secrets once and keeps them: lookup-backed, never rendered into pod specs', () => {
+    const template = readFileSync(join(CHART_DIR, 'templates', '_helpers.tpl'), 'utf8');
+    expect(template).toMatch(/lookup "v1" "Secret"/);
+    const secrets = defaults.filter((o) => o.kind === 'Secret');
+    expect(secrets.map((s) => s.metadata.name).sort()).toEqual([
+      'corral-bootstrap-admin',
+      'corral-postgresql',
+      'corral-redis',
+      'corral-secrets',
+    ]);
+    for (const secret of secrets) {
+      expect(secret.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    }
+    const adminPassword = Buffer.from(
+      findOne(defaults, 'Secret', 'corral-bootstrap-admin').data!.password!,
+      'base64',
+    );
+    expect(adminPassword.length).toBeGreaterThanOrEqual(20);
+    const everything = JSON.stringify(defaults.filter((o) => o.kind !== 'Secret'));
+    expect(everything).not.toContain(adminPassword.toString());
+  });
+});
+
+describe('jobs and hooks', () => {
+  it('migrates before upgrades and seeds the bootstrap admin after install', () => {
+    const external = renderChart({ valuesFiles: [ci('production-external-db')] });
+    const migrate = external.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('corral-migrate'))!;
+    expect(migrate.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    const containers = podSpecOf(migrate)!.containers.map((c) => `${c.name}: ${c.command?.join(' ')}`);
+    expect(containers).toEqual([
+      'migrate-auth: node node_modules/@corral/db-migrate/dist/cli.js deploy --schema auth --dir prisma/migrations',
+      'migrate-chat-api: node node_modules/@corral/db-migrate/dist/cli.js deploy --schema chat --dir prisma/migrations',
+    ]);
+    const seed = findOne(defaults, 'Job', 'corral-seed-admin');
+    expect(seed.metadata.annotations?.['helm.sh/hook']).toBe('post-install');
+    expect(podSpecOf(seed)!.containers[0]!.command).toEqual(['node', 'dist/cli.js', 'seed-admin']);
+  });
+
+  it('the helm test pod checks every service /readyz', () => {
+    const test = defaults.find((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test')!;
+    const targets = podSpecOf(test)!
+      .containers[0]!.env!.find((e) => e.name === 'TARGETS')!
+      .value!.split(/\s+/);
+    expect(targets.sort()).toEqual([
+      'http://corral-auth:5001/readyz',
+      'http://corral-chat-api:5002/readyz',
+      'http://corral-inference-gateway:5003/readyz',
+      'http://corral-web:3000/readyz',
+    ]);
+  });
+
+  it('only the gateway reaches Ollama; only the services reach PostgreSQL and Redis', () => {
+    const allowed = (name: string) =>
+      (
+        findOne(defaults, 'NetworkPolicy', name).spec as Loose
+      ).ingress[0].from[0].podSelector.matchExpressions.find(
+        (e: { key: string }) => e.key === 'app.kubernetes.io/component',
+      ).values;
+    expect(allowed('corral-ollama')).toEqual(['inference-gateway']);
+    expect(allowed('corral-postgresql')).toEqual(['auth', 'chat-api', 'migrate', 'seed-admin', 'backup']);
+    expect(allowed('corral-redis')).toEqual(['auth', 'chat-api']);
+  });
+});
