@@ -1,0 +1,31 @@
+import { type BaseConfig, envInt, envPort } from '@corral/service-kit';
+import { z } from 'zod';
+
+const optionalUrl = (description: string) =>
+  z
+    .string()
+    .regex(/^https?:\/\//, 'expected an http(s):// URL')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional()
+    .describe(description);
+
+/** Everything the web server reads from the environment. */
+export const webEnvShape = {
+  PORT: envPort(3000),
+  STATIC_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Built SPA (vite build output); defaults to dist/client next to the server.'),
+  AUTH_URL: optionalUrl('Local mode: auth service; /api/auth and /.well-known are proxied to it.'),
+  CHAT_API_URL: optionalUrl('Local mode: chat-api; /api and /v1 are proxied to it.'),
+  GATEWAY_URL: optionalUrl(
+    'Local mode: inference-gateway; /admin/backends is proxied to it (else to chat-api).',
+  ),
+  PROXY_TIMEOUT_MS: envInt(30_000, { min: 1000 }).describe(
+    'Time an upstream has to send response headers (streams may then run on).',
+  ),
+  HSTS_MAX_AGE_SECONDS: envInt(31_536_000).describe('Strict-Transport-Security max-age, sent over TLS only.'),
+} as const;
+
+export type WebConfig = BaseConfig & z.infer<z.ZodObject<typeof webEnvShape>>;

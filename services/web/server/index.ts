@@ -1,0 +1,17 @@
+import { runService } from '@corral/service-kit';
+import { createWebServer, defaultStaticDir } from './app.js';
+import { webEnvShape } from './config.js';
+
+await runService({
+  name: 'web',
+  envShape: webEnvShape,
+  createApp: (kit) =>
+    createWebServer(kit, {
+      staticDir: kit.config.STATIC_DIR ?? defaultStaticDir(),
+      authUrl: kit.config.AUTH_URL,
+      chatApiUrl: kit.config.CHAT_API_URL,
+      gatewayUrl: kit.config.GATEWAY_URL,
+      proxyTimeoutMs: kit.config.PROXY_TIMEOUT_MS,
+      hstsMaxAgeSeconds: kit.config.HSTS_MAX_AGE_SECONDS,
+    }),
+});

@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { AppError, type Logger } from '@corral/service-kit';
+import type { RequestHandler } from 'express';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+
+export interface UpstreamTargets {
+  authUrl: string;
+  chatApiUrl: string;
+  /** Where /admin/backends goes; chat-api when unset. */
+  gatewayUrl?: string | undefined;
+}
+
+/** Which upstream a path belongs to, the way the Ingress routes it; undefined = not proxied. */
+export function upstreamFor(path: string, targets: UpstreamTargets): string | undefined {
+  const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+  if (under('/api/auth') || under('/.well-known')) return targets.authUrl;
+  if (under('/admin/backends')) return targets.gatewayUrl ?? targets.chatApiUrl;
+  if (under('/api') || under('/v1')) return targets.chatApiUrl;
+  return undefined;
+}
+
+export const isProxiedPath = (path: string): boolean =>
+  upstreamFor(path, { authUrl: 'a', chatApiUrl: 'c' }) !== undefined;
+
+/**
+ * Local mode: one proxy that stands in for the Ingress. Bodies stream both ways untouched, so
+ * Server-Sent Events reach the browser token by token (no compression, no buffering here).
+ */
+export function ingressProxy(targets: UpstreamTargets, logger: Logger, timeoutMs: number): RequestHandler {
+  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    router: (req) => upstreamFor(req.url ?? '/', targets) ?? targets.chatApiUrl,
+    target: targets.chatApiUrl,
+    pathFilter: (path) => upstreamFor(path, targets) !== undefined,
+    changeOrigin: false,
+    xfwd: true,
+    proxyTimeout: timeoutMs,
+    on: {
+      proxyRes: (proxyRes) => {
+        // Nginx-style proxies in front of us must not buffer event streams either.
+        if (String(proxyRes.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          proxyRes.headers['x-accel-buffering'] = 'no';
+        }
+      },
+      error: (error, req, res) => {
+        logger.warn('upstream request failed', { path: req.url, error: error.message });
+        if (!('writeHead' in res)) {
+          (res as Socket).destroy();
+          return;
+        }
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const problem = new AppError(
+          'bad_gateway',
+          'The service behind this path did not answer.',
+        ).toProblem();
+        res.writeHead(502, { 'Content-Type': 'application/problem+json' });
+        res.end(JSON.stringify(problem));
+      },
+    },
+  });
+  return proxy as unknown as RequestHandler;
+}

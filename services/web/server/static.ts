@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Router } from 'express';
+import { isProxiedPath } from './proxy.js';
+
+/** Vite names built files `name-<hash>.ext` under assets/: their content never changes. */
+const HASHED_ASSET = /[/\\]assets[/\\][^/\\]+-[\w-]{8,}\.\w+$/;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * The built SPA: hashed assets cached for a year, everything else (index.html, favicon)
+ * revalidated on every load so a deploy is picked up at once; unknown files are 404, and any
+ * other GET that wants a page gets index.html (client-side routes).
+ */
+export function spaRoutes(staticDir: string): Router {
+  const router = express.Router();
+  const indexFile = path.join(staticDir, 'index.html');
+
+  router.use(
+    express.static(staticDir, {
+      index: false,
+      redirect: false,
+      dotfiles: 'ignore',
+      setHeaders: (res, filePath) => {
+        res.setHeader('Cache-Control', HASHED_ASSET.test(filePath) ? IMMUTABLE : 'no-cache');
+      },
+    }),
+  );
+
+  router.get(/.*/, (req, res, next) => {
+    // A missing asset or file is a 404, not the app shell (a broken script tag should fail loudly).
+    if (isProxiedPath(req.path) || req.path.startsWith('/assets/') || path.extname(req.path) !== '') {
+      return next();
+    }
+    if (!existsSync(indexFile)) return next();
+    res.sendFile(indexFile, { cacheControl: false, headers: { 'Cache-Control': 'no-cache' } });
+  });
+
+  return router;
+}

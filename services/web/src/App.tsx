@@ -1,0 +1,64 @@
+import { Suspense, lazy } from 'react';
+import { Navigate, Route, Routes } from 'react-router';
+import { useAuth } from './auth/AuthContext.js';
+import { PendingPage } from './auth/PendingPage.js';
+import { RegisterPage } from './auth/RegisterPage.js';
+import { SignInPage } from './auth/SignInPage.js';
+import { ChatView } from './chat/ChatView.js';
+import { Layout } from './Layout.js';
+
+// Settings and admin are separate chunks: most visits never open them.
+const SettingsPage = lazy(() => import('./settings/SettingsPage.js'));
+const AdminPage = lazy(() => import('./admin/AdminPage.js'));
+
+const loading = <p className="muted page-loading">Loading…</p>;
+
+export function App() {
+  const { status, isAdmin } = useAuth();
+  if (status === 'loading') {
+    return (
+      <main className="auth-page" aria-busy="true">
+        <p className="muted">Loading Corral…</p>
+      </main>
+    );
+  }
+  if (status === 'signed-out') {
+    return (
+      <Routes>
+        <Route path="/login" element={<SignInPage />} />
+        <Route path="/register" element={<RegisterPage />} />
+        <Route path="/pending" element={<PendingPage />} />
+        <Route path="*" element={<Navigate to="/login" replace />} />
+      </Routes>
+    );
+  }
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<ChatView />} />
+        <Route path="c/:id" element={<ChatView />} />
+        <Route
+          path="settings/*"
+          element={
+            <Suspense fallback={loading}>
+              <SettingsPage />
+            </Suspense>
+          }
+        />
+        <Route
+          path="admin/*"
+          element={
+            isAdmin ? (
+              <Suspense fallback={loading}>
+                <AdminPage />
+              </Suspense>
+            ) : (
+              <Navigate to="/" replace />
+            )
+          }
+        />
+        <Route path="*" element={<Navigate to="/" replace />} />
+      </Route>
+    </Routes>
+  );
+}

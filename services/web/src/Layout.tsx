@@ -1,0 +1,61 @@
+import { useState } from 'react';
+import { Link, Outlet } from 'react-router';
+import { api } from './api/index.js';
+import { useAuth } from './auth/AuthContext.js';
+import { ConversationsProvider } from './chat/ConversationsContext.js';
+import { Sidebar } from './chat/Sidebar.js';
+import { ThemeToggle } from './ui/ThemeToggle.js';
+
+export function Layout() {
+  const { user, isAdmin } = useAuth();
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  return (
+    <ConversationsProvider>
+      <div className={`app ${sidebarOpen ? 'app--sidebar-open' : ''}`}>
+        <header className="topbar">
+          <button
+            type="button"
+            className="btn btn--icon btn--ghost topbar__menu"
+            aria-label={sidebarOpen ? 'Hide conversations' : 'Show conversations'}
+            aria-expanded={sidebarOpen}
+            onClick={() => setSidebarOpen((o) => !o)}
+          >
+            ☰
+          </button>
+          <Link to="/" className="topbar__brand">
+            Corral
+          </Link>
+          <span className="topbar__spacer" />
+          <Link to="/settings" className="btn btn--ghost">
+            Settings
+          </Link>
+          {isAdmin && (
+            <Link to="/admin" className="btn btn--ghost">
+              Admin
+            </Link>
+          )}
+          <ThemeToggle />
+          <button
+            type="button"
+            className="btn btn--ghost"
+            onClick={() => void api.auth.logout()}
+            title={user?.email}
+          >
+            Sign out
+          </button>
+        </header>
+        <Sidebar onNavigate={() => setSidebarOpen(false)} />
+        <button
+          type="button"
+          className="scrim"
+          aria-label="Close conversations"
+          tabIndex={-1}
+          onClick={() => setSidebarOpen(false)}
+        />
+        <main className="main">
+          <Outlet />
+        </main>
+      </div>
+    </ConversationsProvider>
+  );
+}

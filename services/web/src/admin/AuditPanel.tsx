@@ -1,0 +1,73 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, type AuditEvent } from '../api/index.js';
+import { ErrorNotice } from '../ui/ErrorNotice.js';
+
+export function AuditPanel() {
+  const [action, setAction] = useState('');
+  const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>();
+
+  const load = useCallback(
+    async (before: string | null) => {
+      setError(undefined);
+      try {
+        const page = await api.auth.admin.audit({
+          ...(action.trim() ? { action: action.trim() } : {}),
+          ...(before ? { before } : {}),
+        });
+        setEvents((previous) => (before ? [...previous, ...page.items] : page.items));
+        setCursor(page.nextCursor);
+      } catch (caught) {
+        setError(caught);
+      }
+    },
+    [action],
+  );
+  useEffect(() => {
+    const timer = window.setTimeout(() => void load(null), 250);
+    return () => window.clearTimeout(timer);
+  }, [load]);
+
+  return (
+    <div className="panel">
+      <input
+        type="search"
+        aria-label="Filter by action"
+        placeholder="Action, e.g. user.sign_in"
+        value={action}
+        onChange={(e) => setAction(e.target.value)}
+      />
+      {error !== undefined && <ErrorNotice error={error} />}
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Action</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Target</th>
+            <th scope="col">IP</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => (
+            <tr key={e.id}>
+              <td>{new Date(e.createdAt).toLocaleString()}</td>
+              <td>{e.action}</td>
+              <td>{e.outcome ?? 'success'}</td>
+              <td>{e.actorId ?? '—'}</td>
+              <td>{e.targetType ? `${e.targetType} ${e.targetId ?? ''}` : '—'}</td>
+              <td>{e.ip ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {cursor && (
+        <button type="button" className="btn" onClick={() => void load(cursor)}>
+          Older events
+        </button>
+      )}
+    </div>
+  );
+}

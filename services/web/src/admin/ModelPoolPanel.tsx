@@ -1,0 +1,110 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, type BackendPool } from '../api/index.js';
+import { ErrorNotice } from '../ui/ErrorNotice.js';
+
+const REFRESH_MS = 5000;
+
+export function ModelPoolPanel() {
+  const [pool, setPool] = useState<BackendPool | null>(null);
+  const [error, setError] = useState<unknown>();
+  const [model, setModel] = useState('');
+  const [pullState, setPullState] = useState<unknown>();
+  const [pulled, setPulled] = useState('');
+
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      api.chat.admin.backends().then(
+        (p) => {
+          if (!live) return;
+          setPool(p);
+          setError(undefined);
+        },
+        (e: unknown) => live && setError(e),
+      );
+    void load();
+    const timer = window.setInterval(() => void load(), REFRESH_MS);
+    return () => {
+      live = false;
+      window.clearInterval(timer);
+    };
+  }, []);
+
+  const pull = async (event: FormEvent) => {
+    event.preventDefault();
+    setPullState(undefined);
+    try {
+      await api.chat.admin.pullModel(model.trim());
+      setPulled(model.trim());
+      setModel('');
+    } catch (caught) {
+      setPullState(caught);
+    }
+  };
+
+  return (
+    <div className="panel">
+      {error !== undefined && <ErrorNotice error={error} />}
+      {pool && (
+        <p className="muted">
+          {pool.backends.length} backend{pool.backends.length === 1 ? '' : 's'}
+          {pool.strategy ? ` · routing: ${pool.strategy}` : ''}
+          {pool.queue ? ` · queue ${pool.queue.depth}/${pool.queue.max}` : ''}
+        </p>
+      )}
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Backend</th>
+            <th scope="col">State</th>
+            <th scope="col">Models</th>
+            <th scope="col">In flight</th>
+            <th scope="col">Tokens/s</th>
+            <th scope="col">Errors</th>
+          </tr>
+        </thead>
+        <tbody>
+          {pool?.backends.map((b) => (
+            <tr key={b.id}>
+              <td>
+                {b.id}
+                <div className="muted">
+                  {b.url}
+                  {b.version ? ` · v${b.version}` : ''}
+                </div>
+              </td>
+              <td>
+                <span className={`badge badge--${b.state}`}>{b.state}</span>
+                {b.busy ? ' busy' : ''}
+              </td>
+              <td>{b.models.join(', ') || '—'}</td>
+              <td>
+                {b.inFlight}
+                {b.maxParallel ? `/${b.maxParallel}` : ''}
+                {b.queued ? ` (+${b.queued} queued)` : ''}
+              </td>
+              <td>{b.tokensPerSecond.toFixed(1)}</td>
+              <td title={b.lastError ?? undefined}>{b.errors}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form className="row row--wrap" onSubmit={(e) => void pull(e)} aria-label="Pull a model">
+        <label>
+          Pull a model onto the pool
+          <input
+            required
+            placeholder="e.g. llama3.2:3b"
+            value={model}
+            onChange={(e) => setModel(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="btn">
+          Pull
+        </button>
+      </form>
+      {pulled && <p role="status">Pull of {pulled} started.</p>}
+      {pullState !== undefined && <ErrorNotice error={pullState} onDismiss={() => setPullState(undefined)} />}
+    </div>
+  );
+}

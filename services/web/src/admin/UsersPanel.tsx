@@ -1,0 +1,189 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, type User, type UserLimits, type UserStatus } from '../api/index.js';
+import { useAuth } from '../auth/AuthContext.js';
+import { ErrorNotice } from '../ui/ErrorNotice.js';
+
+export function UsersPanel() {
+  const { user: me } = useAuth();
+  const [q, setQ] = useState('');
+  const [status, setStatus] = useState<UserStatus | ''>('');
+  const [users, setUsers] = useState<User[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>();
+  const [limitsFor, setLimitsFor] = useState<User | null>(null);
+
+  const load = useCallback(
+    async (after: string | null) => {
+      setError(undefined);
+      try {
+        const page = await api.auth.admin.users({
+          ...(q.trim() ? { q: q.trim() } : {}),
+          ...(status ? { status } : {}),
+          ...(after ? { cursor: after } : {}),
+        });
+        setUsers((previous) => (after ? [...previous, ...page.items] : page.items));
+        setCursor(page.nextCursor);
+      } catch (caught) {
+        setError(caught);
+      }
+    },
+    [q, status],
+  );
+
+  useEffect(() => {
+    const timer = window.setTimeout(() => void load(null), 250);
+    return () => window.clearTimeout(timer);
+  }, [load]);
+
+  const act = async (action: () => Promise<User>) => {
+    setError(undefined);
+    try {
+      const updated = await action();
+      setUsers((list) => list.map((u) => (u.id === updated.id ? updated : u)));
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  return (
+    <div className="panel">
+      <div className="row row--wrap">
+        <input
+          type="search"
+          aria-label="Search users"
+          placeholder="Search by email or name"
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+        />
+        <select
+          aria-label="Filter by status"
+          value={status}
+          onChange={(e) => setStatus(e.target.value as UserStatus | '')}
+        >
+          <option value="">All statuses</option>
+          <option value="pending">Pending</option>
+          <option value="active">Active</option>
+          <option value="disabled">Disabled</option>
+        </select>
+      </div>
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">User</th>
+            <th scope="col">Status</th>
+            <th scope="col">Role</th>
+            <th scope="col">Last sign-in</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((user) => (
+            <tr key={user.id} data-email={user.email}>
+              <td>
+                {user.email}
+                {user.name ? <div className="muted">{user.name}</div> : null}
+              </td>
+              <td>
+                <span className={`badge badge--${user.status}`}>{user.status}</span>
+              </td>
+              <td>
+                <select
+                  aria-label={`Role of ${user.email}`}
+                  value={user.role}
+                  disabled={user.id === me?.id}
+                  onChange={(e) =>
+                    void act(() => api.auth.admin.setRole(user.id, e.target.value as User['role']))
+                  }
+                >
+                  <option value="user">user</option>
+                  <option value="admin">admin</option>
+                </select>
+              </td>
+              <td>{user.lastLoginAt ? new Date(user.lastLoginAt).toLocaleString() : '—'}</td>
+              <td className="row">
+                {user.status !== 'active' && (
+                  <button
+                    type="button"
+                    className="btn btn--small btn--primary"
+                    aria-label={`Activate ${user.email}`}
+                    onClick={() => void act(() => api.auth.admin.activate(user.id))}
+                  >
+                    Activate
+                  </button>
+                )}
+                {user.status !== 'disabled' && user.id !== me?.id && (
+                  <button
+                    type="button"
+                    className="btn btn--small btn--danger"
+                    aria-label={`Disable ${user.email}`}
+                    onClick={() => void act(() => api.auth.admin.disable(user.id))}
+                  >
+                    Disable
+                  </button>
+                )}
+                <button type="button" className="btn btn--small" onClick={() => setLimitsFor(user)}>
+                  Limits
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {cursor && (
+        <button type="button" className="btn" onClick={() => void load(cursor)}>
+          Load more
+        </button>
+      )}
+      {limitsFor && <LimitsEditor user={limitsFor} onClose={() => setLimitsFor(null)} />}
+    </div>
+  );
+}
+
+function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
+  const [limits, setLimits] = useState<UserLimits>({ dailyTokenBudget: null, requestsPerMinute: null });
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    api.chat.admin.limits(user.id).then(setLimits, setError);
+  }, [user.id]);
+  const field = (key: keyof UserLimits, label: string) => (
+    <label>
+      {label} (empty = default)
+      <input
+        type="number"
+        min={0}
+        value={limits[key] ?? ''}
+        onChange={(e) =>
+          setLimits((l) => ({ ...l, [key]: e.target.value === '' ? null : Number(e.target.value) }))
+        }
+      />
+    </label>
+  );
+  return (
+    <form
+      className="card"
+      aria-label={`Limits for ${user.email}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        api.chat.admin.setLimits(user.id, limits).then(() => setSaved(true), setError);
+      }}
+    >
+      <h2>Limits for {user.email}</h2>
+      {error !== undefined && <ErrorNotice error={error} />}
+      {field('dailyTokenBudget', 'Daily token budget')}
+      {field('requestsPerMinute', 'Requests per minute')}
+      <div className="row">
+        <button type="submit" className="btn btn--primary">
+          Save limits
+        </button>
+        <button type="button" className="btn" onClick={onClose}>
+          Close
+        </button>
+        {saved && <span role="status">Saved.</span>}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,79 @@
+import { type FormEvent, useState } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { api } from '../api/index.js';
+import { ErrorNotice } from '../ui/ErrorNotice.js';
+
+export function RegisterPage() {
+  const navigate = useNavigate();
+  const [form, setForm] = useState({ name: '', email: '', password: '', registrationCode: '' });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const field = (key: keyof typeof form) => ({
+    value: form[key],
+    onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value })),
+  });
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const user = await api.auth.register({
+        email: form.email,
+        password: form.password,
+        ...(form.name ? { name: form.name } : {}),
+        ...(form.registrationCode ? { registrationCode: form.registrationCode } : {}),
+      });
+      if (user.status === 'active') {
+        await api.auth.login(form.email, form.password);
+        navigate('/', { replace: true });
+      } else {
+        navigate('/pending', { state: { email: user.email } });
+      }
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="auth-page">
+      <form className="card auth-card" onSubmit={(e) => void submit(e)} aria-labelledby="register-title">
+        <h1 id="register-title">Create an account</h1>
+        {error !== undefined && <ErrorNotice error={error} />}
+        <label>
+          Name
+          <input name="name" autoComplete="name" {...field('name')} />
+        </label>
+        <label>
+          Email
+          <input type="email" name="email" autoComplete="email" required {...field('email')} />
+        </label>
+        <label>
+          Password
+          <input
+            type="password"
+            name="password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            aria-describedby="password-hint"
+            {...field('password')}
+          />
+          <small id="password-hint">At least 10 characters.</small>
+        </label>
+        <label>
+          Registration code (if you were given one)
+          <input name="registrationCode" autoComplete="off" {...field('registrationCode')} />
+        </label>
+        <button type="submit" className="btn btn--primary" disabled={busy}>
+          {busy ? 'Creating…' : 'Register'}
+        </button>
+        <p>
+          Already registered? <Link to="/login">Sign in</Link>
+        </p>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,83 @@
+import { useEffect, useState } from 'react';
+import { api, type ModelInfo } from '../api/index.js';
+
+interface Props {
+  model: string;
+  systemPrompt: string;
+  disabled: boolean;
+  onChange: (change: { model?: string; systemPrompt?: string | null }) => void;
+  onModelsLoaded: (models: ModelInfo[]) => void;
+}
+
+let modelsCache: Promise<ModelInfo[]> | undefined;
+
+/** Model picker and the per-conversation system prompt. */
+export function ChatSettings({ model, systemPrompt, disabled, onChange, onModelsLoaded }: Props) {
+  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [modelsFailed, setModelsFailed] = useState(false);
+  const [prompt, setPrompt] = useState(systemPrompt);
+  useEffect(() => setPrompt(systemPrompt), [systemPrompt]);
+
+  useEffect(() => {
+    let live = true;
+    modelsCache ??= api.chat.models();
+    modelsCache.then(
+      (loaded) => {
+        if (!live) return;
+        setModels(loaded);
+        onModelsLoaded(loaded);
+      },
+      () => {
+        modelsCache = undefined;
+        if (live) setModelsFailed(true);
+      },
+    );
+    return () => {
+      live = false;
+    };
+    // Load once per mount; the callback identity changes every render.
+  }, []);
+
+  const options = models.some((m) => m.id === model) || !model ? models : [{ id: model }, ...models];
+
+  return (
+    <div className="chat-settings">
+      <label className="chat-settings__model">
+        <span>Model</span>
+        <select value={model} disabled={disabled} onChange={(e) => onChange({ model: e.target.value })}>
+          {options.length === 0 && (
+            <option value="">{modelsFailed ? 'Models unavailable' : 'Loading…'}</option>
+          )}
+          {options.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.id}
+            </option>
+          ))}
+        </select>
+      </label>
+      <details className="chat-settings__prompt">
+        <summary>System prompt{systemPrompt ? ' (set)' : ''}</summary>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            onChange({ systemPrompt: prompt.trim() ? prompt : null });
+          }}
+        >
+          <label htmlFor="system-prompt" className="visually-hidden">
+            System prompt
+          </label>
+          <textarea
+            id="system-prompt"
+            rows={3}
+            value={prompt}
+            placeholder="How the model should behave in this conversation"
+            onChange={(e) => setPrompt(e.target.value)}
+          />
+          <button type="submit" className="btn btn--small" disabled={disabled || prompt === systemPrompt}>
+            Save prompt
+          </button>
+        </form>
+      </details>
+    </div>
+  );
+}

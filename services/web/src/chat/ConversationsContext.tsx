@@ -1,0 +1,111 @@
+import {
+  type ReactNode,
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import { api, type Conversation } from '../api/index.js';
+
+interface ConversationsState {
+  items: Conversation[];
+  nextCursor: string | null;
+  loading: boolean;
+  error: unknown;
+  query: string;
+  showArchived: boolean;
+  setQuery(q: string): void;
+  setShowArchived(value: boolean): void;
+  loadMore(): void;
+  reload(): void;
+  /** Insert or replace (after create, rename, pin, a new reply). */
+  upsert(conversation: Conversation): void;
+  remove(id: string): void;
+}
+
+const Context = createContext<ConversationsState | null>(null);
+const PAGE_SIZE = 30;
+
+const newestFirst = (a: Conversation, b: Conversation) =>
+  b.updatedAt.localeCompare(a.updatedAt) || b.id.localeCompare(a.id);
+
+/** The sidebar's list, shared with the chat view so new and renamed conversations show at once. */
+export function ConversationsProvider({ children }: { children: ReactNode }) {
+  const [items, setItems] = useState<Conversation[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [query, setQuery] = useState('');
+  const [showArchived, setShowArchived] = useState(false);
+  const [generation, setGeneration] = useState(0);
+  const requestSeq = useRef(0);
+
+  const fetchPage = useCallback(
+    async (cursor: string | null) => {
+      const seq = ++requestSeq.current;
+      setLoading(true);
+      setError(undefined);
+      try {
+        const page = await api.chat.conversations({
+          q: query || undefined,
+          cursor,
+          archived: showArchived,
+          limit: PAGE_SIZE,
+        });
+        if (seq !== requestSeq.current) return;
+        setItems((previous) => {
+          const merged = cursor
+            ? [...previous, ...page.items.filter((c) => !previous.some((p) => p.id === c.id))]
+            : page.items;
+          return merged;
+        });
+        setNextCursor(page.nextCursor);
+      } catch (caught) {
+        if (seq === requestSeq.current) setError(caught);
+      } finally {
+        if (seq === requestSeq.current) setLoading(false);
+      }
+    },
+    [query, showArchived],
+  );
+
+  useEffect(() => {
+    const timer = window.setTimeout(() => void fetchPage(null), query ? 250 : 0);
+    return () => window.clearTimeout(timer);
+  }, [fetchPage, query, generation]);
+
+  const value = useMemo<ConversationsState>(
+    () => ({
+      items,
+      nextCursor,
+      loading,
+      error,
+      query,
+      showArchived,
+      setQuery,
+      setShowArchived,
+      loadMore: () => {
+        if (nextCursor && !loading) void fetchPage(nextCursor);
+      },
+      reload: () => setGeneration((g) => g + 1),
+      upsert: (conversation) =>
+        setItems((previous) => {
+          const rest = previous.filter((c) => c.id !== conversation.id);
+          if (conversation.archived !== showArchived) return rest;
+          return [conversation, ...rest].sort(newestFirst);
+        }),
+      remove: (id) => setItems((previous) => previous.filter((c) => c.id !== id)),
+    }),
+    [items, nextCursor, loading, error, query, showArchived, fetchPage],
+  );
+  return <Context.Provider value={value}>{children}</Context.Provider>;
+}
+
+export function useConversations(): ConversationsState {
+  const value = useContext(Context);
+  if (!value) throw new Error('useConversations outside ConversationsProvider');
+  return value;
+}

@@ -1,0 +1,251 @@
+import { useEffect, useRef, useState } from 'react';
+import { NavLink, useNavigate, useParams } from 'react-router';
+import { api, type Conversation } from '../api/index.js';
+import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { useConversations } from './ConversationsContext.js';
+
+const UNDO_MS = 6000;
+
+interface PendingDelete {
+  conversation: Conversation;
+  timer: number;
+}
+
+export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
+  const list = useConversations();
+  const navigate = useNavigate();
+  const { id: openId } = useParams();
+  const [pending, setPending] = useState<PendingDelete | null>(null);
+  const [actionError, setActionError] = useState<unknown>();
+  const sentinel = useRef<HTMLLIElement>(null);
+  const loadMore = useRef(list.loadMore);
+  loadMore.current = list.loadMore;
+
+  // Infinite scroll: the last row coming into view loads the next page.
+  useEffect(() => {
+    const node = sentinel.current;
+    if (!node || typeof IntersectionObserver === 'undefined') return undefined;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) loadMore.current();
+    });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [list.nextCursor]);
+
+  const patch = async (
+    conversation: Conversation,
+    change: Parameters<typeof api.chat.updateConversation>[1],
+  ) => {
+    setActionError(undefined);
+    try {
+      list.upsert(await api.chat.updateConversation(conversation.id, change));
+    } catch (error) {
+      setActionError(error);
+    }
+  };
+
+  const finishDelete = async (conversation: Conversation) => {
+    try {
+      await api.chat.deleteConversation(conversation.id);
+    } catch (error) {
+      list.upsert(conversation);
+      setActionError(error);
+    }
+  };
+
+  const startDelete = (conversation: Conversation) => {
+    if (pending) {
+      window.clearTimeout(pending.timer);
+      void finishDelete(pending.conversation);
+    }
+    list.remove(conversation.id);
+    if (openId === conversation.id) navigate('/');
+    const timer = window.setTimeout(() => {
+      setPending(null);
+      void finishDelete(conversation);
+    }, UNDO_MS);
+    setPending({ conversation, timer });
+  };
+
+  const undoDelete = () => {
+    if (!pending) return;
+    window.clearTimeout(pending.timer);
+    list.upsert(pending.conversation);
+    setPending(null);
+  };
+
+  const pinned = list.items.filter((c) => c.pinned);
+  const recent = list.items.filter((c) => !c.pinned);
+
+  return (
+    <nav className="sidebar" aria-label="Conversations">
+      <button
+        type="button"
+        className="btn btn--primary sidebar__new"
+        onClick={() => {
+          navigate('/');
+          onNavigate();
+        }}
+      >
+        + New chat
+      </button>
+      <input
+        type="search"
+        className="sidebar__search"
+        placeholder="Search conversations"
+        aria-label="Search conversations"
+        value={list.query}
+        onChange={(e) => list.setQuery(e.target.value)}
+      />
+      <label className="sidebar__toggle">
+        <input
+          type="checkbox"
+          checked={list.showArchived}
+          onChange={(e) => list.setShowArchived(e.target.checked)}
+        />
+        Show archived
+      </label>
+      {actionError !== undefined && (
+        <ErrorNotice error={actionError} onDismiss={() => setActionError(undefined)} />
+      )}
+      {list.error !== undefined && <ErrorNotice error={list.error} onRetry={list.reload} />}
+      <ul className="sidebar__list">
+        {pinned.length > 0 && <li className="sidebar__heading">Pinned</li>}
+        {pinned.map((c) => (
+          <ConversationRow
+            key={c.id}
+            conversation={c}
+            onPatch={patch}
+            onDelete={startDelete}
+            onNavigate={onNavigate}
+          />
+        ))}
+        {pinned.length > 0 && recent.length > 0 && <li className="sidebar__heading">Recent</li>}
+        {recent.map((c) => (
+          <ConversationRow
+            key={c.id}
+            conversation={c}
+            onPatch={patch}
+            onDelete={startDelete}
+            onNavigate={onNavigate}
+          />
+        ))}
+        {!list.loading && list.items.length === 0 && list.error === undefined && (
+          <li className="sidebar__empty">{list.query ? 'No matches.' : 'No conversations yet.'}</li>
+        )}
+        <li ref={sentinel} className="sidebar__sentinel" aria-hidden={!list.nextCursor}>
+          {list.loading ? (
+            'Loading…'
+          ) : list.nextCursor ? (
+            <button type="button" className="btn btn--ghost" onClick={list.loadMore}>
+              Load more
+            </button>
+          ) : null}
+        </li>
+      </ul>
+      {pending && (
+        <div className="toast" role="status">
+          <span>Deleted “{pending.conversation.title || 'Untitled'}”.</span>
+          <button type="button" className="btn btn--small" onClick={undoDelete}>
+            Undo
+          </button>
+        </div>
+      )}
+    </nav>
+  );
+}
+
+interface RowProps {
+  conversation: Conversation;
+  onPatch: (
+    c: Conversation,
+    change: { title?: string; pinned?: boolean; archived?: boolean },
+  ) => Promise<void>;
+  onDelete: (c: Conversation) => void;
+  onNavigate: () => void;
+}
+
+function ConversationRow({ conversation, onPatch, onDelete, onNavigate }: RowProps) {
+  const [renaming, setRenaming] = useState(false);
+  const [title, setTitle] = useState(conversation.title);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const label = conversation.title || 'Untitled';
+
+  if (renaming) {
+    return (
+      <li className="sidebar__item">
+        <form
+          className="sidebar__rename"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setRenaming(false);
+            void onPatch(conversation, { title: title.trim() });
+          }}
+        >
+          <input
+            aria-label="New title"
+            value={title}
+            autoFocus
+            maxLength={200}
+            onChange={(e) => setTitle(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setRenaming(false);
+            }}
+          />
+          <button type="submit" className="btn btn--small">
+            Save
+          </button>
+        </form>
+      </li>
+    );
+  }
+
+  return (
+    <li className="sidebar__item">
+      <NavLink to={`/c/${conversation.id}`} className="sidebar__link" onClick={onNavigate}>
+        {conversation.pinned && <span aria-label="pinned">📌 </span>}
+        {label}
+      </NavLink>
+      <button
+        type="button"
+        className="btn btn--icon btn--ghost"
+        aria-label={`Actions for ${label}`}
+        aria-expanded={menuOpen}
+        onClick={() => setMenuOpen((o) => !o)}
+      >
+        ⋯
+      </button>
+      {menuOpen && (
+        <div className="menu" role="menu" onClick={() => setMenuOpen(false)}>
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => void onPatch(conversation, { pinned: !conversation.pinned })}
+          >
+            {conversation.pinned ? 'Unpin' : 'Pin'}
+          </button>
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => {
+              setTitle(conversation.title);
+              setRenaming(true);
+            }}
+          >
+            Rename
+          </button>
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => void onPatch(conversation, { archived: !conversation.archived })}
+          >
+            {conversation.archived ? 'Unarchive' : 'Archive'}
+          </button>
+          <button type="button" role="menuitem" className="danger" onClick={() => onDelete(conversation)}>
+            Delete
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}

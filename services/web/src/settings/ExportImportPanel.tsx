@@ -1,0 +1,75 @@
+import { useState } from 'react';
+import { api } from '../api/index.js';
+import { ErrorNotice } from '../ui/ErrorNotice.js';
+
+function download(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function ExportImportPanel() {
+  const [error, setError] = useState<unknown>();
+  const [message, setMessage] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const exportAll = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      download(
+        await api.chat.exportAll(),
+        `corral-conversations-${new Date().toISOString().slice(0, 10)}.json`,
+      );
+      setMessage('Export downloaded.');
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const importFile = async (file: File | undefined) => {
+    if (!file) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const result = await api.chat.importFile(file);
+      setMessage(`Imported ${result.imported ?? 'the'} conversation${result.imported === 1 ? '' : 's'}.`);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="panel">
+      <h2>Export</h2>
+      <p className="muted">All your conversations, with every branch, as one JSON file.</p>
+      <button type="button" className="btn" disabled={busy} onClick={() => void exportAll()}>
+        Download export
+      </button>
+      <h2>Import</h2>
+      <label className="btn">
+        Choose a Corral export file…
+        <input
+          type="file"
+          accept="application/json,.json"
+          className="visually-hidden"
+          disabled={busy}
+          onChange={(e) => void importFile(e.target.files?.[0])}
+        />
+      </label>
+      {message && (
+        <p role="status" className="notice notice--success">
+          {message}
+        </p>
+      )}
+      {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+    </div>
+  );
+}

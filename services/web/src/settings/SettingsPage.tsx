@@ -1,0 +1,23 @@
+import { NavLink, Navigate, Route, Routes } from 'react-router';
+import { ApiKeysPanel } from './ApiKeysPanel.js';
+import { ExportImportPanel } from './ExportImportPanel.js';
+import { UsagePanel } from './UsagePanel.js';
+
+export default function SettingsPage() {
+  return (
+    <section className="page">
+      <h1>Settings</h1>
+      <nav className="tabs" aria-label="Settings sections">
+        <NavLink to="/settings/keys">API keys</NavLink>
+        <NavLink to="/settings/usage">Usage</NavLink>
+        <NavLink to="/settings/data">Export / import</NavLink>
+      </nav>
+      <Routes>
+        <Route index element={<Navigate to="keys" replace />} />
+        <Route path="keys" element={<ApiKeysPanel />} />
+        <Route path="usage" element={<UsagePanel />} />
+        <Route path="data" element={<ExportImportPanel />} />
+      </Routes>
+    </section>
+  );
+}
