@@ -1,0 +1,108 @@
+import axios, { type AxiosInstance } from 'axios';
+import { CliError, usageError } from '../errors.js';
+import { ADMIN_EMAIL, readAdminPassword } from '../local-state.js';
+import { say, warn } from '../output.js';
+import { loadTargets, requireServiceUrl } from '../targets.js';
+import { type Command, str } from './types.js';
+
+interface PublicUser {
+  id: string;
+  email: string;
+}
+
+function problemDetail(data: unknown, status: number): string {
+  const body = data as { detail?: string; title?: string } | undefined;
+  return body?.detail ?? body?.title ?? `HTTP ${status}`;
+}
+
+async function call<T>(
+  http: AxiosInstance,
+  method: 'get' | 'post',
+  url: string,
+  what: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await http.request({ method, url, data: body, validateStatus: () => true });
+  if (response.status >= 400) {
+    throw new CliError(`${what} failed: ${problemDetail(response.data, response.status)}`);
+  }
+  return response.data as T;
+}
+
+export const createApiKeyCommand: Command = {
+  name: 'create-api-key',
+  summary: "issue an API key for a user (auth's admin API, as the bootstrap admin)",
+  usage: `corral create-api-key --user <email> [--name NAME] [--expires-days N] [--models a,b] [--auth-url URL]
+
+Signs in to auth as the admin and issues a key owned by --user. The key is printed once, alone on
+stdout (details go to stderr), so \`KEY=$(corral create-api-key --user …)\` works.
+Auth: --auth-url, else AUTH_URL, else the local run.
+Admin: CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD, else BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD,
+else the local run's ${ADMIN_EMAIL} and .corral/admin-password.`,
+  options: {
+    user: { type: 'string' },
+    name: { type: 'string' },
+    'expires-days': { type: 'string' },
+    models: { type: 'string' },
+    'auth-url': { type: 'string' },
+  },
+  async run(values) {
+    const email = str(values, 'user');
+    if (!email) throw usageError('--user <email> is required');
+    const expiresRaw = str(values, 'expires-days');
+    let expiresAt: string | undefined;
+    if (expiresRaw !== undefined) {
+      const days = Number(expiresRaw);
+      if (!Number.isFinite(days) || days <= 0)
+        throw usageError(`--expires-days must be a positive number, got "${expiresRaw}"`);
+      expiresAt = new Date(Date.now() + days * 86_400_000).toISOString();
+    }
+    const models = str(values, 'models')
+      ?.split(',')
+      .map((model) => model.trim())
+      .filter(Boolean);
+    const targets = loadTargets();
+    const authUrl = requireServiceUrl(targets, 'auth', str(values, 'auth-url'));
+    const adminEmail = process.env.CORRAL_ADMIN_EMAIL ?? process.env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
+    const adminPassword =
+      process.env.CORRAL_ADMIN_PASSWORD ??
+      process.env.BOOTSTRAP_ADMIN_PASSWORD ??
+      readAdminPassword(targets.paths);
+    if (!adminPassword)
+      throw new CliError('no admin password: set CORRAL_ADMIN_PASSWORD (or run against the local run)');
+
+    const http = axios.create({ baseURL: authUrl, timeout: 15_000 });
+    const login = await call<{ accessToken: string }>(
+      http,
+      'post',
+      '/api/auth/login',
+      `signing in as ${adminEmail}`,
+      {
+        email: adminEmail,
+        password: adminPassword,
+      },
+    );
+    http.defaults.headers.common.Authorization = `Bearer ${login.accessToken}`;
+    const page = await call<{ items: PublicUser[] }>(
+      http,
+      'get',
+      `/api/auth/admin/users?q=${encodeURIComponent(email)}&limit=50`,
+      'looking up the user',
+    );
+    const user = page.items.find((item) => item.email.toLowerCase() === email.toLowerCase());
+    if (!user) throw new CliError(`no user ${email}`);
+    const created = await call<{
+      key: string;
+      apiKey: { id: string; name: string; expiresAt: string | null };
+    }>(http, 'post', `/api/auth/admin/users/${user.id}/api-keys`, 'creating the key', {
+      name: str(values, 'name') ?? 'corral-cli',
+      ...(models?.length ? { models } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
+    });
+    warn(
+      `created API key "${created.apiKey.name}" (${created.apiKey.id}) for ${user.email}${created.apiKey.expiresAt ? `, expires ${created.apiKey.expiresAt}` : ''}; it is shown only now:`,
+    );
+    say(created.key);
+    return 0;
+  },
+};

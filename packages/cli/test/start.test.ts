@@ -1,0 +1,171 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import axios from 'axios';
+import OpenAI from 'openai';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CorralRun,
+  isAlive,
+  readState,
+  runCli,
+  type RunState,
+  tempHome,
+  testEnv,
+  type TestEnv,
+} from './helpers.js';
+
+const BOOT_MS = 180_000;
+const RUNNING = /Corral is running: (http:\/\/localhost:\d+)/;
+const PASSWORD = /password: (\S+)/;
+
+const { home, cleanup } = tempHome();
+let env: TestEnv;
+let run: CorralRun;
+let webUrl: string;
+let password: string;
+let state: RunState;
+
+async function login(url: string, secret: string) {
+  return axios.post(
+    `${url}/api/auth/login`,
+    { email: 'admin@corral.local', password: secret },
+    { validateStatus: () => true },
+  );
+}
+
+describe('corral start, first run', () => {
+  beforeAll(async () => {
+    env = await testEnv(home);
+    run = new CorralRun({ ...env });
+    webUrl = (await run.waitFor(RUNNING))[1] ?? '';
+    password = (await run.waitFor(PASSWORD))[1] ?? '';
+    state = readState(home);
+  }, BOOT_MS);
+
+  afterAll(async () => {
+    await run?.stop();
+  }, BOOT_MS);
+
+  it('says which inference it uses, plainly', () => {
+    expect(run.output).toContain('Inference: ollama-sim (SIMULATOR');
+  });
+
+  it('serves web on PORT and every service answers /readyz', async () => {
+    expect(webUrl).toBe(`http://localhost:${env.PORT}`);
+    for (const [name, url] of Object.entries(state.services)) {
+      const response = await axios.get(`${url}/readyz`, { validateStatus: () => true });
+      expect(response.status, `${name} /readyz`).toBe(200);
+    }
+    expect(Object.keys(state.services).sort()).toEqual(['auth', 'chat-api', 'inference-gateway', 'web']);
+  });
+
+  it('keeps the printed admin password in .corral/admin-password, private', async () => {
+    const { readFileSync, statSync } = await import('node:fs');
+    const file = path.join(home, 'admin-password');
+    expect(readFileSync(file, 'utf8').trim()).toBe(password);
+    expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it('signs the admin in through the web port', async () => {
+    const response = await login(webUrl, password);
+    expect(response.status).toBe(200);
+    expect(response.data).toMatchObject({ user: { email: 'admin@corral.local', role: 'admin' } });
+  });
+
+  it('streams a chat completion with the openai SDK and a key made by `corral create-api-key`', async () => {
+    const created = await runCli(['create-api-key', '--user', 'admin@corral.local', '--name', 'e2e'], {
+      ...env,
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^sk-corral-/);
+    const openai = new OpenAI({ baseURL: `${webUrl}/v1`, apiKey: key });
+    const stream = await openai.chat.completions.create({
+      model: 'llama3.2',
+      stream: true,
+      messages: [{ role: 'user', content: 'Say hello' }],
+    });
+    let text = '';
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks += 1;
+      text += chunk.choices[0]?.delta?.content ?? '';
+    }
+    expect(chunks).toBeGreaterThan(2);
+    expect(text.trim().length).toBeGreaterThan(0);
+  });
+
+  it('reports every service ready with `corral status`', async () => {
+    const status = await runCli(['status', '--json'], { ...env });
+    expect(status.code, status.stderr).toBe(0);
+    const body = JSON.parse(status.stdout) as { services: { ready: boolean }[]; backends: unknown[] };
+    expect(body.services.every((service) => service.ready)).toBe(true);
+    expect(body.backends).toHaveLength(1);
+  });
+
+  it('backup then restore brings back the data as it was at backup time', async () => {
+    const file = path.join(path.dirname(home), 'corral.dump');
+    const backup = await runCli(['backup', file], { ...env });
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(existsSync(file)).toBe(true);
+
+    const db = new pg.Client({ connectionString: state.databaseUrl });
+    await db.connect();
+    try {
+      const count = async () =>
+        Number(
+          (await db.query('SELECT count(*) AS n FROM chat.conversations WHERE title = $1', ['after backup']))
+            .rows[0].n,
+        );
+      await db.query(
+        "INSERT INTO chat.conversations (id, user_id, title, model) VALUES (gen_random_uuid(), 'someone', 'after backup', 'llama3.2')",
+      );
+      expect(await count()).toBe(1);
+
+      const restore = await runCli(['restore', file], { ...env });
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(await count()).toBe(0);
+    } finally {
+      await db.end();
+    }
+    // The admin (in schema auth) is still there and can sign in.
+    expect((await login(webUrl, password)).status).toBe(200);
+  });
+
+  it('stops everything on SIGINT and exits 0', async () => {
+    const pids = Object.values(state.pids);
+    expect(pids.length).toBe(5);
+    expect(await run.stop()).toBe(0);
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    expect(existsSync(path.join(home, 'lock'))).toBe(false);
+  });
+});
+
+describe('corral start, second run on the same data', () => {
+  let second: CorralRun;
+
+  beforeAll(async () => {
+    second = new CorralRun({ ...env });
+    await second.waitFor(RUNNING);
+    await second.waitFor(/Ctrl-C stops everything/);
+  }, BOOT_MS);
+
+  afterAll(async () => {
+    await second?.stop();
+    cleanup();
+  }, BOOT_MS);
+
+  it('does not print the password again, and says where it is', () => {
+    expect(second.output).not.toContain(password);
+    expect(second.output).toContain(`password in ${path.join(home, 'admin-password')}`);
+  });
+
+  it('reuses the data: the first run’s admin password still signs in', async () => {
+    expect((await login(webUrl, password)).status).toBe(200);
+  });
+
+  it('exits 0 on SIGINT', async () => {
+    expect(await second.stop()).toBe(0);
+  });
+});
