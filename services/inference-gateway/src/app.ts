@@ -1,5 +1,6 @@
 import { ConfigError, type ServiceKit, createHttpApp } from '@corral/service-kit';
 import type { Express } from 'express';
+import { type AdminTokenVerifier, requireAdmin, requireServiceToken } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { type Discovery, StaticDiscovery } from './domain/discovery.js';
@@ -21,6 +22,8 @@ import { mountProxyRoutes } from './routes/proxy.js';
 export interface GatewayDeps {
   /** Where backends come from; default: OLLAMA_URLS or Kubernetes, per OLLAMA_DISCOVERY. */
   discovery?: Discovery;
+  /** Admin access tokens (JWTs) for /admin/*, besides the service token; index.ts builds it from AUTH_URL. */
+  verifyAdminToken?: AdminTokenVerifier;
 }
 
 async function defaultDiscovery(kit: ServiceKit<GatewayConfig>): Promise<Discovery> {
@@ -52,6 +55,11 @@ async function defaultDiscovery(kit: ServiceKit<GatewayConfig>): Promise<Discove
 /** Builds the gateway: pool, discovery, health, inventory, router, then the HTTP routes. */
 export async function createApp(kit: ServiceKit<GatewayConfig>, deps: GatewayDeps = {}): Promise<Express> {
   const { config, logger } = kit;
+  if (config.NODE_ENV === 'production' && config.GATEWAY_SERVICE_TOKEN === undefined) {
+    throw new ConfigError(kit.name, [
+      'GATEWAY_SERVICE_TOKEN: is required in production (or GATEWAY_SERVICE_TOKEN_FILE); callers send it as a bearer token',
+    ]);
+  }
   const discovery = deps.discovery ?? (await defaultDiscovery(kit));
   const pool = new BackendPool(config.TOKENS_RATE_WINDOW_MS);
   const upstream = new UpstreamClient({
@@ -126,6 +134,9 @@ export async function createApp(kit: ServiceKit<GatewayConfig>, deps: GatewayDep
   return createHttpApp(
     kit,
     (app) => {
+      // Everything after service-kit's probes and /metrics needs the token (when one is configured).
+      app.use(requireServiceToken(config.GATEWAY_SERVICE_TOKEN));
+      app.use('/admin', requireAdmin(config.GATEWAY_SERVICE_TOKEN, deps.verifyAdminToken));
       mountPoolViews(app, gw);
       mountProxyRoutes(app, gw);
       mountAdminRoutes(app, gw);

@@ -1,4 +1,4 @@
-import { type BaseConfig, envByteSize, envInt, envList, envPort } from '@corral/service-kit';
+import { type BaseConfig, envByteSize, envInt, envList, envPort, optionalSecret } from '@corral/service-kit';
 import { z } from 'zod';
 
 const SECOND = 1000;
@@ -67,8 +67,22 @@ export const gatewayEnvShape = {
     'Longest silence between two chunks of a backend’s response.',
   ),
   TOKENS_RATE_WINDOW_MS: envInt(30 * SECOND, { min: 1000, max: 10 * MINUTE }).describe(
-    'Sliding window behind gateway_tokens_per_second.',
+    'Sliding window behind corral_gateway_tokens_per_second.',
   ),
+  // Optional here so development needs no setup; createApp refuses to start without it in production.
+  GATEWAY_SERVICE_TOKEN: optionalSecret({
+    minLength: 32,
+    description:
+      'Bearer token callers (chat-api) must send on every route but the probes; also opens /admin/*. Required in production.',
+  }),
+  AUTH_URL: httpUrl
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional()
+    .describe(
+      'auth service; when set, /admin/* also accepts an admin access token (verified against its JWKS).',
+    ),
+  JWT_ISSUER: z.string().min(1).default('corral-auth').describe('Expected iss of admin access tokens.'),
+  JWT_AUDIENCE: z.string().min(1).default('corral').describe('Expected aud of admin access tokens.'),
 } as const;
 
 export type GatewayConfig = BaseConfig & z.infer<z.ZodObject<typeof gatewayEnvShape>>;

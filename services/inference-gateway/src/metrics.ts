@@ -12,44 +12,59 @@ export type RequestOutcome =
   | 'model_not_found'
   | 'cancelled';
 
-/** The gateway's own series, on the service's registry. */
+/** Model label for a name nobody holds (typos, probes): keeps the label set bounded. */
+export const UNKNOWN_MODEL = 'unknown';
+
+const PREFIX = 'corral_gateway_';
+
+/**
+ * The gateway's own series, on the service's registry. The names are a contract: the chart's
+ * prometheus-adapter rule, HPA, alerts and dashboard query them.
+ */
 export function createGatewayMetrics(registry: Registry, pool: BackendPool, queueDepth: () => number) {
   const metrics = {
-    tokens: defineCounter(
+    generatedTokens: defineCounter(
       registry,
-      'gateway_tokens_total',
-      'Generated tokens (eval_count of final chunks) by model and backend.',
+      `${PREFIX}generated_tokens_total`,
+      'Generated tokens (eval_count of final chunks, usage.completion_tokens on /v1) by model and backend.',
       ['model', 'backend'],
     ),
     promptTokens: defineCounter(
       registry,
-      'gateway_prompt_tokens_total',
-      'Prompt tokens (prompt_eval_count of final chunks) by model and backend.',
+      `${PREFIX}prompt_tokens_total`,
+      'Prompt tokens (prompt_eval_count of final chunks, usage.prompt_tokens on /v1) by model and backend.',
       ['model', 'backend'],
     ),
-    requests: defineCounter(registry, 'gateway_requests_total', 'Proxied requests by route and outcome.', [
+    requests: defineCounter(registry, `${PREFIX}requests_total`, 'Proxied requests by route and outcome.', [
       'route',
       'outcome',
     ]),
     retries: defineCounter(
       registry,
-      'gateway_retries_total',
+      `${PREFIX}retries_total`,
       'Requests retried on another backend after failing before their first byte.',
       ['route'],
     ),
-    ejections: defineCounter(registry, 'gateway_backend_ejections_total', 'Backends taken out of rotation.', [
+    ejections: defineCounter(registry, `${PREFIX}ejections_total`, 'Backends taken out of rotation.', [
       'backend',
     ]),
-    timeToFirstByte: defineHistogram(
+    timeToFirstToken: defineHistogram(
       registry,
-      'gateway_time_to_first_byte_seconds',
-      'From request arrival to the first body byte from the backend (first token when streaming).',
-      ['route'],
+      `${PREFIX}time_to_first_token_seconds`,
+      'From request arrival to the first generated token passing through (streamed generations).',
+      ['model'],
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    ),
+    requestDuration: defineHistogram(
+      registry,
+      `${PREFIX}request_duration_seconds`,
+      'From request arrival to the last byte of the answer (whole streams included).',
+      ['route', 'model', 'outcome'],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     ),
     queueWait: defineHistogram(
       registry,
-      'gateway_queue_wait_seconds',
+      `${PREFIX}queue_wait_seconds`,
       'Time requests waited for a backend slot.',
       [],
       [0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
@@ -57,7 +72,7 @@ export function createGatewayMetrics(registry: Registry, pool: BackendPool, queu
   };
   // Gauges read the pool when scraped (defineGauge takes no collect callback), so they never drift.
   new Gauge({
-    name: 'gateway_backend_inflight',
+    name: `${PREFIX}backend_inflight`,
     help: 'Requests running on each backend.',
     labelNames: ['backend'],
     registers: [registry],
@@ -67,7 +82,7 @@ export function createGatewayMetrics(registry: Registry, pool: BackendPool, queu
     },
   });
   new Gauge({
-    name: 'gateway_backend_healthy',
+    name: `${PREFIX}backend_healthy`,
     help: '1 when a backend takes traffic, 0 when pending, ejected or draining.',
     labelNames: ['backend'],
     registers: [registry],
@@ -77,7 +92,7 @@ export function createGatewayMetrics(registry: Registry, pool: BackendPool, queu
     },
   });
   new Gauge({
-    name: 'gateway_tokens_per_second',
+    name: `${PREFIX}tokens_per_second`,
     help: 'Generated tokens per second over a sliding window, by backend (HPA signal).',
     labelNames: ['backend'],
     registers: [registry],
@@ -87,7 +102,7 @@ export function createGatewayMetrics(registry: Registry, pool: BackendPool, queu
     },
   });
   new Gauge({
-    name: 'gateway_queue_depth',
+    name: `${PREFIX}queue_depth`,
     help: 'Requests waiting for a backend slot.',
     registers: [registry],
     collect() {

@@ -12,6 +12,8 @@ import { type GatewayConfig, gatewayEnvShape } from '../src/config.js';
 
 export interface TestGateway {
   url: string;
+  /** Authorization for the gateway's own routes (when GATEWAY_SERVICE_TOKEN is set). */
+  headers: Record<string, string>;
   server: RunningServer;
   close(): Promise<void>;
 }
@@ -58,7 +60,13 @@ export async function startGateway(
   });
   const app = await createApp(kit, deps);
   const server = await startServer(kit, app, { port: 0, handleSignals: false });
-  const gateway = { url: server.url, server, close: () => server.shutdown('test over') };
+  const token = config.GATEWAY_SERVICE_TOKEN;
+  const gateway: TestGateway = {
+    url: server.url,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    server,
+    close: () => server.shutdown('test over'),
+  };
   if (urls.length > 0) {
     await waitUntil(
       async () => (await backendStates(gateway)).filter((b) => b.state === 'healthy').length === urls.length,
@@ -81,13 +89,19 @@ export async function waitUntil(
   }
 }
 
-export async function backendStates(gateway: { url: string }): Promise<BackendView[]> {
-  const res = await fetch(`${gateway.url}/admin/backends`);
+export async function backendStates(gateway: {
+  url: string;
+  headers?: Record<string, string>;
+}): Promise<BackendView[]> {
+  const res = await fetch(`${gateway.url}/admin/backends`, { headers: gateway.headers ?? {} });
   const body = (await res.json()) as { backends: BackendView[] };
   return body.backends;
 }
 
-export async function backendState(gateway: { url: string }, url: string): Promise<string | undefined> {
+export async function backendState(
+  gateway: { url: string; headers?: Record<string, string> },
+  url: string,
+): Promise<string | undefined> {
   return (await backendStates(gateway)).find((b) => b.url === url)?.state;
 }
 

@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { BackendTarget } from './backend.js';
 import type { Discovery, DiscoverySink } from './discovery.js';
 
@@ -211,11 +212,17 @@ export class KubernetesDiscovery implements Discovery {
   }
 }
 
-/** The real API, from in-cluster credentials (or KUBECONFIG); loaded only when discovery is on. */
-export async function kubernetesEndpointSliceApi(): Promise<EndpointSliceApi> {
+/**
+ * The real API through @kubernetes/client-node (loaded only when discovery is on): in-cluster
+ * credentials or KUBECONFIG by default, or the given config (tests point it at a local server).
+ */
+export async function kubernetesEndpointSliceApi(kubeConfig?: KubeConfig): Promise<EndpointSliceApi> {
   const k8s = await import('@kubernetes/client-node');
-  const config = new k8s.KubeConfig();
-  config.loadFromDefault();
+  let config = kubeConfig;
+  if (!config) {
+    config = new k8s.KubeConfig();
+    config.loadFromDefault();
+  }
   const discoveryApi = config.makeApiClient(k8s.DiscoveryV1Api);
   const watcher = new k8s.Watch(config);
   return {

@@ -1,7 +1,9 @@
-import { AppError } from '@corral/service-kit';
-import type { Express } from 'express';
+import { AppError, parseInput } from '@corral/service-kit';
+import express, { type Express } from 'express';
+import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
+import { pullEverywhere } from '../domain/model-pull.js';
 
 function describeBackend(gw: GatewayContext, backend: Backend, now: number) {
   return {
@@ -23,7 +25,15 @@ function describeBackend(gw: GatewayContext, backend: Backend, now: number) {
   };
 }
 
-/** Operators' view of the pool. The gateway is not exposed by the Ingress; see README on access. */
+const pullRequest = z.object({
+  model: z.string().trim().min(1, 'name the model to pull'),
+  insecure: z.boolean().optional(),
+});
+
+/**
+ * Operators' view of the pool. The gateway is not exposed by the Ingress; these routes also need
+ * the service token or an admin access token (src/auth.ts).
+ */
 export function mountAdminRoutes(app: Express, gw: GatewayContext): void {
   app.get('/admin/backends', (_req, res) => {
     const now = Date.now();
@@ -38,5 +48,44 @@ export function mountAdminRoutes(app: Express, gw: GatewayContext): void {
     const backend = gw.pool.drain(req.params.id);
     if (!backend) throw new AppError('not_found', `no backend ${req.params.id}`);
     res.status(202).json(describeBackend(gw, backend, Date.now()));
+  });
+
+  // Progress of every backend's pull as NDJSON lines tagged with `backend`, then one summary line.
+  app.post('/admin/models/pull', express.json({ limit: '16kb' }), async (req, res) => {
+    const { model, insecure } = parseInput(pullRequest, req.body ?? {});
+    const backends = gw.pool.list();
+    const targets = backends.filter((backend) => backend.routable);
+    if (targets.length === 0) {
+      throw new AppError('service_unavailable', 'no healthy backend to pull onto', {
+        headers: { 'Retry-After': String(gw.router.retryAfterSeconds) },
+      });
+    }
+    const controller = new AbortController();
+    // The operator gave up: the backends stop downloading (Ollama keeps what it has for a resume).
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    const send = (line: Record<string, unknown>) => {
+      if (!res.destroyed) res.write(`${JSON.stringify(line)}\n`);
+    };
+    const results = await pullEverywhere(targets, gw.upstream, {
+      model,
+      ...(insecure === undefined ? {} : { insecure }),
+      signal: controller.signal,
+      onProgress: send,
+      onPulled: (backend) => gw.inventory.refresh(backend),
+    });
+    const pulled = results.filter((result) => result.status === 'success').length;
+    gw.logger.info('model pull finished', { model, pulled, backends: results.length });
+    send({
+      status: pulled === results.length ? 'success' : pulled === 0 ? 'failed' : 'partial',
+      model,
+      backends: results,
+      skipped: backends.filter((backend) => !backend.routable).map((backend) => backend.id),
+      done: true,
+    });
+    res.end();
   });
 }

@@ -7,8 +7,9 @@ import type { Backend } from '../domain/backend.js';
 import { normalizeModelName } from '../domain/model-names.js';
 import { type Lease, RoutingError } from '../domain/router.js';
 import { describeFailure } from '../domain/upstream.js';
+import { UsageEventFilter, requestUsageOnBehalf } from '../domain/usage-event-filter.js';
 import { UsageTap } from '../domain/usage-tap.js';
-import type { RequestOutcome } from '../metrics.js';
+import { type RequestOutcome, UNKNOWN_MODEL } from '../metrics.js';
 import { type WireFamily, sendWireError } from './wire-errors.js';
 
 /** A route that goes to one backend chosen by the model in its body. */
@@ -167,6 +168,8 @@ class ProxiedRequest {
   private readonly started = process.hrtime.bigint();
   private readonly controller = new AbortController();
   private readonly tried = new Set<Backend>();
+  /** The gateway asked for /v1 usage on the client's behalf: the usage event is not passed on. */
+  private stripUsageEvent = false;
 
   constructor(
     private readonly gw: GatewayContext,
@@ -185,11 +188,13 @@ class ProxiedRequest {
     this.gw.drainSignal.addEventListener('abort', onDrain, { once: true });
     let outcome: RequestOutcome;
     let model: string | undefined;
+    let routedModel: string | undefined;
     try {
       const body = parseBody(this.req.body);
       model = modelOf(body, this.route.modelFields);
       if (model === undefined) throw new AppError('bad_request', 'model is required');
-      outcome = await this.forward(normalizeModelName(model), this.req.body as Buffer);
+      routedModel = normalizeModelName(model);
+      outcome = await this.forward(routedModel, this.payloadFor(body));
     } catch (error) {
       const appError =
         error instanceof AppError
@@ -203,6 +208,24 @@ class ProxiedRequest {
     }
     this.gw.drainSignal.removeEventListener('abort', onDrain);
     this.gw.metrics.requests.inc({ route: this.route.path, outcome });
+    // Only names some backend holds become label values, so a client cannot grow the series.
+    const modelLabel = routedModel && this.gw.pool.anyHolds(routedModel) ? routedModel : UNKNOWN_MODEL;
+    this.gw.metrics.requestDuration.observe(
+      { route: this.route.path, model: modelLabel, outcome },
+      Number(process.hrtime.bigint() - this.started) / 1e9,
+    );
+  }
+
+  /** The body to send: as received, except a /v1 chat stream also asks for its token counts. */
+  private payloadFor(body: Record<string, unknown>): Buffer {
+    if (this.route.path === '/v1/chat/completions') {
+      const withUsage = requestUsageOnBehalf(body);
+      if (withUsage) {
+        this.stripUsageEvent = true;
+        return Buffer.from(JSON.stringify(withUsage));
+      }
+    }
+    return this.req.body as Buffer;
   }
 
   private async forward(model: string, body: Buffer): Promise<RequestOutcome> {
@@ -302,26 +325,32 @@ class ProxiedRequest {
     const { res, gw } = this;
     const backend = lease.backend;
     const streamKind = isStreamingType(upstream.headers['content-type'] as string | undefined);
-    const tap =
-      this.route.generation && upstream.statusCode === 200
-        ? new UsageTap((count) => backend.tokenRate.add(count))
-        : undefined;
-    res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, backend));
+    let firstToken = true;
+    const onLiveTokens = (count: number) => {
+      backend.tokenRate.add(count);
+      if (firstToken) {
+        firstToken = false;
+        const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+        gw.metrics.timeToFirstToken.observe({ model }, seconds);
+      }
+    };
+    const ok = upstream.statusCode === 200;
+    const tap = this.route.generation && ok ? new UsageTap(onLiveTokens) : undefined;
+    const filter = this.stripUsageEvent && ok && streamKind === 'sse' ? new UsageEventFilter() : undefined;
+    const headers = responseHeaders(upstream.headers, backend);
+    if (filter) delete headers['content-length'];
+    res.writeHead(upstream.statusCode, headers);
     res.flushHeaders();
-    let firstByte = true;
     let lastByte = 10; // '\n'
     const body = upstream.body;
 
     return new Promise<RequestOutcome>((resolve) => {
       const onData = (chunk: Buffer) => {
-        if (firstByte) {
-          firstByte = false;
-          const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
-          gw.metrics.timeToFirstByte.observe({ route: this.route.path }, seconds);
-        }
         tap?.push(chunk);
-        lastByte = chunk[chunk.length - 1] ?? lastByte;
-        if (!res.write(chunk)) {
+        const out = filter ? filter.push(chunk) : chunk;
+        if (out.length === 0) return;
+        lastByte = out[out.length - 1] ?? lastByte;
+        if (!res.write(out)) {
           body.pause();
           res.once('drain', () => body.resume());
         }
@@ -336,7 +365,7 @@ class ProxiedRequest {
         const usage = tap?.end();
         if (usage) this.countTokens(model, backend, usage, tap?.liveTokens ?? 0);
         gw.health.reportSuccess(backend);
-        res.end();
+        res.end(filter?.end());
         finish(
           upstream.statusCode < 400 ? 'ok' : upstream.statusCode < 500 ? 'client_error' : 'upstream_error',
         );
@@ -366,7 +395,7 @@ class ProxiedRequest {
     live: number,
   ): void {
     const labels = { model, backend: backend.id };
-    if (usage.generated > 0) this.gw.metrics.tokens.inc(labels, usage.generated);
+    if (usage.generated > 0) this.gw.metrics.generatedTokens.inc(labels, usage.generated);
     if (usage.prompt > 0) this.gw.metrics.promptTokens.inc(labels, usage.prompt);
     // Content lines already fed the rate as they passed; the final count settles the difference.
     backend.tokenRate.add(usage.generated - live);

@@ -1,0 +1,215 @@
+/**
+ * Gateway benchmark: the same streaming /api/chat load sent straight to one ollama-sim, through
+ * nginx round-robin over three sims, and through the inference-gateway over the same three, in
+ * one run. Prints tokens/s, requests/s and TTFT p50/p99 per target and level, the gateway/nginx
+ * ratios, and the proxies' CPU and memory; writes the figures to bench/results/.
+ *
+ *   pnpm --filter @corral/inference-gateway bench      (builds the gateway first)
+ *   node --conditions=corral-source --import tsx bench/gateway/run.ts
+ *
+ * BENCH_LEVELS (1,64,256,1024), BENCH_SECONDS (10 per target and level), BENCH_TOKENS_PER_SECOND
+ * (200), BENCH_RESPONSE_TOKENS (32), BENCH_TTFT_MS (20).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { type LoadResult, driveLoad } from './load.js';
+import {
+  type Proc,
+  REPO_ROOT,
+  type SimSettings,
+  listenOverflows,
+  sampleProcesses,
+  startGateway,
+  startNginx,
+  startSim,
+} from './processes.js';
+
+const levels = (process.env.BENCH_LEVELS ?? '1,64,256,1024').split(',').map(Number);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const sim: SimSettings = {
+  tokensPerSecond: Number(process.env.BENCH_TOKENS_PER_SECOND ?? 200),
+  responseTokens: Number(process.env.BENCH_RESPONSE_TOKENS ?? 32),
+  ttftMs: Number(process.env.BENCH_TTFT_MS ?? 20),
+};
+
+interface Row extends LoadResult {
+  target: 'direct' | 'nginx' | 'gateway';
+  tokensPerSecond: number;
+  requestsPerSecond: number;
+  /** CPU of the process under test (the sim itself for "direct"), in cores. */
+  cpuCores: number;
+  rssMiB: number;
+  peakRssMiB: number;
+  /** Connections dropped by a full listen queue during the run (a slow accept loop; clients retry after ≥ 1 s). */
+  listenDrops: number;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const mib = (bytes: number) => round(bytes / (1024 * 1024));
+
+async function measure(
+  target: Row['target'],
+  proc: Proc,
+  concurrency: number,
+  headers: Record<string, string>,
+) {
+  const pids = await proc.pids();
+  const before = await sampleProcesses(pids);
+  const dropsBefore = await listenOverflows();
+  const started = performance.now();
+  const result = await driveLoad(proc.url, concurrency, seconds, headers);
+  const elapsed = (performance.now() - started) / 1000;
+  const after = await sampleProcesses(pids);
+  const listenDrops = (await listenOverflows()) - dropsBefore;
+  const row: Row = {
+    target,
+    ...result,
+    tokensPerSecond: round(result.tokens / seconds, 0),
+    requestsPerSecond: round(result.requests / seconds, 1),
+    cpuCores: round((after.cpuSeconds - before.cpuSeconds) / elapsed, 2),
+    rssMiB: mib(after.rssBytes),
+    peakRssMiB: mib(after.peakRssBytes),
+    listenDrops,
+  };
+  const t = row.ttftMs;
+  console.log(
+    `  ${target.padEnd(8)} c=${String(concurrency).padStart(4)}  ${String(row.tokensPerSecond).padStart(7)} tok/s  ` +
+      `${String(row.requestsPerSecond).padStart(7)} req/s  ttft p50 ${round(t.p50, 2)} ms  p99 ${round(t.p99, 2)} ms  ` +
+      `errors ${row.errors}  listen drops ${listenDrops}  cpu ${row.cpuCores}  rss ${row.rssMiB} MiB`,
+  );
+  return row;
+}
+
+function printTable(rows: Row[]): void {
+  const header = [
+    'target',
+    'conc',
+    'tok/s',
+    'req/s',
+    'ttft p50 ms',
+    'ttft p99 ms',
+    'errors',
+    'listen drops',
+    'cpu cores',
+    'rss MiB',
+  ];
+  const lines = rows.map((r) => [
+    r.target,
+    String(r.concurrency),
+    String(r.tokensPerSecond),
+    String(r.requestsPerSecond),
+    String(round(r.ttftMs.p50, 2)),
+    String(round(r.ttftMs.p99, 2)),
+    String(r.errors),
+    String(r.listenDrops),
+    String(r.cpuCores),
+    String(r.rssMiB),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const format = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
+  console.log(`\n${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const line of lines) console.log(format(line));
+}
+
+function ratios(rows: Row[]) {
+  return levels.map((concurrency) => {
+    const at = (target: Row['target']) =>
+      rows.find((r) => r.target === target && r.concurrency === concurrency);
+    const [direct, nginx, gateway] = [at('direct'), at('nginx'), at('gateway')];
+    if (!direct || !nginx || !gateway) return { concurrency };
+    return {
+      concurrency,
+      throughputGatewayOverNginx: round(gateway.tokensPerSecond / nginx.tokensPerSecond, 3),
+      requestsGatewayOverNginx: round(gateway.requestsPerSecond / nginx.requestsPerSecond, 3),
+      ttftP50AddedOverNginxMs: round(gateway.ttftMs.p50 - nginx.ttftMs.p50, 2),
+      ttftP99AddedOverNginxMs: round(gateway.ttftMs.p99 - nginx.ttftMs.p99, 2),
+      ttftP99AddedOverDirectMs: round(gateway.ttftMs.p99 - direct.ttftMs.p99, 2),
+      gatewayCpuOverNginxCpu: round(gateway.cpuCores / Math.max(nginx.cpuCores, 0.01), 2),
+    };
+  });
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(REPO_ROOT, 'services/inference-gateway/dist/index.js'))) {
+    throw new Error('build the gateway first: pnpm --filter @corral/inference-gateway build');
+  }
+  const serviceToken = randomBytes(24).toString('hex');
+  const procs: Proc[] = [];
+  try {
+    const sims = await Promise.all([startSim(sim), startSim(sim), startSim(sim)]);
+    procs.push(...sims);
+    const nginx = await startNginx(sims.map((s) => s.url));
+    procs.push(nginx);
+    const gateway = await startGateway(
+      sims.map((s) => s.url),
+      serviceToken,
+    );
+    procs.push(gateway);
+    console.log(
+      `bench/gateway: ${cpus().length} cores, sims at ${sim.tokensPerSecond} tok/s × ${sim.responseTokens} tokens, ` +
+        `ttft ${sim.ttftMs} ms; ${seconds} s per target and level`,
+    );
+    // Warm every path (connections, JIT) before measuring.
+    for (const [proc, headers] of [
+      [sims[0], {}],
+      [nginx, {}],
+      [gateway, { authorization: `Bearer ${serviceToken}` }],
+    ] as const) {
+      await driveLoad(proc!.url, 16, 1, headers);
+    }
+    const rows: Row[] = [];
+    for (const concurrency of levels) {
+      rows.push(await measure('direct', sims[0]!, concurrency, {}));
+      rows.push(await measure('nginx', nginx, concurrency, {}));
+      rows.push(await measure('gateway', gateway, concurrency, { authorization: `Bearer ${serviceToken}` }));
+    }
+    printTable(rows);
+    const comparison = ratios(rows);
+    console.log('\ngateway vs nginx (same three sims):');
+    for (const c of comparison) console.log(' ', JSON.stringify(c));
+    const at256 = comparison.find((c) => c.concurrency === 256);
+    if (at256?.throughputGatewayOverNginx !== undefined && at256.ttftP99AddedOverNginxMs !== undefined) {
+      const met = at256.throughputGatewayOverNginx >= 0.8 && at256.ttftP99AddedOverNginxMs <= 5;
+      console.log(
+        `\nissue target at 256 streams (throughput ≥ 0.8× nginx, TTFT p99 added ≤ 5 ms): ${met ? 'met' : 'NOT met'} ` +
+          `(${at256.throughputGatewayOverNginx}×, p99 ${at256.ttftP99AddedOverNginxMs} ms, p50 ${at256.ttftP50AddedOverNginxMs} ms added); ` +
+          'a p99 is only as good as the baseline run behind it: check errors and listen drops above',
+      );
+    }
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const out = join(REPO_ROOT, 'bench/results', `gateway-${stamp}.json`);
+    await mkdir(join(REPO_ROOT, 'bench/results'), { recursive: true });
+    await writeFile(
+      out,
+      `${JSON.stringify(
+        {
+          benchmark: 'gateway',
+          at: new Date().toISOString(),
+          machine: {
+            cores: cpus().length,
+            cpu: cpus()[0]?.model,
+            memoryMiB: mib(totalmem()),
+            loadavg: loadavg(),
+          },
+          node: process.version,
+          settings: { levels, seconds, sim },
+          rows,
+          comparison,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    console.log(`\nwritten to ${out}`);
+  } finally {
+    await Promise.all(procs.map((proc) => proc.stop()));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
