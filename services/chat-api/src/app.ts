@@ -1,22 +1,27 @@
-import { createAuthenticator } from '@corral/auth-client';
+import { createAuthenticator, requireRole } from '@corral/auth-client';
 import { createHttpApp, type ServiceKit } from '@corral/service-kit';
-import type { Express, RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { Redis } from 'ioredis';
 import type { ChatConfig } from './config.js';
 import type { ChatContext } from './context.js';
 import { connectDatabase, type Database } from './data/db.js';
-import { GatewayClient } from './domain/gateway.js';
+import { LimitsStore } from './data/limits.js';
+import { GATEWAY_AUTH_FAILED, GatewayClient } from './domain/gateway.js';
 import { Generations } from './domain/generations.js';
 import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
+import { applyRetention } from './domain/retention.js';
 import { StopBus } from './domain/stop-bus.js';
 import { sweepInterruptedMessages } from './domain/sweep.js';
-import { createChatMetrics } from './metrics.js';
+import { TitleWriter } from './domain/titles.js';
+import { type ChatMetrics, createChatMetrics } from './metrics.js';
 import { applyMigrations } from './migrations.js';
+import { adminRoutes, chatSummaryRoutes } from './routes/admin.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes } from './routes/openai.js';
 import { principal } from './routes/principal.js';
+import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 
 export interface ChatDeps {
   /** Supplied by tests that share one pool between app instances; otherwise opened from DATABASE_URL. */
@@ -44,19 +49,14 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   if (!deps.db) lifecycle.onShutdown('postgres', () => db.close());
   readiness.register('postgres', () => db.pool.query('SELECT 1'));
 
-  let redis = deps.redis;
-  if (!redis && config.REDIS_URL) {
-    const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 5000 });
-    client.on('error', (error: unknown) => {
-      metrics.redisErrors.inc({ operation: 'connection' });
-      logger.warn('redis error', { error });
-    });
-    lifecycle.onShutdown('redis', () => client.quit());
-    redis = client;
-  }
+  const redis = deps.redis ?? (config.REDIS_URL ? await connectRedis(kit, metrics) : undefined);
   if (redis) {
     const client = redis;
-    readiness.register('redis', () => client.ping());
+    readiness.register('redis', async () => {
+      // Commands fail at once while disconnected; say so plainly rather than with ioredis's wording.
+      if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
+      await client.ping();
+    });
   } else {
     logger.warn(
       'REDIS_URL is not set: rate limits, stream slots and stop work per process (one replica only)',
@@ -67,6 +67,9 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     baseUrl: config.GATEWAY_URL,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
     idleTimeoutMs: config.GATEWAY_IDLE_TIMEOUT_MS,
+    serviceToken: config.GATEWAY_SERVICE_TOKEN,
+    onAuthFailure: (status) =>
+      logger.error(GATEWAY_AUTH_FAILED, { status, tokenConfigured: Boolean(config.GATEWAY_SERVICE_TOKEN) }),
   });
   lifecycle.onShutdown('gateway', () => gateway.close());
   readiness.register('gateway', (signal) => gateway.version(signal));
@@ -95,6 +98,15 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   sweepTimer.unref();
   lifecycle.onShutdown('sweep', () => clearInterval(sweepTimer));
 
+  if (config.CHAT_RETENTION_DAYS > 0) {
+    const runRetention = () => void enforceRetention(kit, db, metrics);
+    // Not awaited: a large first clean-up must not hold up start-up.
+    runRetention();
+    const retentionTimer = setInterval(runRetention, config.RETENTION_INTERVAL_SECONDS * 1000);
+    retentionTimer.unref();
+    lifecycle.onShutdown('retention', () => clearInterval(retentionTimer));
+  }
+
   const auth = createAuthenticator({
     jwksUrl: `${config.AUTH_URL}/.well-known/jwks.json`,
     issuer: config.JWT_ISSUER,
@@ -105,6 +117,17 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     logger,
   });
 
+  const titles = new TitleWriter({
+    db,
+    gateway,
+    logger,
+    metrics,
+    enabled: config.TITLE_GENERATION,
+    model: config.TITLE_MODEL,
+    timeoutMs: config.TITLE_TIMEOUT_MS,
+  });
+  lifecycle.onShutdown('titles', () => titles.close());
+
   const ctx: ChatContext = {
     config,
     logger,
@@ -113,6 +136,17 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     gateway,
     generations,
     slots: new StreamSlots(config.MAX_CONCURRENT_STREAMS, redis, config.REDIS_KEY_PREFIX, logger, metrics),
+    limits: new LimitsStore(
+      db.prisma,
+      {
+        requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
+        dailyTokenBudget: config.DAILY_TOKEN_BUDGET,
+        maxConcurrentStreams: config.MAX_CONCURRENT_STREAMS,
+        dailyTokenBudgetPerKey: config.DAILY_TOKEN_BUDGET_PER_KEY,
+      },
+      config.USER_LIMITS_CACHE_MS,
+    ),
+    titles,
     rateLimiter: new RequestRateLimiter(
       config.RATE_LIMIT_PER_MINUTE,
       redis,
@@ -127,25 +161,56 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   deps.onContext?.(ctx);
 
   const rateLimit: RequestHandler = (req, res, next) => {
-    ctx.rateLimiter.consume(principal(req).userId).then(({ headers }) => {
-      res.set(headers);
-      next();
-    }, next);
+    const { userId } = principal(req);
+    ctx.limits
+      .effective(userId)
+      .then((limits) => ctx.rateLimiter.consume(userId, limits.requestsPerMinute))
+      .then(({ headers }) => {
+        res.set(headers);
+        next();
+      }, next);
   };
   const guard = [auth.requireAuth, rateLimit];
 
-  return createHttpApp(kit, (app) => {
-    app.use('/api/conversations', ...guard, conversationRoutes(ctx), messageRoutes(ctx));
-    app.use('/api', ...guard, modelAndUsageRoutes(ctx));
-    app.use('/v1', openAiRoutes(ctx, guard));
-  });
+  const bodyJson = express.json({ limit: config.BODY_LIMIT, type: JSON_TYPES });
+  return createHttpApp(
+    kit,
+    (app) => {
+      // BODY_LIMIT everywhere but the import, which reads up to IMPORT_BODY_LIMIT after authentication.
+      app.use((req, res, next) =>
+        req.method === 'POST' && IMPORT_PATH.test(req.path) ? next() : bodyJson(req, res, next),
+      );
+      app.use(
+        '/api/conversations',
+        ...guard,
+        transferRoutes(ctx),
+        conversationRoutes(ctx),
+        messageRoutes(ctx),
+      );
+      app.use('/api/admin', ...guard, requireRole('admin'), adminRoutes(ctx));
+      app.use('/api/metrics', ...guard, requireRole('admin'), chatSummaryRoutes(ctx));
+      app.use('/api', ...guard, modelAndUsageRoutes(ctx));
+      app.use('/v1', openAiRoutes(ctx, guard));
+    },
+    { jsonBody: false },
+  );
+}
+
+async function enforceRetention(kit: ServiceKit<ChatConfig>, db: Database, metrics: ChatMetrics) {
+  try {
+    const result = await applyRetention(db, kit.config.CHAT_RETENTION_DAYS);
+    metrics.retentionDeleted.inc(result.conversations);
+    if (result.conversations > 0) kit.logger.info('retention: old conversations deleted', { ...result });
+  } catch (error) {
+    kit.logger.error('retention job failed', { error });
+  }
 }
 
 async function runSweep(
   kit: ServiceKit<ChatConfig>,
   db: Database,
   generations: Generations,
-  metrics: ReturnType<typeof createChatMetrics>,
+  metrics: ChatMetrics,
 ): Promise<void> {
   try {
     const swept = await sweepInterruptedMessages(
@@ -163,3 +228,47 @@ async function runSweep(
     kit.logger.error('sweep of interrupted replies failed', { error });
   }
 }
+
+/**
+ * Opens Redis without ever blocking a request on it: commands fail at once while disconnected
+ * (enableOfflineQueue off), so limits fall back to this process instead of waiting for a
+ * reconnect. Start-up waits briefly for the first connection, and goes on without it.
+ */
+async function connectRedis(kit: ServiceKit<ChatConfig>, metrics: ChatMetrics): Promise<Redis> {
+  const { config, logger, lifecycle } = kit;
+  const client = new Redis(config.REDIS_URL!, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    enableOfflineQueue: false,
+  });
+  let lastWarning = 0;
+  client.on('error', (error: unknown) => {
+    metrics.redisErrors.inc({ operation: 'connection' });
+    // A Redis that is down reports every reconnect attempt; one warning a minute is enough.
+    if (Date.now() - lastWarning > 60_000) {
+      lastWarning = Date.now();
+      logger.warn('redis unavailable: limits and stream slots are counted in this process', { error });
+    }
+  });
+  client.on('ready', () => {
+    if (lastWarning > 0) logger.info('redis is reachable again');
+    lastWarning = 0;
+  });
+  lifecycle.onShutdown('redis', () =>
+    client.status === 'ready' ? client.quit().catch(() => client.disconnect()) : client.disconnect(),
+  );
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, REDIS_CONNECT_WAIT_MS);
+    function done() {
+      clearTimeout(timer);
+      client.off('ready', done);
+      client.off('error', done);
+      resolve();
+    }
+    client.once('ready', done);
+    client.once('error', done);
+  });
+  return client;
+}
+
+const REDIS_CONNECT_WAIT_MS = 3000;

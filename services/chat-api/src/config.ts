@@ -1,4 +1,13 @@
-import { type BaseConfig, envBoolean, envInt, envList, envPort, secret } from '@corral/service-kit';
+import {
+  type BaseConfig,
+  envBoolean,
+  envByteSize,
+  envInt,
+  envList,
+  envPort,
+  optionalSecret,
+  secret,
+} from '@corral/service-kit';
 import { z } from 'zod';
 
 const httpUrl = (fallback: string) =>
@@ -38,6 +47,11 @@ export const chatEnvShape = {
   GATEWAY_URL: httpUrl('http://127.0.0.1:5003').describe(
     'inference-gateway (any Ollama-compatible endpoint).',
   ),
+  GATEWAY_SERVICE_TOKEN: optionalSecret({
+    minLength: 32,
+    description:
+      'Sent as `Authorization: Bearer` on every gateway call; set when the gateway requires a service token.',
+  }),
   GATEWAY_TIMEOUT_MS: envInt(10_000, { min: 100 }).describe(
     'Time allowed for the gateway to answer a non-streaming call or to send response headers.',
   ),
@@ -58,6 +72,34 @@ export const chatEnvShape = {
     'A reply still marked streaming and untouched this long was left by a dead process: the sweep marks it interrupted.',
   ),
   SWEEP_INTERVAL_SECONDS: envInt(30, { min: 1, max: 86_400 }),
+  TITLE_GENERATION: envBoolean(true).describe(
+    'After the first exchange, ask a model for a short title (unless the user named the conversation).',
+  ),
+  TITLE_MODEL: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Model that writes titles; unset = the conversation's model."),
+  TITLE_TIMEOUT_MS: envInt(30_000, { min: 100, max: 600_000 }).describe(
+    'A title not written in this time is given up (the first-line title stays).',
+  ),
+  DAILY_TOKEN_BUDGET_PER_KEY: envInt(0).describe(
+    'Tokens (in + out) per API key per UTC day; 0 = no budget. An admin may override it per key.',
+  ),
+  USER_LIMITS_CACHE_MS: envInt(5000, { max: 300_000 }).describe(
+    "How long a user's admin-set limits are reused before being read again (other replicas see a change within this).",
+  ),
+  IMPORT_BODY_LIMIT: envByteSize('20mb').describe(
+    'Largest body POST /api/conversations/import accepts (larger: 413). BODY_LIMIT applies everywhere else.',
+  ),
+  CHAT_RETENTION_DAYS: envInt(0, { max: 36_500 }).describe(
+    'Conversations not updated for this many days are deleted by the retention job; 0 = keep forever.',
+  ),
+  RETENTION_INTERVAL_SECONDS: envInt(3600, { min: 10, max: 604_800 }).describe(
+    'How often the retention job runs (when CHAT_RETENTION_DAYS > 0).',
+  ),
 } as const;
 
 export type ChatConfig = BaseConfig & z.infer<z.ZodObject<typeof chatEnvShape>>;

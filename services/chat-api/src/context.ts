@@ -2,10 +2,12 @@ import type { Authenticator } from '@corral/auth-client';
 import type { Logger } from '@corral/service-kit';
 import type { ChatConfig } from './config.js';
 import type { Database, PrismaClient } from './data/db.js';
+import type { LimitsStore } from './data/limits.js';
 import type { GatewayClient } from './domain/gateway.js';
 import type { Generations } from './domain/generations.js';
 import type { RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import type { StopBus } from './domain/stop-bus.js';
+import type { TitleWriter } from './domain/titles.js';
 import type { ChatMetrics } from './metrics.js';
 
 /** What routes and domain functions share: built once per app by createApp. */
@@ -18,6 +20,9 @@ export interface ChatContext {
   generations: Generations;
   slots: StreamSlots;
   rateLimiter: RequestRateLimiter;
+  /** Admin-set per-user and per-API-key limits over the deployment defaults. */
+  limits: LimitsStore;
+  titles: TitleWriter;
   stopBus: StopBus;
   metrics: ChatMetrics;
   auth: Authenticator;

@@ -1,5 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { type OllamaSim, startOllamaSim } from '@corral/ollama-sim';
@@ -56,6 +58,8 @@ export async function startChat(
     INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
     GATEWAY_URL: sim.url,
     API_KEY_CACHE_MS: '0',
+    // Background titles would send extra requests to the sim; the titles suite turns them on.
+    TITLE_GENERATION: 'false',
     ...options.env,
   };
   const config = loadConfig('chat-api', { ...baseEnvShape, ...chatEnvShape }, env) as ChatConfig;
@@ -113,12 +117,29 @@ export async function signUp(): Promise<TestUser> {
 
 /** Creates an API key (`sk-corral-…`) for the user through auth's API. */
 export async function createApiKey(user: TestUser, models: string[] | null = null): Promise<string> {
+  return (await createApiKeyWithId(user, models)).key;
+}
+
+export async function createApiKeyWithId(
+  user: TestUser,
+  models: string[] | null = null,
+): Promise<{ key: string; id: string }> {
   const res = await request(inject('authUrl'))
     .post('/api/auth/api-keys')
     .set('Authorization', `Bearer ${user.token}`)
     .send({ name: `test-${randomBytes(3).toString('hex')}`, models });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return (res.body as { key: string }).key;
+  const body = res.body as { key: string; apiKey: { id: string } };
+  return { key: body.key, id: body.apiKey.id };
+}
+
+/** The bootstrap admin global-setup gave auth, signed in. */
+export async function signInAdmin(): Promise<TestUser> {
+  const admin = inject('admin');
+  const res = await request(inject('authUrl')).post('/api/auth/login').send(admin);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const body = res.body as { accessToken: string; user: { id: string } };
+  return { id: body.user.id, email: admin.email, token: body.accessToken };
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -228,4 +249,111 @@ export async function readUntil(
     before.push(e);
   }
   throw new Error(`stream ended before a "${name}" event; got ${before.map((e) => e.event).join(',')}`);
+}
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+
+export interface ChatProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** SIGKILL, waiting for the exit. */
+  kill(): Promise<void>;
+}
+
+/** chat-api as its own process (as in production): `node --conditions=corral-source --import tsx src/index.ts`. */
+export async function spawnChatProcess(
+  sim: OllamaSim,
+  options: { schema: string; keyPrefix?: string; env?: Record<string, string> },
+): Promise<ChatProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=corral-source', '--import', 'tsx', 'services/chat-api/src/index.ts'],
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: `${DATABASE_URL}?schema=${options.schema}`,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: options.keyPrefix ?? `corral:test:${options.schema}:`,
+        AUTO_MIGRATE: 'true',
+        AUTH_URL: inject('authUrl'),
+        INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
+        GATEWAY_URL: sim.url,
+        TITLE_GENERATION: 'false',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /"message":"listening".*?"port":(\d+)|"port":(\d+).*?"message":"listening"/.exec(output);
+      if (match) resolve(Number(match[1] ?? match[2]));
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', (code) => reject(new Error(`chat-api exited with ${code}:\n${output}`)));
+  });
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    output: () => output,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface TokenGate {
+  url: string;
+  /** Requests refused for a missing or wrong token. */
+  refused: number;
+  /** Requests let through to the sim. */
+  passed: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Stands in for inference-gateway's GATEWAY_SERVICE_TOKEN check (every route needs
+ * `Authorization: Bearer <token>`, else 401) in front of ollama-sim, which it proxies byte for byte.
+ */
+export async function startTokenGate(targetUrl: string, token: string): Promise<TokenGate> {
+  const target = new URL(targetUrl);
+  const gate: TokenGate = { url: '', refused: 0, passed: 0, close: async () => undefined };
+  const server = createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      gate.refused += 1;
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+      res.end(JSON.stringify({ error: 'unauthorized: a valid gateway service token is required' }));
+      return;
+    }
+    gate.passed += 1;
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  gate.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  gate.close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return gate;
 }

@@ -156,5 +156,12 @@ describe('readiness, models and metrics', () => {
     const metrics = await request(chat.url).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/corral_chat_messages_total\{status="complete"\} [1-9]/);
     expect(metrics.text).toMatch(/corral_chat_tokens_total\{direction="out",model="llama3.2"\} [1-9]/);
+    // Time to first token, open streams, stops (the too-many-streams test stopped one reply here).
+    expect(metrics.text).toMatch(
+      /corral_chat_time_to_first_token_seconds_count\{model="llama3.2",api="ui"\} [1-9]/,
+    );
+    expect(metrics.text).toMatch(/corral_chat_open_streams\{api="ui"\} 0/);
+    expect(metrics.text).toMatch(/corral_chat_stop_requests_total\{reached="local"\} [1-9]/);
+    expect(metrics.text).toMatch(/corral_chat_messages_total\{status="stopped"\} [1-9]/);
   });
 });

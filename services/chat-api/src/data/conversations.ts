@@ -114,6 +114,8 @@ export function allMessages(prisma: PrismaClient, conversationId: string): Promi
 export const toConversationView = (c: Conversation) => ({
   id: c.id,
   title: c.title,
+  /** none | auto (first line of the first message) | generated (title model) | user (renamed). */
+  titleSource: c.titleSource,
   model: c.model,
   systemPrompt: c.systemPrompt,
   tags: c.tags,

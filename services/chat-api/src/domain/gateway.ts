@@ -34,6 +34,10 @@ export interface GatewayOptions {
   baseUrl: string;
   timeoutMs: number;
   idleTimeoutMs: number;
+  /** GATEWAY_SERVICE_TOKEN: sent as `Authorization: Bearer` on every call when set. */
+  serviceToken?: string | undefined;
+  /** Told (at most once a minute) when the gateway refuses the service token: operators must act. */
+  onAuthFailure?: (status: number) => void;
 }
 
 interface OllamaChunk {
@@ -49,8 +53,17 @@ interface OllamaChunk {
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 
+/** The gateway refused our credentials: an operator's mistake, never the caller's, so a 502 that says so. */
+export const GATEWAY_AUTH_FAILED =
+  "The inference gateway refused chat-api's service token; check GATEWAY_SERVICE_TOKEN on both services.";
+
 /** Maps a gateway error answer onto our catalog: 404 is an unknown model, 503 a full pool. */
 function upstreamError(status: number, message: string): AppError {
+  if (status === 401 || status === 403) {
+    return new AppError('bad_gateway', `${GATEWAY_AUTH_FAILED} (gateway answered ${status})`, {
+      extensions: { upstreamStatus: status },
+    });
+  }
   if (status === 404) return new AppError('model_not_found', message || 'The model is not available.');
   if (status === 503 || status === 429) {
     return new AppError('overloaded', message || 'The model servers are busy.', {
@@ -79,8 +92,15 @@ export class GatewayClient {
   private readonly http: AxiosInstance;
   private readonly agent: Agent;
 
+  private readonly authHeaders: Record<string, string>;
+
   constructor(private readonly options: GatewayOptions) {
-    this.http = axios.create({ baseURL: options.baseUrl, timeout: options.timeoutMs });
+    this.authHeaders = options.serviceToken ? { authorization: `Bearer ${options.serviceToken}` } : {};
+    this.http = axios.create({
+      baseURL: options.baseUrl,
+      timeout: options.timeoutMs,
+      headers: this.authHeaders,
+    });
     this.agent = new Agent({
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.idleTimeoutMs,
@@ -93,8 +113,12 @@ export class GatewayClient {
   }
 
   async version(signal?: AbortSignal): Promise<string> {
-    const res = await this.http.get<{ version?: string }>('/api/version', signal ? { signal } : {});
-    return String(res.data.version ?? 'unknown');
+    try {
+      const res = await this.http.get<{ version?: string }>('/api/version', signal ? { signal } : {});
+      return String(res.data.version ?? 'unknown');
+    } catch (error) {
+      throw this.toAppError(error);
+    }
   }
 
   async listModels(): Promise<GatewayModel[]> {
@@ -131,7 +155,11 @@ export class GatewayClient {
     try {
       res = await request(`${this.options.baseUrl}/api/chat`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/x-ndjson',
+          ...this.authHeaders,
+        },
         body: JSON.stringify({ ...body, stream: true }),
         signal,
         dispatcher: this.agent,
@@ -148,6 +176,7 @@ export class GatewayClient {
       } catch {
         // not JSON: keep the text
       }
+      this.noteAuthFailure(res.statusCode);
       throw upstreamError(res.statusCode, errorText(parsed));
     }
     let carry = '';
@@ -215,10 +244,23 @@ export class GatewayClient {
     }
   }
 
+  private lastAuthFailureAt = 0;
+
+  private noteAuthFailure(status: number): void {
+    if (status !== 401 && status !== 403) return;
+    const now = Date.now();
+    if (now - this.lastAuthFailureAt < 60_000) return;
+    this.lastAuthFailureAt = now;
+    this.options.onAuthFailure?.(status);
+  }
+
   private toAppError(error: unknown): AppError {
     if (error instanceof AppError) return error;
     if (axios.isAxiosError(error)) {
-      if (error.response) return upstreamError(error.response.status, errorText(error.response.data));
+      if (error.response) {
+        this.noteAuthFailure(error.response.status);
+        return upstreamError(error.response.status, errorText(error.response.data));
+      }
       if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
         return new AppError('upstream_timeout', 'The model server did not answer in time.', { cause: error });
       }

@@ -126,6 +126,12 @@ export class Generations {
       const done = await gateway.chat(
         { model: request.model, messages: request.messages },
         (text) => {
+          if (tokenCount === 0) {
+            metrics.timeToFirstToken.observe(
+              { model: request.model, api: 'ui' },
+              (performance.now() - started) / 1000,
+            );
+          }
           tokenCount += 1;
           generation.content += text;
           writer.append(text);

@@ -8,46 +8,60 @@ export interface RateLimitOutcome {
 }
 
 /**
- * RATE_LIMIT_PER_MINUTE per user, counted in Redis so every replica shares the budget. When
+ * Requests per user per minute (RATE_LIMIT_PER_MINUTE, or an admin's value for the user), counted
+ * in Redis so every replica shares the budget. One limiter per distinct limit, all over the same
+ * keys: the stored count is just a count, so a changed limit applies to the current minute. When
  * Redis fails, counting falls back to this process (insurance limiter) with a warning.
  */
 export class RequestRateLimiter {
-  private readonly limiter: RateLimiterRedis | RateLimiterMemory | undefined;
+  private readonly limiters = new Map<number, RateLimiterRedis | RateLimiterMemory>();
 
   constructor(
-    private readonly perMinute: number,
-    redis: Redis | undefined,
-    keyPrefix: string,
+    private readonly defaultPerMinute: number,
+    private readonly redis: Redis | undefined,
+    private readonly keyPrefix: string,
     private readonly logger: Logger,
     private readonly metrics: ChatMetrics,
-  ) {
-    if (perMinute <= 0) return;
-    const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: `${keyPrefix}rl` });
-    this.limiter = redis
-      ? new RateLimiterRedis({
-          storeClient: redis,
-          points: perMinute,
-          duration: 60,
-          keyPrefix: `${keyPrefix}rl`,
-          insuranceLimiter: memory,
-        })
-      : memory;
+  ) {}
+
+  private limiterFor(perMinute: number): RateLimiterRedis | RateLimiterMemory {
+    let limiter = this.limiters.get(perMinute);
+    if (!limiter) {
+      const keyPrefix = `${this.keyPrefix}rl`;
+      const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix });
+      limiter = this.redis
+        ? new RateLimiterRedis({
+            storeClient: this.redis,
+            points: perMinute,
+            duration: 60,
+            keyPrefix,
+            insuranceLimiter: memory,
+            // Offline Redis: straight to the insurance limiter instead of waiting for a reconnect.
+            rejectIfRedisNotReady: true,
+          })
+        : memory;
+      this.limiters.set(perMinute, limiter);
+    }
+    return limiter;
   }
 
-  /** Consumes one request for `userId`; throws 429 `rate_limited` when the minute's budget is spent. */
-  async consume(userId: string): Promise<RateLimitOutcome> {
-    if (!this.limiter) return { headers: {} };
+  /**
+   * Consumes one request for `userId` against `perMinute` (default RATE_LIMIT_PER_MINUTE; 0 =
+   * unlimited); throws 429 `rate_limited` when the minute's budget is spent.
+   */
+  async consume(userId: string, perMinute = this.defaultPerMinute): Promise<RateLimitOutcome> {
+    if (perMinute <= 0) return { headers: {} };
     try {
-      const res = await this.limiter.consume(userId, 1);
-      return { headers: this.headers(res) };
+      const res = await this.limiterFor(perMinute).consume(userId, 1);
+      return { headers: this.headers(res, perMinute) };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
         throw new AppError(
           'rate_limited',
-          `More than ${this.perMinute} requests in a minute; retry in ${retryAfter} s.`,
+          `More than ${perMinute} requests in a minute; retry in ${retryAfter} s.`,
           {
-            headers: { ...this.headers(rejection), 'Retry-After': String(retryAfter) },
+            headers: { ...this.headers(rejection, perMinute), 'Retry-After': String(retryAfter) },
             extensions: { retryAfter },
           },
         );
@@ -59,9 +73,9 @@ export class RequestRateLimiter {
     }
   }
 
-  private headers(res: RateLimiterRes): Record<string, string> {
+  private headers(res: RateLimiterRes, perMinute: number): Record<string, string> {
     return {
-      'X-RateLimit-Limit': String(this.perMinute),
+      'X-RateLimit-Limit': String(perMinute),
       'X-RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),
       'X-RateLimit-Reset': String(Math.max(0, Math.ceil(res.msBeforeNext / 1000))),
     };
@@ -92,15 +106,16 @@ export class StreamSlots {
   private static readonly TTL_MS = 120_000;
 
   constructor(
-    private readonly limit: number,
+    private readonly defaultLimit: number,
     private readonly redis: Redis | undefined,
     private readonly keyPrefix: string,
     private readonly logger: Logger,
     private readonly metrics: ChatMetrics,
   ) {}
 
-  async acquire(userId: string, slotId: string): Promise<StreamSlot> {
-    if (this.limit <= 0) return { refresh() {}, release() {} };
+  /** Takes one of the user's `limit` slots (default MAX_CONCURRENT_STREAMS; 0 = unlimited), or 429. */
+  async acquire(userId: string, slotId: string, limit = this.defaultLimit): Promise<StreamSlot> {
+    if (limit <= 0) return { refresh() {}, release() {} };
     const key = `${this.keyPrefix}streams:${userId}`;
     if (this.redis) {
       try {
@@ -110,12 +125,12 @@ export class StreamSlots {
           1,
           key,
           String(now),
-          String(this.limit),
+          String(limit),
           String(now + StreamSlots.TTL_MS),
           slotId,
           String(StreamSlots.TTL_MS * 2),
         );
-        if (granted !== 1) throw this.tooMany();
+        if (granted !== 1) throw this.tooMany(limit);
         const redis = this.redis;
         return {
           refresh: () => {
@@ -135,7 +150,7 @@ export class StreamSlots {
       }
     }
     const held = this.local.get(userId) ?? new Set<string>();
-    if (held.size >= this.limit) throw this.tooMany();
+    if (held.size >= limit) throw this.tooMany(limit);
     held.add(slotId);
     this.local.set(userId, held);
     return {
@@ -147,10 +162,10 @@ export class StreamSlots {
     };
   }
 
-  private tooMany(): AppError {
+  private tooMany(limit: number): AppError {
     return new AppError(
       'too_many_streams',
-      `At most ${this.limit} replies can be generated at once; wait for one to finish.`,
+      `At most ${limit} replies can be generated at once; wait for one to finish.`,
       {
         headers: { 'Retry-After': '1' },
       },

@@ -12,13 +12,28 @@ function listed(list: readonly string[] | null, model: string): boolean {
   return list.some((entry) => normalizeModel(entry) === wanted);
 }
 
-/** Whether the caller may use `model`: the deployment's ALLOWED_MODELS and an API key's own allowlist. */
-export function mayUseModel(ctx: ChatContext, principal: AuthPrincipal, model: string): boolean {
-  return listed(ctx.config.ALLOWED_MODELS, model) && listed(principal.models, model);
+/**
+ * Whether the caller may use `model`: the deployment's ALLOWED_MODELS, the user's allowlist an
+ * admin set (user_limits) and an API key's own allowlist — all that apply must list it.
+ */
+export function mayUseModel(
+  ctx: ChatContext,
+  principal: AuthPrincipal,
+  model: string,
+  userModels: readonly string[],
+): boolean {
+  return (
+    listed(ctx.config.ALLOWED_MODELS, model) && listed(userModels, model) && listed(principal.models, model)
+  );
 }
 
-export function assertModelAllowed(ctx: ChatContext, principal: AuthPrincipal, model: string): void {
-  if (!mayUseModel(ctx, principal, model)) {
+export async function assertModelAllowed(
+  ctx: ChatContext,
+  principal: AuthPrincipal,
+  model: string,
+): Promise<void> {
+  const { allowedModels } = await ctx.limits.effective(principal.userId);
+  if (!mayUseModel(ctx, principal, model, allowedModels)) {
     throw new AppError(
       'model_not_found',
       `The model '${model}' does not exist or you do not have access to it.`,
@@ -28,8 +43,11 @@ export function assertModelAllowed(ctx: ChatContext, principal: AuthPrincipal, m
 
 /** The gateway's models the caller may use. */
 export async function visibleModels(ctx: ChatContext, principal: AuthPrincipal): Promise<GatewayModel[]> {
-  const models = await ctx.gateway.listModels();
-  return models.filter((model) => mayUseModel(ctx, principal, model.name));
+  const [models, limits] = await Promise.all([
+    ctx.gateway.listModels(),
+    ctx.limits.effective(principal.userId),
+  ]);
+  return models.filter((model) => mayUseModel(ctx, principal, model.name, limits.allowedModels));
 }
 
 export const isEmbeddingModel = (model: GatewayModel): boolean =>

@@ -6,8 +6,8 @@ import { allMessages, branchTo } from '../data/conversations.js';
 import type { Conversation, Message } from '../data/db.js';
 import type { ChatTurn } from './gateway.js';
 import type { Generation } from './generations.js';
-import { assertModelAllowed } from './models.js';
-import { assertWithinBudget } from './usage.js';
+import { admitGeneration } from './admission.js';
+import { firstLineTitle } from './titles.js';
 
 export interface ReplyPlan {
   /** A new user message (send, edit) or none (regenerate). */
@@ -21,13 +21,6 @@ export interface StartedReply {
   userMessage: Message | null;
   assistantMessage: Message;
   generation: Generation;
-}
-
-const TITLE_LENGTH = 80;
-
-function titleFrom(content: string): string {
-  const firstLine = content.trim().split('\n')[0] ?? '';
-  return firstLine.length > TITLE_LENGTH ? `${firstLine.slice(0, TITLE_LENGTH - 1)}…` : firstLine;
 }
 
 function historyFor(conversation: Conversation, path: Message[]): ChatTurn[] {
@@ -51,10 +44,9 @@ export async function startReply(
   conversation: Conversation,
   plan: ReplyPlan,
 ): Promise<StartedReply> {
-  assertModelAllowed(ctx, caller, plan.model);
-  await assertWithinBudget(ctx.db, caller.userId, ctx.config.DAILY_TOKEN_BUDGET);
+  const limits = await admitGeneration(ctx, caller, plan.model);
   const assistantId = randomUUID();
-  const slot = await ctx.slots.acquire(caller.userId, assistantId);
+  const slot = await ctx.slots.acquire(caller.userId, assistantId, limits.maxConcurrentStreams);
   try {
     const { userMessage, assistantMessage } = await ctx.prisma.$transaction(async (tx) => {
       const now = new Date();
@@ -91,7 +83,10 @@ export async function startReply(
         data: {
           currentMessageId: assistantId,
           updatedAt: replyAt,
-          ...(conversation.title === '' && plan.userContent ? { title: titleFrom(plan.userContent) } : {}),
+          // A placeholder at once; the title model replaces it after the first exchange.
+          ...(conversation.titleSource === 'none' && plan.userContent
+            ? { title: firstLineTitle(plan.userContent), titleSource: 'auto' as const }
+            : {}),
         },
       });
       return { userMessage, assistantMessage };
@@ -107,11 +102,39 @@ export async function startReply(
       messages: historyFor(conversation, path),
       slot,
     });
+    scheduleTitle(ctx, caller, conversation, path, generation);
     return { userMessage, assistantMessage, generation };
   } catch (error) {
     slot.release();
     throw error;
   }
+}
+
+/**
+ * After the first exchange (a conversation still without a title of its own), a title is written
+ * in the background once the reply is complete: the reply itself never waits for it.
+ */
+function scheduleTitle(
+  ctx: ChatContext,
+  caller: AuthPrincipal,
+  conversation: Conversation,
+  path: Message[],
+  generation: Generation,
+): void {
+  if (!ctx.titles.enabled || conversation.titleSource === 'generated' || conversation.titleSource === 'user')
+    return;
+  const question = [...path].reverse().find((m) => m.role === 'user');
+  if (!question) return;
+  void generation.finished.then((result) => {
+    if (result.status !== 'complete' || result.content.trim() === '') return;
+    ctx.titles.schedule({
+      conversationId: conversation.id,
+      userId: caller.userId,
+      model: conversation.model,
+      question: question.content,
+      answer: result.content,
+    });
+  });
 }
 
 /** The message `messageId` of this conversation with the expected role, or 404. */

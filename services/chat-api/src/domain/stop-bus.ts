@@ -2,6 +2,9 @@ import type { Logger } from '@corral/service-kit';
 import type { Redis } from 'ioredis';
 import type { ChatMetrics } from '../metrics.js';
 
+/** How long start-up waits for the subscription before going on without it. */
+const SUBSCRIBE_WAIT_MS = 3000;
+
 /**
  * Carries "stop this reply" to whichever replica runs its generation. Every replica subscribes to
  * one channel; the one holding the message aborts it. Without Redis, stop works within this process.
@@ -19,15 +22,44 @@ export class StopBus {
     this.channel = `${keyPrefix}stop`;
   }
 
+  /**
+   * Subscribes to the stop channel. Never fails start-up: with Redis down, stop works within this
+   * replica, and the subscription is made once Redis is reachable (ioredis renews it after reconnects).
+   */
   async listen(onStop: (messageId: string) => void): Promise<void> {
     if (!this.redis) return;
-    const subscriber = this.redis.duplicate();
+    // A subscriber must queue its SUBSCRIBE until connected, whatever the main client does.
+    const subscriber = this.redis.duplicate({ enableOfflineQueue: true });
     subscriber.on('error', (error: unknown) => this.logger.warn('redis subscriber error', { error }));
     subscriber.on('message', (channel: string, messageId: string) => {
       if (channel === this.channel) onStop(messageId);
     });
     this.subscriber = subscriber;
-    await subscriber.subscribe(this.channel);
+    let subscribed = false;
+    const subscribe = () =>
+      subscriber.subscribe(this.channel).then(
+        () => {
+          if (!subscribed) this.logger.info('listening for stop requests', { channel: this.channel });
+          subscribed = true;
+        },
+        (error: unknown) => {
+          this.metrics.redisErrors.inc({ operation: 'stop_subscribe' });
+          this.logger.warn('cannot subscribe to the stop channel yet; stop works within this replica', {
+            error,
+          });
+        },
+      );
+    subscriber.on('ready', () => {
+      if (!subscribed) void subscribe();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      subscribe(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Asks other replicas to stop `messageIds`; false when Redis could not be reached. */
@@ -44,7 +76,9 @@ export class StopBus {
   }
 
   async close(): Promise<void> {
-    if (!this.subscriber) return;
-    await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
+    const subscriber = this.subscriber;
+    if (!subscriber) return;
+    if (subscriber.status !== 'ready') return subscriber.disconnect();
+    await subscriber.quit().catch(() => subscriber.disconnect());
   }
 }

@@ -67,11 +67,12 @@ export function conversationRoutes(ctx: ChatContext): Router {
     const body = parseInput(createBody, req.body ?? {});
     const caller = principal(req);
     const model = body.model ?? ctx.config.DEFAULT_MODEL;
-    assertModelAllowed(ctx, caller, model);
+    await assertModelAllowed(ctx, caller, model);
     const conversation = await ctx.prisma.conversation.create({
       data: {
         userId: caller.userId,
         title: body.title ?? '',
+        titleSource: body.title ? 'user' : 'none',
         model,
         systemPrompt: body.systemPrompt ?? null,
         tags: body.tags ?? [],
@@ -92,10 +93,15 @@ export function conversationRoutes(ctx: ChatContext): Router {
     const caller = principal(req);
     const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
     const body = parseInput(patchBody, req.body ?? {});
-    if (body.model !== undefined) assertModelAllowed(ctx, caller, body.model);
+    if (body.model !== undefined) await assertModelAllowed(ctx, caller, body.model);
     const updated = await ctx.prisma.conversation.update({
       where: { id: conversation.id },
-      data: { ...body, updatedAt: new Date() },
+      data: {
+        ...body,
+        // A title the user typed is never replaced by a generated one.
+        ...(body.title !== undefined ? { titleSource: body.title === '' ? 'none' : 'user' } : {}),
+        updatedAt: new Date(),
+      },
     });
     res.json({ conversation: toConversationView(updated) });
   });

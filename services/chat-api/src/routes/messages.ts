@@ -13,9 +13,9 @@ import { openEventStream } from './sse.js';
  * then `done` (complete, stopped, interrupted) or `error`. The client going away only unsubscribes:
  * the generation runs on and is saved.
  */
-function streamReply(res: Response, started: StartedReply): void {
+function streamReply(ctx: ChatContext, res: Response, started: StartedReply): void {
   const { generation } = started;
-  const stream = openEventStream(res);
+  const stream = openEventStream(res, ctx.metrics.openStreams.labels({ api: 'ui' }));
   stream.send('start', {
     conversationId: started.assistantMessage.conversationId,
     userMessage: started.userMessage ? toMessageView(started.userMessage) : null,
@@ -68,7 +68,7 @@ export function messageRoutes(ctx: ChatContext): Router {
       parentId: conversation.currentMessageId,
       model: body.model ?? conversation.model,
     });
-    streamReply(res, started);
+    streamReply(ctx, res, started);
   });
 
   router.post('/:id/messages/:messageId/regenerate', async (req, res) => {
@@ -81,7 +81,7 @@ export function messageRoutes(ctx: ChatContext): Router {
       parentId: previous.parentId,
       model: body.model ?? previous.model ?? conversation.model,
     });
-    streamReply(res, started);
+    streamReply(ctx, res, started);
   });
 
   router.post('/:id/messages/:messageId/edit', async (req, res) => {
@@ -94,7 +94,7 @@ export function messageRoutes(ctx: ChatContext): Router {
       parentId: original.parentId,
       model: conversation.model,
     });
-    streamReply(res, started);
+    streamReply(ctx, res, started);
   });
 
   router.post('/:id/stop', async (req, res) => {
@@ -111,7 +111,10 @@ export function messageRoutes(ctx: ChatContext): Router {
     });
     // The rest run on other replicas: the one holding each message aborts it.
     const localIds = new Set(local.map((g) => g.request.messageId));
-    await ctx.stopBus.publish(ids.filter((id) => !localIds.has(id)));
+    const remote = ids.filter((id) => !localIds.has(id));
+    ctx.metrics.stopRequests.inc({ reached: 'local' }, local.length);
+    ctx.metrics.stopRequests.inc({ reached: 'remote' }, remote.length);
+    await ctx.stopBus.publish(remote);
     // Answer once this replica's replies are saved as stopped.
     await Promise.all(local.map((generation) => generation.finished));
     res.json({ stopping: ids });

@@ -1,12 +1,10 @@
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
-import { z } from 'zod';
+import { usageQuery } from '../contracts/usage.js';
 import type { ChatContext } from '../context.js';
 import { isEmbeddingModel, visibleModels } from '../domain/models.js';
-import { usageByDay } from '../domain/usage.js';
+import { tokensUsedToday, usageByDay } from '../domain/usage.js';
 import { principal } from './principal.js';
-
-const usageQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
 
 /** GET /api/models (the gateway's models the caller may use) and GET /api/usage (own, by day and model). */
 export function modelAndUsageRoutes(ctx: ChatContext): Router {
@@ -29,9 +27,13 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
   router.get('/usage', async (req, res) => {
     const { days } = parseInput(usageQuery, req.query, 'query');
     const caller = principal(req);
-    const items = await usageByDay(ctx.db, caller.userId, days);
-    const budget = ctx.config.DAILY_TOKEN_BUDGET;
-    res.json({ items, dailyTokenBudget: budget > 0 ? budget : null });
+    const [items, limits, usedToday] = await Promise.all([
+      usageByDay(ctx.db, caller.userId, days),
+      ctx.limits.effective(caller.userId),
+      tokensUsedToday(ctx.db, caller.userId),
+    ]);
+    const budget = limits.dailyTokenBudget;
+    res.json({ items, dailyTokenBudget: budget > 0 ? budget : null, tokensUsedToday: usedToday });
   });
 
   return router;

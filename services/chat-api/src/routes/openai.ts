@@ -4,10 +4,11 @@ import { type ErrorRequestHandler, type RequestHandler, type Response, Router } 
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import type { ChatDone, ChatTurn } from '../domain/gateway.js';
-import { assertModelAllowed, visibleModels } from '../domain/models.js';
-import { assertWithinBudget, recordUsage } from '../domain/usage.js';
+import { admitGeneration } from '../domain/admission.js';
+import { visibleModels } from '../domain/models.js';
+import { recordUsage } from '../domain/usage.js';
 import { apiKeyIdOf, principal } from './principal.js';
-import { openEventStream } from './sse.js';
+import { type OpenStreamGauge, openEventStream } from './sse.js';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const messageContent = z.union([
@@ -130,10 +131,9 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
   router.post('/chat/completions', async (req, res) => {
     const body = parseInput(chatBody, req.body ?? {});
     const caller = principal(req);
-    assertModelAllowed(ctx, caller, body.model);
-    await assertWithinBudget(ctx.db, caller.userId, ctx.config.DAILY_TOKEN_BUDGET);
+    const limits = await admitGeneration(ctx, caller, body.model);
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-    const slot = await ctx.slots.acquire(caller.userId, id);
+    const slot = await ctx.slots.acquire(caller.userId, id, limits.maxConcurrentStreams);
     const messages: ChatTurn[] = body.messages.map((m) => ({
       role: m.role === 'developer' ? 'system' : m.role === 'tool' ? 'user' : m.role,
       content: textOf(m.content),
@@ -146,15 +146,28 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
     });
     let completionTokens = 0;
     let promptTokens = 0;
+    const asked = performance.now();
+    const firstToken = () =>
+      ctx.metrics.timeToFirstToken.observe(
+        { model: body.model, api: 'v1' },
+        (performance.now() - asked) / 1000,
+      );
     try {
       if (body.stream) {
         await streamCompletion(
           res,
-          { id, created, model: body.model, includeUsage: body.stream_options?.include_usage === true },
+          {
+            id,
+            created,
+            model: body.model,
+            includeUsage: body.stream_options?.include_usage === true,
+            gauge: ctx.metrics.openStreams.labels({ api: 'v1' }),
+          },
           async (onToken) => {
             const done = await ctx.gateway.chat(
               { model: body.model, messages, options: ollamaOptions(body) },
               (text) => {
+                if (completionTokens === 0) firstToken();
                 completionTokens += 1;
                 onToken(text);
               },
@@ -170,6 +183,7 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
         const done = await ctx.gateway.chat(
           { model: body.model, messages, options: ollamaOptions(body) },
           (piece) => {
+            if (completionTokens === 0) firstToken();
             completionTokens += 1;
             text += piece;
           },
@@ -215,8 +229,7 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
   router.post('/embeddings', async (req, res) => {
     const body = parseInput(embeddingsBody, req.body ?? {});
     const caller = principal(req);
-    assertModelAllowed(ctx, caller, body.model);
-    await assertWithinBudget(ctx.db, caller.userId, ctx.config.DAILY_TOKEN_BUDGET);
+    await admitGeneration(ctx, caller, body.model);
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
     const { embeddings, promptTokens } = await ctx.gateway.embed(body.model, inputs, body.dimensions);
     ctx.metrics.tokens.inc({ direction: 'in', model: body.model }, promptTokens);
@@ -256,6 +269,7 @@ interface ChunkMeta {
   created: number;
   model: string;
   includeUsage: boolean;
+  gauge: OpenStreamGauge;
 }
 
 /**
@@ -280,7 +294,7 @@ async function streamCompletion(
     });
   const open = () => {
     if (!stream) {
-      stream = openEventStream(res);
+      stream = openEventStream(res, meta.gauge);
       stream.data(chunk({ role: 'assistant', content: '' }, null));
     }
     return stream;

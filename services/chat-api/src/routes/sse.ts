@@ -10,8 +10,14 @@ export interface EventStream {
 
 const KEEPALIVE_MS = 15_000;
 
+/** Counts open streams (a labelled prom-client gauge). */
+export interface OpenStreamGauge {
+  inc(): void;
+  dec(): void;
+}
+
 /** Starts a text/event-stream response: no buffering by proxies, comment keep-alives while idle. */
-export function openEventStream(res: Response): EventStream {
+export function openEventStream(res: Response, gauge?: OpenStreamGauge): EventStream {
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
@@ -20,6 +26,7 @@ export function openEventStream(res: Response): EventStream {
   });
   res.flushHeaders();
   let closed = false;
+  gauge?.inc();
   const keepAlive = setInterval(() => {
     if (!closed) res.write(': keep-alive\n\n');
   }, KEEPALIVE_MS);
@@ -27,6 +34,7 @@ export function openEventStream(res: Response): EventStream {
   res.once('close', () => {
     closed = true;
     clearInterval(keepAlive);
+    gauge?.dec();
   });
   return {
     send(event, data) {

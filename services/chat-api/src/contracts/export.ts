@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * The conversation export/import file: what `GET /api/conversations/export` and
+ * `GET /api/conversations/:id/export` write and `POST /api/conversations/import` reads.
+ */
+export const EXPORT_FORMAT = 'corral.conversations';
+export const EXPORT_VERSION = 1;
+
+/** Bounds on one import, on top of IMPORT_BODY_LIMIT bytes. */
+export const IMPORT_MAX_CONVERSATIONS = 10_000;
+export const IMPORT_MAX_MESSAGES_PER_CONVERSATION = 5_000;
+export const IMPORT_MAX_MESSAGE_CHARS = 1_000_000;
+
+const uuid = z.uuid();
+const timestamp = z.iso.datetime({ offset: true });
+
+export const exportedMessage = z.object({
+  id: uuid,
+  parentId: uuid.nullable(),
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string().max(IMPORT_MAX_MESSAGE_CHARS),
+  model: z.string().max(200).nullable(),
+  status: z.enum(['streaming', 'complete', 'stopped', 'error', 'interrupted']),
+  error: z.string().max(10_000).nullable(),
+  promptTokens: z.number().int().min(0).nullable(),
+  completionTokens: z.number().int().min(0).nullable(),
+  durationMs: z.number().int().min(0).nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type ExportedMessage = z.infer<typeof exportedMessage>;
+
+export const exportedConversation = z
+  .object({
+    id: uuid,
+    title: z.string().max(200),
+    titleSource: z.enum(['none', 'auto', 'generated', 'user']).default('user'),
+    model: z.string().min(1).max(200),
+    systemPrompt: z.string().max(20_000).nullable(),
+    tags: z.array(z.string().max(50)).max(20),
+    pinned: z.boolean(),
+    archived: z.boolean(),
+    currentMessageId: uuid.nullable(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    messages: z.array(exportedMessage).max(IMPORT_MAX_MESSAGES_PER_CONVERSATION),
+  })
+  .superRefine((conversation, issue) => {
+    const ids = new Set<string>();
+    for (const message of conversation.messages) {
+      if (ids.has(message.id)) {
+        issue.addIssue({
+          code: 'custom',
+          message: `message ${message.id} appears twice`,
+          path: ['messages'],
+        });
+      }
+      ids.add(message.id);
+    }
+    conversation.messages.forEach((message, index) => {
+      if (message.parentId !== null && !ids.has(message.parentId)) {
+        issue.addIssue({
+          code: 'custom',
+          message: 'parentId names no message of this conversation',
+          path: ['messages', index, 'parentId'],
+        });
+      }
+    });
+    if (conversation.currentMessageId !== null && !ids.has(conversation.currentMessageId)) {
+      issue.addIssue({
+        code: 'custom',
+        message: 'names no message of this conversation',
+        path: ['currentMessageId'],
+      });
+    }
+  });
+export type ExportedConversation = z.infer<typeof exportedConversation>;
+
+export const exportFile = z.object({
+  format: z.literal(EXPORT_FORMAT),
+  version: z.literal(EXPORT_VERSION),
+  exportedAt: timestamp.optional(),
+  conversations: z.array(exportedConversation).max(IMPORT_MAX_CONVERSATIONS),
+});
+export type ExportFile = z.infer<typeof exportFile>;
+
+/** `POST /api/conversations/import` answer. */
+export const importResult = z.object({
+  /** Conversations created (with their own ids, or new ones — see `renamed`). */
+  imported: z.number().int(),
+  /** Already in this account under the same id: left as they are. */
+  skipped: z.number().int(),
+  /** Ids that belong to someone else (or collide): imported under new ids. */
+  renamed: z.array(z.object({ from: z.string(), to: z.string() })),
+  messages: z.number().int(),
+});
+export type ImportResult = z.infer<typeof importResult>;

@@ -1,0 +1,153 @@
+import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '../contracts/limits.js';
+import type { PrismaClient } from './db.js';
+
+/** The limits that apply to one user: an admin's values where set, else the deployment's. */
+export interface EffectiveLimits {
+  /** 0 = unlimited. */
+  requestsPerMinute: number;
+  /** Tokens per UTC day; 0 = no budget. */
+  dailyTokenBudget: number;
+  /** 0 = unlimited. */
+  maxConcurrentStreams: number;
+  /** Empty = no per-user restriction. */
+  allowedModels: string[];
+}
+
+export interface LimitDefaults {
+  requestsPerMinute: number;
+  dailyTokenBudget: number;
+  maxConcurrentStreams: number;
+  dailyTokenBudgetPerKey: number;
+}
+
+interface Cached<T> {
+  at: number;
+  value: T;
+}
+
+const MAX_CACHED = 10_000;
+
+/** A small time-bounded cache, oldest entries evicted first. */
+class TtlCache<T> {
+  private readonly entries = new Map<string, Cached<T>>();
+  constructor(private readonly ttlMs: number) {}
+
+  async get(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
+    const value = await load();
+    if (this.ttlMs > 0) {
+      this.entries.delete(key);
+      this.entries.set(key, { at: Date.now(), value });
+      if (this.entries.size > MAX_CACHED) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.entries.delete(oldest);
+      }
+    }
+    return value;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/**
+ * Admin-set limits per user (`user_limits`) and per API key (`api_key_limits`), read through a
+ * cache of USER_LIMITS_CACHE_MS so the per-request checks cost no query; a change made here is
+ * seen at once on this replica and within the cache time on the others.
+ */
+export class LimitsStore {
+  private readonly users: TtlCache<UserLimitsView>;
+  private readonly keys: TtlCache<number | null>;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly defaults: LimitDefaults,
+    cacheMs: number,
+  ) {
+    this.users = new TtlCache(cacheMs);
+    this.keys = new TtlCache(cacheMs);
+  }
+
+  /** What an admin stored for the user; every field null when nothing was set. */
+  stored(userId: string): Promise<UserLimitsView> {
+    return this.users.get(userId, async () => {
+      const row = await this.prisma.userLimits.findUnique({ where: { userId } });
+      return toView(userId, row);
+    });
+  }
+
+  async effective(userId: string): Promise<EffectiveLimits> {
+    const stored = await this.stored(userId);
+    return {
+      requestsPerMinute: stored.requestsPerMinute ?? this.defaults.requestsPerMinute,
+      dailyTokenBudget: stored.dailyTokenBudget ?? this.defaults.dailyTokenBudget,
+      maxConcurrentStreams: stored.maxConcurrentStreams ?? this.defaults.maxConcurrentStreams,
+      allowedModels: stored.allowedModels ?? [],
+    };
+  }
+
+  /** Fields present in `patch` are replaced (null = back to the default); absent ones are kept. */
+  async setUserLimits(userId: string, patch: UserLimitsPatch, adminId: string): Promise<UserLimitsView> {
+    const data = {
+      ...(patch.requestsPerMinute !== undefined ? { requestsPerMinute: patch.requestsPerMinute } : {}),
+      ...(patch.dailyTokenBudget !== undefined ? { dailyTokenBudget: patch.dailyTokenBudget } : {}),
+      ...(patch.maxConcurrentStreams !== undefined
+        ? { maxConcurrentStreams: patch.maxConcurrentStreams }
+        : {}),
+      ...(patch.allowedModels !== undefined ? { allowedModels: patch.allowedModels ?? [] } : {}),
+      updatedBy: adminId,
+      updatedAt: new Date(),
+    };
+    const row = await this.prisma.userLimits.upsert({
+      where: { userId },
+      create: { userId, ...data },
+      update: data,
+    });
+    this.users.delete(userId);
+    return toView(userId, row);
+  }
+
+  /** The key's daily budget: an admin's override, else DAILY_TOKEN_BUDGET_PER_KEY (0 = none). */
+  async apiKeyBudget(apiKeyId: string): Promise<number> {
+    const override = await this.keys.get(apiKeyId, async () => {
+      const row = await this.prisma.apiKeyLimits.findUnique({ where: { apiKeyId } });
+      return row?.dailyTokenBudget ?? null;
+    });
+    return override ?? this.defaults.dailyTokenBudgetPerKey;
+  }
+
+  async setApiKeyLimits(apiKeyId: string, patch: ApiKeyLimitsPatch, adminId: string) {
+    const data = { dailyTokenBudget: patch.dailyTokenBudget, updatedBy: adminId, updatedAt: new Date() };
+    const row = await this.prisma.apiKeyLimits.upsert({
+      where: { apiKeyId },
+      create: { apiKeyId, ...data },
+      update: data,
+    });
+    this.keys.delete(apiKeyId);
+    return { apiKeyId, dailyTokenBudget: row.dailyTokenBudget, updatedAt: row.updatedAt.toISOString() };
+  }
+}
+
+function toView(
+  userId: string,
+  row: {
+    requestsPerMinute: number | null;
+    dailyTokenBudget: number | null;
+    maxConcurrentStreams: number | null;
+    allowedModels: string[];
+    updatedBy: string | null;
+    updatedAt: Date;
+  } | null,
+): UserLimitsView {
+  return {
+    userId,
+    requestsPerMinute: row?.requestsPerMinute ?? null,
+    dailyTokenBudget: row?.dailyTokenBudget ?? null,
+    maxConcurrentStreams: row?.maxConcurrentStreams ?? null,
+    allowedModels: row && row.allowedModels.length > 0 ? row.allowedModels : null,
+    updatedBy: row?.updatedBy ?? null,
+    updatedAt: row ? row.updatedAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import type { ExportedConversation, ExportedMessage, ImportResult } from '../contracts/export.js';
+import type { Conversation, Database, Message } from './db.js';
+
+/** Conversations per read: bounds memory (their messages come along) while keeping queries few. */
+const EXPORT_BATCH = 100;
+
+const toExportedMessage = (m: Message): ExportedMessage => ({
+  id: m.id,
+  parentId: m.parentId,
+  role: m.role,
+  content: m.content,
+  model: m.model,
+  status: m.status,
+  error: m.error,
+  promptTokens: m.promptTokens,
+  completionTokens: m.completionTokens,
+  durationMs: m.durationMs,
+  createdAt: m.createdAt.toISOString(),
+  updatedAt: m.updatedAt.toISOString(),
+});
+
+const toExported = (c: Conversation, messages: Message[]): ExportedConversation => ({
+  id: c.id,
+  title: c.title,
+  titleSource: c.titleSource,
+  model: c.model,
+  systemPrompt: c.systemPrompt,
+  tags: c.tags,
+  pinned: c.pinned,
+  archived: c.archived,
+  currentMessageId: c.currentMessageId,
+  createdAt: c.createdAt.toISOString(),
+  updatedAt: c.updatedAt.toISOString(),
+  messages: messages.map(toExportedMessage),
+});
+
+/**
+ * The user's conversations with every message (all branches), a batch at a time in id order, so
+ * 10,000 conversations never sit in memory together and ones changed meanwhile are not skipped.
+ */
+export async function* exportConversations(
+  db: Database,
+  userId: string,
+  only?: string,
+): AsyncGenerator<ExportedConversation> {
+  let after: string | undefined;
+  for (;;) {
+    const conversations = await db.prisma.conversation.findMany({
+      where: { userId, ...(only ? { id: only } : after ? { id: { gt: after } } : {}) },
+      orderBy: { id: 'asc' },
+      take: EXPORT_BATCH,
+    });
+    if (conversations.length === 0) return;
+    const messages = await db.prisma.message.findMany({
+      where: { conversationId: { in: conversations.map((c) => c.id) } },
+      orderBy: [{ conversationId: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
+    });
+    const byConversation = new Map<string, Message[]>();
+    for (const message of messages) {
+      const list = byConversation.get(message.conversationId) ?? [];
+      list.push(message);
+      byConversation.set(message.conversationId, list);
+    }
+    for (const conversation of conversations) {
+      yield toExported(conversation, byConversation.get(conversation.id) ?? []);
+    }
+    if (only || conversations.length < EXPORT_BATCH) return;
+    after = conversations.at(-1)!.id;
+  }
+}
+
+type Outcome =
+  { kind: 'imported'; id: string; messages: number } | { kind: 'skipped' } | { kind: 'collision' };
+
+/**
+ * Imports conversations into `userId`'s account, idempotently by conversation id: one already in
+ * this account is skipped (never overwritten); an id held by another user (or message ids that
+ * collide) gets fresh ids, so nobody else's data is touched or revealed. One transaction each.
+ */
+export async function importConversations(
+  db: Database,
+  userId: string,
+  conversations: ExportedConversation[],
+): Promise<ImportResult> {
+  const result: ImportResult = { imported: 0, skipped: 0, renamed: [], messages: 0 };
+  for (const conversation of conversations) {
+    let outcome = await insertConversation(db, userId, conversation);
+    if (outcome.kind === 'collision') {
+      const renamed = withFreshIds(conversation);
+      outcome = await insertConversation(db, userId, renamed);
+      if (outcome.kind === 'imported') result.renamed.push({ from: conversation.id, to: renamed.id });
+    }
+    if (outcome.kind === 'imported') {
+      result.imported += 1;
+      result.messages += outcome.messages;
+    } else {
+      result.skipped += 1;
+    }
+  }
+  return result;
+}
+
+/** The same conversation under new random ids, its branches and current message kept. */
+function withFreshIds(conversation: ExportedConversation): ExportedConversation {
+  const ids = new Map(conversation.messages.map((m) => [m.id, randomUUID()]));
+  const mapped = (id: string | null) => (id === null ? null : (ids.get(id) ?? null));
+  return {
+    ...conversation,
+    id: randomUUID(),
+    currentMessageId: mapped(conversation.currentMessageId),
+    messages: conversation.messages.map((m) => ({ ...m, id: ids.get(m.id)!, parentId: mapped(m.parentId) })),
+  };
+}
+
+async function insertConversation(db: Database, userId: string, c: ExportedConversation): Promise<Outcome> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const outcome = await insertInTransaction(client, userId, c);
+    await client.query(outcome.kind === 'imported' ? 'COMMIT' : 'ROLLBACK');
+    return outcome;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function insertInTransaction(
+  client: PoolClient,
+  userId: string,
+  c: ExportedConversation,
+): Promise<Outcome> {
+  const inserted = await client.query(
+    `INSERT INTO conversations (id, user_id, title, title_source, model, system_prompt, tags, pinned,
+                                archived, current_message_id, created_at, updated_at)
+     VALUES ($1, $2, $3, $4::"TitleSource", $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      c.id,
+      userId,
+      c.title,
+      c.titleSource,
+      c.model,
+      c.systemPrompt,
+      c.tags,
+      c.pinned,
+      c.archived,
+      c.currentMessageId,
+      c.createdAt,
+      c.updatedAt,
+    ],
+  );
+  if (inserted.rowCount === 0) {
+    const owner = await client.query<{ user_id: string }>('SELECT user_id FROM conversations WHERE id = $1', [
+      c.id,
+    ]);
+    return owner.rows[0]?.user_id === userId ? { kind: 'skipped' } : { kind: 'collision' };
+  }
+  if (c.messages.length === 0) return { kind: 'imported', id: c.id, messages: 0 };
+  const column = <T>(pick: (m: ExportedMessage) => T) => c.messages.map(pick);
+  const messages = await client.query(
+    `INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, error,
+                           prompt_tokens, completion_tokens, duration_ms, created_at, updated_at)
+     SELECT u.id, $1, u.parent_id, u.role, u.content, u.model, u.status, u.error,
+            u.prompt_tokens, u.completion_tokens, u.duration_ms, u.created_at, u.updated_at
+       FROM unnest($2::uuid[], $3::uuid[], $4::"MessageRole"[], $5::text[], $6::text[],
+                   $7::"MessageStatus"[], $8::text[], $9::int[], $10::int[], $11::int[],
+                   $12::timestamptz[], $13::timestamptz[])
+            AS u(id, parent_id, role, content, model, status, error, prompt_tokens,
+                 completion_tokens, duration_ms, created_at, updated_at)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      c.id,
+      column((m) => m.id),
+      column((m) => m.parentId),
+      column((m) => m.role),
+      column((m) => m.content),
+      column((m) => m.model),
+      // Nothing generates an imported reply: one exported mid-stream arrives interrupted.
+      column((m) => (m.status === 'streaming' ? 'interrupted' : m.status)),
+      column((m) => m.error),
+      column((m) => m.promptTokens),
+      column((m) => m.completionTokens),
+      column((m) => m.durationMs),
+      column((m) => m.createdAt),
+      column((m) => m.updatedAt),
+    ],
+  );
+  if (messages.rowCount !== c.messages.length) return { kind: 'collision' };
+  return { kind: 'imported', id: c.id, messages: c.messages.length };
+}

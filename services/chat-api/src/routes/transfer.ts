@@ -1,0 +1,86 @@
+import { once } from 'node:events';
+import { parseInput } from '@corral/service-kit';
+import express, { type Response, Router } from 'express';
+import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedConversation, exportFile } from '../contracts/export.js';
+import type { ChatContext } from '../context.js';
+import { findOwnConversation } from '../data/conversations.js';
+import { exportConversations, importConversations } from '../data/transfer.js';
+import { principal } from './principal.js';
+
+export const JSON_TYPES = ['application/json', 'application/*+json'];
+/** The import route parses its own (larger) body; app.ts skips the default parser for it. */
+export const IMPORT_PATH = /^\/api\/conversations\/import\/?$/i;
+
+/**
+ * Writes the export file as it is read: the envelope, then one conversation at a time with
+ * backpressure, so memory stays flat however many conversations there are. A client that goes
+ * away stops the export; a failure half-way cuts the connection (the file is visibly incomplete).
+ */
+async function streamExport(
+  res: Response,
+  filename: string,
+  conversations: AsyncGenerator<ExportedConversation>,
+): Promise<void> {
+  res.status(200).set({
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${filename}"`,
+    'Cache-Control': 'no-store',
+  });
+  const write = async (chunk: string) => {
+    if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  };
+  const head = JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date() });
+  await write(`${head.slice(0, -1)},"conversations":[`);
+  let first = true;
+  try {
+    for await (const conversation of conversations) {
+      if (res.destroyed) return;
+      await write(`${first ? '\n' : ',\n'}${JSON.stringify(conversation)}`);
+      first = false;
+    }
+  } catch (error) {
+    res.destroy();
+    throw error;
+  }
+  res.end('\n]}\n');
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** Export (one conversation or all of the caller's) and import, in the same JSON format. */
+export function transferRoutes(ctx: ChatContext): Router {
+  const router = Router();
+
+  router.get('/export', async (req, res) => {
+    const { userId } = principal(req);
+    await streamExport(res, `corral-conversations-${today()}.json`, exportConversations(ctx.db, userId));
+  });
+
+  router.get('/:id/export', async (req, res) => {
+    const { userId } = principal(req);
+    const conversation = await findOwnConversation(ctx.prisma, userId, req.params.id);
+    await streamExport(
+      res,
+      `corral-conversation-${conversation.id}.json`,
+      exportConversations(ctx.db, userId, conversation.id),
+    );
+  });
+
+  router.post(
+    '/import',
+    express.json({ limit: ctx.config.IMPORT_BODY_LIMIT, type: JSON_TYPES }),
+    async (req, res) => {
+      const { userId } = principal(req);
+      const file = parseInput(exportFile, req.body ?? {});
+      const result = await importConversations(ctx.db, userId, file.conversations);
+      ctx.logger.info('conversations imported', {
+        imported: result.imported,
+        skipped: result.skipped,
+        renamed: result.renamed.length,
+      });
+      res.json(result);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,248 @@
+import type { OllamaSim } from '@corral/ollama-sim';
+import OpenAI from 'openai';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  createApiKeyWithId,
+  createConversation,
+  dropSchema,
+  expectProblem,
+  openSse,
+  readUntil,
+  signInAdmin,
+  signUp,
+  startChat,
+  startSim,
+  type TestChat,
+  type TestUser,
+} from './helpers.js';
+
+let sim: OllamaSim;
+let chat: TestChat;
+let admin: TestUser;
+
+beforeAll(async () => {
+  sim = await startSim();
+  chat = await startChat(sim, {
+    env: { RATE_LIMIT_PER_MINUTE: '100', MAX_CONCURRENT_STREAMS: '3', DAILY_TOKEN_BUDGET_PER_KEY: '20' },
+  });
+  admin = await signInAdmin();
+});
+
+afterEach(() => sim.setFailure({ mode: 'none' }));
+
+afterAll(async () => {
+  await chat?.close();
+  await sim?.close();
+  if (chat) await dropSchema(chat.schema);
+});
+
+const setLimits = (userId: string, body: Record<string, unknown>, token = admin.token) =>
+  request(chat.url).put(`/api/admin/users/${userId}/limits`).set(bearer(token)).send(body);
+
+async function say(user: TestUser, conversationId: string, content: string) {
+  return (
+    await openSse(`${chat.url}/api/conversations/${conversationId}/messages`, user.token, { content })
+  ).rest();
+}
+
+describe('admin limits: happy path', () => {
+  it('sets a user’s request rate, which applies at once and to that user only', async () => {
+    const [limited, other] = await Promise.all([signUp(), signUp()]);
+    const saved = await setLimits(limited.id, { requestsPerMinute: 3 }).expect(200);
+    expect(saved.body).toMatchObject({
+      userId: limited.id,
+      requestsPerMinute: 3,
+      dailyTokenBudget: null,
+      maxConcurrentStreams: null,
+      allowedModels: null,
+      updatedBy: admin.id,
+      effective: { requestsPerMinute: 3, dailyTokenBudget: 0, maxConcurrentStreams: 3 },
+    });
+    for (let i = 0; i < 3; i += 1) {
+      const res = await request(chat.url).get('/api/conversations').set(bearer(limited.token)).expect(200);
+      expect(res.headers['x-ratelimit-limit']).toBe('3');
+    }
+    const refused = await request(chat.url).get('/api/conversations').set(bearer(limited.token));
+    expectProblem(refused, 429, 'rate_limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    const fine = await request(chat.url).get('/api/conversations').set(bearer(other.token)).expect(200);
+    expect(fine.headers['x-ratelimit-limit']).toBe('100');
+  });
+
+  it('keeps fields left out of a PUT and resets those sent as null (the web app sends two fields)', async () => {
+    const user = await signUp();
+    await setLimits(user.id, { maxConcurrentStreams: 2, allowedModels: ['qwen2.5'] }).expect(200);
+    const partial = await setLimits(user.id, { dailyTokenBudget: 5000, requestsPerMinute: null }).expect(200);
+    expect(partial.body).toMatchObject({
+      requestsPerMinute: null,
+      dailyTokenBudget: 5000,
+      maxConcurrentStreams: 2,
+      allowedModels: ['qwen2.5'],
+    });
+    const read = await request(chat.url)
+      .get(`/api/admin/users/${user.id}/limits`)
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(read.body).toMatchObject({
+      dailyTokenBudget: 5000,
+      requestsPerMinute: null,
+      maxConcurrentStreams: 2,
+    });
+    expect(read.body.defaults).toMatchObject({ requestsPerMinute: 100, maxConcurrentStreams: 3 });
+  });
+
+  it('limits a user’s concurrent streams, models and daily tokens', async () => {
+    const user = await signUp();
+    await setLimits(user.id, {
+      maxConcurrentStreams: 1,
+      allowedModels: ['qwen2.5'],
+      dailyTokenBudget: 20,
+    }).expect(200);
+    const models = await request(chat.url).get('/api/models').set(bearer(user.token)).expect(200);
+    expect(models.body.items.map((m: { name: string }) => m.name)).toEqual(['qwen2.5:latest']);
+
+    const llama = await createConversation(chat, user, { model: 'qwen2.5' });
+    const refusedModel = await request(chat.url)
+      .post(`/api/conversations/${llama.id}/messages`)
+      .set(bearer(user.token))
+      .send({ content: 'hi', model: 'llama3.2' });
+    expectProblem(refusedModel, 404, 'model_not_found');
+
+    sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
+    const first = await createConversation(chat, user, { model: 'qwen2.5' });
+    const second = await createConversation(chat, user, { model: 'qwen2.5' });
+    const stream = await openSse(`${chat.url}/api/conversations/${first.id}/messages`, user.token, {
+      content: 'one',
+    });
+    await readUntil(stream, 'start');
+    expectProblem(
+      await request(chat.url)
+        .post(`/api/conversations/${second.id}/messages`)
+        .set(bearer(user.token))
+        .send({ content: 'two' }),
+      429,
+      'too_many_streams',
+    );
+    await request(chat.url).post(`/api/conversations/${first.id}/stop`).set(bearer(user.token)).expect(200);
+    await readUntil(stream, 'done');
+    sim.setFailure({ mode: 'none' });
+
+    expect((await say(user, second.id, 'spend the budget')).at(-1)?.event).toBe('done');
+    const spent = await request(chat.url)
+      .post(`/api/conversations/${second.id}/messages`)
+      .set(bearer(user.token))
+      .send({ content: 'more' });
+    expectProblem(spent, 429, 'quota_exceeded');
+    const usage = await request(chat.url).get('/api/usage').set(bearer(user.token)).expect(200);
+    expect(usage.body.dailyTokenBudget).toBe(20);
+    expect(usage.body.tokensUsedToday).toBeGreaterThanOrEqual(20);
+  });
+
+  it('gives each API key its own daily budget (DAILY_TOKEN_BUDGET_PER_KEY), which an admin can override', async () => {
+    const user = await signUp();
+    const [first, second] = [await createApiKeyWithId(user), await createApiKeyWithId(user)];
+    const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const ask = (key: string) =>
+      client(key).chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] });
+    const answer = await ask(first.key);
+    expect(answer.usage!.total_tokens).toBeGreaterThanOrEqual(20);
+    await expect(ask(first.key)).rejects.toMatchObject({ status: 429, code: 'insufficient_quota' });
+    // The other key (and the user's own budget) are untouched.
+    await expect(ask(second.key)).resolves.toMatchObject({ object: 'chat.completion' });
+
+    await request(chat.url)
+      .put(`/api/admin/api-keys/${first.id}/limits`)
+      .set(bearer(admin.token))
+      .send({ dailyTokenBudget: 0 })
+      .expect(200);
+    await expect(ask(first.key)).resolves.toMatchObject({ object: 'chat.completion' });
+    const read = await request(chat.url)
+      .get(`/api/admin/api-keys/${first.id}/limits`)
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(read.body).toMatchObject({
+      apiKeyId: first.id,
+      dailyTokenBudget: 0,
+      defaults: { dailyTokenBudget: 20 },
+    });
+  });
+
+  it('reports everyone’s tokens by day, user and model, page by page', async () => {
+    const [ann, ben] = await Promise.all([signUp(), signUp()]);
+    for (const [user, model] of [
+      [ann, 'llama3.2'],
+      [ann, 'qwen2.5'],
+      [ben, 'llama3.2'],
+    ] as const) {
+      const conversation = await createConversation(chat, user, { model });
+      expect((await say(user, conversation.id, 'count me')).at(-1)?.event).toBe('done');
+    }
+    const rows: Array<{ userId: string; model: string; day: string; completionTokens: number }> = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await request(chat.url)
+        .get('/api/admin/usage')
+        .query({ days: 1, limit: 2, ...(cursor ? { cursor } : {}) })
+        .set(bearer(admin.token))
+        .expect(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      rows.push(...res.body.items);
+      cursor = res.body.nextCursor as string | null;
+      pages += 1;
+    } while (cursor && pages < 100);
+    const mine = rows.filter((r) => r.userId === ann.id || r.userId === ben.id);
+    expect(mine.map((r) => [r.userId, r.model]).sort()).toEqual(
+      [
+        [ann.id, 'llama3.2'],
+        [ann.id, 'qwen2.5'],
+        [ben.id, 'llama3.2'],
+      ].sort(),
+    );
+    expect(new Set(rows.map((r) => `${r.day}/${r.userId}/${r.model}`)).size).toBe(rows.length);
+    const filtered = await request(chat.url)
+      .get('/api/admin/usage')
+      .query({ userId: ann.id, model: 'qwen2.5' })
+      .set(bearer(admin.token))
+      .expect(200);
+    expect(filtered.body.items).toHaveLength(1);
+    expect(filtered.body.items[0].completionTokens).toBeGreaterThan(0);
+
+    const own = await request(chat.url).get('/api/usage').set(bearer(ann.token)).expect(200);
+    expect(own.body.items.map((r: { model: string }) => r.model).sort()).toEqual(['llama3.2', 'qwen2.5']);
+
+    const summary = await request(chat.url).get('/api/metrics/chat').set(bearer(admin.token)).expect(200);
+    expect(summary.body.activeUsers).toBeGreaterThanOrEqual(2);
+    expect(summary.body.totals.completionTokens).toBeGreaterThan(0);
+  });
+});
+
+describe('admin limits: error paths', () => {
+  it('refuses negative numbers, unknown fields and foreign cursors', async () => {
+    const user = await signUp();
+    expectProblem(await setLimits(user.id, { requestsPerMinute: -1 }), 400, 'validation_failed');
+    expectProblem(await setLimits(user.id, { tokensPerDay: 5 }), 400, 'validation_failed');
+    expectProblem(
+      await request(chat.url).get('/api/admin/usage?cursor=bogus').set(bearer(admin.token)),
+      400,
+      'validation_failed',
+    );
+  });
+});
+
+describe('admin limits: security', () => {
+  it('is for admins only', async () => {
+    const user = await signUp();
+    expectProblem(await setLimits(user.id, { requestsPerMinute: 1000 }, user.token), 403, 'forbidden');
+    expectProblem(
+      await request(chat.url).get(`/api/admin/users/${user.id}/limits`).set(bearer(user.token)),
+      403,
+      'forbidden',
+    );
+    expectProblem(await request(chat.url).get('/api/admin/usage').set(bearer(user.token)), 403, 'forbidden');
+    expectProblem(await request(chat.url).get('/api/metrics/chat').set(bearer(user.token)), 403, 'forbidden');
+    expectProblem(await request(chat.url).get('/api/admin/usage'), 401, 'unauthorized');
+  });
+});

@@ -1,0 +1,108 @@
+import type { OllamaSim } from '@corral/ollama-sim';
+import OpenAI from 'openai';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  createApiKey,
+  createConversation,
+  dropSchema,
+  expectProblem,
+  openSse,
+  signUp,
+  startChat,
+  startSim,
+  startTokenGate,
+  type TestChat,
+  type TestUser,
+  type TokenGate,
+} from './helpers.js';
+
+const TOKEN = 'gateway-service-token-for-tests-0123456789';
+
+let sim: OllamaSim;
+let gate: TokenGate;
+let user: TestUser;
+const chats: TestChat[] = [];
+
+beforeAll(async () => {
+  sim = await startSim();
+  gate = await startTokenGate(sim.url, TOKEN);
+  user = await signUp();
+});
+
+afterAll(async () => {
+  for (const chat of chats) {
+    await chat.close();
+    await dropSchema(chat.schema);
+  }
+  await gate?.close();
+  await sim?.close();
+});
+
+async function chatWithToken(token: string | undefined): Promise<TestChat> {
+  const chat = await startChat(sim, {
+    env: { GATEWAY_URL: gate.url, ...(token ? { GATEWAY_SERVICE_TOKEN: token } : {}) },
+  });
+  chats.push(chat);
+  return chat;
+}
+
+describe('gateway service token: happy path', () => {
+  it('presents GATEWAY_SERVICE_TOKEN on every gateway call: probes, models, replies', async () => {
+    const chat = await chatWithToken(TOKEN);
+    const refusedBefore = gate.refused;
+    await request(chat.url).get('/readyz').expect(200);
+    await request(chat.url).get('/api/models').set(bearer(user.token)).expect(200);
+    const conversation = await createConversation(chat, user);
+    const events = await (
+      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
+        content: 'hello through the gate',
+      })
+    ).rest();
+    expect(events.at(-1)?.event).toBe('done');
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ status: 'complete' });
+    expect(gate.refused).toBe(refusedBefore);
+    expect(gate.passed).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('gateway service token: error paths', () => {
+  it('surfaces a wrong token as a clear 502 naming GATEWAY_SERVICE_TOKEN, not as the caller’s fault', async () => {
+    const chat = await chatWithToken('not-the-gateway-token-0123456789abcdef');
+
+    const models = await request(chat.url).get('/api/models').set(bearer(user.token));
+    expectProblem(models, 502, 'bad_gateway');
+    expect(models.body.detail).toContain('GATEWAY_SERVICE_TOKEN');
+
+    const ready = await request(chat.url).get('/readyz').expect(503);
+    expect(ready.body.checks.gateway).toMatchObject({ status: 'down' });
+    expect(ready.body.checks.gateway.error).toContain('GATEWAY_SERVICE_TOKEN');
+
+    const conversation = await createConversation(chat, user);
+    const events = await (
+      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
+        content: 'will this pass?',
+      })
+    ).rest();
+    expect(events.at(-1)?.event).toBe('error');
+    const failure = JSON.parse(events.at(-1)!.data) as { status: string; code: string; message: string };
+    expect(failure).toMatchObject({ status: 'error', code: 'bad_gateway' });
+    expect(failure.message).toContain('GATEWAY_SERVICE_TOKEN');
+
+    const client = new OpenAI({ apiKey: await createApiKey(user), baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const completion = client.chat.completions.create({
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    await expect(completion).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(completion).rejects.toMatchObject({ status: 502 });
+  });
+
+  it('reports a missing token the same way', async () => {
+    const chat = await chatWithToken(undefined);
+    const models = await request(chat.url).get('/api/models').set(bearer(user.token));
+    expectProblem(models, 502, 'bad_gateway');
+    expect(models.body.detail).toContain('GATEWAY_SERVICE_TOKEN');
+  });
+});
