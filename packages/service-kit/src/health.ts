@@ -3,18 +3,31 @@ export type ReadinessCheck = (signal: AbortSignal) => Promise<unknown>;
 
 export interface CheckResult {
   status: 'up' | 'down';
+  /** A non-critical check that is down degrades the service but keeps it in rotation. */
+  critical: boolean;
   durationMs: number;
   error?: string;
 }
 
 export interface ReadinessReport {
-  status: 'ready' | 'not_ready' | 'shutting_down';
+  status: 'ready' | 'degraded' | 'not_ready' | 'shutting_down';
   checks: Record<string, CheckResult>;
 }
 
 interface RegisteredCheck {
   check: ReadinessCheck;
   timeoutMs: number;
+  critical: boolean;
+}
+
+export interface CheckOptions {
+  timeoutMs?: number;
+  /**
+   * false: the service still serves traffic without this dependency (e.g. Redis with a local
+   * fallback), so its failure is reported as `degraded` with 200 instead of taking the pod out of
+   * rotation — which, when every replica shares the dependency, would be a full outage.
+   */
+  critical?: boolean;
 }
 
 /** The checks behind `/readyz`: run together, each with a timeout, all must pass. */
@@ -22,9 +35,13 @@ export class Readiness {
   private readonly checks = new Map<string, RegisteredCheck>();
   private shuttingDown = false;
 
-  register(name: string, check: ReadinessCheck, { timeoutMs = 2000 } = {}): void {
+  register(
+    name: string,
+    check: ReadinessCheck,
+    { timeoutMs = 2000, critical = true }: CheckOptions = {},
+  ): void {
     if (this.checks.has(name)) throw new Error(`readiness check "${name}" registered twice`);
-    this.checks.set(name, { check, timeoutMs });
+    this.checks.set(name, { check, timeoutMs, critical });
   }
 
   /** From SIGTERM on, readiness fails so load balancers stop sending new requests. */
@@ -38,17 +55,24 @@ export class Readiness {
 
   async evaluate(): Promise<ReadinessReport> {
     const entries = await Promise.all(
-      [...this.checks].map(
-        async ([name, { check, timeoutMs }]) => [name, await runCheck(check, timeoutMs)] as const,
-      ),
+      [...this.checks].map(async ([name, { check, timeoutMs, critical }]): Promise<[string, CheckResult]> => [
+        name,
+        { ...(await runCheck(check, timeoutMs)), critical },
+      ]),
     );
-    const checks = Object.fromEntries(entries);
-    const allUp = entries.every(([, result]) => result.status === 'up');
-    return { status: this.shuttingDown ? 'shutting_down' : allUp ? 'ready' : 'not_ready', checks };
+    const down = entries.filter(([, result]) => result.status === 'down');
+    const status = this.shuttingDown
+      ? 'shutting_down'
+      : down.some(([, result]) => result.critical)
+        ? 'not_ready'
+        : down.length > 0
+          ? 'degraded'
+          : 'ready';
+    return { status, checks: Object.fromEntries(entries) };
   }
 }
 
-async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
+async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Omit<CheckResult, 'critical'>> {
   const started = performance.now();
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;

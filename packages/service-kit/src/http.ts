@@ -66,7 +66,8 @@ function mountProbes(app: Express, kit: ServiceKit): void {
   };
   const ready = async (_req: Request, res: Response) => {
     const report = await kit.readiness.evaluate();
-    res.status(report.status === 'ready' ? 200 : 503).json({ ...report, service: kit.name });
+    const serving = report.status === 'ready' || report.status === 'degraded';
+    res.status(serving ? 200 : 503).json({ ...report, service: kit.name });
   };
   app.get(['/healthz', '/health'], live);
   app.get(['/readyz', '/ready'], ready);

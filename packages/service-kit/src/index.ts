@@ -26,7 +26,13 @@ export {
   type ErrorCode,
   type ProblemDetails,
 } from './errors.js';
-export { Readiness, type CheckResult, type ReadinessCheck, type ReadinessReport } from './health.js';
+export {
+  Readiness,
+  type CheckOptions,
+  type CheckResult,
+  type ReadinessCheck,
+  type ReadinessReport,
+} from './health.js';
 export { createHttpApp, routeTemplate, type HttpAppOptions } from './http.js';
 export { Lifecycle, createServiceKit, type ServiceKit, type ServiceKitOptions } from './kit.js';
 export {

@@ -57,6 +57,27 @@ describe('readiness over real HTTP', () => {
     expect(aborted).toBe(true);
   });
 
+  it('reports a non-critical dependency as degraded but keeps serving (200)', async () => {
+    const { kit } = kitWithCapturedLogs();
+    let redisUp = false;
+    kit.readiness.register('postgres', async () => 'ok');
+    kit.readiness.register(
+      'redis',
+      async () => {
+        if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      },
+      { critical: false },
+    );
+    const app = createHttpApp(kit, () => {});
+    const degraded = await request(app).get('/readyz').expect(200);
+    expect(degraded.body).toMatchObject({
+      status: 'degraded',
+      checks: { postgres: { status: 'up', critical: true }, redis: { status: 'down', critical: false } },
+    });
+    redisUp = true;
+    expect((await request(app).get('/readyz').expect(200)).body.status).toBe('ready');
+  });
+
   it('reports shutting_down once draining has begun', async () => {
     const { kit } = kitWithCapturedLogs();
     const app = createHttpApp(kit, () => {});

@@ -52,11 +52,16 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   const redis = deps.redis ?? (config.REDIS_URL ? await connectRedis(kit, metrics) : undefined);
   if (redis) {
     const client = redis;
-    readiness.register('redis', async () => {
-      // Commands fail at once while disconnected; say so plainly rather than with ioredis's wording.
-      if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
-      await client.ping();
-    });
+    readiness.register(
+      'redis',
+      async () => {
+        // Commands fail at once while disconnected; say so plainly rather than with ioredis's wording.
+        if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
+        await client.ping();
+      },
+      // Limits and stop fall back to this process while Redis is away: degraded, still serving.
+      { critical: false },
+    );
   } else {
     logger.warn(
       'REDIS_URL is not set: rate limits, stream slots and stop work per process (one replica only)',
@@ -72,7 +77,9 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       logger.error(GATEWAY_AUTH_FAILED, { status, tokenConfigured: Boolean(config.GATEWAY_SERVICE_TOKEN) }),
   });
   lifecycle.onShutdown('gateway', () => gateway.close());
-  readiness.register('gateway', (signal) => gateway.version(signal));
+  // Without the gateway, history, settings and export still work and chat fails with a clear error:
+  // taking every replica out of rotation would turn a model outage into a full outage.
+  readiness.register('gateway', (signal) => gateway.version(signal), { critical: false });
 
   const generations = new Generations({
     db,
