@@ -18,7 +18,10 @@ export default defineConfig({
     port: 5173,
     // `pnpm dev`: the web server (local mode) stands in for the Ingress.
     proxy: Object.fromEntries(
-      ['/api', '/v1', '/.well-known', '/admin/backends'].map((path) => [path, { target: apiTarget }]),
+      ['/api', '/v1', '/.well-known', '/admin/backends', '/admin/models', '/config.json'].map((path) => [
+        path,
+        { target: apiTarget },
+      ]),
     ),
   },
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHttpApp, type ServiceKit } from '@corral/service-kit';
 import type { Express } from 'express';
+import { type ClientConfig, clientConfig, clientConfigRoute } from './client-config.js';
 import { ingressProxy } from './proxy.js';
 import { securityHeaders } from './security.js';
 import { spaRoutes } from './static.js';
@@ -15,6 +16,8 @@ export interface WebServerOptions {
   gatewayUrl?: string | undefined;
   proxyTimeoutMs?: number;
   hstsMaxAgeSeconds?: number;
+  /** Served as /config.json (what answers chat, from CORRAL_INFERENCE_*). */
+  clientConfig?: ClientConfig;
 }
 
 /** dist/client beside dist/server (built), or services/web/dist/client when run from source. */
@@ -51,6 +54,7 @@ export function createWebServer(kit: ServiceKit, options: WebServerOptions): Exp
           ),
         );
       }
+      app.use(clientConfigRoute(options.clientConfig ?? clientConfig({})));
       app.use(spaRoutes(options.staticDir));
     },
     { jsonBody: false },

@@ -7,7 +7,7 @@ import { createProxyMiddleware } from 'http-proxy-middleware';
 export interface UpstreamTargets {
   authUrl: string;
   chatApiUrl: string;
-  /** Where /admin/backends goes; chat-api when unset. */
+  /** Where the gateway's admin routes (/admin/backends, /admin/models) go; chat-api when unset. */
   gatewayUrl?: string | undefined;
 }
 
@@ -15,7 +15,7 @@ export interface UpstreamTargets {
 export function upstreamFor(path: string, targets: UpstreamTargets): string | undefined {
   const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
   if (under('/api/auth') || under('/.well-known')) return targets.authUrl;
-  if (under('/admin/backends')) return targets.gatewayUrl ?? targets.chatApiUrl;
+  if (under('/admin/backends') || under('/admin/models')) return targets.gatewayUrl ?? targets.chatApiUrl;
   if (under('/api') || under('/v1')) return targets.chatApiUrl;
   return undefined;
 }

@@ -4,6 +4,7 @@ import { api } from './api/index.js';
 import { useAuth } from './auth/AuthContext.js';
 import { ConversationsProvider } from './chat/ConversationsContext.js';
 import { Sidebar } from './chat/Sidebar.js';
+import { InferenceNotice } from './ui/InferenceNotice.js';
 import { ThemeToggle } from './ui/ThemeToggle.js';
 
 export function Layout() {
@@ -12,38 +13,41 @@ export function Layout() {
   return (
     <ConversationsProvider>
       <div className={`app ${sidebarOpen ? 'app--sidebar-open' : ''}`}>
-        <header className="topbar">
-          <button
-            type="button"
-            className="btn btn--icon btn--ghost topbar__menu"
-            aria-label={sidebarOpen ? 'Hide conversations' : 'Show conversations'}
-            aria-expanded={sidebarOpen}
-            onClick={() => setSidebarOpen((o) => !o)}
-          >
-            ☰
-          </button>
-          <Link to="/" className="topbar__brand">
-            Corral
-          </Link>
-          <span className="topbar__spacer" />
-          <Link to="/settings" className="btn btn--ghost">
-            Settings
-          </Link>
-          {isAdmin && (
-            <Link to="/admin" className="btn btn--ghost">
-              Admin
+        <div className="app__top">
+          <header className="topbar">
+            <button
+              type="button"
+              className="btn btn--icon btn--ghost topbar__menu"
+              aria-label={sidebarOpen ? 'Hide conversations' : 'Show conversations'}
+              aria-expanded={sidebarOpen}
+              onClick={() => setSidebarOpen((o) => !o)}
+            >
+              ☰
+            </button>
+            <Link to="/" className="topbar__brand">
+              Corral
             </Link>
-          )}
-          <ThemeToggle />
-          <button
-            type="button"
-            className="btn btn--ghost"
-            onClick={() => void api.auth.logout()}
-            title={user?.email}
-          >
-            Sign out
-          </button>
-        </header>
+            <span className="topbar__spacer" />
+            <Link to="/settings" className="btn btn--ghost">
+              Settings
+            </Link>
+            {isAdmin && (
+              <Link to="/admin" className="btn btn--ghost">
+                Admin
+              </Link>
+            )}
+            <ThemeToggle />
+            <button
+              type="button"
+              className="btn btn--ghost"
+              onClick={() => void api.auth.logout()}
+              title={user?.email}
+            >
+              Sign out
+            </button>
+          </header>
+          <InferenceNotice />
+        </div>
         <Sidebar onNavigate={() => setSidebarOpen(false)} />
         <button
           type="button"

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebServer } from '../server/app.js';
+import { clientConfig } from '../server/client-config.js';
 import { HASHED_JS, type Upstream, fakeBuild, startUpstream, testKit } from './server-helpers.js';
 
 const staticDir = fakeBuild();
@@ -51,6 +52,42 @@ describe('static assets and SPA fallback', () => {
     const res = await request(app).get('/healthz');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', service: 'web' });
+  });
+});
+
+describe('GET /config.json (what the SPA needs at run time)', () => {
+  it('says what answers chat, from CORRAL_INFERENCE_KIND and _LABEL, never cached', async () => {
+    const kit = testKit({
+      CORRAL_INFERENCE_KIND: 'simulator',
+      CORRAL_INFERENCE_LABEL: 'ollama-sim (SIMULATOR — replies are generated text, not a model)',
+    });
+    const app = createWebServer(kit, {
+      staticDir,
+      clientConfig: clientConfig({
+        kind: kit.config.CORRAL_INFERENCE_KIND,
+        label: kit.config.CORRAL_INFERENCE_LABEL,
+      }),
+    });
+    const res = await request(app).get('/config.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.body).toEqual({
+      inference: {
+        kind: 'simulator',
+        label: 'ollama-sim (SIMULATOR — replies are generated text, not a model)',
+      },
+    });
+  });
+
+  it('says nothing about inference when the variables are unset (behind the Ingress)', async () => {
+    const res = await request(createWebServer(testKit(), { staticDir })).get('/config.json');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ inference: null });
+  });
+
+  it('refuses to start with an unknown CORRAL_INFERENCE_KIND, naming the variable', () => {
+    expect(() => testKit({ CORRAL_INFERENCE_KIND: 'gpu' })).toThrow(/CORRAL_INFERENCE_KIND/);
   });
 });
 
@@ -121,6 +158,7 @@ describe('local mode proxy', () => {
       ['/api/conversations?limit=20', 'chat-api'],
       ['/v1/models', 'chat-api'],
       ['/admin/backends', 'gateway'],
+      ['/admin/models/pull', 'gateway'],
     ];
     for (const [path, upstream] of cases) {
       const res = await fetch(`${base}${path}`);

@@ -9,7 +9,7 @@ export function ModelPoolPanel() {
   const [error, setError] = useState<unknown>();
   const [model, setModel] = useState('');
   const [pullState, setPullState] = useState<unknown>();
-  const [pulled, setPulled] = useState('');
+  const [pullStatus, setPullStatus] = useState('');
 
   useEffect(() => {
     let live = true;
@@ -32,12 +32,28 @@ export function ModelPoolPanel() {
 
   const pull = async (event: FormEvent) => {
     event.preventDefault();
+    const name = model.trim();
     setPullState(undefined);
+    setPullStatus(`Pulling ${name}…`);
     try {
-      await api.chat.admin.pullModel(model.trim());
-      setPulled(model.trim());
+      const summary = await api.chat.admin.pullModel(name, (line) => {
+        const percent =
+          typeof line.completed === 'number' && typeof line.total === 'number' && line.total > 0
+            ? ` ${Math.floor((line.completed / line.total) * 100)}%`
+            : '';
+        if (typeof line.status === 'string') {
+          setPullStatus(`Pulling ${name}: ${String(line.backend ?? '')} ${line.status}${percent}`);
+        }
+      });
+      const failed = summary.backends.filter((b) => b.status !== 'success');
+      setPullStatus(
+        summary.status === 'success'
+          ? `${name} is on ${summary.backends.length} backend${summary.backends.length === 1 ? '' : 's'}.`
+          : `${name}: ${summary.status}; failed on ${failed.map((b) => `${b.backend} (${b.error ?? b.status})`).join(', ')}.`,
+      );
       setModel('');
     } catch (caught) {
+      setPullStatus('');
       setPullState(caught);
     }
   };
@@ -103,7 +119,7 @@ export function ModelPoolPanel() {
           Pull
         </button>
       </form>
-      {pulled && <p role="status">Pull of {pulled} started.</p>}
+      {pullStatus && <p role="status">{pullStatus}</p>}
       {pullState !== undefined && <ErrorNotice error={pullState} onDismiss={() => setPullState(undefined)} />}
     </div>
   );

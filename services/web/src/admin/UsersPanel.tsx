@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, type User, type UserLimits, type UserStatus } from '../api/index.js';
+import { api, type User, type UserLimits, type UserLimitsView, type UserStatus } from '../api/index.js';
 import { useAuth } from '../auth/AuthContext.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 
@@ -142,23 +142,46 @@ export function UsersPanel() {
   );
 }
 
+type NumericLimit = 'dailyTokenBudget' | 'requestsPerMinute' | 'maxConcurrentStreams';
+const EMPTY: Pick<UserLimits, NumericLimit> = {
+  dailyTokenBudget: null,
+  requestsPerMinute: null,
+  maxConcurrentStreams: null,
+};
+const describeDefault = (value: number | null | undefined) =>
+  value === null || value === undefined
+    ? 'default'
+    : value === 0
+      ? 'default: unlimited'
+      : `default: ${value}`;
+
 function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
-  const [limits, setLimits] = useState<UserLimits>({ dailyTokenBudget: null, requestsPerMinute: null });
+  const [limits, setLimits] = useState<Pick<UserLimits, NumericLimit>>(EMPTY);
+  const [view, setView] = useState<UserLimitsView | null>(null);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
+  const show = (loaded: UserLimitsView) => {
+    setView(loaded);
+    setLimits({
+      dailyTokenBudget: loaded.dailyTokenBudget,
+      requestsPerMinute: loaded.requestsPerMinute,
+      maxConcurrentStreams: loaded.maxConcurrentStreams,
+    });
+  };
   useEffect(() => {
-    api.chat.admin.limits(user.id).then(setLimits, setError);
+    api.chat.admin.limits(user.id).then(show, setError);
   }, [user.id]);
-  const field = (key: keyof UserLimits, label: string) => (
+  const field = (key: NumericLimit, label: string) => (
     <label>
-      {label} (empty = default)
+      {label} (empty = {describeDefault(view?.defaults[key])}; 0 = unlimited)
       <input
         type="number"
         min={0}
         value={limits[key] ?? ''}
-        onChange={(e) =>
-          setLimits((l) => ({ ...l, [key]: e.target.value === '' ? null : Number(e.target.value) }))
-        }
+        onChange={(e) => {
+          setSaved(false);
+          setLimits((l) => ({ ...l, [key]: e.target.value === '' ? null : Number(e.target.value) }));
+        }}
       />
     </label>
   );
@@ -168,13 +191,25 @@ function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
       aria-label={`Limits for ${user.email}`}
       onSubmit={(e) => {
         e.preventDefault();
-        api.chat.admin.setLimits(user.id, limits).then(() => setSaved(true), setError);
+        api.chat.admin.setLimits(user.id, limits).then((updated) => {
+          show(updated);
+          setSaved(true);
+        }, setError);
       }}
     >
       <h2>Limits for {user.email}</h2>
       {error !== undefined && <ErrorNotice error={error} />}
       {field('dailyTokenBudget', 'Daily token budget')}
       {field('requestsPerMinute', 'Requests per minute')}
+      {field('maxConcurrentStreams', 'Replies at once')}
+      {view && (
+        <p className="muted">
+          In effect: {view.effective.requestsPerMinute || 'unlimited'} requests/min,{' '}
+          {view.effective.dailyTokenBudget || 'unlimited'} tokens/day,{' '}
+          {view.effective.maxConcurrentStreams || 'unlimited'} at once
+          {view.effective.allowedModels ? `; models: ${view.effective.allowedModels.join(', ')}` : ''}.
+        </p>
+      )}
       <div className="row">
         <button type="submit" className="btn btn--primary">
           Save limits

@@ -8,9 +8,12 @@ import type {
   ModelInfo,
   Page,
   ReplyEvent,
+  ImportResult,
+  PullSummary,
   ReplySummary,
   UsageRow,
   UserLimits,
+  UserLimitsView,
 } from './types.js';
 
 export interface ConversationQuery {
@@ -25,6 +28,33 @@ export type ConversationPatch = Partial<
 >;
 
 const id = (value: string) => encodeURIComponent(value);
+
+/** Most usage rows one admin page asks for (chat-api's maximum). */
+const USAGE_PAGE = 1000;
+/** Pages read before the admin view settles for what it has (1000 rows each). */
+const USAGE_MAX_PAGES = 20;
+
+/** Reads an NDJSON body line by line (the gateway's pull progress). */
+export async function* readNdjson(body: ReadableStream<Uint8Array>): AsyncGenerator<Record<string, unknown>> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    buffer += decoder.decode(value, { stream: !done });
+    const lines = done ? [buffer] : buffer.split('\n');
+    buffer = done ? '' : (lines.pop() ?? '');
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      try {
+        yield JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        // a torn line from a cut connection: the summary check below reports it
+      }
+    }
+    if (done) return;
+  }
+}
 
 /** Parses a reply stream; a stream that ends without `done`/`error` was cut (connection lost). */
 export async function* parseReplyStream(body: ReadableStream<Uint8Array>): AsyncGenerator<ReplyEvent> {
@@ -142,20 +172,45 @@ export function chatApi(http: ApiClient) {
 
     /** The server's export (all conversations with every branch), as a downloadable blob. */
     exportAll: async () => (await http.send('/api/conversations/export')).blob(),
+    /** One conversation in the same format (importable as it is). */
+    exportConversation: async (conversationId: string) =>
+      (await http.send(`/api/conversations/${id(conversationId)}/export`)).blob(),
     importFile: (file: File) =>
-      http.request<{ imported?: number }>('/api/conversations/import', {
+      http.request<ImportResult>('/api/conversations/import', {
         body: file,
         headers: { 'Content-Type': 'application/json' },
       }),
 
     admin: {
+      /** Every user's tokens by day, user and model (chat-api pages them; all pages are read). */
       usage: async (days = 30) => {
-        const body = await http.request<{ items: UsageRow[] }>('/api/admin/usage', { query: { days } });
-        return body.items;
+        const rows: UsageRow[] = [];
+        let cursor: string | null = null;
+        for (let page = 0; page < USAGE_MAX_PAGES; page += 1) {
+          const body: { items: UsageRow[]; nextCursor: string | null } = await http.request(
+            '/api/admin/usage',
+            { query: { days, limit: USAGE_PAGE, cursor } },
+          );
+          rows.push(...body.items);
+          cursor = body.nextCursor;
+          if (!cursor) break;
+        }
+        return rows;
       },
-      limits: (userId: string) => http.request<UserLimits>(`/api/admin/users/${id(userId)}/limits`),
-      setLimits: (userId: string, limits: UserLimits) =>
-        http.request<UserLimits>(`/api/admin/users/${id(userId)}/limits`, { method: 'PUT', body: limits }),
+      limits: (userId: string) => http.request<UserLimitsView>(`/api/admin/users/${id(userId)}/limits`),
+      /** Sends only the settable fields: the route rejects anything else (a strict schema). */
+      setLimits: (userId: string, limits: Partial<UserLimits>) => {
+        const patch: Partial<UserLimits> = {};
+        if (limits.requestsPerMinute !== undefined) patch.requestsPerMinute = limits.requestsPerMinute;
+        if (limits.dailyTokenBudget !== undefined) patch.dailyTokenBudget = limits.dailyTokenBudget;
+        if (limits.maxConcurrentStreams !== undefined)
+          patch.maxConcurrentStreams = limits.maxConcurrentStreams;
+        if (limits.allowedModels !== undefined) patch.allowedModels = limits.allowedModels;
+        return http.request<UserLimitsView>(`/api/admin/users/${id(userId)}/limits`, {
+          method: 'PUT',
+          body: patch,
+        });
+      },
       /** The gateway's pool, through chat-api (admin-only), else the gateway path local mode proxies. */
       async backends(): Promise<BackendPool> {
         try {
@@ -165,7 +220,22 @@ export function chatApi(http: ApiClient) {
           return http.request<BackendPool>('/admin/backends');
         }
       },
-      pullModel: (model: string) => http.request<unknown>('/api/admin/models/pull', { body: { model } }),
+      /**
+       * The gateway pulls the model onto every healthy backend and streams NDJSON progress
+       * (`/admin/models/pull`; local mode proxies it, like /admin/backends).
+       */
+      async pullModel(
+        model: string,
+        onProgress?: (line: Record<string, unknown>) => void,
+      ): Promise<PullSummary> {
+        const res = await http.send('/admin/models/pull', { body: { model } });
+        if (!res.body) throw new NetworkError('The gateway sent no progress stream.');
+        for await (const line of readNdjson(res.body)) {
+          if (line.done === true) return line as unknown as PullSummary;
+          onProgress?.(line);
+        }
+        throw new NetworkError('The connection was lost while the model was being pulled.');
+      },
     },
   };
 }

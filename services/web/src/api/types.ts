@@ -48,6 +48,8 @@ export interface CreatedApiKey {
 export interface Conversation {
   id: string;
   title: string;
+  /** none | auto (first line of the first message) | generated (title model) | user (renamed). */
+  titleSource?: 'none' | 'auto' | 'generated' | 'user';
   model: string;
   systemPrompt: string | null;
   tags: string[];
@@ -144,7 +146,39 @@ export interface BackendPool {
   backends: Backend[];
 }
 
+/** The limits an admin may set per user (chat-api's `userLimitsPatch`); `null` = the deployment default. */
 export interface UserLimits {
-  dailyTokenBudget: number | null;
   requestsPerMinute: number | null;
+  dailyTokenBudget: number | null;
+  maxConcurrentStreams: number | null;
+  /** `null` = no per-user restriction. */
+  allowedModels: string[] | null;
+}
+
+/** `GET/PUT /api/admin/users/:userId/limits`: what is stored, the defaults, and what applies. */
+export interface UserLimitsView extends UserLimits {
+  userId: string;
+  updatedBy: string | null;
+  updatedAt: string | null;
+  defaults: Omit<UserLimits, 'allowedModels'> & { allowedModels: string[] | null };
+  effective: Omit<UserLimits, 'allowedModels'> & { allowedModels: string[] | null };
+}
+
+/** `POST /api/conversations/import`. */
+export interface ImportResult {
+  imported: number;
+  /** Already in this account under the same id: left as they were. */
+  skipped: number;
+  /** Ids that belonged to someone else: imported under new ids. */
+  renamed: Array<{ from: string; to: string }>;
+  messages: number;
+}
+
+/** The last line of the gateway's `POST /admin/models/pull` NDJSON stream. */
+export interface PullSummary {
+  status: 'success' | 'partial' | 'failed';
+  model: string;
+  backends: Array<{ backend: string; status: string; error?: string }>;
+  skipped: string[];
+  done: true;
 }

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { ApiError, api } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { InferenceNotice } from '../ui/InferenceNotice.js';
 import { useAuth } from './AuthContext.js';
 
 export function SignInPage() {
@@ -65,6 +66,7 @@ export function SignInPage() {
           No account? <Link to="/register">Register</Link>
         </p>
       </form>
+      <InferenceNotice compact />
     </main>
   );
 }

@@ -25,7 +25,35 @@ interface ShownError {
 
 /** Messages sent from the new-chat screen are carried to /c/:id once, keyed by history entry. */
 const consumedHandoffs = new Set<string>();
+/** Conversations whose generated title is being looked for right now. */
+const followingTitles = new Set<string>();
 const STOP_FALLBACK_MS = 5000;
+/** chat-api writes a generated title in the background after the first reply: look again at these delays. */
+const TITLE_CHECKS_MS = [2000, 6000, 15000];
+
+/** Re-reads a conversation until its first-line placeholder title has been replaced (or we give up). */
+function followGeneratedTitle(
+  conversationId: string,
+  onTitle: (fresh: Conversation) => void,
+  attempt = 0,
+): void {
+  const delay = TITLE_CHECKS_MS[attempt];
+  if (delay === undefined) {
+    followingTitles.delete(conversationId);
+    return;
+  }
+  followingTitles.add(conversationId);
+  window.setTimeout(() => {
+    api.chat.conversation(conversationId).then(
+      (fresh) => {
+        if (fresh.titleSource === 'auto') return followGeneratedTitle(conversationId, onTitle, attempt + 1);
+        followingTitles.delete(conversationId);
+        onTitle(fresh);
+      },
+      () => followingTitles.delete(conversationId),
+    );
+  }, delay);
+}
 
 export function ChatView() {
   const { id } = useParams();
@@ -144,6 +172,12 @@ export function ChatView() {
           (fresh) => {
             setConversation(fresh);
             list.upsert(fresh);
+            if (fresh.titleSource === 'auto' && !followingTitles.has(fresh.id)) {
+              followGeneratedTitle(fresh.id, (titled) => {
+                list.upsert(titled);
+                setConversation((open) => (open?.id === titled.id ? titled : open));
+              });
+            }
           },
           () => undefined,
         );

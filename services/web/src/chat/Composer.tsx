@@ -1,4 +1,12 @@
 import { type KeyboardEvent, useEffect, useRef } from 'react';
+import { useMediaQuery } from '../ui/useMediaQuery.js';
+
+/** The phone layout's one-line composer cuts off anything longer than a word or two. */
+export const PLACEHOLDER = {
+  wide: 'Send a message (Enter sends, Shift+Enter adds a line)',
+  narrow: 'Message',
+};
+const NARROW = '(max-width: 480px)';
 
 interface Props {
   value: string;
@@ -12,6 +20,7 @@ interface Props {
 /** Enter sends, Shift+Enter adds a line, Esc (anywhere in the chat) stops a reply. */
 export function Composer({ value, onChange, onSend, onStop, streaming, disabled }: Props) {
   const ref = useRef<HTMLTextAreaElement>(null);
+  const narrow = useMediaQuery(NARROW);
   useEffect(() => {
     const node = ref.current;
     if (!node) return;
@@ -41,7 +50,7 @@ export function Composer({ value, onChange, onSend, onStop, streaming, disabled 
         id="composer-input"
         ref={ref}
         rows={1}
-        placeholder="Send a message"
+        placeholder={narrow ? PLACEHOLDER.narrow : PLACEHOLDER.wide}
         aria-describedby="composer-hint"
         value={value}
         disabled={disabled}

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { NavLink, useNavigate, useParams } from 'react-router';
 import { api, type Conversation } from '../api/index.js';
+import { download } from '../ui/download.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { useConversations } from './ConversationsContext.js';
 
@@ -67,6 +68,18 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
     setPending({ conversation, timer });
   };
 
+  const exportOne = async (conversation: Conversation) => {
+    setActionError(undefined);
+    try {
+      download(
+        await api.chat.exportConversation(conversation.id),
+        `corral-conversation-${conversation.id}.json`,
+      );
+    } catch (error) {
+      setActionError(error);
+    }
+  };
+
   const undoDelete = () => {
     if (!pending) return;
     window.clearTimeout(pending.timer);
@@ -117,6 +130,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
             conversation={c}
             onPatch={patch}
             onDelete={startDelete}
+            onExport={(c) => void exportOne(c)}
             onNavigate={onNavigate}
           />
         ))}
@@ -127,6 +141,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
             conversation={c}
             onPatch={patch}
             onDelete={startDelete}
+            onExport={(c) => void exportOne(c)}
             onNavigate={onNavigate}
           />
         ))}
@@ -162,10 +177,11 @@ interface RowProps {
     change: { title?: string; pinned?: boolean; archived?: boolean },
   ) => Promise<void>;
   onDelete: (c: Conversation) => void;
+  onExport: (c: Conversation) => void;
   onNavigate: () => void;
 }
 
-function ConversationRow({ conversation, onPatch, onDelete, onNavigate }: RowProps) {
+function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate }: RowProps) {
   const [renaming, setRenaming] = useState(false);
   const [title, setTitle] = useState(conversation.title);
   const [menuOpen, setMenuOpen] = useState(false);
@@ -240,6 +256,9 @@ function ConversationRow({ conversation, onPatch, onDelete, onNavigate }: RowPro
             onClick={() => void onPatch(conversation, { archived: !conversation.archived })}
           >
             {conversation.archived ? 'Unarchive' : 'Archive'}
+          </button>
+          <button type="button" role="menuitem" onClick={() => onExport(conversation)}>
+            Export
           </button>
           <button type="button" role="menuitem" className="danger" onClick={() => onDelete(conversation)}>
             Delete

@@ -1,15 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api/index.js';
+import { download } from '../ui/download.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
-
-function download(blob: Blob, filename: string) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  link.click();
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 export function ExportImportPanel() {
   const [error, setError] = useState<unknown>();
@@ -38,7 +30,18 @@ export function ExportImportPanel() {
     setError(undefined);
     try {
       const result = await api.chat.importFile(file);
-      setMessage(`Imported ${result.imported ?? 'the'} conversation${result.imported === 1 ? '' : 's'}.`);
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+      setMessage(
+        [
+          `Imported ${plural(result.imported, 'conversation')} (${plural(result.messages, 'message')}).`,
+          result.skipped > 0
+            ? `${plural(result.skipped, 'conversation')} already here, left as they were.`
+            : '',
+          result.renamed.length > 0 ? `${result.renamed.length} got new ids.` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
+      );
     } catch (caught) {
       setError(caught);
     } finally {

@@ -1,0 +1,239 @@
+// The web issue's journey in Chromium against the stack `corral start` runs: register → an admin
+// approves in a second browser context → sign in → a reply streams → Esc stops it → a reload
+// shows what was saved → hostile model output stays text → an API key works → sign out.
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DESKTOP,
+  PHONE,
+  fulfilReplyStream,
+  launchChromium,
+  signIn,
+  watchForTrouble,
+} from './support/browser.js';
+import { uniqueEmail } from './support/accounts.js';
+import { corral } from './support/stack.js';
+
+const SIMULATOR_NOTICE = 'Simulator — replies are generated text, not a model';
+const STOPPED_NOTE = 'Stopped — the partial reply above was saved.';
+const QUESTION = 'Tell me a long story about a corral.';
+const user = { name: 'Journey User', email: uniqueEmail('journey'), password: 'journey-password-1' };
+
+let browser: Browser | undefined;
+let userContext: BrowserContext;
+let adminContext: BrowserContext;
+let page: Page;
+let trouble: ReturnType<typeof watchForTrouble>;
+let simOptions: Record<string, unknown> | undefined;
+let partial = '';
+let apiKey = '';
+
+const screenshot = (name: string) =>
+  page.screenshot({ path: path.join(corral().artifactsDir, `${name}.png`), animations: 'disabled' });
+const lastReply = () => page.locator('article.message--assistant').last();
+const replyText = async () => ((await lastReply().locator('.message__body').textContent()) ?? '').trim();
+
+/** The simulator's admin endpoint (not Ollama's API): pace replies so a person could press Stop. */
+async function simConfig(body?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const url = `${corral().inference.urls[0]}/_sim/config`;
+  const res = await fetch(url, body ? { method: 'POST', body: JSON.stringify(body) } : {});
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+let setupError: unknown;
+
+beforeAll(async () => {
+  try {
+    browser = await launchChromium();
+  } catch (error) {
+    // Reported by every test below (as a failure, not a skip): no browser, no journey.
+    setupError = error;
+    return;
+  }
+  simOptions = (await simConfig()).options as Record<string, unknown>;
+  await simConfig({ tokensPerSecond: 12, responseTokens: 400 });
+  const { baseUrl } = corral();
+  userContext = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
+  adminContext = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
+  page = await userContext.newPage();
+  trouble = watchForTrouble(page);
+});
+
+beforeEach(() => {
+  if (setupError) throw setupError;
+});
+
+afterAll(async () => {
+  if (simOptions) {
+    await simConfig({
+      tokensPerSecond: simOptions.tokensPerSecond,
+      responseTokens: simOptions.responseTokens,
+    });
+  }
+  await browser?.close();
+});
+
+describe('the chat app in a browser', () => {
+  it('register shows "waiting for approval", and signing in before approval says so', async () => {
+    await page.goto('/register');
+    await page.getByLabel('Name').fill(user.name);
+    await page.getByLabel('Email').fill(user.email);
+    await page.locator('input[name=password]').fill(user.password);
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
+
+    await page.goto('/login');
+    await signIn(page, user.email, user.password);
+    await page.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
+  });
+
+  it('an admin approves the account in a second browser context', async () => {
+    const adminPage = await adminContext.newPage();
+    await adminPage.goto('/login');
+    await signIn(adminPage, corral().admin.email, corral().admin.password);
+    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    await adminPage.getByLabel('Search users').fill(user.email);
+    await adminPage.getByRole('button', { name: `Activate ${user.email}` }).click();
+    await adminPage.locator(`tr[data-email="${user.email}"] .badge--active`).waitFor();
+    await adminPage.close();
+  });
+
+  it('the user signs in and the app says replies come from the simulator', async () => {
+    await page.goto('/login');
+    await page.getByRole('note').filter({ hasText: SIMULATOR_NOTICE }).waitFor();
+    await signIn(page, user.email, user.password);
+    await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
+    const notice = page.getByRole('note').filter({ hasText: SIMULATOR_NOTICE });
+    expect(await notice.isVisible()).toBe(true);
+    expect(await notice.getAttribute('title')).toBe(corral().inference.label);
+  });
+
+  it('a message streams token by token, and Esc stops it mid-way with the partial reply kept', async () => {
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill(QUESTION);
+    await composer.press('Enter');
+    await page.getByRole('button', { name: /Stop/ }).waitFor();
+
+    // The reply grows at least twice while we watch: tokens arrive one after another.
+    const body = await lastReply().locator('.message__body').elementHandle();
+    let length = 0;
+    for (let grown = 0; grown < 3; grown += 1) {
+      await page.waitForFunction(({ node, min }) => (node?.textContent?.trim().length ?? 0) > min, {
+        node: body,
+        min: length,
+      });
+      const next = (await replyText()).length;
+      expect(next).toBeGreaterThan(length);
+      length = next;
+    }
+    await screenshot('chat-streaming-desktop-light');
+
+    await page.keyboard.press('Escape');
+    await lastReply().getByText(STOPPED_NOTE).waitFor();
+    partial = await replyText();
+    expect(partial.length).toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: /Stop/ }).count()).toBe(0);
+  });
+
+  it('after a reload both messages are there, the stopped reply with its partial text', async () => {
+    await page.reload();
+    await page.locator('article.message--user').getByText(QUESTION).waitFor();
+    await lastReply().getByText(STOPPED_NOTE).waitFor();
+    const saved = await replyText();
+    expect(saved.length).toBeGreaterThan(0);
+    // The server may have saved a token that was still on its way to the page when Stop landed.
+    expect(saved.startsWith(partial) || partial.startsWith(saved)).toBe(true);
+  });
+
+  it('screenshots: light and dark, desktop and phone; the composer hint fits a phone', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [label, size] of [
+        ['desktop', DESKTOP],
+        ['phone', PHONE],
+      ] as const) {
+        await page.setViewportSize(size);
+        const composer = page.getByLabel('Message', { exact: true });
+        // The placeholder's text must fit the box it is shown in (it used to be cut off on phones).
+        const fit = await composer.evaluate((node) => {
+          const area = node as HTMLTextAreaElement;
+          const style = getComputedStyle(area);
+          const context = document.createElement('canvas').getContext('2d')!;
+          context.font = style.font;
+          const room = area.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+          return { placeholder: area.placeholder, width: context.measureText(area.placeholder).width, room };
+        });
+        expect(fit.placeholder).not.toBe('');
+        expect(fit.width, `"${fit.placeholder}" fits the ${label} composer`).toBeLessThanOrEqual(fit.room);
+        await page.getByRole('note').filter({ hasText: SIMULATOR_NOTICE }).waitFor();
+        await screenshot(`chat-${label}-${scheme}`);
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('hostile model output renders as text: no <img>, no javascript: link, no dialog', async () => {
+    const hostile = 'Look: <img src=x onerror=alert(1)> and [click me](javascript:alert(2))';
+    const pattern = '**/api/conversations/*/messages';
+    await page.route(pattern, (route) =>
+      route.request().method() === 'POST'
+        ? fulfilReplyStream(route, { id: 'hostile-reply', prompt: 'show me html', text: hostile })
+        : route.fallback(),
+    );
+    try {
+      const composer = page.getByLabel('Message', { exact: true });
+      await composer.fill('show me html');
+      await composer.press('Enter');
+      const reply = page.locator('article[data-message-id="hostile-reply"]');
+      await reply.getByText('<img src=x onerror=alert(1)>', { exact: false }).waitFor();
+      expect(await reply.locator('img').count()).toBe(0);
+      const hrefs = await reply
+        .locator('a')
+        .evaluateAll((links) => links.map((a) => a.getAttribute('href') ?? ''));
+      expect(hrefs.filter((href) => /script:/i.test(href))).toEqual([]);
+      const before = page.url();
+      await reply.getByText('click me').click();
+      // A round trip through the page's event loop: any alert() would have been raised by now.
+      await page.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
+      );
+      expect(page.url()).toBe(before);
+      expect(trouble.dialogs).toEqual([]);
+    } finally {
+      await page.unroute(pattern);
+    }
+  });
+
+  it('creates an API key, shown once', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Name').fill('fetch from the journey');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    apiKey = ((await page.getByTestId('new-api-key').textContent()) ?? '').trim();
+    expect(apiKey).toMatch(/^sk-corral-/);
+    await screenshot('settings-api-keys');
+  });
+
+  it('the key works from outside the browser against /v1 (what curl would send)', async () => {
+    const res = await fetch(`${corral().baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'llama3.2', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const body = JSON.parse(text) as { choices?: Array<{ message?: { content?: string } }> };
+    expect(body.choices?.[0]?.message?.content?.trim()).toBeTruthy();
+  });
+
+  it('signs out, and a reload stays signed out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Corral' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Corral' }).waitFor();
+    expect(trouble.errors).toEqual([]);
+    expect(trouble.dialogs).toEqual([]);
+  });
+});

@@ -1,0 +1,221 @@
+// One `corral start` for the whole e2e run, started exactly the way `pnpm start` does it, in a
+// temporary CORRAL_HOME on free ports. Tests get its URLs and the admin's password via inject().
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import type { CorralStack } from './support/stack.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const WEB_DIR = path.join(REPO_ROOT, 'services/web');
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const RUNNING = /Corral is running: (http:\/\/\S+)/;
+const BOOT_TIMEOUT_MS = 170_000;
+const STOP_TIMEOUT_MS = 60_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Newest modification time under a directory (the SPA's sources). */
+function newestMtime(target: string): number {
+  const stat = statSync(target);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(target).reduce(
+    (newest, name) => Math.max(newest, newestMtime(path.join(target, name))),
+    0,
+  );
+}
+
+/**
+ * web serves services/web/dist/client (its STATIC_DIR default; `corral start` does not set it).
+ * A missing build, one older than the SPA's sources, or one that stopped half-way (the build
+ * writes dist/client, checks the bundle budget, then dist/server) would test the wrong app.
+ */
+function ensureWebBuild(): void {
+  const mtime = (file: string) => (existsSync(file) ? statSync(file).mtimeMs : 0);
+  const built = mtime(path.join(WEB_DIR, 'dist/client/index.html'));
+  const finished = mtime(path.join(WEB_DIR, 'dist/server/index.js')) >= built;
+  const sources = ['src', 'index.html', 'public', 'vite.config.ts'].map((name) => path.join(WEB_DIR, name));
+  const changed = Math.max(...sources.filter((file) => existsSync(file)).map(newestMtime));
+  if (built >= changed && finished) return;
+  console.log(
+    built === 0
+      ? 'e2e: building the web app (no dist/client yet)'
+      : 'e2e: rebuilding the web app (sources changed)',
+  );
+  const pnpm = process.env.npm_execpath;
+  const [command, args] =
+    pnpm && /pnpm/.test(pnpm) && /\.c?js$/.test(pnpm)
+      ? [process.execPath, [pnpm, '--filter', '@corral/web', 'build']]
+      : ['pnpm', ['--filter', '@corral/web', 'build']];
+  // Not vitest's NODE_ENV=test: vite would build the development bundle.
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', env: shellEnv({}) });
+  if (result.status !== 0) {
+    throw new Error(`pnpm --filter @corral/web build failed:\n${result.stdout}${result.stderr}`);
+  }
+}
+
+/** What a developer's shell would have for `pnpm start` / `pnpm build`: none of the test runner's settings. */
+function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  for (const key of [
+    'OLLAMA_URLS',
+    'DATABASE_URL',
+    'AUTH_URL',
+    'CHAT_API_URL',
+    'GATEWAY_URL',
+    'REDIS_URL',
+    'NODE_OPTIONS',
+    'VITEST',
+    'VITEST_POOL_ID',
+    'VITEST_WORKER_ID',
+    'NODE_ENV',
+    'TEST',
+  ]) {
+    delete env[key];
+  }
+  return env;
+}
+
+function waitForBanner(child: ChildProcess, output: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      finish();
+      reject(
+        new Error(
+          `corral start did not print "Corral is running" within ${BOOT_TIMEOUT_MS} ms:\n${output().slice(-6000)}`,
+        ),
+      );
+    }, BOOT_TIMEOUT_MS);
+    const check = () => {
+      const match = RUNNING.exec(output());
+      if (match?.[1]) {
+        finish();
+        resolve(match[1]);
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      finish();
+      reject(
+        new Error(`corral start exited (${signal ?? code}) before it was running:\n${output().slice(-6000)}`),
+      );
+    };
+    const finish = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      child.off('exit', onExit);
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', onExit);
+    check();
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`corral start did not stop within ${STOP_TIMEOUT_MS} ms of SIGINT`));
+    }, STOP_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    // What Ctrl-C sends.
+    child.kill('SIGINT');
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  ensureWebBuild();
+
+  // As root, embedded PostgreSQL runs as the postgres user, which must reach CORRAL_HOME.
+  const tempDir = mkdtempSync(path.join(os.tmpdir(), 'corral-e2e-'));
+  chmodSync(tempDir, 0o755);
+  const home = path.join(tempDir, '.corral');
+  const env = shellEnv({
+    CORRAL_HOME: home,
+    PORT: String(await freePort()),
+    CORRAL_POSTGRES_PORT: String(await freePort()),
+  });
+
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    ['--conditions=corral-source', '--import', 'tsx', 'packages/cli/src/cli.ts', 'start'],
+    { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const saveLog = () => writeFileSync(path.join(ARTIFACTS, 'corral-start.log'), output);
+
+  const teardown = async () => {
+    const code = await stop(child);
+    saveLog();
+    rmSync(tempDir, { recursive: true, force: true });
+    if (code !== 0) {
+      throw new Error(`corral start exited ${code} after SIGINT (expected 0):\n${output.slice(-4000)}`);
+    }
+  };
+
+  try {
+    const baseUrl = await waitForBanner(child, () => output);
+    const state = JSON.parse(readFileSync(path.join(home, 'state.json'), 'utf8')) as {
+      inference: CorralStack['inference'];
+      services: Record<string, string>;
+    };
+    const secrets = JSON.parse(readFileSync(path.join(home, 'secrets.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const gatewayUrl = state.services['inference-gateway'];
+    if (!gatewayUrl)
+      throw new Error(`state.json names no inference-gateway: ${JSON.stringify(state.services)}`);
+    if (state.inference.kind !== 'simulator') {
+      throw new Error(
+        `the e2e suite expects ollama-sim, but corral start chose ${state.inference.label}: stop the Ollama on 127.0.0.1:11434 (or unset OLLAMA_URLS) for this run`,
+      );
+    }
+    const gatewayToken = typeof secrets.gatewayServiceToken === 'string' ? secrets.gatewayServiceToken : null;
+    const stack: CorralStack = {
+      baseUrl: baseUrl.replace(/\/+$/, ''),
+      admin: {
+        email: /Admin: (\S+@\S+)/.exec(output)?.[1] ?? 'admin@corral.local',
+        password: readFileSync(path.join(home, 'admin-password'), 'utf8').trim(),
+      },
+      gatewayUrl,
+      gatewayToken,
+      inference: state.inference,
+      home,
+      artifactsDir: ARTIFACTS,
+    };
+    project.provide('corral', stack);
+  } catch (error) {
+    await teardown().catch(() => undefined);
+    throw error;
+  }
+  return teardown;
+}
