@@ -9,11 +9,31 @@ and whether they use Redis. One list drives Deployments, Services, PDBs and the 
 - { component: web, key: web, port: 3000, schema: "", redis: false }
 {{- end -}}
 
+{{/*
+Which keys of the app Secret (corral.appSecretName) each component mounts at /var/run/secrets/corral
+and reads through NAME_FILE: each gets only what it uses.
+*/}}
+{{- define "corral.appSecretKeys" -}}
+auth: [signing-key-secret, internal-service-token]
+chat-api: [internal-service-token, gateway-service-token]
+inference-gateway: [gateway-service-token]
+{{- end -}}
+
 {{- define "corral.secretFileEnv" -}}
 - name: SIGNING_KEY_SECRET_FILE
   value: /var/run/secrets/corral/signing-key-secret
 - name: INTERNAL_SERVICE_TOKEN_FILE
   value: /var/run/secrets/corral/internal-service-token
+{{- end -}}
+
+{{/* The gateway's service token: the gateway requires it (production), chat-api sends it. */}}
+{{- define "corral.gatewayTokenFileEnv" -}}
+- name: GATEWAY_SERVICE_TOKEN_FILE
+  value: /var/run/secrets/corral/gateway-service-token
+{{- end -}}
+
+{{- define "corral.authUrl" -}}
+{{- printf "http://%s:5001" (include "corral.componentName" (dict "root" . "component" "auth")) -}}
 {{- end -}}
 
 {{/* Env of the auth service (services/auth/src/config.ts). */}}
@@ -43,12 +63,13 @@ and whether they use Redis. One list drives Deployments, Services, PDBs and the 
   value: "false"
 {{- end -}}
 
-{{/* Env of chat-api (services/chat-api/src/config.ts; CHAT_RETENTION_DAYS from issue 5). */}}
+{{/* Env of chat-api (services/chat-api/src/config.ts). */}}
 {{- define "corral.env.chat-api" -}}
 - name: INTERNAL_SERVICE_TOKEN_FILE
   value: /var/run/secrets/corral/internal-service-token
+{{ include "corral.gatewayTokenFileEnv" . }}
 - name: AUTH_URL
-  value: {{ printf "http://%s:5001" (include "corral.componentName" (dict "root" . "component" "auth")) | quote }}
+  value: {{ include "corral.authUrl" . | quote }}
 - name: GATEWAY_URL
   value: {{ printf "http://%s:5003" (include "corral.componentName" (dict "root" . "component" "inference-gateway")) | quote }}
 - name: JWT_ISSUER
@@ -63,6 +84,14 @@ and whether they use Redis. One list drives Deployments, Services, PDBs and the 
 
 {{/* Env of the inference-gateway (services/inference-gateway/src/config.ts). */}}
 {{- define "corral.env.inference-gateway" -}}
+{{ include "corral.gatewayTokenFileEnv" . }}
+{{- /* Admins' access tokens (via chat-api's /api/admin relay) open /admin/* too. */}}
+- name: AUTH_URL
+  value: {{ include "corral.authUrl" . | quote }}
+- name: JWT_ISSUER
+  value: {{ .Values.config.jwtIssuer | quote }}
+- name: JWT_AUDIENCE
+  value: {{ .Values.config.jwtAudience | quote }}
 {{- if .Values.ollama.enabled }}
 - name: OLLAMA_DISCOVERY
   value: kubernetes
@@ -88,10 +117,9 @@ and whether they use Redis. One list drives Deployments, Services, PDBs and the 
   value: {{ .Values.inferenceGateway.queueTimeoutMs | int | quote }}
 {{- end -}}
 
-{{/* Env of web (issue 6; behind the Ingress it proxies nothing). */}}
+{{/*
+Env of web (services/web/server/config.ts): behind the Ingress it proxies nothing, so it needs no
+AUTH_URL / CHAT_API_URL / GATEWAY_URL (and it reads no PUBLIC_URL).
+*/}}
 {{- define "corral.env.web" -}}
-{{- with include "corral.publicUrl" . }}
-- name: PUBLIC_URL
-  value: {{ . | quote }}
-{{- end }}
 {{- end -}}

@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { createApiKeyCommand } from './commands/api-key.js';
 import { migrateCommand, rotateSigningKeyCommand, seedAdminCommand } from './commands/auth-jobs.js';
-import { backupCommand, restoreCommand, retentionCommand } from './commands/database.js';
+import { backupCommand, restoreCommand } from './commands/database.js';
+import { retentionCommand } from './commands/retention.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import type { Command, Values } from './commands/types.js';

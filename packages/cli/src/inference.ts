@@ -4,6 +4,8 @@ import axios from 'axios';
 export const LOCAL_OLLAMA_URL = 'http://127.0.0.1:11434';
 export const DEMO_MODELS = ['llama3.2', 'nomic-embed-text'];
 export const SIMULATOR_LABEL = 'ollama-sim (SIMULATOR — replies are generated text, not a model)';
+/** Slow and long enough for a person to watch a reply stream in (and press Stop). */
+export const DEMO_SIM_PACE = { tokensPerSecond: 30, responseTokens: 120 } as const;
 
 export interface Inference {
   kind: 'configured' | 'local-ollama' | 'simulator';
@@ -43,6 +45,6 @@ export async function chooseInference(env: NodeJS.ProcessEnv = process.env): Pro
   if ((await probeOllama(LOCAL_OLLAMA_URL)) === 'ollama') {
     return { kind: 'local-ollama', label: `Ollama at ${LOCAL_OLLAMA_URL}`, urls: [LOCAL_OLLAMA_URL] };
   }
-  const sim = await startOllamaSim({ port: 0, models: DEMO_MODELS, logger: null });
+  const sim = await startOllamaSim({ port: 0, models: DEMO_MODELS, logger: null, ...DEMO_SIM_PACE });
   return { kind: 'simulator', label: SIMULATOR_LABEL, urls: [sim.url], sim };
 }

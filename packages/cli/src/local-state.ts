@@ -11,8 +11,13 @@ const secretsSchema = z.object({
   postgresPassword: z.string().min(16),
   signingKeySecret: z.string().min(32),
   internalServiceToken: z.string().min(32),
+  /** chat-api → inference-gateway bearer token (GATEWAY_SERVICE_TOKEN); the e2e suite reads it too. */
+  gatewayServiceToken: z.string().min(32),
 });
 export type LocalSecrets = z.infer<typeof secretsSchema>;
+/** A file from before a secret existed: the missing ones are generated and added, the others kept. */
+const storedSecretsSchema = secretsSchema.partial({ gatewayServiceToken: true });
+export type StoredSecrets = z.infer<typeof storedSecretsSchema>;
 
 const token = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
@@ -22,21 +27,26 @@ function writePrivate(file: string, text: string): void {
 }
 
 export function loadOrCreateSecrets(paths: CorralPaths): LocalSecrets {
-  if (existsSync(paths.secrets)) {
-    return secretsSchema.parse(JSON.parse(readFileSync(paths.secrets, 'utf8')));
-  }
+  const stored = existsSync(paths.secrets)
+    ? storedSecretsSchema.parse(JSON.parse(readFileSync(paths.secrets, 'utf8')))
+    : undefined;
+  if (stored?.gatewayServiceToken !== undefined)
+    return { ...stored, gatewayServiceToken: stored.gatewayServiceToken };
   const secrets: LocalSecrets = {
     postgresPassword: token(24),
     signingKeySecret: token(),
     internalServiceToken: token(),
+    ...stored,
+    gatewayServiceToken: token(),
   };
   writePrivate(paths.secrets, `${JSON.stringify(secrets, null, 2)}\n`);
   return secrets;
 }
 
-export function readSecrets(paths: CorralPaths): LocalSecrets | undefined {
+/** The local run's secrets as stored (a run started by an older corral may lack the newer ones). */
+export function readSecrets(paths: CorralPaths): StoredSecrets | undefined {
   if (!existsSync(paths.secrets)) return undefined;
-  return secretsSchema.parse(JSON.parse(readFileSync(paths.secrets, 'utf8')));
+  return storedSecretsSchema.parse(JSON.parse(readFileSync(paths.secrets, 'utf8')));
 }
 
 /** The bootstrap admin's password: generated once, kept 0600; `created` says whether it is new. */

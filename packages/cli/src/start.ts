@@ -35,6 +35,11 @@ const MANAGED_VARIABLES = [
   'BOOTSTRAP_ADMIN_EMAIL',
   'BOOTSTRAP_ADMIN_PASSWORD',
   'BOOTSTRAP_ADMIN_API_KEY',
+  'GATEWAY_SERVICE_TOKEN',
+  // A mounted-secret variant left in the shell would clash with the value corral passes.
+  'SIGNING_KEY_SECRET_FILE',
+  'INTERNAL_SERVICE_TOKEN_FILE',
+  'GATEWAY_SERVICE_TOKEN_FILE',
   'STATIC_DIR',
   'NODE_OPTIONS',
 ];
@@ -171,6 +176,9 @@ export async function startCorral(options: StartOptions): Promise<number> {
         ...base,
         PORT: String(ports['inference-gateway']),
         OLLAMA_URLS: inference.urls.join(','),
+        // Required of every caller (chat-api sends it); admins' access tokens also open /admin/*.
+        GATEWAY_SERVICE_TOKEN: secrets.gatewayServiceToken,
+        AUTH_URL: local('auth'),
       },
       auth: {
         ...base,
@@ -189,6 +197,7 @@ export async function startCorral(options: StartOptions): Promise<number> {
         AUTO_MIGRATE: 'true',
         AUTH_URL: local('auth'),
         GATEWAY_URL: local('inference-gateway'),
+        GATEWAY_SERVICE_TOKEN: secrets.gatewayServiceToken,
       },
       web: {
         ...base,

@@ -1,5 +1,6 @@
-import { CliError } from './errors.js';
-import { readRunState, readSecrets, type LocalSecrets, type RunState } from './local-state.js';
+import { readFileSync } from 'node:fs';
+import { CliError, errorMessage } from './errors.js';
+import { readRunState, readSecrets, type RunState, type StoredSecrets } from './local-state.js';
 import { corralPaths, type CorralPaths } from './paths.js';
 
 /**
@@ -9,7 +10,7 @@ import { corralPaths, type CorralPaths } from './paths.js';
 export interface Targets {
   paths: CorralPaths;
   local: RunState | undefined;
-  secrets: LocalSecrets | undefined;
+  secrets: StoredSecrets | undefined;
 }
 
 export function loadTargets(): Targets {
@@ -71,4 +72,21 @@ export function requireServiceUrl(
   const url = serviceUrl(targets, service, flag, env);
   if (!url) throw new CliError(`set ${ENV_NAMES[service]} (or its flag), or ${NOT_RUNNING}`);
   return url;
+}
+
+/**
+ * The bearer token the gateway wants on /admin/*: GATEWAY_SERVICE_TOKEN, else the file
+ * GATEWAY_SERVICE_TOKEN_FILE names (a mounted Secret), else the local run's; undefined when none.
+ */
+export function gatewayServiceToken(targets: Targets, env = process.env): string | undefined {
+  if (env.GATEWAY_SERVICE_TOKEN) return env.GATEWAY_SERVICE_TOKEN;
+  const file = env.GATEWAY_SERVICE_TOKEN_FILE;
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new CliError(`GATEWAY_SERVICE_TOKEN_FILE: cannot read ${file} (${errorMessage(error)})`);
+    }
+  }
+  return targets.local ? targets.secrets?.gatewayServiceToken : undefined;
 }

@@ -104,6 +104,61 @@ describe('corral start, first run', () => {
     expect(body.backends).toHaveLength(1);
   });
 
+  it('gives the gateway a service token kept in secrets.json: without it the gateway answers 401', async () => {
+    const { readFileSync } = await import('node:fs');
+    const secrets = JSON.parse(readFileSync(path.join(home, 'secrets.json'), 'utf8')) as {
+      gatewayServiceToken?: string;
+    };
+    const token = secrets.gatewayServiceToken ?? '';
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    const gateway = state.services['inference-gateway'];
+    const tags = (headers: Record<string, string>) =>
+      axios.get(`${gateway}/api/tags`, { headers, validateStatus: () => true });
+    expect((await tags({})).status).toBe(401);
+    expect((await tags({ Authorization: `Bearer ${token}` })).status).toBe(200);
+  });
+
+  it('`corral retention` counts with --dry-run, then deletes only conversations older than --days', async () => {
+    const db = new pg.Client({ connectionString: state.databaseUrl });
+    await db.connect();
+    const titled = async (title: string) =>
+      Number(
+        (await db.query('SELECT count(*) AS n FROM chat.conversations WHERE title = $1', [title])).rows[0].n,
+      );
+    try {
+      await db.query(
+        `WITH c AS (
+           INSERT INTO chat.conversations (id, user_id, title, model, updated_at)
+           VALUES (gen_random_uuid(), 'someone', 'ancient', 'llama3.2', now() - interval '400 days') RETURNING id
+         )
+         INSERT INTO chat.messages (id, conversation_id, role, content) SELECT gen_random_uuid(), id, 'user', 'hi' FROM c`,
+      );
+      await db.query(
+        "INSERT INTO chat.conversations (id, user_id, title, model) VALUES (gen_random_uuid(), 'someone', 'recent', 'llama3.2')",
+      );
+
+      const dry = await runCli(['retention', '--dry-run', '--days', '365'], { ...env });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout.trim()).toBe(
+        'dry run: 1 conversation(s) with 1 message(s) older than 365 day(s) would be deleted',
+      );
+      expect(await titled('ancient')).toBe(1);
+
+      const real = await runCli(['retention', '--days', '365'], { ...env });
+      expect(real.code, real.stderr).toBe(0);
+      expect(real.stdout.trim()).toBe('deleted 1 conversation(s) with 1 message(s) older than 365 day(s)');
+      expect(await titled('ancient')).toBe(0);
+      expect(await titled('recent')).toBe(1);
+
+      const missing = await runCli(['retention'], { ...env });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('set CHAT_RETENTION_DAYS or --days');
+    } finally {
+      await db.query("DELETE FROM chat.conversations WHERE title IN ('ancient', 'recent')");
+      await db.end();
+    }
+  });
+
   it('backup then restore brings back the data as it was at backup time', async () => {
     const file = path.join(path.dirname(home), 'corral.dump');
     const backup = await runCli(['backup', file], { ...env });

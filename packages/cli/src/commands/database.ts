@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { CliError, usageError } from '../errors.js';
-import { say, warn } from '../output.js';
+import { say } from '../output.js';
 import { databaseUrl, loadTargets, splitSchema } from '../targets.js';
 import { type Command, str } from './types.js';
 
@@ -101,57 +101,5 @@ Database: --database-url, else DATABASE_URL, else the local run. Needs pg_restor
     if (code !== 0) throw new CliError(`pg_restore failed (exit ${code}); the database was left as it was`);
     say(`restored ${path.resolve(file)}`);
     return 0;
-  },
-};
-
-export const retentionCommand: Command = {
-  name: 'retention',
-  summary: 'delete (or with --dry-run count) conversations older than RETENTION_DAYS',
-  usage: `corral retention [--dry-run] [--days N] [--schema chat] [--database-url URL]
-
-A conversation whose last activity (updated_at) is more than N days ago is deleted with all its
-messages. Usage records (daily token totals) are kept. --dry-run only prints the counts.
-N: --days, else RETENTION_DAYS (required, a whole number >= 1).
-Database: --database-url, else DATABASE_URL, else the local run; schema: --schema, else the
-URL's ?schema=, else "chat".`,
-  options: {
-    ...DB_FLAG,
-    'dry-run': { type: 'boolean' },
-    days: { type: 'string' },
-    schema: { type: 'string' },
-  },
-  async run(values) {
-    const raw = str(values, 'days') ?? process.env.RETENTION_DAYS;
-    if (raw === undefined || raw === '') throw usageError('set RETENTION_DAYS or --days');
-    const days = Number(raw);
-    if (!Number.isInteger(days) || days < 1)
-      throw usageError(`RETENTION_DAYS must be a whole number >= 1, got "${raw}"`);
-    const split = splitSchema(databaseUrl(loadTargets(), str(values, 'database-url')));
-    const schema = str(values, 'schema') ?? split.schema ?? 'chat';
-    if (!/^[a-z_][a-z0-9_]*$/i.test(schema)) throw usageError(`not a schema name: ${schema}`);
-    const client = new pg.Client({ connectionString: split.url });
-    await client.connect();
-    try {
-      const older = `FROM "${schema}".conversations c WHERE c.updated_at < now() - make_interval(days => $1)`;
-      const counts = await client.query<{ conversations: string; messages: string }>(
-        `SELECT (SELECT count(*) ${older}) AS conversations,
-                (SELECT count(*) FROM "${schema}".messages m WHERE m.conversation_id IN (SELECT c.id ${older})) AS messages`,
-        [days],
-      );
-      const row = counts.rows[0] ?? { conversations: '0', messages: '0' };
-      const cutoff = `older than ${days} day(s)`;
-      if (values['dry-run']) {
-        say(
-          `dry run: ${row.conversations} conversation(s) with ${row.messages} message(s) ${cutoff} would be deleted`,
-        );
-        return 0;
-      }
-      const deleted = await client.query(`DELETE ${older}`, [days]);
-      say(`deleted ${deleted.rowCount ?? 0} conversation(s) with ${row.messages} message(s) ${cutoff}`);
-      if (Number(row.conversations) !== (deleted.rowCount ?? 0)) warn('(counts moved while this ran)');
-      return 0;
-    } finally {
-      await client.end();
-    }
   },
 };

@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { CliError } from '../errors.js';
 import { say } from '../output.js';
-import { loadTargets, serviceUrl, type ServiceKey } from '../targets.js';
+import { gatewayServiceToken, loadTargets, serviceUrl, type ServiceKey } from '../targets.js';
 import { type Command, str } from './types.js';
 
 const ORDER: ServiceKey[] = ['web', 'auth', 'chat-api', 'inference-gateway'];
@@ -62,6 +62,7 @@ export const statusCommand: Command = {
 
 Checks GET /readyz and /healthz of each service and the gateway's GET /admin/backends.
 URLs: the flags, else WEB_URL, AUTH_URL, CHAT_API_URL, GATEWAY_URL, else the local run.
+The pool needs the gateway's service token: GATEWAY_SERVICE_TOKEN (or _FILE), else the local run's.
 Exit code 1 when any service is not ready.`,
   options: {
     json: { type: 'boolean' },
@@ -88,8 +89,12 @@ Exit code 1 when any service is not ready.`,
     const gateway = services.find((entry) => entry.service === 'inference-gateway');
     let backends: BackendView[] | undefined;
     if (gateway?.url) {
+      const token = gatewayServiceToken(targets);
       try {
-        const response = await axios.get(`${gateway.url}/admin/backends`, { timeout: 5000 });
+        const response = await axios.get(`${gateway.url}/admin/backends`, {
+          timeout: 5000,
+          headers: token ? { Authorization: `Bearer ${token}` } : {},
+        });
         backends = (response.data as { backends: BackendView[] }).backends;
       } catch {
         backends = undefined;
