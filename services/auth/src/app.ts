@@ -1,10 +1,12 @@
 import { createHttpApp, type ServiceKit } from '@corral/service-kit';
+import { connectPostgres } from '@corral/service-kit/postgres';
+import { connectRedis, redisCheck } from '@corral/service-kit/redis';
 import cookieParser from 'cookie-parser';
 import type { Express } from 'express';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type AuthConfig, checkAuthConfig } from './config.js';
 import { type AuthContext, createAuthContext } from './context.js';
-import { connectDatabase, type Database } from './data/db.js';
+import { createDatabase, type Database } from './data/db.js';
 import { seedBootstrapAdmin } from './domain/bootstrap.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes } from './routes/admin.js';
@@ -36,20 +38,16 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
     logger.info('migrations applied', { schema: result.schema, applied: result.applied });
   }
 
-  const db = deps.db ?? connectDatabase(config.DATABASE_URL);
-  if (!deps.db) lifecycle.onShutdown('postgres', () => db.close());
-  readiness.register('postgres', () => db.pool.query('SELECT 1'));
+  const db = deps.db ?? createDatabase(connectPostgres(kit, config.DATABASE_URL));
+  // After the pool's shutdown hook, so it runs before it (hooks run in reverse): Prisma lets go first.
+  if (!deps.db) lifecycle.onShutdown('prisma', () => db.prisma.$disconnect());
+  else readiness.register('postgres', () => db.pool.query('SELECT 1'));
 
   let redis = deps.redis;
-  if (!redis && config.REDIS_URL) {
-    const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 5000 });
-    client.on('error', (error: unknown) => logger.warn('redis error', { error }));
-    lifecycle.onShutdown('redis', () => client.quit());
-    redis = client;
-  }
   if (redis) {
-    const client = redis;
-    readiness.register('redis', () => client.ping());
+    readiness.register('redis', redisCheck(redis));
+  } else if (config.REDIS_URL) {
+    redis = await connectRedis(kit, config.REDIS_URL, { critical: true });
   } else {
     logger.warn('REDIS_URL is not set: login throttling counts per process (fine for a single replica)');
   }

@@ -1,10 +1,12 @@
 import { createAuthenticator, requireRole } from '@corral/auth-client';
 import { createHttpApp, type ServiceKit } from '@corral/service-kit';
+import { connectPostgres } from '@corral/service-kit/postgres';
+import { connectRedis, redisCheck } from '@corral/service-kit/redis';
 import express, { type Express, type RequestHandler } from 'express';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { ChatConfig } from './config.js';
 import type { ChatContext } from './context.js';
-import { connectDatabase, type Database } from './data/db.js';
+import { createDatabase, type Database } from './data/db.js';
 import { LimitsStore } from './data/limits.js';
 import { GATEWAY_AUTH_FAILED, GatewayClient } from './domain/gateway.js';
 import { Generations } from './domain/generations.js';
@@ -20,6 +22,7 @@ import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes } from './routes/openai.js';
+import { poolRoutes } from './routes/pool.js';
 import { principal } from './routes/principal.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 
@@ -45,23 +48,25 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     logger.info('migrations applied', { schema: result.schema, applied: result.applied });
   }
 
-  const db = deps.db ?? connectDatabase(config.DATABASE_URL);
-  if (!deps.db) lifecycle.onShutdown('postgres', () => db.close());
-  readiness.register('postgres', () => db.pool.query('SELECT 1'));
+  const db = deps.db ?? createDatabase(connectPostgres(kit, config.DATABASE_URL, { searchPath: true }));
+  // After the pool's shutdown hook, so it runs before it (hooks run in reverse): Prisma lets go first.
+  if (!deps.db) lifecycle.onShutdown('prisma', () => db.prisma.$disconnect());
+  else readiness.register('postgres', () => db.pool.query('SELECT 1'));
 
-  const redis = deps.redis ?? (config.REDIS_URL ? await connectRedis(kit, metrics) : undefined);
+  let redis = deps.redis;
   if (redis) {
-    const client = redis;
-    readiness.register(
-      'redis',
-      async () => {
-        // Commands fail at once while disconnected; say so plainly rather than with ioredis's wording.
-        if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
-        await client.ping();
-      },
-      // Limits and stop fall back to this process while Redis is away: degraded, still serving.
-      { critical: false },
-    );
+    readiness.register('redis', redisCheck(redis, { failFast: true }), { critical: false });
+  } else if (config.REDIS_URL) {
+    // Never blocks a request on Redis: commands fail at once while it is away and limits, slots and
+    // stop fall back to this process (degraded, still serving). Start-up waits briefly, then goes on.
+    redis = await connectRedis(kit, config.REDIS_URL, {
+      critical: false,
+      failFast: true,
+      connectWaitMs: 3000,
+      warning: 'redis unavailable: limits and stream slots are counted in this process',
+      warnEveryMs: 60_000,
+      onError: () => metrics.redisErrors.inc({ operation: 'connection' }),
+    });
   } else {
     logger.warn(
       'REDIS_URL is not set: rate limits, stream slots and stop work per process (one replica only)',
@@ -194,7 +199,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         conversationRoutes(ctx),
         messageRoutes(ctx),
       );
-      app.use('/api/admin', ...guard, requireRole('admin'), adminRoutes(ctx));
+      app.use('/api/admin', ...guard, requireRole('admin'), adminRoutes(ctx), poolRoutes(ctx));
       app.use('/api/metrics', ...guard, requireRole('admin'), chatSummaryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, guard));
@@ -235,47 +240,3 @@ async function runSweep(
     kit.logger.error('sweep of interrupted replies failed', { error });
   }
 }
-
-/**
- * Opens Redis without ever blocking a request on it: commands fail at once while disconnected
- * (enableOfflineQueue off), so limits fall back to this process instead of waiting for a
- * reconnect. Start-up waits briefly for the first connection, and goes on without it.
- */
-async function connectRedis(kit: ServiceKit<ChatConfig>, metrics: ChatMetrics): Promise<Redis> {
-  const { config, logger, lifecycle } = kit;
-  const client = new Redis(config.REDIS_URL!, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5000,
-    enableOfflineQueue: false,
-  });
-  let lastWarning = 0;
-  client.on('error', (error: unknown) => {
-    metrics.redisErrors.inc({ operation: 'connection' });
-    // A Redis that is down reports every reconnect attempt; one warning a minute is enough.
-    if (Date.now() - lastWarning > 60_000) {
-      lastWarning = Date.now();
-      logger.warn('redis unavailable: limits and stream slots are counted in this process', { error });
-    }
-  });
-  client.on('ready', () => {
-    if (lastWarning > 0) logger.info('redis is reachable again');
-    lastWarning = 0;
-  });
-  lifecycle.onShutdown('redis', () =>
-    client.status === 'ready' ? client.quit().catch(() => client.disconnect()) : client.disconnect(),
-  );
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, REDIS_CONNECT_WAIT_MS);
-    function done() {
-      clearTimeout(timer);
-      client.off('ready', done);
-      client.off('error', done);
-      resolve();
-    }
-    client.once('ready', done);
-    client.once('error', done);
-  });
-  return client;
-}
-
-const REDIS_CONNECT_WAIT_MS = 3000;

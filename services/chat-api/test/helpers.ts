@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { type OllamaSim, startOllamaSim } from '@corral/ollama-sim';
@@ -18,6 +16,7 @@ import { expect, inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { type ChatConfig, chatEnvShape } from '../src/config.js';
 import type { ChatContext } from '../src/context.js';
+import { type ServiceProcess, spawnService, waitForLog } from './service-process.js';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -251,109 +250,58 @@ export async function readUntil(
   throw new Error(`stream ended before a "${name}" event; got ${before.map((e) => e.event).join(',')}`);
 }
 
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-
-export interface ChatProcess {
-  child: ChildProcess;
-  url: string;
-  /** Everything the process printed so far. */
-  output(): string;
-  /** SIGKILL, waiting for the exit. */
-  kill(): Promise<void>;
-}
+export type ChatProcess = ServiceProcess;
 
 /** chat-api as its own process (as in production): `node --conditions=corral-source --import tsx src/index.ts`. */
-export async function spawnChatProcess(
+export function spawnChatProcess(
   sim: OllamaSim,
   options: { schema: string; keyPrefix?: string; env?: Record<string, string> },
 ): Promise<ChatProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=corral-source', '--import', 'tsx', 'services/chat-api/src/index.ts'],
-    {
-      cwd: REPO,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: `${DATABASE_URL}?schema=${options.schema}`,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: options.keyPrefix ?? `corral:test:${options.schema}:`,
-        AUTO_MIGRATE: 'true',
-        AUTH_URL: inject('authUrl'),
-        INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
-        GATEWAY_URL: sim.url,
-        TITLE_GENERATION: 'false',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const match = /"message":"listening".*?"port":(\d+)|"port":(\d+).*?"message":"listening"/.exec(output);
-      if (match) resolve(Number(match[1] ?? match[2]));
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.once('exit', (code) => reject(new Error(`chat-api exited with ${code}:\n${output}`)));
+  return spawnService('services/chat-api/src/index.ts', {
+    DATABASE_URL: `${DATABASE_URL}?schema=${options.schema}`,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: options.keyPrefix ?? `corral:test:${options.schema}:`,
+    AUTO_MIGRATE: 'true',
+    AUTH_URL: inject('authUrl'),
+    INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
+    GATEWAY_URL: sim.url,
+    TITLE_GENERATION: 'false',
+    ...options.env,
   });
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-export interface TokenGate {
-  url: string;
-  /** Requests refused for a missing or wrong token. */
-  refused: number;
-  /** Requests let through to the sim. */
-  passed: number;
-  close(): Promise<void>;
 }
 
 /**
- * Stands in for inference-gateway's GATEWAY_SERVICE_TOKEN check (every route needs
- * `Authorization: Bearer <token>`, else 401) in front of ollama-sim, which it proxies byte for byte.
+ * The real inference-gateway as its own process in front of `backends` (ollama-sims), requiring
+ * `token` as its GATEWAY_SERVICE_TOKEN. Resolves once every backend has joined the pool.
  */
-export async function startTokenGate(targetUrl: string, token: string): Promise<TokenGate> {
-  const target = new URL(targetUrl);
-  const gate: TokenGate = { url: '', refused: 0, passed: 0, close: async () => undefined };
-  const server = createServer((req, res) => {
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      gate.refused += 1;
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
-      res.end(JSON.stringify({ error: 'unauthorized: a valid gateway service token is required' }));
-      return;
-    }
-    gate.passed += 1;
-    const upstream = httpRequest(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    res.on('close', () => upstream.destroy());
-    req.pipe(upstream);
+export async function spawnGateway(
+  backends: OllamaSim[],
+  token: string,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  const gateway = await spawnService('services/inference-gateway/src/index.ts', {
+    OLLAMA_URLS: backends.map((backend) => backend.url).join(','),
+    GATEWAY_SERVICE_TOKEN: token,
+    ...env,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  gate.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  gate.close = async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  };
-  return gate;
+  // The gateway checks each backend as soon as it knows it; tests want them all in the pool.
+  await waitForLog(gateway, 'backend joined', backends.length);
+  return gateway;
+}
+
+/**
+ * What a service has answered so far, from its own /metrics (probes and /metrics left out):
+ * `refused` are 401s, `passed` are 2xx.
+ */
+export async function answersOf(serviceUrl: string): Promise<{ refused: number; passed: number }> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  const answers = { refused: 0, passed: 0 };
+  for (const match of text.matchAll(/^http_request_duration_seconds_count\{(.*)\} (\d+)$/gm)) {
+    const labels = match[1]!;
+    if (/route="\/(metrics|readyz|healthz)"/.test(labels)) continue;
+    const status = Number(/status="(\d+)"/.exec(labels)?.[1]);
+    if (status === 401) answers.refused += Number(match[2]);
+    else if (status >= 200 && status < 300) answers.passed += Number(match[2]);
+  }
+  return answers;
 }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { OllamaSim } from '@corral/ollama-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyRetention } from '../src/domain/retention.js';
@@ -13,8 +12,8 @@ import {
   type TestUser,
   uniqueSchema,
 } from './helpers.js';
+import { REPO } from './service-process.js';
 
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const DAY = 86_400_000;
 /** Each CLI run starts a Node process with tsx: seconds on a busy machine. */
 const CLI_TEST = { timeout: 90_000 };

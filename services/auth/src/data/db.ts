@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+import { createPgPool, type PgPool } from '@corral/service-kit/postgres';
+import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
@@ -12,19 +13,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Splits Prisma's `?schema=` off a URL: node-postgres does not understand it. */
-export function splitDatabaseUrl(databaseUrl: string): { connectionString: string; schema: string } {
-  const url = new URL(databaseUrl);
-  const schema = url.searchParams.get('schema') ?? 'public';
-  url.searchParams.delete('schema');
-  return { connectionString: url.toString(), schema };
-}
-
-export function connectDatabase(databaseUrl: string, { max = 10 }: { max?: number } = {}): Database {
-  const { connectionString, schema } = splitDatabaseUrl(databaseUrl);
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
-  // A dropped idle connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+/** Prisma on a pool the caller opened (service-kit's `createPgPool` or `connectPostgres`). */
+export function createDatabase({ pool, schema }: PgPool): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
   return {
     prisma,
@@ -35,6 +25,11 @@ export function connectDatabase(databaseUrl: string, { max = 10 }: { max?: numbe
       await pool.end();
     },
   };
+}
+
+/** A standalone connection (the CLI): the caller closes it. */
+export function connectDatabase(databaseUrl: string, { max = 10 }: { max?: number } = {}): Database {
+  return createDatabase(createPgPool(databaseUrl, { max }));
 }
 
 /**

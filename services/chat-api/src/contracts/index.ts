@@ -2,4 +2,5 @@
 // Plain zod, no service imports, so the folder can move to packages/contracts unchanged.
 export * from './export.js';
 export * from './limits.js';
+export * from './pool.js';
 export * from './usage.js';

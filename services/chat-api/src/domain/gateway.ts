@@ -1,6 +1,7 @@
 import { AppError } from '@corral/service-kit';
 import axios, { type AxiosInstance } from 'axios';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
+import type { ModelPullRequest } from '../contracts/pool.js';
 
 /** One chat turn in Ollama's wire format. */
 export interface ChatTurn {
@@ -80,6 +81,8 @@ function errorText(body: unknown): string {
     if (typeof error === 'string') return error;
     if (error && typeof error === 'object' && 'message' in error) return String(error.message);
   }
+  // The gateway's own routes (/admin/*) answer plain problem+json.
+  if (body && typeof body === 'object' && 'detail' in body) return String(body.detail);
   return typeof body === 'string' ? body.slice(0, 300) : '';
 }
 
@@ -168,17 +171,7 @@ export class GatewayClient {
       if (signal.aborted) throw signal.reason;
       throw new AppError('bad_gateway', 'The model server could not be reached.', { cause: error });
     }
-    if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => '');
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      this.noteAuthFailure(res.statusCode);
-      throw upstreamError(res.statusCode, errorText(parsed));
-    }
+    if (res.statusCode !== 200) throw await this.refusal(res);
     let carry = '';
     try {
       for await (const chunk of res.body) {
@@ -208,6 +201,59 @@ export class GatewayClient {
     }
     if (signal.aborted) throw signal.reason;
     throw new AppError('bad_gateway', 'The model server ended the stream before the reply was complete.');
+  }
+
+  /** The gateway's `GET /admin/backends` (the pool as it sees it), passed on as it answers. */
+  async adminBackends(signal?: AbortSignal): Promise<unknown> {
+    try {
+      const res = await this.http.get<unknown>('/admin/backends', signal ? { signal } : {});
+      return res.data;
+    } catch (error) {
+      throw this.toAppError(error);
+    }
+  }
+
+  /**
+   * Starts the gateway's `POST /admin/models/pull`: resolves once it has accepted the pull, with
+   * its NDJSON progress still streaming. Aborting the signal closes the request, which stops the pulls.
+   */
+  async pullModel(pull: ModelPullRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData['body']> {
+    let res;
+    try {
+      res = await request(`${this.options.baseUrl}/admin/models/pull`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', ...this.authHeaders },
+        body: JSON.stringify(pull),
+        signal,
+        dispatcher: this.agent,
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new AppError('bad_gateway', 'The model server could not be reached.', { cause: error });
+    }
+    if (res.statusCode === 503) {
+      // Here the gateway's 503 means no healthy backend to pull onto, not a busy pool.
+      const { message } = await this.refusal(res);
+      const retryAfter = res.headers['retry-after'];
+      throw new AppError('service_unavailable', message, {
+        headers: { 'Retry-After': typeof retryAfter === 'string' ? retryAfter : '5' },
+      });
+    }
+    if (res.statusCode !== 200) throw await this.refusal(res);
+    return res.body;
+  }
+
+  /** A non-200 answer from a streamed call, read and mapped onto our catalog. */
+  private async refusal(res: Dispatcher.ResponseData): Promise<AppError> {
+    const text = await res.body.text().catch(() => '');
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    this.noteAuthFailure(res.statusCode);
+    return upstreamError(res.statusCode, errorText(parsed));
   }
 
   private handleLine(line: string, onToken: (text: string) => void): ChatDone | undefined {
