@@ -164,6 +164,9 @@ export async function startGateway(upstreams: string[], serviceToken: string): P
     GATEWAY_SERVICE_TOKEN: serviceToken,
     BACKEND_MAX_PARALLEL: '10000',
     QUEUE_MAX: '10000',
+    // 1024 clients connect at once when a level starts: with Node's default 511 the queue overflows
+    // while the loop is busy, and the dropped SYNs come back 1–7 s later (a p99 of seconds).
+    HTTP_LISTEN_BACKLOG: '4096',
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/readyz`, 'inference-gateway');

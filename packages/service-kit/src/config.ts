@@ -113,9 +113,15 @@ export const envTrustProxy = z
 
 /** Variables every Corral service reads. */
 export const baseEnvShape = {
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('development')
+    .describe('production refuses development defaults and weak secrets.'),
+  LOG_LEVEL: z
+    .enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'])
+    .default('info')
+    .describe('Lowest level written; access lines are info, probes debug.'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Address to listen on.'),
   BODY_LIMIT: envByteSize('1mb').describe('Largest request body accepted; larger ones get 413.'),
   TRUST_PROXY: envTrustProxy.describe(
     'Which proxies X-Forwarded-* is believed from (express "trust proxy").',
@@ -133,7 +139,12 @@ export const baseEnvShape = {
   HTTP_REQUEST_TIMEOUT_MS: envInt(60_000, { min: 1000 }).describe(
     'Slow clients must send the whole request within this.',
   ),
-  HTTP_KEEPALIVE_TIMEOUT_MS: envInt(65_000, { min: 1000 }),
+  HTTP_KEEPALIVE_TIMEOUT_MS: envInt(65_000, { min: 1000 }).describe(
+    'Idle keep-alive sockets close after this; keep it above the load balancer’s idle timeout.',
+  ),
+  HTTP_LISTEN_BACKLOG: envInt(511, { min: 1, max: 65_535 }).describe(
+    'Connections the kernel queues before they are accepted (capped by net.core.somaxconn).',
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('OTLP/HTTP collector; tracing is off when unset.'),
 } as const;
 

@@ -42,8 +42,10 @@ function observeRequests(kit: ServiceKit) {
       const status = res.writableFinished ? res.statusCode : 499;
       const route = routeTemplate(req, path);
       metrics.requestDuration.observe({ method: req.method, route, status: String(status) }, seconds);
+      const level = PROBE_PATHS.has(path) ? 'debug' : status >= 500 ? 'warn' : 'info';
+      // The access line is built only when it will be written: this runs for every request.
+      if (!logger.isLevelEnabled(level)) return;
       runWithRequestContext(context, () => {
-        const level = PROBE_PATHS.has(path) ? 'debug' : status >= 500 ? 'warn' : 'info';
         logger.log(level, 'request', {
           method: req.method,
           route,

@@ -8,6 +8,8 @@ import { shutdownTelemetry } from './telemetry.js';
 export interface StartServerOptions {
   port: number;
   host?: string;
+  /** Listen queue length (default HTTP_LISTEN_BACKLOG, 511): a burst of new connections larger than this is dropped until accepted. */
+  backlog?: number;
   /** Install SIGTERM/SIGINT handlers that drain and exit (default true; tests pass false). */
   handleSignals?: boolean;
   /** After the drain, how the process ends: `process.exit(code)` by default. */
@@ -31,6 +33,7 @@ export async function startServer(
   {
     port,
     host = kit.config.HOST,
+    backlog = kit.config.HTTP_LISTEN_BACKLOG,
     handleSignals = true,
     exit = (code) => process.exit(code),
   }: StartServerOptions,
@@ -44,7 +47,7 @@ export async function startServer(
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off('error', reject);
       resolve();
     });

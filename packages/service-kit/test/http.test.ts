@@ -87,6 +87,18 @@ describe('happy path', () => {
     expect(res.text).not.toContain('/api/items/1"');
   });
 
+  it('writes no access line below LOG_LEVEL, but still counts the request in metrics', async () => {
+    const { kit, logLines } = kitWithCapturedLogs();
+    kit.logger.level = 'warn';
+    const app = createHttpApp(kit, (app) => app.get('/api/quiet', (_req, res) => res.json({})));
+    await request(app).get('/api/quiet').expect(200);
+    expect(logLines().filter((l) => l.message === 'request')).toEqual([]);
+    const metrics = await request(app).get('/metrics');
+    expect(metrics.text).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/api/quiet",status="200"} 1',
+    );
+  });
+
   it('logs the full path and route template of a request served by a mounted router', async () => {
     const { app, logLines } = buildApp();
     await request(app).post('/api/auth/login?next=x').set('X-Request-Id', 'routed').send({}).expect(200);

@@ -136,9 +136,10 @@ export async function createApp(kit: ServiceKit<GatewayConfig>, deps: GatewayDep
     (app) => {
       // Everything after service-kit's probes and /metrics needs the token (when one is configured).
       app.use(requireServiceToken(config.GATEWAY_SERVICE_TOKEN));
+      // The streamed routes first: the hot path matches no other layer (their paths and methods are disjoint).
+      mountProxyRoutes(app, gw);
       app.use('/admin', requireAdmin(config.GATEWAY_SERVICE_TOKEN, deps.verifyAdminToken));
       mountPoolViews(app, gw);
-      mountProxyRoutes(app, gw);
       mountAdminRoutes(app, gw);
     },
     { jsonBody: false },

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { createAuthenticator } from '@corral/auth-client';
 import { AppError, type Logger } from '@corral/service-kit';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -14,10 +14,15 @@ function bearerToken(req: Request): string | undefined {
   return BEARER.exec(req.get('authorization') ?? '')?.[1];
 }
 
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
+
+/** The expected token's digest, computed once (it is the same on every request). */
+let expectedDigest: { token: string; digest: Buffer } | undefined;
+
 /** Compares in constant time whatever the lengths (hashing first hides the expected length too). */
 export function tokensEqual(presented: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(presented), digest(expected));
+  if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: digest(expected) };
+  return timingSafeEqual(digest(presented), expectedDigest.digest);
 }
 
 function unauthorized(presented: boolean, detail: string): AppError {

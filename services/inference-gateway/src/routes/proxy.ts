@@ -1,12 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '@corral/service-kit';
 import express, { type Express, type Request, type Response } from 'express';
-import type { Dispatcher } from 'undici';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
 import { normalizeModelName } from '../domain/model-names.js';
 import { type Lease, RoutingError } from '../domain/router.js';
-import { describeFailure } from '../domain/upstream.js';
+import { type UpstreamCall, type UpstreamSink, describeFailure } from '../domain/upstream.js';
 import { UsageEventFilter, requestUsageOnBehalf } from '../domain/usage-event-filter.js';
 import { UsageTap } from '../domain/usage-tap.js';
 import { type RequestOutcome, UNKNOWN_MODEL } from '../metrics.js';
@@ -66,7 +65,7 @@ function modelOf(body: Record<string, unknown>, fields: string[]): string | unde
   return undefined;
 }
 
-function parseBody(raw: unknown): Record<string, unknown> {
+function parseBody(raw: Buffer | undefined): Record<string, unknown> {
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
   if (text.trim() === '') throw new AppError('bad_request', 'missing request body');
   let value: unknown;
@@ -100,21 +99,6 @@ function responseHeaders(upstream: IncomingHttpHeaders, backend: Backend): Recor
   }
   headers['x-corral-backend'] = backend.id;
   return headers;
-}
-
-async function readLimited(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_ERROR_BODY_BYTES) {
-      body.destroy();
-      break;
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function isStreamingType(contentType: string | undefined): 'ndjson' | 'sse' | undefined {
@@ -163,34 +147,51 @@ function outcomeOf(error: AppError): RequestOutcome {
   return 'upstream_error';
 }
 
+/** What one attempt on one backend came to. */
+type AttemptResult =
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'server_error'; response: { statusCode: number; headers: IncomingHttpHeaders; body: Buffer } }
+  | { kind: 'relayed'; outcome: RequestOutcome };
+
+const ABORTED = 'the request was aborted';
+
 /** One proxied request: choose, send, fail over once before the first byte, relay chunk by chunk. */
 class ProxiedRequest {
-  private readonly started = process.hrtime.bigint();
-  private readonly controller = new AbortController();
+  readonly started = process.hrtime.bigint();
+  readonly controller = new AbortController();
   private readonly tried = new Set<Backend>();
   /** The gateway asked for /v1 usage on the client's behalf: the usage event is not passed on. */
-  private stripUsageEvent = false;
+  stripUsageEvent = false;
+  /** The upstream request running now: aborting it closes its connection, so the backend stops. */
+  private call: UpstreamCall | undefined;
 
   constructor(
-    private readonly gw: GatewayContext,
-    private readonly route: ModelRoute,
-    private readonly req: Request,
-    private readonly res: Response,
+    readonly gw: GatewayContext,
+    readonly route: ModelRoute,
+    readonly req: Request,
+    readonly res: Response,
+    private readonly rawBody: Buffer | undefined,
+    private readonly active: Set<ProxiedRequest>,
   ) {}
 
+  /** The client went away, or the shutdown grace period is over: stop the backend's work at once. */
+  abort(): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort();
+    this.call?.abort(new Error(ABORTED));
+  }
+
   async run(): Promise<void> {
-    // The client went away (or the grace period ended): stop the backend's work at once.
     this.res.once('close', () => {
-      if (!this.res.writableFinished) this.controller.abort();
+      if (!this.res.writableFinished) this.abort();
     });
     // The shutdown grace period is over: open streams end now, with their final error line.
-    const onDrain = () => this.controller.abort();
-    this.gw.drainSignal.addEventListener('abort', onDrain, { once: true });
+    this.active.add(this);
     let outcome: RequestOutcome;
     let model: string | undefined;
     let routedModel: string | undefined;
     try {
-      const body = parseBody(this.req.body);
+      const body = parseBody(this.rawBody);
       model = modelOf(body, this.route.modelFields);
       if (model === undefined) throw new AppError('bad_request', 'model is required');
       routedModel = normalizeModelName(model);
@@ -206,7 +207,7 @@ class ProxiedRequest {
       outcome = this.controller.signal.aborted ? 'cancelled' : outcomeOf(appError);
       if (!this.controller.signal.aborted) sendWireError(this.res, this.route.family, appError);
     }
-    this.gw.drainSignal.removeEventListener('abort', onDrain);
+    this.active.delete(this);
     this.gw.metrics.requests.inc({ route: this.route.path, outcome });
     // Only names some backend holds become label values, so a client cannot grow the series.
     const modelLabel = routedModel && this.gw.pool.anyHolds(routedModel) ? routedModel : UNKNOWN_MODEL;
@@ -225,7 +226,7 @@ class ProxiedRequest {
         return Buffer.from(JSON.stringify(withUsage));
       }
     }
-    return this.req.body as Buffer;
+    return this.rawBody as Buffer;
   }
 
   private async forward(model: string, body: Buffer): Promise<RequestOutcome> {
@@ -234,32 +235,43 @@ class ProxiedRequest {
       const lease = await this.acquire(model, attempt);
       const backend = lease.backend;
       this.tried.add(backend);
-      let upstream: Dispatcher.ResponseData;
-      try {
-        upstream = await this.gw.upstream.open(`${backend.url}${this.route.path}`, {
-          method: 'POST',
-          headers: forwardedHeaders(this.req, this.res),
-          body,
-          signal,
-        });
-      } catch (error) {
+      if (signal.aborted) {
+        lease.release();
+        return 'cancelled';
+      }
+      const result = await this.attempt(lease, model, body);
+      this.call = undefined;
+      if (result.kind === 'relayed') return result.outcome;
+      if (result.kind === 'failed') {
         lease.release();
         if (signal.aborted) return 'cancelled';
-        const failure = this.classifyError(error);
+        const failure = this.classifyError(result.error);
         this.gw.health.reportFailure(backend, failure.reason);
         if (attempt === 0 && (await this.canRetry(model, failure))) continue;
         throw this.failureToApp(failure);
       }
-      const status = upstream.statusCode;
-      if (status >= 500) {
-        const failure = await this.classifyStatus(upstream, backend);
-        lease.release();
-        if (signal.aborted) return 'cancelled';
-        if (attempt === 0 && (await this.canRetry(model, failure))) continue;
-        return this.passOn(failure, backend);
-      }
-      return this.relay(upstream, lease, model);
+      const failure = this.classifyStatus(result.response, backend);
+      lease.release();
+      if (signal.aborted) return 'cancelled';
+      if (attempt === 0 && (await this.canRetry(model, failure))) continue;
+      return this.passOn(failure, backend);
     }
+  }
+
+  /** Sends the request to the leased backend; resolves once it failed, answered 5xx, or was relayed. */
+  private attempt(lease: Lease, model: string, body: Buffer): Promise<AttemptResult> {
+    return new Promise<AttemptResult>((resolve) => {
+      const attempt = new Attempt(this, lease, model, resolve);
+      const call = this.gw.upstream.stream(
+        lease.backend.url,
+        this.route.path,
+        { method: 'POST', headers: forwardedHeaders(this.req, this.res), body },
+        attempt,
+      );
+      attempt.call = call;
+      // An abort that came while the request was being sent reaches it now.
+      if (!attempt.settled) this.call = call;
+    });
   }
 
   private acquire(model: string, attempt: number): Promise<Lease> {
@@ -288,15 +300,16 @@ class ProxiedRequest {
     return { kind, reason: describeFailure(error) };
   }
 
-  private async classifyStatus(upstream: Dispatcher.ResponseData, backend: Backend): Promise<EarlyFailure> {
-    const body = await readLimited(upstream.body).catch(() => Buffer.alloc(0));
-    const response = { statusCode: upstream.statusCode, headers: upstream.headers, body };
-    if (upstream.statusCode === 503) {
+  private classifyStatus(
+    response: { statusCode: number; headers: IncomingHttpHeaders; body: Buffer },
+    backend: Backend,
+  ): EarlyFailure {
+    if (response.statusCode === 503) {
       // Ollama's own queue is full: the backend is alive, only busy.
       this.gw.router.markBusy(backend);
       return { kind: 'busy', reason: 'backend busy (503)', response };
     }
-    const reason = `answered ${upstream.statusCode}: ${body.toString('utf8').slice(0, 200)}`;
+    const reason = `answered ${response.statusCode}: ${response.body.toString('utf8').slice(0, 200)}`;
     this.gw.health.reportFailure(backend, reason);
     return { kind: 'server_error', reason, response };
   }
@@ -320,75 +333,7 @@ class ProxiedRequest {
     return failure.kind === 'busy' ? 'overloaded' : 'upstream_error';
   }
 
-  /** Pipes the backend's answer through as it arrives; never holds a chunk back. */
-  private relay(upstream: Dispatcher.ResponseData, lease: Lease, model: string): Promise<RequestOutcome> {
-    const { res, gw } = this;
-    const backend = lease.backend;
-    const streamKind = isStreamingType(upstream.headers['content-type'] as string | undefined);
-    let firstToken = true;
-    const onLiveTokens = (count: number) => {
-      backend.tokenRate.add(count);
-      if (firstToken) {
-        firstToken = false;
-        const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
-        gw.metrics.timeToFirstToken.observe({ model }, seconds);
-      }
-    };
-    const ok = upstream.statusCode === 200;
-    const tap = this.route.generation && ok ? new UsageTap(onLiveTokens) : undefined;
-    const filter = this.stripUsageEvent && ok && streamKind === 'sse' ? new UsageEventFilter() : undefined;
-    const headers = responseHeaders(upstream.headers, backend);
-    if (filter) delete headers['content-length'];
-    res.writeHead(upstream.statusCode, headers);
-    res.flushHeaders();
-    let lastByte = 10; // '\n'
-    const body = upstream.body;
-
-    return new Promise<RequestOutcome>((resolve) => {
-      const onData = (chunk: Buffer) => {
-        tap?.push(chunk);
-        const out = filter ? filter.push(chunk) : chunk;
-        if (out.length === 0) return;
-        lastByte = out[out.length - 1] ?? lastByte;
-        if (!res.write(out)) {
-          body.pause();
-          res.once('drain', () => body.resume());
-        }
-      };
-      const finish = (outcome: RequestOutcome) => {
-        body.off('data', onData);
-        lease.release();
-        resolve(outcome);
-      };
-      body.on('data', onData);
-      body.once('end', () => {
-        const usage = tap?.end();
-        if (usage) this.countTokens(model, backend, usage, tap?.liveTokens ?? 0);
-        gw.health.reportSuccess(backend);
-        res.end(filter?.end());
-        finish(
-          upstream.statusCode < 400 ? 'ok' : upstream.statusCode < 500 ? 'client_error' : 'upstream_error',
-        );
-      });
-      body.once('error', (error: unknown) => {
-        if (this.controller.signal.aborted && !gw.drainSignal.aborted) {
-          finish('cancelled');
-          return;
-        }
-        const reason = gw.drainSignal.aborted ? 'the gateway is shutting down' : describeFailure(error);
-        if (!gw.drainSignal.aborted) gw.health.reportFailure(backend, `stream broke: ${reason}`);
-        gw.logger.warn('stream broke after bytes were sent', { backend: backend.id, reason });
-        if (streamKind && !res.destroyed) {
-          res.end(finalErrorLine(streamKind, `backend stream ended early: ${reason}`, lastByte === 10));
-        } else {
-          res.destroy();
-        }
-        finish('stream_broken');
-      });
-    });
-  }
-
-  private countTokens(
+  countTokens(
     model: string,
     backend: Backend,
     usage: { generated: number; prompt: number },
@@ -402,22 +347,283 @@ class ProxiedRequest {
   }
 }
 
+/**
+ * One request to one backend, fed by undici's parser as the answer arrives. A 5xx answer's body is
+ * read (bounded) so it can be passed on if no retry is left; anything else is relayed to the client
+ * as it comes, each chunk written in the same turn it arrived, never held back.
+ */
+class Attempt implements UpstreamSink {
+  call: UpstreamCall | undefined;
+  settled = false;
+  private mode: 'headers' | 'error_body' | 'relay' = 'headers';
+  private statusCode = 0;
+  private headers: IncomingHttpHeaders = {};
+  private errorChunks: Buffer[] = [];
+  private errorBytes = 0;
+  // Relay state.
+  private tap: UsageTap | undefined;
+  private filter: UsageEventFilter | undefined;
+  private streamKind: 'ndjson' | 'sse' | undefined;
+  private lastByte = 10; // '\n'
+  private wrote = false;
+  private paused = false;
+  private firstToken = true;
+
+  constructor(
+    private readonly request: ProxiedRequest,
+    private readonly lease: Lease,
+    private readonly model: string,
+    private readonly done: (result: AttemptResult) => void,
+  ) {}
+
+  onResponse(statusCode: number, headers: IncomingHttpHeaders): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+    if (statusCode >= 500) {
+      this.mode = 'error_body';
+      return;
+    }
+    this.mode = 'relay';
+    const { res, route } = this.request;
+    this.streamKind = isStreamingType(headers['content-type'] as string | undefined);
+    const ok = statusCode === 200;
+    if (route.generation && ok) this.tap = new UsageTap(this.onLiveTokens);
+    if (this.request.stripUsageEvent && ok && this.streamKind === 'sse') this.filter = new UsageEventFilter();
+    const out = responseHeaders(headers, this.lease.backend);
+    if (this.filter) delete out['content-length'];
+    res.writeHead(statusCode, out);
+    // The headers go out at once; when the first chunk came with them (the usual case), in one write.
+    process.nextTick(flushHeadersIfIdle, this);
+  }
+
+  flushHeaders(): void {
+    const { res } = this.request;
+    if (!this.wrote && !res.writableEnded && !res.destroyed) res.flushHeaders();
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.mode === 'relay') {
+      this.relay(chunk);
+      return;
+    }
+    if (this.mode !== 'error_body') return;
+    this.errorBytes += chunk.length;
+    if (this.errorBytes > MAX_ERROR_BODY_BYTES) {
+      this.settleErrorBody(Buffer.concat(this.errorChunks));
+      this.call?.abort(new Error('error body too large'));
+      return;
+    }
+    this.errorChunks.push(chunk);
+  }
+
+  onEnd(): void {
+    if (this.settled) return;
+    if (this.mode === 'error_body') {
+      this.settleErrorBody(Buffer.concat(this.errorChunks));
+      return;
+    }
+    const { gw, res } = this.request;
+    const backend = this.lease.backend;
+    const usage = this.tap?.end();
+    if (usage) this.request.countTokens(this.model, backend, usage, this.tap?.liveTokens ?? 0);
+    gw.health.reportSuccess(backend);
+    res.end(this.filter?.end());
+    const status = this.statusCode;
+    this.finish(status < 400 ? 'ok' : status < 500 ? 'client_error' : 'upstream_error');
+  }
+
+  onError(error: Error): void {
+    if (this.settled) return;
+    if (this.mode === 'headers') {
+      this.settled = true;
+      this.done({ kind: 'failed', error });
+      return;
+    }
+    if (this.mode === 'error_body') {
+      this.settleErrorBody(Buffer.alloc(0));
+      return;
+    }
+    const { gw, res, controller } = this.request;
+    const backend = this.lease.backend;
+    if (controller.signal.aborted && !gw.drainSignal.aborted) {
+      this.finish('cancelled');
+      return;
+    }
+    const reason = gw.drainSignal.aborted ? 'the gateway is shutting down' : describeFailure(error);
+    if (!gw.drainSignal.aborted) gw.health.reportFailure(backend, `stream broke: ${reason}`);
+    gw.logger.warn('stream broke after bytes were sent', { backend: backend.id, reason });
+    if (this.streamKind && !res.destroyed) {
+      res.end(finalErrorLine(this.streamKind, `backend stream ended early: ${reason}`, this.lastByte === 10));
+    } else {
+      res.destroy();
+    }
+    this.finish('stream_broken');
+  }
+
+  private relay(chunk: Buffer): void {
+    this.tap?.push(chunk);
+    const out = this.filter ? this.filter.push(chunk) : chunk;
+    if (out.length === 0) return;
+    this.lastByte = out[out.length - 1] ?? this.lastByte;
+    this.wrote = true;
+    const { res } = this.request;
+    if (!res.write(out) && !this.paused) {
+      // Backpressure: the client reads slower than the backend writes.
+      this.paused = true;
+      this.call?.pause();
+      res.once('drain', this.onDrain);
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    this.paused = false;
+    this.call?.resume();
+  };
+
+  private readonly onLiveTokens = (count: number): void => {
+    this.lease.backend.tokenRate.add(count);
+    if (this.firstToken) {
+      this.firstToken = false;
+      const seconds = Number(process.hrtime.bigint() - this.request.started) / 1e9;
+      this.request.gw.metrics.timeToFirstToken.observe({ model: this.model }, seconds);
+    }
+  };
+
+  private settleErrorBody(body: Buffer): void {
+    this.settled = true;
+    this.errorChunks = [];
+    this.done({
+      kind: 'server_error',
+      response: { statusCode: this.statusCode, headers: this.headers, body },
+    });
+  }
+
+  private finish(outcome: RequestOutcome): void {
+    this.settled = true;
+    if (this.paused) this.request.res.off('drain', this.onDrain);
+    this.lease.release();
+    this.done({ kind: 'relayed', outcome });
+  }
+}
+
+function flushHeadersIfIdle(attempt: Attempt): void {
+  attempt.flushHeaders();
+}
+
+/** How many bytes BODY_LIMIT allows ('32mb', '512kb', '1024'), as express's body parsers read it. */
+export function byteLimit(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)?$/i.exec(limit.trim());
+  if (!match) throw new Error(`invalid byte size: ${limit}`);
+  const unit = (match[2] ?? 'b').toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}
+
+type BodyOutcome = { body: Buffer | undefined } | { error: 'too_large' | 'unreadable' } | { aborted: true };
+
+/**
+ * Reads a request body (no content encoding) into one Buffer, bounded by `limit`: what express.raw
+ * does, without its per-request machinery. A single-chunk body (the usual case) is not copied.
+ */
+function readBody(req: Request, limit: number, callback: (outcome: BodyOutcome) => void): void {
+  const lengthHeader = req.headers['content-length'];
+  const declared = lengthHeader === undefined ? Number.NaN : Number(lengthHeader);
+  if (req.headers['transfer-encoding'] === undefined && Number.isNaN(declared)) {
+    callback({ body: undefined });
+    return;
+  }
+  if (declared > limit) {
+    req.pause();
+    callback({ error: 'too_large' });
+    return;
+  }
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let received = 0;
+  let settled = false;
+  const cleanup = () => {
+    settled = true;
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+    req.off('close', onClose);
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) {
+      cleanup();
+      req.pause();
+      callback({ error: 'too_large' });
+      return;
+    }
+    if (first === undefined) first = chunk;
+    else (chunks ??= [first]).push(chunk);
+  };
+  const onEnd = () => {
+    cleanup();
+    if (!Number.isNaN(declared) && received !== declared) {
+      callback({ error: 'unreadable' });
+      return;
+    }
+    callback({ body: chunks ? Buffer.concat(chunks, received) : (first ?? Buffer.alloc(0)) });
+  };
+  const onError = () => {
+    cleanup();
+    callback({ error: 'unreadable' });
+  };
+  const onClose = () => {
+    // The client went away before the body was complete.
+    if (!settled) {
+      cleanup();
+      callback({ aborted: true });
+    }
+  };
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('error', onError);
+  req.once('close', onClose);
+}
+
 export function mountProxyRoutes(app: Express, gw: GatewayContext): void {
+  const limit = byteLimit(gw.config.BODY_LIMIT);
+  // Compressed bodies (rare) go through express's parser, which inflates them.
   const rawBody = express.raw({ type: () => true, limit: gw.config.BODY_LIMIT });
+  const active = new Set<ProxiedRequest>();
+  // The shutdown grace period is over: open streams end now, with their final error line.
+  gw.drainSignal.addEventListener(
+    'abort',
+    () => {
+      for (const request of active) request.abort();
+    },
+    { once: true },
+  );
   for (const route of MODEL_ROUTES) {
+    const bodyError = (res: Response, kind: 'too_large' | 'unreadable') => {
+      const appError =
+        kind === 'too_large'
+          ? new AppError('payload_too_large', 'The request body is larger than this gateway accepts.')
+          : new AppError('bad_request', 'The request body could not be read.');
+      sendWireError(res, route.family, appError);
+    };
     app.post(route.path, (req, res, next) => {
-      rawBody(req, res, (error?: unknown) => {
-        if (error) {
-          if ((error as { type?: unknown }).type === 'request.aborted') return;
-          const status = (error as { status?: unknown }).status;
-          const appError =
-            status === 413
-              ? new AppError('payload_too_large', 'The request body is larger than this gateway accepts.')
-              : new AppError('bad_request', 'The request body could not be read.');
-          sendWireError(res, route.family, appError);
-          return;
-        }
-        new ProxiedRequest(gw, route, req, res).run().catch(next);
+      const start = (body: Buffer | undefined) =>
+        new ProxiedRequest(gw, route, req, res, body, active).run().catch(next);
+      const encoding = req.headers['content-encoding'];
+      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+        rawBody(req, res, (error?: unknown) => {
+          if (error) {
+            if ((error as { type?: unknown }).type === 'request.aborted') return;
+            bodyError(res, (error as { status?: unknown }).status === 413 ? 'too_large' : 'unreadable');
+            return;
+          }
+          void start(Buffer.isBuffer(req.body) ? req.body : undefined);
+        });
+        return;
+      }
+      readBody(req, limit, (outcome) => {
+        if ('aborted' in outcome) return;
+        if ('error' in outcome) bodyError(res, outcome.error);
+        else void start(outcome.body);
       });
     });
   }
