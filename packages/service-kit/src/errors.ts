@@ -90,6 +90,52 @@ export class AppError extends Error {
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
 
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+/** PostgreSQL SQLSTATEs meaning "the database is not there right now", and Prisma's equivalents. */
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'P1001',
+  'P1002',
+  'P1017',
+  'P2024',
+  'P2028',
+]);
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|Unable to start a transaction in the given time|Can't reach database server|DatabaseNotReachable|ConnectionClosed|TooManyConnections/i;
+
+/**
+ * Whether an error (or anything in its cause chain) means a dependency — PostgreSQL, Redis, an
+ * upstream service — could not be reached or had no capacity: the caller should retry, it is not a bug.
+ */
+export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+  const { code, message, cause, kind } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    kind?: unknown;
+  };
+  if (
+    typeof code === 'string' &&
+    (UNREACHABLE_CODES.has(code) || DATABASE_UNAVAILABLE_CODES.has(code) || code.startsWith('08'))
+  ) {
+    return true;
+  }
+  if (typeof kind === 'string' && UNAVAILABLE_MESSAGE.test(kind)) return true;
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+  return isDependencyUnavailable(cause, depth + 1);
+}
+
 interface BodyParserError {
   type?: unknown;
   status?: unknown;
@@ -115,6 +161,16 @@ export function toAppError(error: unknown): AppError {
       return new AppError('client_closed_request', 'The client closed the request.', { cause: error });
     default:
       break;
+  }
+  if (isDependencyUnavailable(error)) {
+    return new AppError(
+      'service_unavailable',
+      'A dependency of this service is unavailable; try again shortly.',
+      {
+        headers: { 'Retry-After': '5' },
+        cause: error,
+      },
+    );
   }
   const status = typeof candidate.status === 'number' ? candidate.status : 500;
   if (status >= 400 && status < 500 && candidate.expose === true) {

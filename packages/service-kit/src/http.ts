@@ -78,12 +78,19 @@ function mountProbes(app: Express, kit: ServiceKit): void {
   });
 }
 
-function sendProblem(kit: ServiceKit) {
+function sendProblem(kit: ServiceKit, renderError: HttpAppOptions['renderError']) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const appError = toAppError(error);
     if (appError.code === 'internal') {
       kit.logger.error('unhandled error', {
         error: appError.cause ?? error,
+        method: req.method,
+        path: req.path,
+      });
+    }
+    if (appError.code === 'service_unavailable' && appError.cause !== undefined) {
+      kit.logger.warn('dependency unavailable', {
+        error: appError.cause,
         method: req.method,
         path: req.path,
       });
@@ -94,6 +101,7 @@ function sendProblem(kit: ServiceKit) {
       res.destroy();
       return;
     }
+    if (renderError?.(appError, req, res)) return;
     const requestId = (res.locals.requestId as string | undefined) ?? currentRequestContext()?.requestId;
     res.status(appError.status).set(appError.headers);
     res.type('application/problem+json').send(JSON.stringify(appError.toProblem(requestId)));
@@ -103,6 +111,11 @@ function sendProblem(kit: ServiceKit) {
 export interface HttpAppOptions {
   /** Parse JSON bodies for every route (default). A proxying service may turn it off and stream bodies. */
   jsonBody?: boolean;
+  /**
+   * Answers an error in another wire format (e.g. OpenAI's `{"error":{…}}` under /v1) — also the
+   * errors raised before any router runs, such as malformed JSON or 413. Returns true if it answered.
+   */
+  renderError?: (error: AppError, req: Request, res: Response) => boolean;
 }
 
 /**
@@ -113,7 +126,7 @@ export interface HttpAppOptions {
 export function createHttpApp(
   kit: ServiceKit,
   mountRoutes: (app: Express) => void,
-  { jsonBody = true }: HttpAppOptions = {},
+  { jsonBody = true, renderError }: HttpAppOptions = {},
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -141,6 +154,6 @@ export function createHttpApp(
   app.use((req, _res, next) => {
     next(new AppError('route_not_found', `No route for ${req.method} ${req.path.slice(0, 200)}`));
   });
-  app.use(sendProblem(kit));
+  app.use(sendProblem(kit, renderError));
   return app;
 }

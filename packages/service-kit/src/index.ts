@@ -20,6 +20,7 @@ export {
   AppError,
   ERROR_CATALOG,
   isAppError,
+  isDependencyUnavailable,
   problemType,
   toAppError,
   type AppErrorOptions,

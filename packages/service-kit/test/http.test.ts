@@ -188,6 +188,59 @@ describe('error paths answer problem+json', () => {
   });
 });
 
+describe('errors in another wire format', () => {
+  it('lets a service answer its own shape, including body-parser errors raised before its routes', async () => {
+    const { kit } = kitWithCapturedLogs({ BODY_LIMIT: '1kb' });
+    const app = createHttpApp(
+      kit,
+      (app) => {
+        app.post('/v1/thing', (_req, res) => res.json({ ok: true }));
+      },
+      {
+        renderError: (error, req, res) => {
+          if (!req.path.startsWith('/v1/')) return false;
+          res.status(error.status).json({ error: { message: error.message, type: error.code } });
+          return true;
+        },
+      },
+    );
+    const malformed = await request(app)
+      .post('/v1/thing')
+      .set('Content-Type', 'application/json')
+      .send('{"a":');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toEqual({
+      error: { message: 'The request body is not valid JSON.', type: 'malformed_json' },
+    });
+    const tooLarge = await request(app)
+      .post('/v1/thing')
+      .send({ big: 'x'.repeat(2048) });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body.error.type).toBe('payload_too_large');
+    const elsewhere = await request(app).get('/api/nope').expect(404);
+    expect(elsewhere.headers['content-type']).toMatch(PROBLEM_JSON);
+  });
+
+  it('answers 503 with Retry-After when a dependency is unreachable, not 500', async () => {
+    const { kit, logLines } = kitWithCapturedLogs();
+    const app = createHttpApp(kit, (app) => {
+      app.get('/api/db', () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      });
+      app.get('/api/pool', () => {
+        throw new Error('outer', { cause: new Error('timeout exceeded when trying to connect') });
+      });
+    });
+    for (const path of ['/api/db', '/api/pool']) {
+      const res = await request(app).get(path).expect(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body.code).toBe('service_unavailable');
+    }
+    expect(logLines().some((l) => l.message === 'unhandled error')).toBe(false);
+    expect(logLines().filter((l) => l.message === 'dependency unavailable')).toHaveLength(2);
+  });
+});
+
 describe('security', () => {
   it('never logs passwords, tokens, API keys or cookies', async () => {
     const { app, logLines, kit } = buildApp();
