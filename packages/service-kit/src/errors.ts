@@ -98,43 +98,46 @@ const UNREACHABLE_CODES = new Set([
   'ENOTFOUND',
   'EPIPE',
 ]);
-/** PostgreSQL SQLSTATEs meaning "the database is not there right now", and Prisma's equivalents. */
-const DATABASE_UNAVAILABLE_CODES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  'P1001',
-  'P1002',
-  'P1017',
-  'P2024',
-  'P2028',
-]);
-const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|Unable to start a transaction in the given time|Can't reach database server|DatabaseNotReachable|ConnectionClosed|TooManyConnections/i;
+/** PostgreSQL SQLSTATEs and Prisma codes meaning the database is not there right now. */
+const UNREACHABLE_DB_CODES = new Set(['57P01', '57P02', '57P03', 'P1001', 'P1002', 'P1017']);
+/** …and meaning it is there but has no connection to give in time (pool or server full). */
+const BUSY_DB_CODES = new Set(['53300', 'P2024', 'P2028']);
+const BUSY_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated due to connection timeout|Unable to start a transaction in the given time|TooManyConnections/i;
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|Can't reach database server|DatabaseNotReachable|ConnectionClosed/i;
+
+export type UnavailableReason = 'busy' | 'unreachable';
 
 /**
- * Whether an error (or anything in its cause chain) means a dependency — PostgreSQL, Redis, an
- * upstream service — could not be reached or had no capacity: the caller should retry, it is not a bug.
+ * Why an error (or anything in its cause chain) means a dependency — PostgreSQL, Redis, an upstream
+ * service — could not serve this request: `busy` (no pooled connection in time) or `unreachable`.
+ * Either way the caller should retry; it is not a bug.
  */
-export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
-  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+export function dependencyUnavailable(error: unknown, depth = 0): UnavailableReason | undefined {
+  if (depth > 5 || typeof error !== 'object' || error === null) return undefined;
   const { code, message, cause, kind } = error as {
     code?: unknown;
     message?: unknown;
     cause?: unknown;
     kind?: unknown;
   };
+  const text = [message, kind].filter((part): part is string => typeof part === 'string').join(' ');
+  if ((typeof code === 'string' && BUSY_DB_CODES.has(code)) || BUSY_MESSAGE.test(text)) return 'busy';
   if (
-    typeof code === 'string' &&
-    (UNREACHABLE_CODES.has(code) || DATABASE_UNAVAILABLE_CODES.has(code) || code.startsWith('08'))
+    (typeof code === 'string' &&
+      (UNREACHABLE_CODES.has(code) || UNREACHABLE_DB_CODES.has(code) || code.startsWith('08'))) ||
+    UNREACHABLE_MESSAGE.test(text)
   ) {
-    return true;
+    return 'unreachable';
   }
-  if (typeof kind === 'string' && UNAVAILABLE_MESSAGE.test(kind)) return true;
-  if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
-  return isDependencyUnavailable(cause, depth + 1);
+  return dependencyUnavailable(cause, depth + 1);
 }
+
+const UNAVAILABLE = {
+  busy: { retryAfter: 1, detail: 'The service is busy (no database connection free); retry shortly.' },
+  unreachable: { retryAfter: 5, detail: 'A dependency of this service is unavailable; try again shortly.' },
+} as const;
 
 interface BodyParserError {
   type?: unknown;
@@ -162,15 +165,14 @@ export function toAppError(error: unknown): AppError {
     default:
       break;
   }
-  if (isDependencyUnavailable(error)) {
-    return new AppError(
-      'service_unavailable',
-      'A dependency of this service is unavailable; try again shortly.',
-      {
-        headers: { 'Retry-After': '5' },
-        cause: error,
-      },
-    );
+  const unavailable = dependencyUnavailable(error);
+  if (unavailable) {
+    const { retryAfter, detail } = UNAVAILABLE[unavailable];
+    return new AppError('service_unavailable', detail, {
+      headers: { 'Retry-After': String(retryAfter) },
+      extensions: { retryAfter },
+      cause: error,
+    });
   }
   const status = typeof candidate.status === 'number' ? candidate.status : 500;
   if (status >= 400 && status < 500 && candidate.expose === true) {

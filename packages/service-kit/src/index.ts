@@ -20,12 +20,13 @@ export {
   AppError,
   ERROR_CATALOG,
   isAppError,
-  isDependencyUnavailable,
+  dependencyUnavailable,
   problemType,
   toAppError,
   type AppErrorOptions,
   type ErrorCode,
   type ProblemDetails,
+  type UnavailableReason,
 } from './errors.js';
 export {
   Readiness,

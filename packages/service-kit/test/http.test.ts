@@ -231,10 +231,13 @@ describe('errors in another wire format', () => {
         throw new Error('outer', { cause: new Error('timeout exceeded when trying to connect') });
       });
     });
-    for (const path of ['/api/db', '/api/pool']) {
+    for (const [path, retryAfter] of [
+      ['/api/db', '5'],
+      ['/api/pool', '1'],
+    ] as const) {
       const res = await request(app).get(path).expect(503);
-      expect(res.headers['retry-after']).toBe('5');
-      expect(res.body.code).toBe('service_unavailable');
+      expect(res.headers['retry-after']).toBe(retryAfter);
+      expect(res.body).toMatchObject({ code: 'service_unavailable', retryAfter: Number(retryAfter) });
     }
     expect(logLines().some((l) => l.message === 'unhandled error')).toBe(false);
     expect(logLines().filter((l) => l.message === 'dependency unavailable')).toHaveLength(2);

@@ -38,7 +38,8 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
     logger.info('migrations applied', { schema: result.schema, applied: result.applied });
   }
 
-  const db = deps.db ?? createDatabase(connectPostgres(kit, config.DATABASE_URL));
+  const db =
+    deps.db ?? createDatabase(connectPostgres(kit, config.DATABASE_URL, { max: config.DATABASE_POOL_MAX }));
   // After the pool's shutdown hook, so it runs before it (hooks run in reverse): Prisma lets go first.
   if (!deps.db) lifecycle.onShutdown('prisma', () => db.prisma.$disconnect());
   else readiness.register('postgres', () => db.pool.query('SELECT 1'));

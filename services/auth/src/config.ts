@@ -19,6 +19,9 @@ export const authEnvShape = {
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .default('postgresql://postgres@127.0.0.1:5432/corral?schema=auth')
     .describe('PostgreSQL URL; ?schema= picks the schema (auth).'),
+  DATABASE_POOL_MAX: envInt(5, { min: 2, max: 1000 }).describe(
+    'PostgreSQL connections per process (sign-ins are bound by scrypt, not the database). At least 2: an advisory lock holds one while the work under it queries.',
+  ),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'expected a redis:// URL')

@@ -21,7 +21,7 @@ import { adminRoutes, chatSummaryRoutes } from './routes/admin.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
-import { openAiRoutes } from './routes/openai.js';
+import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
 import { principal } from './routes/principal.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
@@ -48,7 +48,12 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     logger.info('migrations applied', { schema: result.schema, applied: result.applied });
   }
 
-  const db = deps.db ?? createDatabase(connectPostgres(kit, config.DATABASE_URL, { searchPath: true }));
+  const db =
+    deps.db ??
+    createDatabase(
+      connectPostgres(kit, config.DATABASE_URL, { searchPath: true, max: config.DATABASE_POOL_MAX }),
+      { poolTimeoutMs: config.DATABASE_POOL_TIMEOUT_MS },
+    );
   // After the pool's shutdown hook, so it runs before it (hooks run in reverse): Prisma lets go first.
   if (!deps.db) lifecycle.onShutdown('prisma', () => db.prisma.$disconnect());
   else readiness.register('postgres', () => db.pool.query('SELECT 1'));
@@ -204,7 +209,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, guard));
     },
-    { jsonBody: false },
+    { jsonBody: false, renderError: renderOpenAiError },
   );
 }
 

@@ -25,6 +25,12 @@ export const chatEnvShape = {
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .default('postgresql://postgres@127.0.0.1:5432/corral?schema=chat')
     .describe('PostgreSQL URL; ?schema= picks the schema (chat).'),
+  DATABASE_POOL_MAX: envInt(10, { min: 1, max: 1000 }).describe(
+    "PostgreSQL connections per process. Keep replicas × this under the server's max_connections.",
+  ),
+  DATABASE_POOL_TIMEOUT_MS: envInt(2000, { min: 10, max: 60_000 }).describe(
+    'How long a request waits for a free connection; past it the answer is 503 service_unavailable with Retry-After.',
+  ),
   AUTO_MIGRATE: envBoolean(false).describe('Apply prisma/migrations at start-up.'),
   REDIS_URL: z
     .string()

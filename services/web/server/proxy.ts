@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { AppError, type Logger } from '@corral/service-kit';
 import type { RequestHandler } from 'express';
-import { createProxyMiddleware } from 'http-proxy-middleware';
+import type { createProxyMiddleware as CreateProxyMiddleware } from 'http-proxy-middleware';
 
 export interface UpstreamTargets {
   authUrl: string;
@@ -28,6 +28,31 @@ export const isProxiedPath = (path: string): boolean =>
  * Server-Sent Events reach the browser token by token (no compression, no buffering here).
  */
 export function ingressProxy(targets: UpstreamTargets, logger: Logger, timeoutMs: number): RequestHandler {
+  // Imported only in local mode (behind an Ingress it is never needed): http-proxy-middleware and
+  // its dependencies hold ~10 MB once loaded. Loading starts now, so it is ready before traffic.
+  const loading = import('http-proxy-middleware').then(({ createProxyMiddleware }) =>
+    createProxy(createProxyMiddleware, targets, logger, timeoutMs),
+  );
+  let proxy: RequestHandler | undefined;
+  loading.then(
+    (ready) => (proxy = ready),
+    (error: unknown) => logger.error('local-mode proxy failed to load', { error }),
+  );
+  return (req, res, next) => {
+    if (proxy) {
+      proxy(req, res, next);
+      return;
+    }
+    loading.then((ready) => ready(req, res, next), next);
+  };
+}
+
+function createProxy(
+  createProxyMiddleware: typeof CreateProxyMiddleware,
+  targets: UpstreamTargets,
+  logger: Logger,
+  timeoutMs: number,
+): RequestHandler {
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
     router: (req) => upstreamFor(req.url ?? '/', targets) ?? targets.chatApiUrl,
     target: targets.chatApiUrl,

@@ -1,6 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
-import NodeRSA from 'node-rsa';
 import { type Database, withAdvisoryLock } from '../data/db.js';
 import { decryptSecret, encryptSecret } from './crypto.js';
 
@@ -28,8 +27,12 @@ const RSA_BITS = 2048;
 /** Don't hit the database for every unknown kid someone makes up. */
 const MISS_REFRESH_INTERVAL_MS = 1000;
 
-/** Makes an RSA key pair with node-rsa and returns what the signing_keys row holds. */
+/**
+ * Makes an RSA key pair with node-rsa and returns what the signing_keys row holds. node-rsa (~10 MB
+ * resident once loaded) is imported here, not at start-up: keys are made on first start and rotation only.
+ */
 export async function generateSigningKey(kek: Buffer) {
+  const { default: NodeRSA } = await import('node-rsa');
   const rsa = new NodeRSA({ b: RSA_BITS });
   const privatePem = rsa.exportKey('pkcs8-private-pem');
   const publicJwk = await exportJWK(createPublicKey(rsa.exportKey('pkcs8-public-pem')));

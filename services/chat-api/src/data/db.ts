@@ -15,9 +15,26 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface DatabaseOptions {
+  /**
+   * Longest wait for a pooled connection (queries and transaction starts alike). Past it the
+   * call fails with pg's "timeout exceeded when trying to connect" or Prisma's P2028, which
+   * `toChatAppError` answers as 503. Unset: the pool's own setting.
+   */
+  poolTimeoutMs?: number | undefined;
+}
+
 /** Prisma on a pool the caller opened (service-kit's `createPgPool` or `connectPostgres`). */
-export function createDatabase({ pool, schema }: PgPool): Database {
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
+export function createDatabase({ pool, schema }: PgPool, { poolTimeoutMs }: DatabaseOptions = {}): Database {
+  if (poolTimeoutMs !== undefined) {
+    // pg-pool reads this at every connect(): it bounds both the wait in its queue and a new connection's set-up.
+    pool.options.connectionTimeoutMillis = poolTimeoutMs;
+  }
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool, { schema }),
+    // A transaction start waits for the pool like any query; pg's own timeout normally fires first.
+    ...(poolTimeoutMs === undefined ? {} : { transactionOptions: { maxWait: poolTimeoutMs + 250 } }),
+  });
   return {
     prisma,
     pool,

@@ -59,7 +59,7 @@ export function conversationRoutes(ctx: ChatContext): Router {
 
   router.get('/', async (req, res) => {
     const query = parseInput(listQuery, req.query, 'query');
-    const page = await listConversations(ctx.prisma, principal(req).userId, query);
+    const page = await listConversations(ctx.db, principal(req).userId, query);
     res.json({ items: page.items.map(toConversationView), nextCursor: page.nextCursor });
   });
 

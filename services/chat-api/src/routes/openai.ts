@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, parseInput, toAppError } from '@corral/service-kit';
-import { type ErrorRequestHandler, type RequestHandler, type Response, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import type { ChatDone, ChatTurn } from '../domain/gateway.js';
@@ -94,21 +94,15 @@ function openAiError(error: AppError) {
   return { error: { message: error.message, type, param: null, code } };
 }
 
-const openAiErrors =
-  (ctx: ChatContext): ErrorRequestHandler =>
-  (error, req, res, next) => {
-    const appError = toAppError(error);
-    if (appError.code === 'internal') {
-      ctx.logger.error('unhandled error', {
-        error: appError.cause ?? error,
-        method: req.method,
-        path: req.path,
-      });
-    }
-    if (appError.code === 'client_closed_request') return;
-    if (res.headersSent) return next(error);
-    res.status(appError.status).set(appError.headers).json(openAiError(appError));
-  };
+/**
+ * Answers any error under /v1 in OpenAI's shape, so the SDKs raise the right exception class — also
+ * errors raised before the router runs (malformed JSON, 413). Passed to service-kit's createHttpApp.
+ */
+export function renderOpenAiError(error: AppError, req: Request, res: Response): boolean {
+  if (!req.path.startsWith('/v1/') && req.path !== '/v1') return false;
+  res.status(error.status).set(error.headers).json(openAiError(error));
+  return true;
+}
 
 /** The OpenAI-compatible API: chat completions (stream and not), models, embeddings. */
 export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router {
@@ -260,7 +254,6 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
       new AppError('route_not_found', `No route for ${req.method} ${req.baseUrl}${req.path.slice(0, 200)}`),
     );
   });
-  router.use(openAiErrors(ctx));
   return router;
 }
 
