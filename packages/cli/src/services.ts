@@ -77,6 +77,20 @@ export function whyNotRunnable(spec: ServiceSpec): string | undefined {
 const mtime = (file: string): number => (existsSync(file) ? statSync(file).mtimeMs : 0);
 
 /** Runs the service's `generate` script when its Prisma client is missing or older than the schema. */
+/** Runs a package script with the pnpm that runs us (or pnpm on PATH); throws with its last lines. */
+function runPnpmScript(dir: string, script: string, what: string, env?: NodeJS.ProcessEnv): void {
+  const pnpm = process.env.npm_execpath;
+  const [command, args] =
+    pnpm && /pnpm/.test(pnpm) && /\.c?js$/.test(pnpm)
+      ? [process.execPath, [pnpm, 'run', script]]
+      : ['pnpm', ['run', script]];
+  const result = spawnSync(command, args, { cwd: dir, encoding: 'utf8', ...(env ? { env } : {}) });
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n  ');
+    throw new CliError(`${what} failed:\n  ${output}`);
+  }
+}
+
 export function ensurePrismaClient(spec: ServiceSpec, onNote: (line: string) => void): void {
   if (!spec.prisma) return;
   const client = path.join(spec.dir, 'src/generated/prisma/client.ts');
@@ -84,14 +98,13 @@ export function ensurePrismaClient(spec: ServiceSpec, onNote: (line: string) => 
   if (!existsSync(path.join(spec.dir, spec.sourceEntry))) return; // built: dist carries its client
   if (existsSync(client) && mtime(client) >= mtime(schema)) return;
   onNote(`generating the Prisma client of ${spec.name} (prisma generate)`);
-  const pnpm = process.env.npm_execpath;
-  const [command, args] =
-    pnpm && /pnpm/.test(pnpm) && /\.c?js$/.test(pnpm)
-      ? [process.execPath, [pnpm, 'run', 'generate']]
-      : ['pnpm', ['run', 'generate']];
-  const result = spawnSync(command, args, { cwd: spec.dir, encoding: 'utf8' });
-  if (result.status !== 0) {
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n  ');
-    throw new CliError(`prisma generate failed for ${spec.name}:\n  ${output}`);
-  }
+  runPnpmScript(spec.dir, 'generate', `prisma generate for ${spec.name}`);
+}
+
+/** A fresh clone has no built web app: build the browser assets once (the server itself runs from source). */
+export function ensureWebClient(spec: ServiceSpec, onNote: (line: string) => void): void {
+  if (existsSync(path.join(spec.dir, 'dist/client/index.html'))) return;
+  onNote('building the web app (first run only; pnpm --filter @corral/web build:client)');
+  const { NODE_ENV: _testOrDev, ...env } = process.env; // a production bundle, whatever NODE_ENV says
+  runPnpmScript(spec.dir, 'build:client', 'building the web app', env);
 }

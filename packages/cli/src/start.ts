@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { CliError, errorMessage } from './errors.js';
 import { chooseInference, type Inference } from './inference.js';
 import {
@@ -14,7 +13,14 @@ import { LogSink } from './log-sink.js';
 import { corralPaths } from './paths.js';
 import { freePort, isPortFree, preferredOrFreePort } from './ports.js';
 import { EmbeddedPostgres } from './postgres.js';
-import { SERVICES, type ServiceName, ensurePrismaClient, nodeArgsFor, whyNotRunnable } from './services.js';
+import {
+  SERVICES,
+  type ServiceName,
+  ensurePrismaClient,
+  ensureWebClient,
+  nodeArgsFor,
+  whyNotRunnable,
+} from './services.js';
 import { ServiceProcess } from './supervisor.js';
 
 export interface StartOptions {
@@ -146,12 +152,7 @@ export async function startCorral(options: StartOptions): Promise<number> {
       return false;
     });
     for (const name of toRun) ensurePrismaClient(SERVICES[name], (line) => sink.say(line));
-    if (toRun.includes('web') && !existsSync(path.join(SERVICES.web.dir, 'dist/client/index.html'))) {
-      sink.say(
-        'the web app is not built (services/web/dist/client is missing): the API works, the page does not — run pnpm --filter @corral/web build',
-        'warn',
-      );
-    }
+    if (toRun.includes('web')) ensureWebClient(SERVICES.web, (line) => sink.say(line));
 
     const ports: Record<ServiceName, number> = {
       'inference-gateway': await freePort(),

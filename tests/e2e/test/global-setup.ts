@@ -55,10 +55,9 @@ function newestMtime(target: string): number {
 function ensureWebBuild(): void {
   const mtime = (file: string) => (existsSync(file) ? statSync(file).mtimeMs : 0);
   const built = mtime(path.join(WEB_DIR, 'dist/client/index.html'));
-  const finished = mtime(path.join(WEB_DIR, 'dist/server/index.js')) >= built;
   const sources = ['src', 'index.html', 'public', 'vite.config.ts'].map((name) => path.join(WEB_DIR, name));
   const changed = Math.max(...sources.filter((file) => existsSync(file)).map(newestMtime));
-  if (built >= changed && finished) return;
+  if (built >= changed) return;
   console.log(
     built === 0
       ? 'e2e: building the web app (no dist/client yet)'
@@ -67,12 +66,12 @@ function ensureWebBuild(): void {
   const pnpm = process.env.npm_execpath;
   const [command, args] =
     pnpm && /pnpm/.test(pnpm) && /\.c?js$/.test(pnpm)
-      ? [process.execPath, [pnpm, '--filter', '@corral/web', 'build']]
-      : ['pnpm', ['--filter', '@corral/web', 'build']];
+      ? [process.execPath, [pnpm, '--filter', '@corral/web', 'build:client']]
+      : ['pnpm', ['--filter', '@corral/web', 'build:client']];
   // Not vitest's NODE_ENV=test: vite would build the development bundle.
   const result = spawnSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', env: shellEnv({}) });
   if (result.status !== 0) {
-    throw new Error(`pnpm --filter @corral/web build failed:\n${result.stdout}${result.stderr}`);
+    throw new Error(`pnpm --filter @corral/web build:client failed:\n${result.stdout}${result.stderr}`);
   }
 }
 
