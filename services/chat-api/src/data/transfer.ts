@@ -1,38 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { ExportedConversation, ExportedMessage, ImportResult } from '../contracts/export.js';
+import { toConversationView, toMessageView } from './conversations.js';
 import type { Conversation, Database, Message } from './db.js';
 
 /** Conversations per read: bounds memory (their messages come along) while keeping queries few. */
 const EXPORT_BATCH = 100;
 
-const toExportedMessage = (m: Message): ExportedMessage => ({
-  id: m.id,
-  parentId: m.parentId,
-  role: m.role,
-  content: m.content,
-  model: m.model,
-  status: m.status,
-  error: m.error,
-  promptTokens: m.promptTokens,
-  completionTokens: m.completionTokens,
-  durationMs: m.durationMs,
-  createdAt: m.createdAt.toISOString(),
-  updatedAt: m.updatedAt.toISOString(),
-});
+/** The export format is the API's views: a message without its (implied) conversation id. */
+const toExportedMessage = (m: Message): ExportedMessage => {
+  const { conversationId: _implied, ...message } = toMessageView(m);
+  return message;
+};
 
 const toExported = (c: Conversation, messages: Message[]): ExportedConversation => ({
-  id: c.id,
-  title: c.title,
-  titleSource: c.titleSource,
-  model: c.model,
-  systemPrompt: c.systemPrompt,
-  tags: c.tags,
-  pinned: c.pinned,
-  archived: c.archived,
-  currentMessageId: c.currentMessageId,
-  createdAt: c.createdAt.toISOString(),
-  updatedAt: c.updatedAt.toISOString(),
+  ...toConversationView(c),
   messages: messages.map(toExportedMessage),
 });
 
