@@ -152,22 +152,32 @@ ${servers}
   return { name: 'nginx', url, child, pids, stop: () => stopChild(child) };
 }
 
+/** Extra node flags for the gateway only, e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function gatewayNodeArgs(): string[] {
+  return (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** The gateway as it ships: built dist, production mode, the service token required. */
 export async function startGateway(upstreams: string[], serviceToken: string): Promise<Proc> {
   const port = await freePort();
-  const child = launch('inference-gateway', process.execPath, ['services/inference-gateway/dist/index.js'], {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    OLLAMA_URLS: upstreams.join(','),
-    GATEWAY_SERVICE_TOKEN: serviceToken,
-    BACKEND_MAX_PARALLEL: '10000',
-    QUEUE_MAX: '10000',
-    // 1024 clients connect at once when a level starts: with Node's default 511 the queue overflows
-    // while the loop is busy, and the dropped SYNs come back 1–7 s later (a p99 of seconds).
-    HTTP_LISTEN_BACKLOG: '4096',
-  });
+  const child = launch(
+    'inference-gateway',
+    process.execPath,
+    [...gatewayNodeArgs(), 'services/inference-gateway/dist/index.js'],
+    {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      OLLAMA_URLS: upstreams.join(','),
+      GATEWAY_SERVICE_TOKEN: serviceToken,
+      BACKEND_MAX_PARALLEL: '10000',
+      QUEUE_MAX: '10000',
+      // 1024 clients connect at once when a level starts: with Node's default 511 the queue overflows
+      // while the loop is busy, and the dropped SYNs come back 1–7 s later (a p99 of seconds).
+      HTTP_LISTEN_BACKLOG: '4096',
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/readyz`, 'inference-gateway');
   return { name: 'gateway', url, child, pids: async () => [child.pid ?? 0], stop: () => stopChild(child) };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { AppError, toAppError } from './errors.js';
@@ -15,50 +16,107 @@ export function routeTemplate(req: Request, path = req.path): string {
   return `${req.baseUrl}${String(routePath)}`;
 }
 
-/** Request id, context for logs, in-flight tracking, duration histogram and one access-log line. */
-function observeRequests(kit: ServiceKit) {
-  const { logger, metrics, lifecycle, readiness } = kit;
-  return (req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    res.locals.requestId = requestId;
-    if (readiness.isShuttingDown) res.setHeader('Connection', 'close');
+interface ObservedRequest {
+  requestId: string;
+  context: { requestId: string };
+}
 
+/**
+ * Request id, in-flight tracking, duration histogram and one access-log line for one request,
+ * whether express or a direct route (see `withDirectRoutes`) answers it.
+ */
+function observeRequest(
+  kit: ServiceKit,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  describe: () => { route: string; ip: string | undefined },
+): ObservedRequest {
+  const { logger, metrics, lifecycle, readiness } = kit;
+  const incoming = req.headers['x-request-id'];
+  const requestId =
+    typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+  res.setHeader('X-Request-Id', requestId);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (readiness.isShuttingDown) res.setHeader('Connection', 'close');
+  const started = process.hrtime.bigint();
+  metrics.requestsInFlight.inc();
+  lifecycle.requestStarted();
+  const context = { requestId };
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    metrics.requestsInFlight.dec();
+    lifecycle.requestEnded();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // A response that never finished was cut short by the client.
+    const status = res.writableFinished ? res.statusCode : 499;
+    const { route, ip } = describe();
+    metrics.requestDuration.observe({ method: req.method ?? 'GET', route, status: String(status) }, seconds);
+    const level = PROBE_PATHS.has(path) ? 'debug' : status >= 500 ? 'warn' : 'info';
+    // The access line is built only when it will be written: this runs for every request.
+    if (!logger.isLevelEnabled(level)) return;
+    runWithRequestContext(context, () => {
+      logger.log(level, 'request', {
+        method: req.method,
+        route,
+        path,
+        status,
+        durationMs: Math.round(seconds * 1e4) / 10,
+        ip,
+      });
+    });
+  };
+  res.once('finish', finish);
+  res.once('close', finish);
+  return { requestId, context };
+}
+
+/** The express middleware form of `observeRequest`. */
+function observeRequests(kit: ServiceKit) {
+  return (req: Request, res: Response, next: NextFunction) => {
     // Routers rewrite req.url while they run; the full path is taken before any of them do.
     const path = req.originalUrl.split('?', 1)[0] ?? req.originalUrl;
-    const started = process.hrtime.bigint();
-    metrics.requestsInFlight.inc();
-    lifecycle.requestStarted();
-    const context = { requestId };
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      metrics.requestsInFlight.dec();
-      lifecycle.requestEnded();
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      // A response that never finished was cut short by the client.
-      const status = res.writableFinished ? res.statusCode : 499;
-      const route = routeTemplate(req, path);
-      metrics.requestDuration.observe({ method: req.method, route, status: String(status) }, seconds);
-      const level = PROBE_PATHS.has(path) ? 'debug' : status >= 500 ? 'warn' : 'info';
-      // The access line is built only when it will be written: this runs for every request.
-      if (!logger.isLevelEnabled(level)) return;
-      runWithRequestContext(context, () => {
-        logger.log(level, 'request', {
-          method: req.method,
-          route,
-          path,
-          status,
-          durationMs: Math.round(seconds * 1e4) / 10,
-          ip: req.ip,
-        });
-      });
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
+    const { requestId, context } = observeRequest(kit, req, res, path, () => ({
+      route: routeTemplate(req, path),
+      ip: req.ip,
+    }));
+    res.locals.requestId = requestId;
     runWithRequestContext(context, () => next());
+  };
+}
+
+/** A hot route answered by plain node:http, before express: streamed proxying, where express's per-request work shows. */
+export interface DirectRoute {
+  method: string;
+  /** Exact path (no parameters); the query string is ignored when matching. */
+  path: string;
+  /** Whether this request is the direct route's to answer; the rest go to express (default: all). */
+  accepts?: (req: IncomingMessage) => boolean;
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): void;
+}
+
+/**
+ * The server's request listener: the direct routes answer their own requests, observed exactly as
+ * express's are (request id, metrics, access log, drain tracking); everything else goes to `app`.
+ */
+export function withDirectRoutes(kit: ServiceKit, app: Express, routes: DirectRoute[]): RequestListener {
+  const byKey = new Map(routes.map((route) => [`${route.method} ${route.path}`, route]));
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const route = byKey.get(`${req.method} ${path}`);
+    if (route === undefined || (route.accepts !== undefined && !route.accepts(req))) {
+      app(req, res);
+      return;
+    }
+    const { requestId, context } = observeRequest(kit, req, res, path, () => ({
+      route: route.path,
+      ip: req.socket.remoteAddress,
+    }));
+    runWithRequestContext(context, () => route.handle(req, res, requestId));
   };
 }
 
@@ -133,10 +191,6 @@ export function createHttpApp(
   app.set('trust proxy', kit.config.TRUST_PROXY);
   app.set('query parser', 'simple');
   app.use(observeRequests(kit));
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
   mountProbes(app, kit);
   if (kit.config.CORS_ALLOW_ORIGIN.length > 0) {
     app.use(

@@ -35,7 +35,13 @@ export {
   type ReadinessCheck,
   type ReadinessReport,
 } from './health.js';
-export { createHttpApp, routeTemplate, type HttpAppOptions } from './http.js';
+export {
+  createHttpApp,
+  routeTemplate,
+  withDirectRoutes,
+  type DirectRoute,
+  type HttpAppOptions,
+} from './http.js';
 export { Lifecycle, createServiceKit, type ServiceKit, type ServiceKitOptions } from './kit.js';
 export {
   createLogger,

@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { z } from 'zod';
 import { ConfigError, baseEnvShape, loadConfig, type BaseConfig } from './config.js';
 import { type ServiceKit, createServiceKit } from './kit.js';
@@ -13,7 +13,7 @@ export interface RunServiceOptions<Shape extends ServiceShape> {
   version?: string;
   /** The service's own variables (PORT included); the base variables are added. */
   envShape: Shape;
-  createApp: (kit: ServiceKit<ServiceConfig<Shape>>) => Express | Promise<Express>;
+  createApp: (kit: ServiceKit<ServiceConfig<Shape>>) => RequestListener | Promise<RequestListener>;
   env?: Record<string, string | undefined>;
   /** How a failed start-up ends the process (after logging why): `process.exit` by default. */
   exit?: (code: number) => never;

@@ -1,7 +1,6 @@
-import { type Server, createServer } from 'node:http';
+import { type RequestListener, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Express } from 'express';
 import type { ServiceKit } from './kit.js';
 import { shutdownTelemetry } from './telemetry.js';
 
@@ -29,7 +28,8 @@ const FINAL_DRAIN_MS = 1000;
 
 export async function startServer(
   kit: ServiceKit,
-  app: Express,
+  /** The express app, or a listener built with `withDirectRoutes`. */
+  app: RequestListener,
   {
     port,
     host = kit.config.HOST,

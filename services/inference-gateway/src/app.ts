@@ -1,5 +1,11 @@
-import { ConfigError, type ServiceKit, createHttpApp } from '@corral/service-kit';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
+import {
+  ConfigError,
+  type DirectRoute,
+  type ServiceKit,
+  createHttpApp,
+  withDirectRoutes,
+} from '@corral/service-kit';
 import { type AdminTokenVerifier, requireAdmin, requireServiceToken } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
@@ -53,7 +59,10 @@ async function defaultDiscovery(kit: ServiceKit<GatewayConfig>): Promise<Discove
 }
 
 /** Builds the gateway: pool, discovery, health, inventory, router, then the HTTP routes. */
-export async function createApp(kit: ServiceKit<GatewayConfig>, deps: GatewayDeps = {}): Promise<Express> {
+export async function createApp(
+  kit: ServiceKit<GatewayConfig>,
+  deps: GatewayDeps = {},
+): Promise<RequestListener> {
   const { config, logger } = kit;
   if (config.NODE_ENV === 'production' && config.GATEWAY_SERVICE_TOKEN === undefined) {
     throw new ConfigError(kit.name, [
@@ -131,17 +140,20 @@ export async function createApp(kit: ServiceKit<GatewayConfig>, deps: GatewayDep
   });
   kit.lifecycle.onShutdown('discovery', () => discovery.stop());
 
-  return createHttpApp(
+  let direct: DirectRoute[] = [];
+  const app = createHttpApp(
     kit,
     (app) => {
       // Everything after service-kit's probes and /metrics needs the token (when one is configured).
       app.use(requireServiceToken(config.GATEWAY_SERVICE_TOKEN));
-      // The streamed routes first: the hot path matches no other layer (their paths and methods are disjoint).
-      mountProxyRoutes(app, gw);
+      // Compressed bodies only: the model routes are otherwise answered before express (below).
+      direct = mountProxyRoutes(app, gw);
       app.use('/admin', requireAdmin(config.GATEWAY_SERVICE_TOKEN, deps.verifyAdminToken));
       mountPoolViews(app, gw);
       mountAdminRoutes(app, gw);
     },
     { jsonBody: false },
   );
+  // The streamed routes skip express: its per-request work is a large share of a short stream's cost.
+  return withDirectRoutes(kit, app, direct);
 }

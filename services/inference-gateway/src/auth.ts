@@ -50,19 +50,25 @@ function reject(req: Request, res: Response, next: NextFunction, error: AppError
  */
 export function requireServiceToken(serviceToken: string | undefined): RequestHandler {
   return (req, res, next) => {
-    if (serviceToken === undefined || req.path.startsWith('/admin/')) return next();
-    const presented = bearerToken(req);
-    if (presented !== undefined && tokensEqual(presented, serviceToken)) return next();
-    reject(
-      req,
-      res,
-      next,
-      unauthorized(
-        presented !== undefined,
-        'Send the gateway service token as "Authorization: Bearer <token>".',
-      ),
-    );
+    if (req.path.startsWith('/admin/')) return next();
+    const error = serviceTokenError(req.headers.authorization, serviceToken);
+    if (error === undefined) return next();
+    reject(req, res, next, error);
   };
+}
+
+/** Why a request may not pass the service-token check, or undefined when it may (or no token is set). */
+export function serviceTokenError(
+  authorization: string | undefined,
+  serviceToken: string | undefined,
+): AppError | undefined {
+  if (serviceToken === undefined) return undefined;
+  const presented = BEARER.exec(authorization ?? '')?.[1];
+  if (presented !== undefined && tokensEqual(presented, serviceToken)) return undefined;
+  return unauthorized(
+    presented !== undefined,
+    'Send the gateway service token as "Authorization: Bearer <token>".',
+  );
 }
 
 /** /admin/*: the service token, or an admin's access token when a verifier is configured. Open only when neither is. */

@@ -1,6 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { AppError } from '@corral/service-kit';
-import express, { type Express, type Request, type Response } from 'express';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, type DirectRoute } from '@corral/service-kit';
+import express, { type Express } from 'express';
+import { serviceTokenError } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
 import { normalizeModelName } from '../domain/model-names.js';
@@ -80,14 +81,13 @@ function parseBody(raw: Buffer | undefined): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function forwardedHeaders(req: Request, res: Response): Record<string, string> {
+function forwardedHeaders(req: IncomingMessage, requestId: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
-  const requestId = res.locals.requestId as string | undefined;
-  if (requestId) headers['x-request-id'] = requestId;
+  headers['x-request-id'] = requestId;
   return headers;
 }
 
@@ -168,8 +168,9 @@ class ProxiedRequest {
   constructor(
     readonly gw: GatewayContext,
     readonly route: ModelRoute,
-    readonly req: Request,
-    readonly res: Response,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly requestId: string,
     private readonly rawBody: Buffer | undefined,
     private readonly active: Set<ProxiedRequest>,
   ) {}
@@ -265,7 +266,7 @@ class ProxiedRequest {
       const call = this.gw.upstream.stream(
         lease.backend.url,
         this.route.path,
-        { method: 'POST', headers: forwardedHeaders(this.req, this.res), body },
+        { method: 'POST', headers: forwardedHeaders(this.req, this.requestId), body },
         attempt,
       );
       attempt.call = call;
@@ -525,7 +526,7 @@ type BodyOutcome = { body: Buffer | undefined } | { error: 'too_large' | 'unread
  * Reads a request body (no content encoding) into one Buffer, bounded by `limit`: what express.raw
  * does, without its per-request machinery. A single-chunk body (the usual case) is not copied.
  */
-function readBody(req: Request, limit: number, callback: (outcome: BodyOutcome) => void): void {
+function readBody(req: IncomingMessage, limit: number, callback: (outcome: BodyOutcome) => void): void {
   const lengthHeader = req.headers['content-length'];
   const declared = lengthHeader === undefined ? Number.NaN : Number(lengthHeader);
   if (req.headers['transfer-encoding'] === undefined && Number.isNaN(declared)) {
@@ -584,9 +585,18 @@ function readBody(req: Request, limit: number, callback: (outcome: BodyOutcome) 
   req.once('close', onClose);
 }
 
-export function mountProxyRoutes(app: Express, gw: GatewayContext): void {
+function isCompressed(req: IncomingMessage): boolean {
+  const encoding = req.headers['content-encoding'];
+  return encoding !== undefined && encoding.toLowerCase() !== 'identity';
+}
+
+/**
+ * The model routes. Express answers them only for compressed bodies (its parser inflates them);
+ * every other request is a direct route: plain node:http, no express layers on the streamed path.
+ * Returns the direct routes, for `withDirectRoutes`.
+ */
+export function mountProxyRoutes(app: Express, gw: GatewayContext): DirectRoute[] {
   const limit = byteLimit(gw.config.BODY_LIMIT);
-  // Compressed bodies (rare) go through express's parser, which inflates them.
   const rawBody = express.raw({ type: () => true, limit: gw.config.BODY_LIMIT });
   const active = new Set<ProxiedRequest>();
   // The shutdown grace period is over: open streams end now, with their final error line.
@@ -597,34 +607,55 @@ export function mountProxyRoutes(app: Express, gw: GatewayContext): void {
     },
     { once: true },
   );
+  const direct: DirectRoute[] = [];
   for (const route of MODEL_ROUTES) {
-    const bodyError = (res: Response, kind: 'too_large' | 'unreadable') => {
+    const bodyError = (res: ServerResponse, kind: 'too_large' | 'unreadable') => {
       const appError =
         kind === 'too_large'
           ? new AppError('payload_too_large', 'The request body is larger than this gateway accepts.')
           : new AppError('bad_request', 'The request body could not be read.');
       sendWireError(res, route.family, appError);
     };
+    const start = (req: IncomingMessage, res: ServerResponse, requestId: string, body: Buffer | undefined) =>
+      new ProxiedRequest(gw, route, req, res, requestId, body, active).run();
+    // Behind express's requireServiceToken.
     app.post(route.path, (req, res, next) => {
-      const start = (body: Buffer | undefined) =>
-        new ProxiedRequest(gw, route, req, res, body, active).run().catch(next);
-      const encoding = req.headers['content-encoding'];
-      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-        rawBody(req, res, (error?: unknown) => {
-          if (error) {
-            if ((error as { type?: unknown }).type === 'request.aborted') return;
-            bodyError(res, (error as { status?: unknown }).status === 413 ? 'too_large' : 'unreadable');
-            return;
-          }
-          void start(Buffer.isBuffer(req.body) ? req.body : undefined);
-        });
-        return;
-      }
-      readBody(req, limit, (outcome) => {
-        if ('aborted' in outcome) return;
-        if ('error' in outcome) bodyError(res, outcome.error);
-        else void start(outcome.body);
+      rawBody(req, res, (error?: unknown) => {
+        if (error) {
+          if ((error as { type?: unknown }).type === 'request.aborted') return;
+          bodyError(res, (error as { status?: unknown }).status === 413 ? 'too_large' : 'unreadable');
+          return;
+        }
+        const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+        start(req, res, res.locals.requestId as string, body).catch(next);
       });
     });
+    direct.push({
+      method: 'POST',
+      path: route.path,
+      accepts: (req) => !isCompressed(req),
+      handle: (req, res, requestId) => {
+        const denied = serviceTokenError(req.headers.authorization, gw.config.GATEWAY_SERVICE_TOKEN);
+        if (denied) {
+          req.resume();
+          sendWireError(res, route.family, denied);
+          return;
+        }
+        readBody(req, limit, (outcome) => {
+          if ('aborted' in outcome) return;
+          if ('error' in outcome) {
+            bodyError(res, outcome.error);
+            return;
+          }
+          start(req, res, requestId, outcome.body).catch((error: unknown) => {
+            gw.logger.error('proxy failed', { error });
+            if (!res.headersSent)
+              sendWireError(res, route.family, new AppError('internal', 'An unexpected error occurred.'));
+            else res.destroy();
+          });
+        });
+      },
+    });
   }
+  return direct;
 }

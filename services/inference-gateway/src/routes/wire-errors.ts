@@ -1,5 +1,5 @@
 import type { AppError, ErrorCode } from '@corral/service-kit';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /** Which client family a route serves: errors must be in the shape that family's SDKs parse. */
 export type WireFamily = 'ollama' | 'openai';
@@ -17,12 +17,14 @@ const OPENAI_ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
  * problem fields plus `error` (a string for Ollama, an object for OpenAI), served as
  * application/json because the `ollama` client only parses error bodies of that type.
  */
-export function sendWireError(res: Response, family: WireFamily, error: AppError): void {
+export function sendWireError(res: ServerResponse, family: WireFamily, error: AppError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const problem = error.toProblem(res.locals.requestId as string | undefined);
+  // service-kit sets the request id header on every response before any route runs.
+  const requestId = res.getHeader('x-request-id');
+  const problem = error.toProblem(typeof requestId === 'string' ? requestId : undefined);
   const wireError =
     family === 'ollama'
       ? error.message
@@ -32,9 +34,11 @@ export function sendWireError(res: Response, family: WireFamily, error: AppError
           param: null,
           code: error.code,
         };
-  res
-    .status(error.status)
-    .set(error.headers)
-    .type('application/json')
-    .send(JSON.stringify({ ...problem, error: wireError }));
+  const body = JSON.stringify({ ...problem, error: wireError });
+  res.writeHead(error.status, {
+    ...error.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
 }
