@@ -33,9 +33,47 @@ const LIST_SQL = `SELECT * FROM chat.conversations WHERE user_id = $1 AND archiv
   ORDER BY updated_at DESC, id DESC LIMIT ${PAGE + 1}`;
 const LIST_AFTER_SQL = `SELECT * FROM chat.conversations WHERE user_id = $1 AND archived = false
   AND (updated_at < $2 OR (updated_at = $2 AND id < $3)) ORDER BY updated_at DESC, id DESC LIMIT ${PAGE + 1}`;
-const SEARCH_SQL = `SELECT * FROM chat.conversations WHERE user_id = $1 AND archived = false
-  AND (title ILIKE $2 OR EXISTS (SELECT 1 FROM chat.messages m WHERE m.content ILIKE $2 AND m.conversation_id = conversations.id))
-  ORDER BY updated_at DESC, id DESC LIMIT ${PAGE + 1}`;
+// Search: the statements chat-api's searchConversations sends (src/data/conversations.ts), for
+// the default filters (not archived, no cursor): probe the newest conversations, then, only if the
+// page is still short, the user's matching messages from the (user_id, content) trigram index.
+const SEARCH_WINDOW = Math.max(100, (PAGE + 1) * 5);
+const ORDER = 'ORDER BY c.updated_at DESC, c.id DESC';
+const SEARCH_STEP1_SQL = `SELECT c.id FROM (SELECT c.id, c.title, c.updated_at FROM chat.conversations c
+    WHERE c.user_id = $1 AND c.archived = false ${ORDER} LIMIT ${SEARCH_WINDOW}) c
+  WHERE c.title ILIKE ('%' || $2 || '%')
+     OR EXISTS (SELECT 1 FROM chat.messages m
+                 WHERE m.conversation_id = c.id AND m.user_id = $1 AND m.content ILIKE ('%' || $2 || '%'))
+  ${ORDER} LIMIT ${PAGE + 1}`;
+const SEARCH_STEP2_SQL = (
+  limit: number,
+) => `WITH boundary AS (SELECT c.updated_at, c.id FROM chat.conversations c
+    WHERE c.user_id = $1 AND c.archived = false ${ORDER} OFFSET ${SEARCH_WINDOW - 1} LIMIT 1),
+  hits AS MATERIALIZED (SELECT DISTINCT m.conversation_id AS id FROM chat.messages m
+    WHERE m.user_id = $1 AND m.content ILIKE ('%' || $2 || '%'))
+  SELECT c.id, c.updated_at FROM boundary b, chat.conversations c
+   WHERE c.user_id = $1 AND c.archived = false
+     AND (c.updated_at < b.updated_at OR (c.updated_at = b.updated_at AND c.id < b.id))
+     AND c.title ILIKE ('%' || $2 || '%')
+  UNION
+  SELECT c.id, c.updated_at FROM boundary b, hits h JOIN chat.conversations c ON c.id = h.id
+   WHERE c.user_id = $1 AND c.archived = false
+     AND (c.updated_at < b.updated_at OR (c.updated_at = b.updated_at AND c.id < b.id))
+  ORDER BY updated_at DESC, id DESC LIMIT ${limit}`;
+const SEARCH_ROWS_SQL = `SELECT * FROM chat.conversations WHERE id = ANY($1::uuid[]) AND user_id = $2
+  ORDER BY updated_at DESC, id DESC`;
+
+async function searchSql(db: pg.Client, userId: string, term: string): Promise<void> {
+  const { rows: recent } = await db.query<{ id: string }>(SEARCH_STEP1_SQL, [userId, term]);
+  const ids = recent.map((row) => row.id);
+  if (ids.length < PAGE + 1) {
+    const { rows: older } = await db.query<{ id: string }>(SEARCH_STEP2_SQL(PAGE + 1 - ids.length), [
+      userId,
+      term,
+    ]);
+    for (const row of older) if (!ids.includes(row.id)) ids.push(row.id);
+  }
+  if (ids.length > 0) await db.query(SEARCH_ROWS_SQL, [ids, userId]);
+}
 const CONVERSATION_SQL = `SELECT * FROM chat.conversations WHERE id = $1 AND user_id = $2 LIMIT 1`;
 const MESSAGES_SQL = `SELECT * FROM chat.messages WHERE conversation_id = $1 ORDER BY created_at ASC, id ASC`;
 
@@ -99,7 +137,7 @@ async function main(): Promise<void> {
       ...Object.entries(SEARCH_TERMS).map(([kind, term]) => ({
         name: `search ?q=${term} (${kind}, ${round(Number(shares[0]?.[kind] ?? 0) * 100)}% of messages)`,
         http: () => `/api/conversations?limit=${PAGE}&q=${term}`,
-        sql: () => db.query(SEARCH_SQL, [userId, `%${term}%`]),
+        sql: () => searchSql(db, userId, term),
       })),
       {
         name: 'open: conversation messages (30)',
