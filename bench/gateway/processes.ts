@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,8 +27,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(command, args, {
+/**
+ * BENCH_PIN=1 (on a machine with ≥ 2 CPUs): the proxy under test (nginx or the gateway) runs alone on
+ * the last CPU, the sims and the load client on the others, as in a cluster, where the gateway has
+ * CPU of its own and its clients and the GPU servers are elsewhere. Unpinned, all share every CPU.
+ */
+export const PINNED = process.env.BENCH_PIN === '1' && cpus().length >= 2;
+const lastCpu = cpus().length - 1;
+export const PROXY_CPUS = String(lastCpu);
+export const LOAD_CPUS = lastCpu === 1 ? '0' : `0-${lastCpu - 1}`;
+
+/** Moves this process (the load client, all its threads) onto LOAD_CPUS when pinning. */
+export function pinLoadClient(): void {
+  if (PINNED) execFileSync('taskset', ['-a', '-cp', LOAD_CPUS, String(process.pid)], { stdio: 'ignore' });
+}
+
+function launch(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cpuList?: string,
+): ChildProcess {
+  // taskset execs the command, so the child's pid is the command's.
+  const [file, argv] = PINNED && cpuList ? ['taskset', ['-c', cpuList, command, ...args]] : [command, args];
+  const child = spawn(file, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,24 +99,30 @@ export interface SimSettings {
 /** One ollama-sim process (from source, as `pnpm start` runs it). */
 export async function startSim(settings: SimSettings): Promise<Proc> {
   const port = await freePort();
-  const child = launch(`ollama-sim:${port}`, process.execPath, [
-    '--conditions=corral-source',
-    '--import',
-    'tsx',
-    'packages/ollama-sim/src/cli.ts',
-    '--port',
-    String(port),
-    '--models',
-    'llama3.2',
-    '--tokens-per-second',
-    String(settings.tokensPerSecond),
-    '--response-tokens',
-    String(settings.responseTokens),
-    '--ttft-ms',
-    String(settings.ttftMs),
-    '--max-queue',
-    '100000',
-  ]);
+  const child = launch(
+    `ollama-sim:${port}`,
+    process.execPath,
+    [
+      '--conditions=corral-source',
+      '--import',
+      'tsx',
+      'packages/ollama-sim/src/cli.ts',
+      '--port',
+      String(port),
+      '--models',
+      'llama3.2',
+      '--tokens-per-second',
+      String(settings.tokensPerSecond),
+      '--response-tokens',
+      String(settings.responseTokens),
+      '--ttft-ms',
+      String(settings.ttftMs),
+      '--max-queue',
+      '100000',
+    ],
+    {},
+    LOAD_CPUS,
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/api/version`, 'ollama-sim');
   return { name: 'sim', url, child, pids: async () => [child.pid ?? 0], stop: () => stopChild(child) };
@@ -134,14 +163,13 @@ ${servers}
 }
 `;
   await writeFile(join(dir, 'nginx.conf'), conf);
-  const child = launch('nginx', '/usr/sbin/nginx', [
-    '-c',
-    join(dir, 'nginx.conf'),
-    '-p',
-    dir,
-    '-g',
-    'daemon off;',
-  ]);
+  const child = launch(
+    'nginx',
+    '/usr/sbin/nginx',
+    ['-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'],
+    {},
+    PROXY_CPUS,
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/api/version`, 'nginx');
   const pids = async () => {
@@ -174,9 +202,11 @@ export async function startGateway(upstreams: string[], serviceToken: string): P
       BACKEND_MAX_PARALLEL: '10000',
       QUEUE_MAX: '10000',
       // 1024 clients connect at once when a level starts: with Node's default 511 the queue overflows
-      // while the loop is busy, and the dropped SYNs come back 1–7 s later (a p99 of seconds).
+      // while the loop is busy, and the dropped SYNs come back 1–7 s later (a p99 of seconds). A
+      // longer queue does not make accepting faster: libuv accepts one connection per loop turn.
       HTTP_LISTEN_BACKLOG: '4096',
     },
+    PROXY_CPUS,
   );
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/readyz`, 'inference-gateway');

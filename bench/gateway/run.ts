@@ -17,10 +17,14 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type LoadResult, driveLoad } from './load.js';
 import {
+  LOAD_CPUS,
+  PINNED,
+  PROXY_CPUS,
   type Proc,
   REPO_ROOT,
   type SimSettings,
   listenOverflows,
+  pinLoadClient,
   sampleProcesses,
   startGateway,
   startNginx,
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(REPO_ROOT, 'services/inference-gateway/dist/index.js'))) {
     throw new Error('build the gateway first: pnpm --filter @corral/inference-gateway build');
   }
+  pinLoadClient();
   const serviceToken = randomBytes(24).toString('hex');
   const procs: Proc[] = [];
   try {
@@ -150,7 +155,10 @@ async function main(): Promise<void> {
     procs.push(gateway);
     console.log(
       `bench/gateway: ${cpus().length} cores, sims at ${sim.tokensPerSecond} tok/s × ${sim.responseTokens} tokens, ` +
-        `ttft ${sim.ttftMs} ms; ${seconds} s per target and level`,
+        `ttft ${sim.ttftMs} ms; ${seconds} s per target and level; ` +
+        (PINNED
+          ? `pinned: proxy on CPU ${PROXY_CPUS}, sims and load client on CPU ${LOAD_CPUS}`
+          : 'unpinned: every process shares every CPU'),
     );
     // Warm every path (connections, JIT) before measuring.
     for (const [proc, headers] of [
@@ -195,7 +203,7 @@ async function main(): Promise<void> {
             loadavg: loadavg(),
           },
           node: process.version,
-          settings: { levels, seconds, sim },
+          settings: { levels, seconds, sim, pinned: PINNED },
           rows,
           comparison,
         },
