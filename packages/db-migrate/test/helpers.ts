@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema as uniqueSchemaFor } from '@corral/test-support';
 import pg from 'pg';
+import type { MigrationRow } from '../src/prisma-table.js';
 
-export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const DATABASE_URL = TEST_DATABASE_URL;
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-export function uniqueSchema(): string {
-  return `mig_test_${randomBytes(6).toString('hex')}`;
-}
+export const uniqueSchema = (): string => uniqueSchemaFor('mig_test');
 
 /** A scratch copy of one or more fixture directories merged together, safe to edit. */
 export async function scratchMigrations(...fixtures: string[]): Promise<string> {
@@ -24,24 +23,13 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-export interface PrismaMigrationRow {
-  id: string;
-  checksum: string;
-  finished_at: Date | null;
-  migration_name: string;
-  logs: string | null;
-  rolled_back_at: Date | null;
-  started_at: Date;
-  applied_steps_count: number;
-}
-
 /** One pool per test file for assertions; migrations themselves use their own connections. */
 export function createInspector() {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
   return {
     pool,
-    async rows(schema: string): Promise<PrismaMigrationRow[]> {
-      const result = await pool.query<PrismaMigrationRow>(
+    async rows(schema: string): Promise<MigrationRow[]> {
+      const result = await pool.query<MigrationRow>(
         `SELECT * FROM ${pg.escapeIdentifier(schema)}._prisma_migrations ORDER BY started_at, migration_name`,
       );
       return result.rows;
@@ -53,9 +41,7 @@ export function createInspector() {
       );
       return result.rows.map((row) => row.table_name);
     },
-    async dropSchema(schema: string): Promise<void> {
-      await pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    },
+    dropSchema: (schema: string) => dropSchema(schema),
     end: () => pool.end(),
   };
 }

@@ -1,24 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { dropSchema, sql, TEST_DATABASE_URL as DATABASE_URL } from '@corral/test-support';
+import type pg from 'pg';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../src/http.js';
 import { connectPostgres, createPgPool, splitDatabaseUrl } from '../src/postgres.js';
 import { kitWithCapturedLogs } from './helpers.js';
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const schemas: string[] = [];
 const pools: pg.Pool[] = [];
-
-async function sql(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A fresh schema holding one table, `notes`, with one row naming the schema. */
 async function schemaWithNotes(name = `kit_pg_${randomBytes(4).toString('hex')}`): Promise<string> {
@@ -34,7 +24,7 @@ const withSchema = (schema: string) => `${DATABASE_URL}?schema=${encodeURICompon
 
 afterAll(async () => {
   await Promise.all(pools.filter((pool) => !pool.ended).map((pool) => pool.end()));
-  for (const schema of schemas) await sql(`DROP SCHEMA IF EXISTS "${schema.replaceAll('"', '""')}" CASCADE`);
+  for (const schema of schemas) await dropSchema(schema);
 });
 
 describe('splitDatabaseUrl', () => {

@@ -1,49 +1,30 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { listeningUrl, startTsProcess, type TestProcess } from '@corral/test-support';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-export interface SpawnedService {
-  child: ChildProcess;
-  output: () => string;
+export interface SpawnedService extends TestProcess {
+  /** From its "listening" log line; rejects if it exits first. */
   url: Promise<string>;
+  /** Its exit code. */
   exit: Promise<number | null>;
 }
 
-/** Starts a fixture service as a real Node process (TypeScript through tsx) and finds its port in its logs. */
+/**
+ * Starts a fixture service as a real Node process (TypeScript through tsx) with only PATH from this
+ * environment, so its configuration is exactly `env`; its port comes from its logs.
+ */
 export function spawnService(
   fixture: string,
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
 ): SpawnedService {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=corral-source', '--import', 'tsx', ...nodeArgs, fixture],
-    {
-      cwd: packageDir,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  let resolveUrl: (url: string) => void;
-  let rejectUrl: (error: Error) => void;
-  const url = new Promise<string>((resolve, reject) => {
-    resolveUrl = resolve;
-    rejectUrl = reject;
+  const service = startTsProcess(fixture, [], {
+    cwd: packageDir,
+    nodeArgs,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', ...env },
   });
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    const match = /"message":"listening"[^\n]*"port":(\d+)|"port":(\d+)[^\n]*"message":"listening"/.exec(
-      output,
-    );
-    if (match) resolveUrl(`http://127.0.0.1:${match[1] ?? match[2]}`);
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  void exit.then(() => rejectUrl(new Error(`service exited before listening:\n${output}`)));
+  const url = service.waitFor(listeningUrl, { what: '"listening" log line' });
   url.catch(() => {}); // tests that expect a failed start-up never await the URL
-  return { child, output: () => output, url, exit };
+  return { ...service, url, exit: service.exited.then((status) => status.code) };
 }

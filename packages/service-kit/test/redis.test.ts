@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { freePort, TcpRelay, TEST_REDIS_URL as REDIS_URL } from '@corral/test-support';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,53 +7,15 @@ import { createHttpApp } from '../src/http.js';
 import { connectRedis } from '../src/redis.js';
 import { kitWithCapturedLogs } from './helpers.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const clients: Redis[] = [];
 
 afterAll(() => {
   for (const client of clients) client.disconnect();
 });
 
-/** A TCP pass-through to the real Redis on a port of its own, which the test can open and close. */
-class RedisLink {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async open(): Promise<void> {
-    const target = new URL(REDIS_URL);
-    const server = createServer((client) => {
-      const upstream = connect(Number(target.port || 6379), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-}
-
-/** A port nothing listens on (taken, then given back). */
-async function closedLink(): Promise<RedisLink> {
-  const link = new RedisLink();
-  await link.open();
-  await link.close();
-  return link;
+/** A relay to the real Redis on a port nothing listens on yet: Redis away until `open()`. */
+async function closedLink(): Promise<TcpRelay> {
+  return new TcpRelay(REDIS_URL, await freePort());
 }
 
 describe('connectRedis against the real Redis', () => {

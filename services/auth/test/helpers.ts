@@ -1,23 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { createAuthenticator, type Authenticator } from '@corral/auth-client';
 import { baseEnvShape, createHttpApp, createLogger, createServiceKit, loadConfig } from '@corral/service-kit';
-import type { Express } from 'express';
-import pg from 'pg';
+import {
+  authTestEnv,
+  dropSchema,
+  listen,
+  schemaEnv,
+  serveApp,
+  uniqueSchema as uniqueSchemaFor,
+} from '@corral/test-support';
 import request from 'supertest';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createApp } from '../src/app.js';
 import { type AuthConfig, authEnvShape } from '../src/config.js';
 import type { AuthContext } from '../src/context.js';
 
-export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SERVICE_TOKEN = 'test-internal-service-token-0123456789abcdef';
 export const ADMIN = { email: 'admin@corral.test', password: 'admin-password-123' };
 
-export const uniqueSchema = () => `auth_test_${randomBytes(5).toString('hex')}`;
+export const uniqueSchema = () => uniqueSchemaFor('auth_test');
 
 export interface TestAuth {
   url: string;
@@ -35,15 +37,8 @@ export async function startAuth(
   const env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
-    DATABASE_URL: `${DATABASE_URL}?schema=${schema}`,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: `corral:test:${schema}:`,
-    AUTO_MIGRATE: 'true',
-    COOKIE_SECURE: 'false',
-    PASSWORD_SCRYPT_LOG_N: '10',
-    INTERNAL_SERVICE_TOKEN: SERVICE_TOKEN,
-    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    ...schemaEnv(schema),
+    ...authTestEnv({ serviceToken: SERVICE_TOKEN, admin: ADMIN }),
     ...options.env,
   };
   const config = loadConfig('auth', { ...baseEnvShape, ...authEnvShape }, env) as AuthConfig;
@@ -52,39 +47,11 @@ export async function startAuth(
     config,
     logger: createLogger({ service: 'auth', level: 'error', stream: new PassThrough().resume() }),
   });
-  let ctx: AuthContext | undefined;
-  const app = await createApp(kit, { onContext: (c) => (ctx = c) });
-  const server = await listen(app);
-  if (!ctx) throw new Error('createApp did not build a context');
-  return {
-    url: baseUrl(server),
-    ctx,
-    config,
-    schema,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await kit.lifecycle.runShutdownHooks(kit.logger);
-    },
-  };
-}
-
-export async function listen(app: Express): Promise<Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
-export const baseUrl = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+  const app = await serveApp<AuthContext>(
+    (onContext) => createApp(kit, { onContext }),
+    () => kit.lifecycle.runShutdownHooks(kit.logger),
+  );
+  return { ...app, config, schema };
 }
 
 export interface Downstream {
@@ -121,14 +88,47 @@ export async function startDownstream(
     });
   });
   const server = await listen(app);
-  return {
-    url: baseUrl(server),
-    authenticator,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  return { url: server.url, authenticator, close: server.close };
+}
+
+export interface AuthStack {
+  auth: TestAuth;
+  /** The bootstrap admin, signed in (unless `signInAdmin: false`). */
+  admin: Session;
+  /** Only with the `downstream` option. */
+  downstream: Downstream;
+}
+
+/**
+ * The fixture most files share: before their tests, auth on a schema of its own (with `env`), the
+ * bootstrap admin signed in and, if asked, a downstream service checking auth's tokens; after
+ * them, everything stopped and the schema dropped. The fields are set once beforeAll has run.
+ */
+export function useAuthStack(
+  options: {
+    env?: Record<string, string>;
+    downstream?: boolean | Parameters<typeof startDownstream>[1];
+    signInAdmin?: boolean;
+  } = {},
+): AuthStack {
+  const stack = {} as AuthStack;
+  beforeAll(async () => {
+    stack.auth = await startAuth(options.env ? { env: options.env } : {});
+    if (options.downstream) {
+      stack.downstream = await startDownstream(
+        stack.auth,
+        options.downstream === true ? {} : options.downstream,
+      );
+    }
+    if (options.signInAdmin !== false) stack.admin = await loginAdmin(stack.auth.url);
+  });
+  afterAll(async () => {
+    await stack.downstream?.close();
+    if (!stack.auth) return;
+    await stack.auth.close();
+    await dropSchema(stack.auth.schema);
+  });
+  return stack;
 }
 
 export interface Session {

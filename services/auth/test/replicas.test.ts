@@ -1,14 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearer,
-  dropSchema,
-  loginAdmin,
-  startAuth,
-  startDownstream,
-  uniqueSchema,
-  type TestAuth,
-} from './helpers.js';
+import { dropSchema } from '@corral/test-support';
+import { bearer, loginAdmin, startAuth, startDownstream, uniqueSchema, type TestAuth } from './helpers.js';
 
 let a: TestAuth;
 let b: TestAuth;

@@ -1,30 +1,17 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ADMIN,
   bearer,
   createActiveUser,
-  dropSchema,
   expectProblem,
   login,
-  loginAdmin,
   startAuth,
   type Session,
-  type TestAuth,
+  useAuthStack,
 } from './helpers.js';
 
-let auth: TestAuth;
-let admin: Session;
-
-beforeAll(async () => {
-  auth = await startAuth();
-  admin = await loginAdmin(auth.url);
-});
-
-afterAll(async () => {
-  await auth.close();
-  await dropSchema(auth.schema);
-});
+const stack = useAuthStack();
 
 const refreshCookie = (res: request.Response): string | undefined =>
   ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('corral_refresh='));
@@ -34,7 +21,7 @@ describe('sessions: happy path', () => {
     const email = 'Dana.Pending@Corral.test';
     const password = 'dana-password-123';
 
-    const registered = await request(auth.url)
+    const registered = await request(stack.auth.url)
       .post('/api/auth/register')
       .send({ email, password })
       .expect(201);
@@ -46,17 +33,17 @@ describe('sessions: happy path', () => {
     expect(registered.body.user).not.toHaveProperty('passwordHash');
 
     expectProblem(
-      await request(auth.url).post('/api/auth/login').send({ email, password }),
+      await request(stack.auth.url).post('/api/auth/login').send({ email, password }),
       403,
       'account_pending',
     );
 
-    await request(auth.url)
+    await request(stack.auth.url)
       .post(`/api/auth/admin/users/${registered.body.user.id}/activate`)
-      .set(bearer(admin.accessToken))
+      .set(bearer(stack.admin.accessToken))
       .expect(200);
 
-    const loginRes = await request(auth.url)
+    const loginRes = await request(stack.auth.url)
       .post('/api/auth/login')
       .send({ email: 'DANA.pending@corral.test', password })
       .expect(200);
@@ -68,20 +55,20 @@ describe('sessions: happy path', () => {
     expect(cookie).toMatch(/Path=\/api\/auth/);
     expect(cookie).toContain(`corral_refresh=${first.refreshToken}`);
 
-    const me = await request(auth.url).get('/api/auth/me').set(bearer(first.accessToken)).expect(200);
+    const me = await request(stack.auth.url).get('/api/auth/me').set(bearer(first.accessToken)).expect(200);
     expect(me.body.user).toMatchObject({ email: 'dana.pending@corral.test', status: 'active' });
 
     // Rotation: the refresh token is exchanged for a new pair.
-    const rotated = await request(auth.url)
+    const rotated = await request(stack.auth.url)
       .post('/api/auth/refresh')
       .send({ refreshToken: first.refreshToken })
       .expect(200);
     const second = rotated.body as Session;
     expect(second.refreshToken).not.toBe(first.refreshToken);
-    await request(auth.url).get('/api/auth/me').set(bearer(second.accessToken)).expect(200);
+    await request(stack.auth.url).get('/api/auth/me').set(bearer(second.accessToken)).expect(200);
 
     // The browser path: the cookie alone refreshes too.
-    const viaCookie = await request(auth.url)
+    const viaCookie = await request(stack.auth.url)
       .post('/api/auth/refresh')
       .set('Cookie', `corral_refresh=${second.refreshToken}`)
       .expect(200);
@@ -89,37 +76,39 @@ describe('sessions: happy path', () => {
 
     // Replaying a used token revokes the whole family, including the newest token.
     expectProblem(
-      await request(auth.url).post('/api/auth/refresh').send({ refreshToken: first.refreshToken }),
+      await request(stack.auth.url).post('/api/auth/refresh').send({ refreshToken: first.refreshToken }),
       401,
       'invalid_token',
     );
     expectProblem(
-      await request(auth.url).post('/api/auth/refresh').send({ refreshToken: third.refreshToken }),
+      await request(stack.auth.url).post('/api/auth/refresh').send({ refreshToken: third.refreshToken }),
       401,
       'invalid_token',
     );
-    const reuse = await auth.ctx.prisma.auditEvent.findFirst({ where: { action: 'session.refresh_reuse' } });
+    const reuse = await stack.auth.ctx.prisma.auditEvent.findFirst({
+      where: { action: 'session.refresh_reuse' },
+    });
     expect(reuse?.actorId).toBe(registered.body.user.id);
 
     // A new sign-in starts a new family; logout ends it.
-    const fresh = await login(auth.url, email, password);
-    const logout = await request(auth.url)
+    const fresh = await login(stack.auth.url, email, password);
+    const logout = await request(stack.auth.url)
       .post('/api/auth/logout')
       .set('Cookie', `corral_refresh=${fresh.refreshToken}`)
       .expect(204);
     expect(refreshCookie(logout)).toMatch(/corral_refresh=;/);
     expectProblem(
-      await request(auth.url).post('/api/auth/refresh').send({ refreshToken: fresh.refreshToken }),
+      await request(stack.auth.url).post('/api/auth/refresh').send({ refreshToken: fresh.refreshToken }),
       401,
       'invalid_token',
     );
   });
 
   it('publishes OpenID discovery pointing at the JWKS', async () => {
-    const res = await request(auth.url).get('/.well-known/openid-configuration').expect(200);
+    const res = await request(stack.auth.url).get('/.well-known/openid-configuration').expect(200);
     expect(res.body).toMatchObject({
       issuer: 'corral-auth',
-      jwks_uri: `${auth.url}/.well-known/jwks.json`,
+      jwks_uri: `${stack.auth.url}/.well-known/jwks.json`,
       id_token_signing_alg_values_supported: ['RS256'],
     });
   });
@@ -127,14 +116,14 @@ describe('sessions: happy path', () => {
 
 describe('sessions: error paths', () => {
   it('answers bad input with 400 problem+json naming the field', async () => {
-    const res = await request(auth.url)
+    const res = await request(stack.auth.url)
       .post('/api/auth/register')
       .send({ email: 'not-an-email', password: 'x' });
     expectProblem(res, 400, 'validation_failed');
     const body = JSON.parse(res.text) as { errors: Array<{ path: string }> };
     expect(body.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['body.email', 'body.password']));
     expectProblem(
-      await request(auth.url)
+      await request(stack.auth.url)
         .post('/api/auth/login')
         .set('Content-Type', 'application/json')
         .send('{"email":'),
@@ -144,12 +133,12 @@ describe('sessions: error paths', () => {
   });
 
   it('refuses a second account with the same email in any letter case (409)', async () => {
-    await request(auth.url)
+    await request(stack.auth.url)
       .post('/api/auth/register')
       .send({ email: 'twin@corral.test', password: 'twin-password-1' })
       .expect(201);
     expectProblem(
-      await request(auth.url)
+      await request(stack.auth.url)
         .post('/api/auth/register')
         .send({ email: 'TWIN@Corral.Test', password: 'twin-password-2' }),
       409,
@@ -158,10 +147,10 @@ describe('sessions: error paths', () => {
   });
 
   it('gives the same answer for an unknown account and a wrong password', async () => {
-    const unknown = await request(auth.url)
+    const unknown = await request(stack.auth.url)
       .post('/api/auth/login')
       .send({ email: 'nobody@corral.test', password: 'whatever-123' });
-    const wrong = await request(auth.url)
+    const wrong = await request(stack.auth.url)
       .post('/api/auth/login')
       .send({ email: ADMIN.email, password: 'wrong-password-1' });
     expectProblem(unknown, 401, 'invalid_credentials');
@@ -170,34 +159,34 @@ describe('sessions: error paths', () => {
   });
 
   it('refuses sign-in to a disabled account and ends its sessions', async () => {
-    const user = await createActiveUser(auth.url, admin);
-    await request(auth.url)
+    const user = await createActiveUser(stack.auth.url, stack.admin);
+    await request(stack.auth.url)
       .post(`/api/auth/admin/users/${user.user.id}/disable`)
-      .set(bearer(admin.accessToken))
+      .set(bearer(stack.admin.accessToken))
       .expect(200);
     expectProblem(
-      await request(auth.url)
+      await request(stack.auth.url)
         .post('/api/auth/login')
         .send({ email: user.user.email, password: 'user-password-123' }),
       403,
       'account_disabled',
     );
     expectProblem(
-      await request(auth.url).post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+      await request(stack.auth.url).post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
       401,
       'invalid_token',
     );
     expectProblem(
-      await request(auth.url).get('/api/auth/me').set(bearer(user.accessToken)),
+      await request(stack.auth.url).get('/api/auth/me').set(bearer(user.accessToken)),
       401,
       'invalid_token',
     );
   });
 
   it('needs a refresh token to refresh', async () => {
-    expectProblem(await request(auth.url).post('/api/auth/refresh'), 401, 'unauthorized');
+    expectProblem(await request(stack.auth.url).post('/api/auth/refresh'), 401, 'unauthorized');
     expectProblem(
-      await request(auth.url).post('/api/auth/refresh').send({ refreshToken: 'made-up' }),
+      await request(stack.auth.url).post('/api/auth/refresh').send({ refreshToken: 'made-up' }),
       401,
       'invalid_token',
     );
@@ -206,7 +195,7 @@ describe('sessions: error paths', () => {
 
 describe('sessions: registration controls', () => {
   it('closes registration when ENABLE_REGISTRATION=false', async () => {
-    const closed = await startAuth({ schema: auth.schema, env: { ENABLE_REGISTRATION: 'false' } });
+    const closed = await startAuth({ schema: stack.auth.schema, env: { ENABLE_REGISTRATION: 'false' } });
     try {
       expectProblem(
         await request(closed.url)
@@ -222,7 +211,7 @@ describe('sessions: registration controls', () => {
 
   it('requires the registration code when configured, and DEFAULT_USER_STATUS=active skips approval', async () => {
     const gated = await startAuth({
-      schema: auth.schema,
+      schema: stack.auth.schema,
       env: {
         REQUIRE_REGISTRATION_CODE: 'true',
         REGISTRATION_CODE: 'open-sesame',
@@ -257,25 +246,29 @@ describe('sessions: registration controls', () => {
 
 describe('sessions: security', () => {
   it('answers /me without a token, with garbage, or with a refresh token as 401', async () => {
-    expectProblem(await request(auth.url).get('/api/auth/me'), 401, 'unauthorized');
-    expectProblem(await request(auth.url).get('/api/auth/me').set(bearer('garbage')), 401, 'invalid_token');
+    expectProblem(await request(stack.auth.url).get('/api/auth/me'), 401, 'unauthorized');
     expectProblem(
-      await request(auth.url).get('/api/auth/me').set(bearer(admin.refreshToken)),
+      await request(stack.auth.url).get('/api/auth/me').set(bearer('garbage')),
+      401,
+      'invalid_token',
+    );
+    expectProblem(
+      await request(stack.auth.url).get('/api/auth/me').set(bearer(stack.admin.refreshToken)),
       401,
       'invalid_token',
     );
   });
 
   it('keeps users out of admin routes (403) and strangers out (401)', async () => {
-    const user = await createActiveUser(auth.url, admin);
+    const user = await createActiveUser(stack.auth.url, stack.admin);
     expectProblem(
-      await request(auth.url).get('/api/auth/admin/users').set(bearer(user.accessToken)),
+      await request(stack.auth.url).get('/api/auth/admin/users').set(bearer(user.accessToken)),
       403,
       'forbidden',
     );
-    expectProblem(await request(auth.url).get('/api/auth/admin/users'), 401, 'unauthorized');
+    expectProblem(await request(stack.auth.url).get('/api/auth/admin/users'), 401, 'unauthorized');
     expectProblem(
-      await request(auth.url).post('/api/auth/admin/keys/rotate').set(bearer(user.accessToken)),
+      await request(stack.auth.url).post('/api/auth/admin/keys/rotate').set(bearer(user.accessToken)),
       403,
       'forbidden',
     );

@@ -1,35 +1,17 @@
 import { createPublicKey } from 'node:crypto';
 import { SignJWT, generateKeyPair, type JWTPayload } from 'jose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bearer,
   createActiveUser,
-  dropSchema,
   expectProblem,
   loginAdmin,
-  startAuth,
   startDownstream,
-  type Downstream,
-  type Session,
-  type TestAuth,
+  useAuthStack,
 } from './helpers.js';
 
-let auth: TestAuth;
-let downstream: Downstream;
-let admin: Session;
-
-beforeAll(async () => {
-  auth = await startAuth();
-  downstream = await startDownstream(auth);
-  admin = await loginAdmin(auth.url);
-});
-
-afterAll(async () => {
-  await downstream.close();
-  await auth.close();
-  await dropSchema(auth.schema);
-});
+const stack = useAuthStack({ downstream: true });
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -37,8 +19,8 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 const claims = (overrides: JWTPayload = {}): JWTPayload => ({
   iss: 'corral-auth',
   aud: 'corral',
-  sub: admin.user.id,
-  email: admin.user.email,
+  sub: stack.admin.user.id,
+  email: stack.admin.user.email,
   role: 'admin',
   jti: 'forged-jti',
   iat: Math.floor(Date.now() / 1000),
@@ -47,76 +29,86 @@ const claims = (overrides: JWTPayload = {}): JWTPayload => ({
 });
 
 async function signWithActiveKey(payload: JWTPayload, kid?: string): Promise<string> {
-  const signer = await auth.ctx.keys.currentSigner();
+  const signer = await stack.auth.ctx.keys.currentSigner();
   return new SignJWT(payload)
     .setProtectedHeader({ alg: 'RS256', kid: kid ?? signer.kid, typ: 'JWT' })
     .sign(signer.privateKey);
 }
 
 async function expectRejectedEverywhere(token: string): Promise<void> {
-  expectProblem(await request(downstream.url).get('/whoami').set(bearer(token)), 401, 'invalid_token');
-  expectProblem(await request(auth.url).get('/api/auth/me').set(bearer(token)), 401, 'invalid_token');
+  expectProblem(await request(stack.downstream.url).get('/whoami').set(bearer(token)), 401, 'invalid_token');
+  expectProblem(await request(stack.auth.url).get('/api/auth/me').set(bearer(token)), 401, 'invalid_token');
 }
 
 describe('signing keys: JWKS and rotation', () => {
   it('publishes the active key with Cache-Control, and the token verifies through auth-client', async () => {
-    const jwks = await request(auth.url).get('/.well-known/jwks.json').expect(200);
+    const jwks = await request(stack.auth.url).get('/.well-known/jwks.json').expect(200);
     expect(jwks.headers['cache-control']).toBe('public, max-age=300');
     const [key] = jwks.body.keys as Array<Record<string, string>>;
     expect(key).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB' });
     expect(key).not.toHaveProperty('d');
     expect(Buffer.from(key?.n ?? '', 'base64url').length * 8).toBeGreaterThanOrEqual(2048);
 
-    const header = JSON.parse(Buffer.from(admin.accessToken.split('.')[0] ?? '', 'base64url').toString());
+    const header = JSON.parse(
+      Buffer.from(stack.admin.accessToken.split('.')[0] ?? '', 'base64url').toString(),
+    );
     expect(header).toMatchObject({ alg: 'RS256', kid: key?.kid });
-    const who = await request(downstream.url).get('/whoami').set(bearer(admin.accessToken)).expect(200);
+    const who = await request(stack.downstream.url)
+      .get('/whoami')
+      .set(bearer(stack.admin.accessToken))
+      .expect(200);
     expect(who.body).toMatchObject({
       kind: 'jwt',
-      userId: admin.user.id,
+      userId: stack.admin.user.id,
       role: 'admin',
-      email: admin.user.email,
+      email: stack.admin.user.email,
     });
   });
 
   it('keeps tokens signed before a rotation valid, and signs new ones with the new key', async () => {
-    const before = await createActiveUser(auth.url, admin);
-    const oldKid = (await auth.ctx.keys.currentSigner()).kid;
-    const rotated = await request(auth.url)
+    const before = await createActiveUser(stack.auth.url, stack.admin);
+    const oldKid = (await stack.auth.ctx.keys.currentSigner()).kid;
+    const rotated = await request(stack.auth.url)
       .post('/api/auth/admin/keys/rotate')
-      .set(bearer(admin.accessToken))
+      .set(bearer(stack.admin.accessToken))
       .expect(201);
     expect(rotated.body).toMatchObject({ retired: [oldKid] });
     expect(rotated.body.kid).not.toBe(oldKid);
 
-    const jwks = await request(auth.url).get('/.well-known/jwks.json').expect(200);
+    const jwks = await request(stack.auth.url).get('/.well-known/jwks.json').expect(200);
     expect((jwks.body.keys as Array<{ kid: string }>).map((k) => k.kid).sort()).toEqual(
       [oldKid, rotated.body.kid].sort(),
     );
-    await request(downstream.url).get('/whoami').set(bearer(before.accessToken)).expect(200);
-    await request(auth.url).get('/api/auth/me').set(bearer(before.accessToken)).expect(200);
+    await request(stack.downstream.url).get('/whoami').set(bearer(before.accessToken)).expect(200);
+    await request(stack.auth.url).get('/api/auth/me').set(bearer(before.accessToken)).expect(200);
 
-    const after = await loginAdmin(auth.url);
+    const after = await loginAdmin(stack.auth.url);
     const kid = JSON.parse(Buffer.from(after.accessToken.split('.')[0] ?? '', 'base64url').toString()).kid;
     expect(kid).toBe(rotated.body.kid);
-    await request(downstream.url).get('/whoami').set(bearer(after.accessToken)).expect(200);
+    await request(stack.downstream.url).get('/whoami').set(bearer(after.accessToken)).expect(200);
 
-    const audit = await auth.ctx.prisma.auditEvent.findFirst({ where: { action: 'signing_key.rotated' } });
-    expect(audit).toMatchObject({ actorId: admin.user.id, targetId: rotated.body.kid });
+    const audit = await stack.auth.ctx.prisma.auditEvent.findFirst({
+      where: { action: 'signing_key.rotated' },
+    });
+    expect(audit).toMatchObject({ actorId: stack.admin.user.id, targetId: rotated.body.kid });
   });
 
   it('drops a key from the JWKS once its tokens have expired; its tokens are then refused', async () => {
-    const user = await createActiveUser(auth.url, admin);
-    const oldKid = (await auth.ctx.keys.currentSigner()).kid;
-    await request(auth.url).post('/api/auth/admin/keys/rotate').set(bearer(admin.accessToken)).expect(201);
+    const user = await createActiveUser(stack.auth.url, stack.admin);
+    const oldKid = (await stack.auth.ctx.keys.currentSigner()).kid;
+    await request(stack.auth.url)
+      .post('/api/auth/admin/keys/rotate')
+      .set(bearer(stack.admin.accessToken))
+      .expect(201);
     // Stand-in for the passage of TTL + leeway: the key was retired long ago.
-    await auth.ctx.prisma.signingKey.update({
+    await stack.auth.ctx.prisma.signingKey.update({
       where: { kid: oldKid },
       data: { retiredAt: new Date(Date.now() - 24 * 3600 * 1000) },
     });
-    const jwks = await request(auth.url).get('/.well-known/jwks.json').expect(200);
+    const jwks = await request(stack.auth.url).get('/.well-known/jwks.json').expect(200);
     expect((jwks.body.keys as Array<{ kid: string }>).map((k) => k.kid)).not.toContain(oldKid);
 
-    const fresh = await startDownstream(auth);
+    const fresh = await startDownstream(stack.auth);
     try {
       expectProblem(
         await request(fresh.url).get('/whoami').set(bearer(user.accessToken)),
@@ -127,7 +119,7 @@ describe('signing keys: JWKS and rotation', () => {
       await fresh.close();
     }
     expectProblem(
-      await request(auth.url).get('/api/auth/me').set(bearer(user.accessToken)),
+      await request(stack.auth.url).get('/api/auth/me').set(bearer(user.accessToken)),
       401,
       'invalid_token',
     );
@@ -146,12 +138,12 @@ describe('signing keys: forged and broken tokens are 401', () => {
   });
 
   it('alg: none', async () => {
-    const token = `${b64url({ alg: 'none', typ: 'JWT', kid: (await auth.ctx.keys.currentSigner()).kid })}.${b64url(claims())}.`;
+    const token = `${b64url({ alg: 'none', typ: 'JWT', kid: (await stack.auth.ctx.keys.currentSigner()).kid })}.${b64url(claims())}.`;
     await expectRejectedEverywhere(token);
   });
 
   it('HS256 made with the public key as the HMAC secret', async () => {
-    const signer = await auth.ctx.keys.currentSigner();
+    const signer = await stack.auth.ctx.keys.currentSigner();
     const publicPem = createPublicKey(signer.privateKey).export({ type: 'spki', format: 'pem' });
     const token = await new SignJWT(claims())
       .setProtectedHeader({ alg: 'HS256', kid: signer.kid, typ: 'JWT' })
@@ -160,7 +152,7 @@ describe('signing keys: forged and broken tokens are 401', () => {
   });
 
   it('a tampered payload (user promoted to admin)', async () => {
-    const user = await createActiveUser(auth.url, admin);
+    const user = await createActiveUser(stack.auth.url, stack.admin);
     const [header, payload, signature] = user.accessToken.split('.');
     const decoded = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as JWTPayload;
     await expectRejectedEverywhere(`${header}.${b64url({ ...decoded, role: 'admin' })}.${signature}`);
@@ -176,13 +168,13 @@ describe('signing keys: forged and broken tokens are 401', () => {
 
   it('a correct signature but a known kid of another key', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    const kid = (await auth.ctx.keys.currentSigner()).kid;
+    const kid = (await stack.auth.ctx.keys.currentSigner()).kid;
     await expectRejectedEverywhere(
       await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', kid }).sign(privateKey),
     );
   });
 
   it('requires the admin role for the rotation endpoint', async () => {
-    expectProblem(await request(auth.url).post('/api/auth/admin/keys/rotate'), 401, 'unauthorized');
+    expectProblem(await request(stack.auth.url).post('/api/auth/admin/keys/rotate'), 401, 'unauthorized');
   });
 });

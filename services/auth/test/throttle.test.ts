@@ -1,32 +1,20 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createActiveUser,
-  dropSchema,
-  expectProblem,
-  loginAdmin,
-  startAuth,
-  type TestAuth,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createActiveUser, expectProblem, loginAdmin, useAuthStack } from './helpers.js';
 
-let auth: TestAuth;
-
-beforeAll(async () => {
-  auth = await startAuth({ env: { LOGIN_MAX_FAILURES_PER_IP: '8', TRUST_PROXY: 'loopback' } });
-});
-
-afterAll(async () => {
-  await auth.close();
-  await dropSchema(auth.schema);
+const stack = useAuthStack({
+  env: { LOGIN_MAX_FAILURES_PER_IP: '8', TRUST_PROXY: 'loopback' },
+  // Sign-ins are what this file counts: none ahead of its tests.
+  signInAdmin: false,
 });
 
 const attempt = (email: string, password: string, ip = '198.51.100.1') =>
-  request(auth.url).post('/api/auth/login').set('X-Forwarded-For', ip).send({ email, password });
+  request(stack.auth.url).post('/api/auth/login').set('X-Forwarded-For', ip).send({ email, password });
 
 describe('login throttling (Redis)', () => {
   it('answers the 6th wrong password in a minute for one account with 429 and Retry-After', async () => {
-    const admin = await loginAdmin(auth.url);
-    const victim = await createActiveUser(auth.url, admin);
+    const admin = await loginAdmin(stack.auth.url);
+    const victim = await createActiveUser(stack.auth.url, admin);
     const email = victim.user.email;
     // Spread over several client IPs: the per-account limit holds regardless of where attempts come from.
     for (let i = 1; i <= 5; i += 1) {
@@ -45,15 +33,15 @@ describe('login throttling (Redis)', () => {
     expectProblem(await attempt(email, 'user-password-123', '203.0.113.7'), 429, 'rate_limited');
 
     // Other accounts are unaffected.
-    await request(auth.url)
+    await request(stack.auth.url)
       .post('/api/auth/login')
       .send({ email: 'admin@corral.test', password: 'admin-password-123' })
       .expect(200);
 
-    const metrics = await request(auth.url).get('/metrics').expect(200);
+    const metrics = await request(stack.auth.url).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/corral_auth_sign_ins_total\{outcome="throttled"\} [1-9]/);
     expect(metrics.text).toMatch(/corral_auth_sign_ins_total\{outcome="invalid_credentials"\} [1-9]/);
-    const failures = await auth.ctx.prisma.auditEvent.count({
+    const failures = await stack.auth.ctx.prisma.auditEvent.count({
       where: { action: 'user.sign_in', outcome: 'failure' },
     });
     expect(failures).toBeGreaterThanOrEqual(7);

@@ -1,58 +1,19 @@
-import { type OllamaSim, startOllamaSim } from '@corral/ollama-sim';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  answersOf,
-  bearer,
-  dropSchema,
-  expectProblem,
-  signInAdmin,
-  signUp,
-  spawnGateway,
-  startChat,
-  startSim,
-  type TestChat,
-  type TestUser,
-} from './helpers.js';
-import type { ServiceProcess } from './service-process.js';
+import { describe, expect, it } from 'vitest';
+import { answersOf, bearer, expectProblem, type TestChat, useChatApiStack } from './helpers.js';
 
 const TOKEN = 'gateway-admin-service-token-0123456789abcdef';
 
-let simA: OllamaSim;
-let simB: OllamaSim;
-let gateway: ServiceProcess;
-let chat: TestChat;
-let admin: TestUser;
-let user: TestUser;
-const chats: TestChat[] = [];
-const gateways: ServiceProcess[] = [];
-const sims: OllamaSim[] = [];
-
 // The real inference-gateway, a process of its own, in front of two sims.
-beforeAll(async () => {
-  simA = await startSim();
-  simB = await startSim();
-  sims.push(simA, simB);
-  gateway = await spawnGateway([simA, simB], TOKEN);
-  gateways.push(gateway);
-  chat = await chatAt(gateway.url, TOKEN);
-  [admin, user] = await Promise.all([signInAdmin(), signUp()]);
-}, 60_000);
-
-afterAll(async () => {
-  for (const c of chats) {
-    await c.close();
-    await dropSchema(c.schema);
-  }
-  await Promise.all(gateways.map((g) => g.stop()));
-  await Promise.all(sims.map((s) => s.close()));
+const stack = useChatApiStack({
+  sims: ['simA', 'simB'],
+  gatewayToken: TOKEN,
+  admin: true,
+  users: ['user'],
 });
 
-async function chatAt(gatewayUrl: string, token: string): Promise<TestChat> {
-  const started = await startChat(simA, { env: { GATEWAY_URL: gatewayUrl, GATEWAY_SERVICE_TOKEN: token } });
-  chats.push(started);
-  return started;
-}
+const chatAt = (gatewayUrl: string, token: string): Promise<TestChat> =>
+  stack.startChat({ env: { GATEWAY_URL: gatewayUrl, GATEWAY_SERVICE_TOKEN: token } });
 
 interface PoolView {
   strategy: string;
@@ -62,7 +23,7 @@ interface PoolView {
 
 /** POSTs a pull and reads the NDJSON answer line by line, as the admin page does. */
 async function startPull(token: string, body: unknown, signal?: AbortSignal) {
-  const res = await fetch(`${chat.url}/api/admin/models/pull`, {
+  const res = await fetch(`${stack.chat.url}/api/admin/models/pull`, {
     method: 'POST',
     headers: { ...bearer(token), 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
@@ -88,11 +49,14 @@ async function startPull(token: string, body: unknown, signal?: AbortSignal) {
 
 describe('admin model pool: happy path', () => {
   it('shows every backend the gateway routes to, with its state and models', async () => {
-    const res = await request(chat.url).get('/api/admin/backends').set(bearer(admin.token)).expect(200);
+    const res = await request(stack.chat.url)
+      .get('/api/admin/backends')
+      .set(bearer(stack.admin.token))
+      .expect(200);
     const pool = res.body as PoolView;
     expect(pool.strategy).toBe('round-robin');
     expect(pool.queue).toMatchObject({ depth: 0 });
-    expect(pool.backends.map((b) => b.url).sort()).toEqual([simA.url, simB.url].sort());
+    expect(pool.backends.map((b) => b.url).sort()).toEqual([stack.simA.url, stack.simB.url].sort());
     for (const backend of pool.backends) {
       expect(backend.state).toBe('healthy');
       expect(backend.models).toEqual(expect.arrayContaining([expect.stringMatching(/^llama3\.2/)]));
@@ -101,9 +65,9 @@ describe('admin model pool: happy path', () => {
 
   it('relays pull progress as it comes, before the slowest backend is done, then the summary', async () => {
     // B accepts the pull and says nothing: A's progress must still reach the admin at once.
-    simB.setFailure({ mode: 'hang', paths: ['/api/pull'], times: 1 });
+    stack.simB.setFailure({ mode: 'hang', paths: ['/api/pull'], times: 1 });
     const aborted = new AbortController();
-    const hung = await startPull(admin.token, { model: 'phi3' }, aborted.signal);
+    const hung = await startPull(stack.admin.token, { model: 'phi3' }, aborted.signal);
     expect(hung.res.status).toBe(200);
     expect(hung.res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const seen: Array<Record<string, unknown>> = [];
@@ -117,12 +81,12 @@ describe('admin model pool: happy path', () => {
     // The admin closes the page: chat-api drops the gateway request, which gives up on the pull.
     aborted.abort();
     await expect
-      .poll(async () => (await fetch(`${gateway.url}/metrics`)).text())
+      .poll(async () => (await fetch(`${stack.gateway.url}/metrics`)).text())
       .toMatch(
         /http_request_duration_seconds_count\{[^}]*route="\/admin\/models\/pull"[^}]*status="499"\} 1/,
       );
 
-    const full = await startPull(admin.token, { model: 'phi3' });
+    const full = await startPull(stack.admin.token, { model: 'phi3' });
     const lines: Array<Record<string, unknown>> = [];
     for (let line = await full.nextLine(); line; line = await full.nextLine()) lines.push(line);
     expect(lines.at(-1)).toMatchObject({
@@ -134,8 +98,9 @@ describe('admin model pool: happy path', () => {
     });
 
     // Each backend's inventory is read again as its pull succeeds: the model shows at once.
-    const pool = (await request(chat.url).get('/api/admin/backends').set(bearer(admin.token)).expect(200))
-      .body as PoolView;
+    const pool = (
+      await request(stack.chat.url).get('/api/admin/backends').set(bearer(stack.admin.token)).expect(200)
+    ).body as PoolView;
     for (const backend of pool.backends) {
       expect(backend.models).toEqual(expect.arrayContaining([expect.stringMatching(/^phi3/)]));
     }
@@ -144,28 +109,26 @@ describe('admin model pool: happy path', () => {
 
 describe('admin model pool: error paths', () => {
   it('refuses a pull without a model before asking the gateway', async () => {
-    const before = await answersOf(gateway.url);
-    const res = await request(chat.url)
+    const before = await answersOf(stack.gateway.url);
+    const res = await request(stack.chat.url)
       .post('/api/admin/models/pull')
-      .set(bearer(admin.token))
+      .set(bearer(stack.admin.token))
       .send({ insecure: 'yes' });
     expectProblem(res, 400, 'validation_failed');
     expect(JSON.stringify(res.body.errors)).toContain('model');
-    expect(await answersOf(gateway.url)).toEqual(before);
+    expect(await answersOf(stack.gateway.url)).toEqual(before);
   });
 
   it('answers 503 with Retry-After when the gateway has no healthy backend to pull onto', async () => {
-    const deadSim = await startOllamaSim({ logger: null });
-    sims.push(deadSim);
-    const lonely = await spawnGateway([deadSim], TOKEN, { HEALTH_INTERVAL_MS: '100' });
-    gateways.push(lonely);
+    const deadSim = await stack.startSim();
+    const lonely = await stack.spawnGateway([deadSim], TOKEN, { HEALTH_INTERVAL_MS: '100' });
     // Its only backend stops answering and is ejected at the next failed check.
     deadSim.setFailure({ mode: 'refuse' });
     await expect
       .poll(async () => (await fetch(`${lonely.url}/readyz`)).status, { timeout: 15_000 })
       .toBe(503);
     const other = await chatAt(lonely.url, TOKEN);
-    const res = await request(other.url).post('/api/admin/models/pull').set(bearer(admin.token)).send({
+    const res = await request(other.url).post('/api/admin/models/pull').set(bearer(stack.admin.token)).send({
       model: 'phi3',
     });
     expectProblem(res, 503, 'service_unavailable');
@@ -174,15 +137,13 @@ describe('admin model pool: error paths', () => {
   });
 
   it('ends the progress with an error line when the gateway dies mid-pull', async () => {
-    const slowSim = await startSim();
-    sims.push(slowSim);
-    const doomed = await spawnGateway([simA, slowSim], TOKEN);
-    gateways.push(doomed);
+    const slowSim = await stack.startSim();
+    const doomed = await stack.spawnGateway([stack.simA, slowSim], TOKEN);
     const other = await chatAt(doomed.url, TOKEN);
     slowSim.setFailure({ mode: 'hang', paths: ['/api/pull'] });
     const res = await fetch(`${other.url}/api/admin/models/pull`, {
       method: 'POST',
-      headers: { ...bearer(admin.token), 'Content-Type': 'application/json' },
+      headers: { ...bearer(stack.admin.token), 'Content-Type': 'application/json' },
       body: JSON.stringify({ model: 'gemma2' }),
     });
     expect(res.status).toBe(200);
@@ -200,13 +161,15 @@ describe('admin model pool: error paths', () => {
   });
 
   it('says plainly when chat-api’s service token is wrong: 502 naming GATEWAY_SERVICE_TOKEN', async () => {
-    const misconfigured = await chatAt(gateway.url, 'not-the-gateway-token-0123456789abcdef');
-    const backends = await request(misconfigured.url).get('/api/admin/backends').set(bearer(admin.token));
+    const misconfigured = await chatAt(stack.gateway.url, 'not-the-gateway-token-0123456789abcdef');
+    const backends = await request(misconfigured.url)
+      .get('/api/admin/backends')
+      .set(bearer(stack.admin.token));
     expectProblem(backends, 502, 'bad_gateway');
     expect(backends.body.detail).toContain('GATEWAY_SERVICE_TOKEN');
     const pull = await request(misconfigured.url)
       .post('/api/admin/models/pull')
-      .set(bearer(admin.token))
+      .set(bearer(stack.admin.token))
       .send({ model: 'phi3' });
     expectProblem(pull, 502, 'bad_gateway');
     expect(pull.body.detail).toContain('GATEWAY_SERVICE_TOKEN');
@@ -214,30 +177,33 @@ describe('admin model pool: error paths', () => {
 
   it('answers 502 when the gateway cannot be reached', async () => {
     const unreachable = await chatAt('http://127.0.0.1:1', TOKEN);
-    const res = await request(unreachable.url).get('/api/admin/backends').set(bearer(admin.token));
+    const res = await request(unreachable.url).get('/api/admin/backends').set(bearer(stack.admin.token));
     expectProblem(res, 502, 'bad_gateway');
   });
 });
 
 describe('admin model pool: security', () => {
   it('answers 401 without a token and 403 to a user who is not an admin, never calling the gateway', async () => {
-    const before = await answersOf(gateway.url);
-    expectProblem(await request(chat.url).get('/api/admin/backends'), 401, 'unauthorized');
+    const before = await answersOf(stack.gateway.url);
+    expectProblem(await request(stack.chat.url).get('/api/admin/backends'), 401, 'unauthorized');
     expectProblem(
-      await request(chat.url).post('/api/admin/models/pull').send({ model: 'phi3' }),
+      await request(stack.chat.url).post('/api/admin/models/pull').send({ model: 'phi3' }),
       401,
       'unauthorized',
     );
     expectProblem(
-      await request(chat.url).get('/api/admin/backends').set(bearer(user.token)),
+      await request(stack.chat.url).get('/api/admin/backends').set(bearer(stack.user.token)),
       403,
       'forbidden',
     );
     expectProblem(
-      await request(chat.url).post('/api/admin/models/pull').set(bearer(user.token)).send({ model: 'phi3' }),
+      await request(stack.chat.url)
+        .post('/api/admin/models/pull')
+        .set(bearer(stack.user.token))
+        .send({ model: 'phi3' }),
       403,
       'forbidden',
     );
-    expect(await answersOf(gateway.url)).toEqual(before);
+    expect(await answersOf(stack.gateway.url)).toEqual(before);
   });
 });

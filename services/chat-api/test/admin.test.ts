@@ -1,49 +1,31 @@
-import type { OllamaSim } from '@corral/ollama-sim';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bearer,
   createApiKeyWithId,
   createConversation,
-  dropSchema,
   expectProblem,
   openSse,
   readUntil,
-  signInAdmin,
   signUp,
-  startChat,
-  startSim,
-  type TestChat,
   type TestUser,
+  useChatApiStack,
 } from './helpers.js';
 
-let sim: OllamaSim;
-let chat: TestChat;
-let admin: TestUser;
-
-beforeAll(async () => {
-  sim = await startSim();
-  chat = await startChat(sim, {
+const stack = useChatApiStack({
+  chat: {
     env: { RATE_LIMIT_PER_MINUTE: '100', MAX_CONCURRENT_STREAMS: '3', DAILY_TOKEN_BUDGET_PER_KEY: '20' },
-  });
-  admin = await signInAdmin();
+  },
+  admin: true,
 });
 
-afterEach(() => sim.setFailure({ mode: 'none' }));
-
-afterAll(async () => {
-  await chat?.close();
-  await sim?.close();
-  if (chat) await dropSchema(chat.schema);
-});
-
-const setLimits = (userId: string, body: Record<string, unknown>, token = admin.token) =>
-  request(chat.url).put(`/api/admin/users/${userId}/limits`).set(bearer(token)).send(body);
+const setLimits = (userId: string, body: Record<string, unknown>, token = stack.admin.token) =>
+  request(stack.chat.url).put(`/api/admin/users/${userId}/limits`).set(bearer(token)).send(body);
 
 async function say(user: TestUser, conversationId: string, content: string) {
   return (
-    await openSse(`${chat.url}/api/conversations/${conversationId}/messages`, user.token, { content })
+    await openSse(`${stack.chat.url}/api/conversations/${conversationId}/messages`, user.token, { content })
   ).rest();
 }
 
@@ -57,17 +39,20 @@ describe('admin limits: happy path', () => {
       dailyTokenBudget: null,
       maxConcurrentStreams: null,
       allowedModels: null,
-      updatedBy: admin.id,
+      updatedBy: stack.admin.id,
       effective: { requestsPerMinute: 3, dailyTokenBudget: 0, maxConcurrentStreams: 3 },
     });
     for (let i = 0; i < 3; i += 1) {
-      const res = await request(chat.url).get('/api/conversations').set(bearer(limited.token)).expect(200);
+      const res = await request(stack.chat.url)
+        .get('/api/conversations')
+        .set(bearer(limited.token))
+        .expect(200);
       expect(res.headers['x-ratelimit-limit']).toBe('3');
     }
-    const refused = await request(chat.url).get('/api/conversations').set(bearer(limited.token));
+    const refused = await request(stack.chat.url).get('/api/conversations').set(bearer(limited.token));
     expectProblem(refused, 429, 'rate_limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    const fine = await request(chat.url).get('/api/conversations').set(bearer(other.token)).expect(200);
+    const fine = await request(stack.chat.url).get('/api/conversations').set(bearer(other.token)).expect(200);
     expect(fine.headers['x-ratelimit-limit']).toBe('100');
   });
 
@@ -81,9 +66,9 @@ describe('admin limits: happy path', () => {
       maxConcurrentStreams: 2,
       allowedModels: ['qwen2.5'],
     });
-    const read = await request(chat.url)
+    const read = await request(stack.chat.url)
       .get(`/api/admin/users/${user.id}/limits`)
-      .set(bearer(admin.token))
+      .set(bearer(stack.admin.token))
       .expect(200);
     expect(read.body).toMatchObject({
       dailyTokenBudget: 5000,
@@ -100,42 +85,45 @@ describe('admin limits: happy path', () => {
       allowedModels: ['qwen2.5'],
       dailyTokenBudget: 20,
     }).expect(200);
-    const models = await request(chat.url).get('/api/models').set(bearer(user.token)).expect(200);
+    const models = await request(stack.chat.url).get('/api/models').set(bearer(user.token)).expect(200);
     expect(models.body.items.map((m: { name: string }) => m.name)).toEqual(['qwen2.5:latest']);
 
-    const llama = await createConversation(chat, user, { model: 'qwen2.5' });
-    const refusedModel = await request(chat.url)
+    const llama = await createConversation(stack.chat, user, { model: 'qwen2.5' });
+    const refusedModel = await request(stack.chat.url)
       .post(`/api/conversations/${llama.id}/messages`)
       .set(bearer(user.token))
       .send({ content: 'hi', model: 'llama3.2' });
     expectProblem(refusedModel, 404, 'model_not_found');
 
-    sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
-    const first = await createConversation(chat, user, { model: 'qwen2.5' });
-    const second = await createConversation(chat, user, { model: 'qwen2.5' });
-    const stream = await openSse(`${chat.url}/api/conversations/${first.id}/messages`, user.token, {
+    stack.sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
+    const first = await createConversation(stack.chat, user, { model: 'qwen2.5' });
+    const second = await createConversation(stack.chat, user, { model: 'qwen2.5' });
+    const stream = await openSse(`${stack.chat.url}/api/conversations/${first.id}/messages`, user.token, {
       content: 'one',
     });
     await readUntil(stream, 'start');
     expectProblem(
-      await request(chat.url)
+      await request(stack.chat.url)
         .post(`/api/conversations/${second.id}/messages`)
         .set(bearer(user.token))
         .send({ content: 'two' }),
       429,
       'too_many_streams',
     );
-    await request(chat.url).post(`/api/conversations/${first.id}/stop`).set(bearer(user.token)).expect(200);
+    await request(stack.chat.url)
+      .post(`/api/conversations/${first.id}/stop`)
+      .set(bearer(user.token))
+      .expect(200);
     await readUntil(stream, 'done');
-    sim.setFailure({ mode: 'none' });
+    stack.sim.setFailure({ mode: 'none' });
 
     expect((await say(user, second.id, 'spend the budget')).at(-1)?.event).toBe('done');
-    const spent = await request(chat.url)
+    const spent = await request(stack.chat.url)
       .post(`/api/conversations/${second.id}/messages`)
       .set(bearer(user.token))
       .send({ content: 'more' });
     expectProblem(spent, 429, 'quota_exceeded');
-    const usage = await request(chat.url).get('/api/usage').set(bearer(user.token)).expect(200);
+    const usage = await request(stack.chat.url).get('/api/usage').set(bearer(user.token)).expect(200);
     expect(usage.body.dailyTokenBudget).toBe(20);
     expect(usage.body.tokensUsedToday).toBeGreaterThanOrEqual(20);
   });
@@ -143,7 +131,8 @@ describe('admin limits: happy path', () => {
   it('gives each API key its own daily budget (DAILY_TOKEN_BUDGET_PER_KEY), which an admin can override', async () => {
     const user = await signUp();
     const [first, second] = [await createApiKeyWithId(user), await createApiKeyWithId(user)];
-    const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const client = (key: string) =>
+      new OpenAI({ apiKey: key, baseURL: `${stack.chat.url}/v1`, maxRetries: 0 });
     const ask = (key: string) =>
       client(key).chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] });
     const answer = await ask(first.key);
@@ -152,15 +141,15 @@ describe('admin limits: happy path', () => {
     // The other key (and the user's own budget) are untouched.
     await expect(ask(second.key)).resolves.toMatchObject({ object: 'chat.completion' });
 
-    await request(chat.url)
+    await request(stack.chat.url)
       .put(`/api/admin/api-keys/${first.id}/limits`)
-      .set(bearer(admin.token))
+      .set(bearer(stack.admin.token))
       .send({ dailyTokenBudget: 0 })
       .expect(200);
     await expect(ask(first.key)).resolves.toMatchObject({ object: 'chat.completion' });
-    const read = await request(chat.url)
+    const read = await request(stack.chat.url)
       .get(`/api/admin/api-keys/${first.id}/limits`)
-      .set(bearer(admin.token))
+      .set(bearer(stack.admin.token))
       .expect(200);
     expect(read.body).toMatchObject({
       apiKeyId: first.id,
@@ -176,17 +165,17 @@ describe('admin limits: happy path', () => {
       [ann, 'qwen2.5'],
       [ben, 'llama3.2'],
     ] as const) {
-      const conversation = await createConversation(chat, user, { model });
+      const conversation = await createConversation(stack.chat, user, { model });
       expect((await say(user, conversation.id, 'count me')).at(-1)?.event).toBe('done');
     }
     const rows: Array<{ userId: string; model: string; day: string; completionTokens: number }> = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await request(chat.url)
+      const res = await request(stack.chat.url)
         .get('/api/admin/usage')
         .query({ days: 1, limit: 2, ...(cursor ? { cursor } : {}) })
-        .set(bearer(admin.token))
+        .set(bearer(stack.admin.token))
         .expect(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       rows.push(...res.body.items);
@@ -202,18 +191,21 @@ describe('admin limits: happy path', () => {
       ].sort(),
     );
     expect(new Set(rows.map((r) => `${r.day}/${r.userId}/${r.model}`)).size).toBe(rows.length);
-    const filtered = await request(chat.url)
+    const filtered = await request(stack.chat.url)
       .get('/api/admin/usage')
       .query({ userId: ann.id, model: 'qwen2.5' })
-      .set(bearer(admin.token))
+      .set(bearer(stack.admin.token))
       .expect(200);
     expect(filtered.body.items).toHaveLength(1);
     expect(filtered.body.items[0].completionTokens).toBeGreaterThan(0);
 
-    const own = await request(chat.url).get('/api/usage').set(bearer(ann.token)).expect(200);
+    const own = await request(stack.chat.url).get('/api/usage').set(bearer(ann.token)).expect(200);
     expect(own.body.items.map((r: { model: string }) => r.model).sort()).toEqual(['llama3.2', 'qwen2.5']);
 
-    const summary = await request(chat.url).get('/api/metrics/chat').set(bearer(admin.token)).expect(200);
+    const summary = await request(stack.chat.url)
+      .get('/api/metrics/chat')
+      .set(bearer(stack.admin.token))
+      .expect(200);
     expect(summary.body.activeUsers).toBeGreaterThanOrEqual(2);
     expect(summary.body.totals.completionTokens).toBeGreaterThan(0);
   });
@@ -225,7 +217,7 @@ describe('admin limits: error paths', () => {
     expectProblem(await setLimits(user.id, { requestsPerMinute: -1 }), 400, 'validation_failed');
     expectProblem(await setLimits(user.id, { tokensPerDay: 5 }), 400, 'validation_failed');
     expectProblem(
-      await request(chat.url).get('/api/admin/usage?cursor=bogus').set(bearer(admin.token)),
+      await request(stack.chat.url).get('/api/admin/usage?cursor=bogus').set(bearer(stack.admin.token)),
       400,
       'validation_failed',
     );
@@ -237,12 +229,20 @@ describe('admin limits: security', () => {
     const user = await signUp();
     expectProblem(await setLimits(user.id, { requestsPerMinute: 1000 }, user.token), 403, 'forbidden');
     expectProblem(
-      await request(chat.url).get(`/api/admin/users/${user.id}/limits`).set(bearer(user.token)),
+      await request(stack.chat.url).get(`/api/admin/users/${user.id}/limits`).set(bearer(user.token)),
       403,
       'forbidden',
     );
-    expectProblem(await request(chat.url).get('/api/admin/usage').set(bearer(user.token)), 403, 'forbidden');
-    expectProblem(await request(chat.url).get('/api/metrics/chat').set(bearer(user.token)), 403, 'forbidden');
-    expectProblem(await request(chat.url).get('/api/admin/usage'), 401, 'unauthorized');
+    expectProblem(
+      await request(stack.chat.url).get('/api/admin/usage').set(bearer(user.token)),
+      403,
+      'forbidden',
+    );
+    expectProblem(
+      await request(stack.chat.url).get('/api/metrics/chat').set(bearer(user.token)),
+      403,
+      'forbidden',
+    );
+    expectProblem(await request(stack.chat.url).get('/api/admin/usage'), 401, 'unauthorized');
   });
 });

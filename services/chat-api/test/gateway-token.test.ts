@@ -1,64 +1,37 @@
-import type { OllamaSim } from '@corral/ollama-sim';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   answersOf,
   bearer,
   createApiKey,
   createConversation,
-  dropSchema,
   expectProblem,
   openSse,
-  signUp,
-  spawnGateway,
-  startChat,
-  startSim,
   type TestChat,
-  type TestUser,
+  useChatApiStack,
 } from './helpers.js';
-import type { ServiceProcess } from './service-process.js';
 
 const TOKEN = 'gateway-service-token-for-tests-0123456789';
 
-let sim: OllamaSim;
-let gateway: ServiceProcess;
-let user: TestUser;
-const chats: TestChat[] = [];
+// The real inference-gateway, a process of its own, requiring TOKEN in front of the sim; each test
+// starts the chat-api it needs.
+const stack = useChatApiStack({ gatewayToken: TOKEN, chat: false, users: ['user'] });
 
-// The real inference-gateway, a process of its own, requiring TOKEN in front of the sim.
-beforeAll(async () => {
-  sim = await startSim();
-  gateway = await spawnGateway([sim], TOKEN);
-  user = await signUp();
-}, 60_000);
-
-afterAll(async () => {
-  for (const chat of chats) {
-    await chat.close();
-    await dropSchema(chat.schema);
-  }
-  await gateway?.stop();
-  await sim?.close();
-});
-
-async function chatWithToken(token: string | undefined): Promise<TestChat> {
-  const chat = await startChat(sim, {
-    env: { GATEWAY_URL: gateway.url, ...(token ? { GATEWAY_SERVICE_TOKEN: token } : {}) },
+const chatWithToken = (token: string | undefined): Promise<TestChat> =>
+  stack.startChat({
+    env: { GATEWAY_URL: stack.gateway.url, ...(token ? { GATEWAY_SERVICE_TOKEN: token } : {}) },
   });
-  chats.push(chat);
-  return chat;
-}
 
 describe('gateway service token: happy path', () => {
   it('presents GATEWAY_SERVICE_TOKEN on every gateway call: probes, models, replies', async () => {
     const chat = await chatWithToken(TOKEN);
-    const before = await answersOf(gateway.url);
+    const before = await answersOf(stack.gateway.url);
     await request(chat.url).get('/readyz').expect(200);
-    await request(chat.url).get('/api/models').set(bearer(user.token)).expect(200);
-    const conversation = await createConversation(chat, user);
+    await request(chat.url).get('/api/models').set(bearer(stack.user.token)).expect(200);
+    const conversation = await createConversation(chat, stack.user);
     const events = await (
-      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
+      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, stack.user.token, {
         content: 'hello through the gate',
       })
     ).rest();
@@ -66,9 +39,9 @@ describe('gateway service token: happy path', () => {
     expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ status: 'complete' });
     // The gateway counts a stream once its last byte is out, a moment after the client has it.
     await expect
-      .poll(async () => (await answersOf(gateway.url)).passed)
+      .poll(async () => (await answersOf(stack.gateway.url)).passed)
       .toBeGreaterThanOrEqual(before.passed + 3);
-    expect((await answersOf(gateway.url)).refused).toBe(before.refused);
+    expect((await answersOf(stack.gateway.url)).refused).toBe(before.refused);
   });
 });
 
@@ -76,7 +49,7 @@ describe('gateway service token: error paths', () => {
   it('surfaces a wrong token as a clear 502 naming GATEWAY_SERVICE_TOKEN, not as the caller’s fault', async () => {
     const chat = await chatWithToken('not-the-gateway-token-0123456789abcdef');
 
-    const models = await request(chat.url).get('/api/models').set(bearer(user.token));
+    const models = await request(chat.url).get('/api/models').set(bearer(stack.user.token));
     expectProblem(models, 502, 'bad_gateway');
     expect(models.body.detail).toContain('GATEWAY_SERVICE_TOKEN');
 
@@ -85,9 +58,9 @@ describe('gateway service token: error paths', () => {
     expect(ready.body.checks.gateway).toMatchObject({ status: 'down' });
     expect(ready.body.checks.gateway.error).toContain('GATEWAY_SERVICE_TOKEN');
 
-    const conversation = await createConversation(chat, user);
+    const conversation = await createConversation(chat, stack.user);
     const events = await (
-      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
+      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, stack.user.token, {
         content: 'will this pass?',
       })
     ).rest();
@@ -96,7 +69,11 @@ describe('gateway service token: error paths', () => {
     expect(failure).toMatchObject({ status: 'error', code: 'bad_gateway' });
     expect(failure.message).toContain('GATEWAY_SERVICE_TOKEN');
 
-    const client = new OpenAI({ apiKey: await createApiKey(user), baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const client = new OpenAI({
+      apiKey: await createApiKey(stack.user),
+      baseURL: `${chat.url}/v1`,
+      maxRetries: 0,
+    });
     const completion = client.chat.completions.create({
       model: 'llama3.2',
       messages: [{ role: 'user', content: 'hi' }],
@@ -107,7 +84,7 @@ describe('gateway service token: error paths', () => {
 
   it('reports a missing token the same way', async () => {
     const chat = await chatWithToken(undefined);
-    const models = await request(chat.url).get('/api/models').set(bearer(user.token));
+    const models = await request(chat.url).get('/api/models').set(bearer(stack.user.token));
     expectProblem(models, 502, 'bad_gateway');
     expect(models.body.detail).toContain('GATEWAY_SERVICE_TOKEN');
   });

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { type OllamaSim, startOllamaSim } from '@corral/ollama-sim';
 import {
@@ -10,18 +8,22 @@ import {
   loadConfig,
   type ServiceKit,
 } from '@corral/service-kit';
-import pg from 'pg';
+import {
+  dropSchema,
+  logCount,
+  type RunningService,
+  schemaEnv,
+  serveApp,
+  startService,
+  uniqueSchema as uniqueSchemaFor,
+} from '@corral/test-support';
 import request from 'supertest';
-import { expect, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { type ChatConfig, chatEnvShape } from '../src/config.js';
 import type { ChatContext } from '../src/context.js';
-import { type ServiceProcess, spawnService, waitForLog } from './service-process.js';
 
-export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export const uniqueSchema = () => `chat_test_${randomBytes(5).toString('hex')}`;
+export const uniqueSchema = () => uniqueSchemaFor('chat_test');
 
 export interface TestChat {
   url: string;
@@ -31,28 +33,31 @@ export interface TestChat {
   close(): Promise<void>;
 }
 
+/** The pace and reply length startSim gives a sim, which a test may change for itself. */
+const SIM_TUNABLES = { tokensPerSecond: 0, responseTokens: 24 };
+
 export async function startSim(): Promise<OllamaSim> {
   return startOllamaSim({
     models: ['llama3.2', 'qwen2.5', 'nomic-embed-text'],
-    tokensPerSecond: 0,
+    ...SIM_TUNABLES,
     ttftMs: 0,
     logger: null,
   });
 }
 
+export interface StartChatOptions {
+  schema?: string;
+  keyPrefix?: string;
+  env?: Record<string, string>;
+}
+
 /** A real chat-api app on an ephemeral port, in its own Postgres schema and Redis key prefix (unless shared). */
-export async function startChat(
-  sim: OllamaSim,
-  options: { schema?: string; keyPrefix?: string; env?: Record<string, string> } = {},
-): Promise<TestChat> {
+export async function startChat(sim: OllamaSim, options: StartChatOptions = {}): Promise<TestChat> {
   const schema = options.schema ?? uniqueSchema();
   const env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
-    DATABASE_URL: `${DATABASE_URL}?schema=${schema}`,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: options.keyPrefix ?? `corral:test:${schema}:`,
-    AUTO_MIGRATE: 'true',
+    ...schemaEnv(schema, options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
     AUTH_URL: inject('authUrl'),
     INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
     GATEWAY_URL: sim.url,
@@ -67,33 +72,11 @@ export async function startChat(
     config,
     logger: createLogger({ service: 'chat-api', level: 'error', stream: new PassThrough().resume() }),
   });
-  let ctx: ChatContext | undefined;
-  const app = await createApp(kit, { onContext: (c) => (ctx = c) });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  if (!ctx) throw new Error('createApp did not build a context');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    ctx,
-    kit,
-    schema,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await kit.lifecycle.runShutdownHooks(kit.logger);
-    },
-  };
-}
-
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+  const app = await serveApp<ChatContext>(
+    (onContext) => createApp(kit, { onContext }),
+    () => kit.lifecycle.runShutdownHooks(kit.logger),
+  );
+  return { ...app, kit, schema };
 }
 
 export interface TestUser {
@@ -250,23 +233,22 @@ export async function readUntil(
   throw new Error(`stream ended before a "${name}" event; got ${before.map((e) => e.event).join(',')}`);
 }
 
-export type ChatProcess = ServiceProcess;
+export type ChatProcess = RunningService;
 
 /** chat-api as its own process (as in production): `node --conditions=corral-source --import tsx src/index.ts`. */
 export function spawnChatProcess(
   sim: OllamaSim,
   options: { schema: string; keyPrefix?: string; env?: Record<string, string> },
 ): Promise<ChatProcess> {
-  return spawnService('services/chat-api/src/index.ts', {
-    DATABASE_URL: `${DATABASE_URL}?schema=${options.schema}`,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: options.keyPrefix ?? `corral:test:${options.schema}:`,
-    AUTO_MIGRATE: 'true',
-    AUTH_URL: inject('authUrl'),
-    INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
-    GATEWAY_URL: sim.url,
-    TITLE_GENERATION: 'false',
-    ...options.env,
+  return startService('services/chat-api/src/index.ts', {
+    env: {
+      ...schemaEnv(options.schema, options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+      AUTH_URL: inject('authUrl'),
+      INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
+      GATEWAY_URL: sim.url,
+      TITLE_GENERATION: 'false',
+      ...options.env,
+    },
   });
 }
 
@@ -278,14 +260,18 @@ export async function spawnGateway(
   backends: OllamaSim[],
   token: string,
   env: Record<string, string> = {},
-): Promise<ServiceProcess> {
-  const gateway = await spawnService('services/inference-gateway/src/index.ts', {
-    OLLAMA_URLS: backends.map((backend) => backend.url).join(','),
-    GATEWAY_SERVICE_TOKEN: token,
-    ...env,
+): Promise<RunningService> {
+  const gateway = await startService('services/inference-gateway/src/index.ts', {
+    env: {
+      OLLAMA_URLS: backends.map((backend) => backend.url).join(','),
+      GATEWAY_SERVICE_TOKEN: token,
+      ...env,
+    },
   });
   // The gateway checks each backend as soon as it knows it; tests want them all in the pool.
-  await waitForLog(gateway, 'backend joined', backends.length);
+  await gateway.waitFor((output) => logCount(output, 'backend joined') >= backends.length, {
+    what: `${backends.length} "backend joined" log lines`,
+  });
   return gateway;
 }
 
@@ -304,4 +290,143 @@ export async function answersOf(serviceUrl: string): Promise<{ refused: number; 
     else if (status >= 200 && status < 300) answers.passed += Number(match[2]);
   }
   return answers;
+}
+
+export interface ChatApiStackOptions<User extends string, Sim extends string> {
+  /** The sims to start, by the names the tests use (`stack.<name>`); one called `sim` by default. */
+  sims?: readonly Sim[];
+  /** The real inference-gateway as a process in front of every sim, requiring this service token. */
+  gatewayToken?: string;
+  /** The file's chat-api (on the gateway if there is one, else on the first sim) with these variables; `false`: none. */
+  chat?: false | { env?: Record<string, string> };
+  /** Users to sign up, by the names the tests use (`stack.<name>`). */
+  users?: readonly User[];
+  /** Sign in the bootstrap admin global-setup gave auth (`stack.admin`). */
+  admin?: boolean;
+}
+
+/** What useChatApiStack started; set once its beforeAll has run. */
+export interface ChatApiStack {
+  /** Every sim started for the file, in the order named. */
+  sims: OllamaSim[];
+  /** Only with `gatewayToken`. */
+  gateway: RunningService;
+  /** Unless `chat: false`. */
+  chat: TestChat;
+  /** Only with `admin: true`. */
+  admin: TestUser;
+  /** Another chat-api (on the first sim unless its env says otherwise), closed after the file and its schema dropped. */
+  startChat(options?: StartChatOptions): Promise<TestChat>;
+  /** chat-api as a process of its own, killed after the file and its schema dropped. */
+  spawnChatProcess(options: Parameters<typeof spawnChatProcess>[1]): Promise<ChatProcess>;
+  /** Another sim, closed after the file. */
+  startSim(): Promise<OllamaSim>;
+  /** Another gateway process, stopped after the file. */
+  spawnGateway(...args: Parameters<typeof spawnGateway>): Promise<RunningService>;
+  /** A schema name for the file's own use, dropped after it. */
+  schema(): string;
+}
+
+const RESERVED = new Set([
+  'sims',
+  'gateway',
+  'chat',
+  'admin',
+  'startChat',
+  'spawnChatProcess',
+  'startSim',
+  'spawnGateway',
+  'schema',
+]);
+
+/**
+ * The fixture the chat-api files share. Before their tests: the sims, the gateway if asked, the
+ * file's chat-api and its users signed in with the real auth. After each test: the sims back to
+ * no failure and their start-up pace. After all of them: everything the stack started (here or
+ * through its methods) stopped, and every schema dropped.
+ */
+export function useChatApiStack<const User extends string = never, const Sim extends string = 'sim'>(
+  options: ChatApiStackOptions<User, Sim> = {},
+): ChatApiStack & Record<User, TestUser> & Record<Sim, OllamaSim> {
+  const simNames: readonly string[] = options.sims ?? ['sim'];
+  const userNames: readonly string[] = options.users ?? [];
+  for (const name of [...simNames, ...userNames]) {
+    if (RESERVED.has(name)) throw new Error(`useChatApiStack: "${name}" is taken by the stack itself`);
+  }
+  const chats: TestChat[] = [];
+  const processes: RunningService[] = [];
+  const extraSims: OllamaSim[] = [];
+  const schemas: string[] = [];
+
+  const stack: ChatApiStack = {
+    sims: [],
+    gateway: undefined as unknown as RunningService,
+    chat: undefined as unknown as TestChat,
+    admin: undefined as unknown as TestUser,
+    async startChat(chatOptions = {}) {
+      const chat = await startChat(stack.sims[0]!, chatOptions);
+      chats.push(chat);
+      schemas.push(chat.schema);
+      return chat;
+    },
+    async spawnChatProcess(processOptions) {
+      schemas.push(processOptions.schema);
+      const child = await spawnChatProcess(stack.sims[0]!, processOptions);
+      processes.push(child);
+      return child;
+    },
+    async startSim() {
+      const sim = await startSim();
+      extraSims.push(sim);
+      return sim;
+    },
+    async spawnGateway(...args) {
+      const gateway = await spawnGateway(...args);
+      processes.push(gateway);
+      return gateway;
+    },
+    schema() {
+      const schema = uniqueSchema();
+      schemas.push(schema);
+      return schema;
+    },
+  };
+
+  // A gateway process takes a while to start on a busy machine.
+  beforeAll(async () => {
+    stack.sims = await Promise.all(simNames.map(() => startSim()));
+    const named = stack as unknown as Record<string, unknown>;
+    simNames.forEach((name, i) => (named[name] = stack.sims[i]));
+    if (options.gatewayToken) {
+      stack.gateway = await stack.spawnGateway(stack.sims, options.gatewayToken);
+    }
+    if (options.chat !== false) {
+      const through: Record<string, string> = options.gatewayToken
+        ? { GATEWAY_URL: stack.gateway.url, GATEWAY_SERVICE_TOKEN: options.gatewayToken }
+        : {};
+      stack.chat = await stack.startChat({ env: { ...through, ...options.chat?.env } });
+    }
+    const [admin, ...users] = await Promise.all([
+      options.admin ? signInAdmin() : undefined,
+      ...userNames.map(() => signUp()),
+    ]);
+    if (admin) stack.admin = admin;
+    userNames.forEach((name, i) => (named[name] = users[i]));
+  }, 60_000);
+
+  afterEach(() => {
+    for (const sim of stack.sims) {
+      sim.setFailure({ mode: 'none' });
+      sim.setOptions(SIM_TUNABLES);
+    }
+  });
+
+  afterAll(async () => {
+    for (const chat of chats) await chat.close();
+    await Promise.all(processes.map((child) => child.kill()));
+    await Promise.all([...stack.sims, ...extraSims].map((sim) => sim.close()));
+    for (const schema of new Set(schemas)) await dropSchema(schema);
+  });
+
+  return stack as ChatApiStack & Record<User, TestUser> & Record<Sim, OllamaSim>;
 }

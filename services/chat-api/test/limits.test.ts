@@ -1,54 +1,38 @@
-import type { OllamaSim } from '@corral/ollama-sim';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bearer,
   createApiKey,
   createConversation,
-  dropSchema,
   expectProblem,
   openSse,
   readUntil,
   signUp,
-  startChat,
-  startSim,
-  type TestChat,
+  useChatApiStack,
 } from './helpers.js';
 
-let sim: OllamaSim;
-let chat: TestChat;
-
-beforeAll(async () => {
-  sim = await startSim();
-  chat = await startChat(sim, {
+const stack = useChatApiStack({
+  chat: {
     env: {
       RATE_LIMIT_PER_MINUTE: '60',
       MAX_CONCURRENT_STREAMS: '1',
       MAX_MESSAGE_CHARS: '100',
       DAILY_TOKEN_BUDGET: '20',
     },
-  });
-});
-
-afterEach(() => sim.setFailure({ mode: 'none' }));
-
-afterAll(async () => {
-  await chat?.close();
-  await sim?.close();
-  if (chat) await dropSchema(chat.schema);
+  },
 });
 
 describe('rate limit', () => {
   it('answers the 61st request in a minute with 429, Retry-After and X-RateLimit headers', async () => {
     const user = await signUp();
     for (let i = 1; i <= 60; i += 1) {
-      const res = await request(chat.url).get('/api/conversations').set(bearer(user.token));
+      const res = await request(stack.chat.url).get('/api/conversations').set(bearer(user.token));
       expect(res.status).toBe(200);
       expect(res.headers['x-ratelimit-limit']).toBe('60');
       expect(res.headers['x-ratelimit-remaining']).toBe(String(60 - i));
     }
-    const limited = await request(chat.url).get('/api/conversations').set(bearer(user.token));
+    const limited = await request(stack.chat.url).get('/api/conversations').set(bearer(user.token));
     expectProblem(limited, 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
@@ -57,40 +41,43 @@ describe('rate limit', () => {
 
     // The same user through /v1 with an API key shares the budget, and the SDK sees a RateLimitError.
     const key = await createApiKey(user);
-    const client = new OpenAI({ apiKey: key, baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const client = new OpenAI({ apiKey: key, baseURL: `${stack.chat.url}/v1`, maxRetries: 0 });
     await expect(client.models.list()).rejects.toBeInstanceOf(OpenAI.RateLimitError);
 
     // Other users are not affected.
     const other = await signUp();
-    await request(chat.url).get('/api/conversations').set(bearer(other.token)).expect(200);
+    await request(stack.chat.url).get('/api/conversations').set(bearer(other.token)).expect(200);
   });
 });
 
 describe('stream and size limits', () => {
   it('refuses a second concurrent stream with 429 too_many_streams', async () => {
-    sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
+    stack.sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
     const user = await signUp();
-    const first = await createConversation(chat, user);
-    const second = await createConversation(chat, user);
-    const stream = await openSse(`${chat.url}/api/conversations/${first.id}/messages`, user.token, {
+    const first = await createConversation(stack.chat, user);
+    const second = await createConversation(stack.chat, user);
+    const stream = await openSse(`${stack.chat.url}/api/conversations/${first.id}/messages`, user.token, {
       content: 'one',
     });
     await readUntil(stream, 'start');
-    const refused = await request(chat.url)
+    const refused = await request(stack.chat.url)
       .post(`/api/conversations/${second.id}/messages`)
       .set(bearer(user.token))
       .send({ content: 'two' });
     expectProblem(refused, 429, 'too_many_streams');
     // Nothing was saved for the refused message.
-    expect(await chat.ctx.prisma.message.count({ where: { conversationId: second.id } })).toBe(0);
-    await request(chat.url).post(`/api/conversations/${first.id}/stop`).set(bearer(user.token)).expect(200);
+    expect(await stack.chat.ctx.prisma.message.count({ where: { conversationId: second.id } })).toBe(0);
+    await request(stack.chat.url)
+      .post(`/api/conversations/${first.id}/stop`)
+      .set(bearer(user.token))
+      .expect(200);
     expect((await readUntil(stream, 'done')).event.data).toContain('"stopped"');
   });
 
   it('refuses a message longer than MAX_MESSAGE_CHARS with 400', async () => {
     const user = await signUp();
-    const conversation = await createConversation(chat, user);
-    const res = await request(chat.url)
+    const conversation = await createConversation(stack.chat, user);
+    const res = await request(stack.chat.url)
       .post(`/api/conversations/${conversation.id}/messages`)
       .set(bearer(user.token))
       .send({ content: 'x'.repeat(101) });
@@ -102,52 +89,52 @@ describe('stream and size limits', () => {
 describe('daily token budget', () => {
   it('answers 429 quota_exceeded once the day’s tokens are spent', async () => {
     const user = await signUp();
-    const conversation = await createConversation(chat, user);
+    const conversation = await createConversation(stack.chat, user);
     const events = await (
-      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
+      await openSse(`${stack.chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
         content: 'hi',
       })
     ).rest();
     expect(events.at(-1)?.event).toBe('done');
-    const refused = await request(chat.url)
+    const refused = await request(stack.chat.url)
       .post(`/api/conversations/${conversation.id}/messages`)
       .set(bearer(user.token))
       .send({ content: 'again' });
     expectProblem(refused, 429, 'quota_exceeded');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     const key = await createApiKey(user);
-    const client = new OpenAI({ apiKey: key, baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const client = new OpenAI({ apiKey: key, baseURL: `${stack.chat.url}/v1`, maxRetries: 0 });
     const viaSdk = client.chat.completions.create({
       model: 'llama3.2',
       messages: [{ role: 'user', content: 'hi' }],
     });
     await expect(viaSdk).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     await expect(viaSdk).rejects.toMatchObject({ code: 'insufficient_quota' });
-    const usage = await request(chat.url).get('/api/usage').set(bearer(user.token)).expect(200);
+    const usage = await request(stack.chat.url).get('/api/usage').set(bearer(user.token)).expect(200);
     expect(usage.body.dailyTokenBudget).toBe(20);
   });
 });
 
 describe('readiness, models and metrics', () => {
   it('is ready when Postgres, Redis and the gateway answer, and degraded (still serving) when the gateway does not', async () => {
-    const ready = await request(chat.url).get('/readyz').expect(200);
+    const ready = await request(stack.chat.url).get('/readyz').expect(200);
     expect(ready.body.status).toBe('ready');
     expect(Object.keys(ready.body.checks).sort()).toEqual(['gateway', 'postgres', 'redis']);
-    sim.setFailure({ mode: 'refuse', paths: ['/api/version'] });
-    const degraded = await request(chat.url).get('/readyz').expect(200);
+    stack.sim.setFailure({ mode: 'refuse', paths: ['/api/version'] });
+    const degraded = await request(stack.chat.url).get('/readyz').expect(200);
     expect(degraded.body.status).toBe('degraded');
     expect(degraded.body.checks.gateway).toMatchObject({ status: 'down', critical: false });
   });
 
   it('lists models for the UI and counts replies in Prometheus metrics', async () => {
     const user = await signUp();
-    const conversation = await createConversation(chat, user);
+    const conversation = await createConversation(stack.chat, user);
     await (
-      await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
+      await openSse(`${stack.chat.url}/api/conversations/${conversation.id}/messages`, user.token, {
         content: 'hi',
       })
     ).rest();
-    const models = await request(chat.url).get('/api/models').set(bearer(user.token)).expect(200);
+    const models = await request(stack.chat.url).get('/api/models').set(bearer(user.token)).expect(200);
     expect(models.body.defaultModel).toBe('llama3.2');
     expect(models.body.items).toEqual(
       expect.arrayContaining([
@@ -155,7 +142,7 @@ describe('readiness, models and metrics', () => {
         expect.objectContaining({ name: 'nomic-embed-text:latest', kind: 'embedding' }),
       ]),
     );
-    const metrics = await request(chat.url).get('/metrics').expect(200);
+    const metrics = await request(stack.chat.url).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/corral_chat_messages_total\{status="complete"\} [1-9]/);
     expect(metrics.text).toMatch(/corral_chat_tokens_total\{direction="out",model="llama3.2"\} [1-9]/);
     // Time to first token, open streams, stops (the too-many-streams test stopped one reply here).

@@ -1,36 +1,16 @@
-import { expectedChatReply, type OllamaSim, simulatedEmbedding } from '@corral/ollama-sim';
+import { expectedChatReply, simulatedEmbedding } from '@corral/ollama-sim';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearer,
-  createApiKey,
-  dropSchema,
-  signUp,
-  startChat,
-  startSim,
-  type TestChat,
-  type TestUser,
-} from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createApiKey, useChatApiStack } from './helpers.js';
 
-let sim: OllamaSim;
-let chat: TestChat;
-let user: TestUser;
+const stack = useChatApiStack({ users: ['user'] });
 let apiKey: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  sim = await startSim();
-  chat = await startChat(sim);
-  user = await signUp();
-  apiKey = await createApiKey(user);
-  client = new OpenAI({ apiKey, baseURL: `${chat.url}/v1`, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await chat?.close();
-  await sim?.close();
-  if (chat) await dropSchema(chat.schema);
+  apiKey = await createApiKey(stack.user);
+  client = new OpenAI({ apiKey, baseURL: `${stack.chat.url}/v1`, maxRetries: 0 });
 });
 
 const question = [{ role: 'user' as const, content: 'What is a corral?' }];
@@ -93,8 +73,8 @@ describe('/v1 with the openai SDK: happy path', () => {
       'nomic-embed-text:latest',
       'qwen2.5:latest',
     ]);
-    const limitedKey = await createApiKey(user, ['qwen2.5']);
-    const limited = new OpenAI({ apiKey: limitedKey, baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const limitedKey = await createApiKey(stack.user, ['qwen2.5']);
+    const limited = new OpenAI({ apiKey: limitedKey, baseURL: `${stack.chat.url}/v1`, maxRetries: 0 });
     expect((await limited.models.list()).data.map((m) => m.id)).toEqual(['qwen2.5:latest']);
     await expect(
       limited.chat.completions.create({ model: 'llama3.2', messages: question }),
@@ -116,19 +96,19 @@ describe('/v1 with the openai SDK: happy path', () => {
   });
 
   it('records usage per user and API key, visible in GET /api/usage', async () => {
-    const res = await request(chat.url).get('/api/usage').set(bearer(user.token)).expect(200);
+    const res = await request(stack.chat.url).get('/api/usage').set(bearer(stack.user.token)).expect(200);
     const rows = res.body.items as Array<{ model: string; requests: number; completionTokens: number }>;
     const llama = rows.find((row) => row.model === 'llama3.2');
     expect(llama?.requests).toBeGreaterThanOrEqual(3);
     expect(llama?.completionTokens).toBeGreaterThanOrEqual(2 * reference.evalCount);
-    const perKey = await chat.ctx.prisma.usageRecord.findMany({
-      where: { userId: user.id, apiKeyId: { not: '' } },
+    const perKey = await stack.chat.ctx.prisma.usageRecord.findMany({
+      where: { userId: stack.user.id, apiKeyId: { not: '' } },
     });
     expect(perKey.length).toBeGreaterThan(0);
   });
 
   it('accepts an access token as well as an API key', async () => {
-    const viaJwt = new OpenAI({ apiKey: user.token, baseURL: `${chat.url}/v1`, maxRetries: 0 });
+    const viaJwt = new OpenAI({ apiKey: stack.user.token, baseURL: `${stack.chat.url}/v1`, maxRetries: 0 });
     expect((await viaJwt.models.list()).data.length).toBe(3);
   });
 });
@@ -146,21 +126,21 @@ describe('/v1: error paths', () => {
     const bad = client.chat.completions.create({ model: 'llama3.2', messages: [] });
     await expect(bad).rejects.toBeInstanceOf(OpenAI.BadRequestError);
 
-    sim.setFailure({ mode: 'error-500', paths: ['/api/chat'], times: 1 });
+    stack.sim.setFailure({ mode: 'error-500', paths: ['/api/chat'], times: 1 });
     await expect(
       client.chat.completions.create({ model: 'llama3.2', messages: question }),
     ).rejects.toBeInstanceOf(OpenAI.InternalServerError);
   });
 
   it('answers raw errors as {"error":{"message","type","code"}}', async () => {
-    const res = await request(chat.url)
+    const res = await request(stack.chat.url)
       .post('/v1/chat/completions')
       .set(bearer(apiKey))
       .send({ model: 'llama3.2' });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'validation_failed' });
     expect(typeof res.body.error.message).toBe('string');
-    const unknown = await request(chat.url).get('/v1/nothing').set(bearer(apiKey));
+    const unknown = await request(stack.chat.url).get('/v1/nothing').set(bearer(apiKey));
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('route_not_found');
   });
@@ -168,12 +148,12 @@ describe('/v1: error paths', () => {
 
 describe('/v1: security', () => {
   it('raises AuthenticationError for a missing, unknown or revoked key', async () => {
-    const res = await request(chat.url).get('/v1/models');
+    const res = await request(stack.chat.url).get('/v1/models');
     expect(res.status).toBe(401);
     expect(res.body.error).toMatchObject({ code: 'invalid_api_key' });
     const forged = new OpenAI({
       apiKey: 'sk-corral-not-a-real-key-000000000000000000',
-      baseURL: `${chat.url}/v1`,
+      baseURL: `${stack.chat.url}/v1`,
       maxRetries: 0,
     });
     await expect(forged.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);

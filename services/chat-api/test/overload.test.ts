@@ -1,61 +1,38 @@
-import type { OllamaSim } from '@corral/ollama-sim';
 import type pg from 'pg';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toAppError } from '@corral/service-kit';
-import {
-  bearer,
-  createApiKey,
-  createConversation,
-  dropSchema,
-  expectProblem,
-  signUp,
-  startChat,
-  startSim,
-  type TestChat,
-  type TestUser,
-} from './helpers.js';
+import { bearer, createApiKey, createConversation, expectProblem, useChatApiStack } from './helpers.js';
 
-let sim: OllamaSim;
-let chat: TestChat;
-let user: TestUser;
-
-beforeAll(async () => {
-  sim = await startSim();
-  // One connection and a short wait: the smallest pool that can be exhausted on purpose.
-  chat = await startChat(sim, {
-    env: { DATABASE_POOL_MAX: '1', DATABASE_POOL_TIMEOUT_MS: '150', RATE_LIMIT_PER_MINUTE: '0' },
-  });
-  user = await signUp();
-});
-
-afterAll(async () => {
-  await chat?.close();
-  await sim?.close();
-  if (chat) await dropSchema(chat.schema);
+// One connection and a short wait: the smallest pool that can be exhausted on purpose.
+const stack = useChatApiStack({
+  chat: { env: { DATABASE_POOL_MAX: '1', DATABASE_POOL_TIMEOUT_MS: '150', RATE_LIMIT_PER_MINUTE: '0' } },
+  users: ['user'],
 });
 
 /** Takes the pool's only connection until released. */
 async function holdPool(): Promise<pg.PoolClient> {
-  return chat.ctx.db.pool.connect();
+  return stack.chat.ctx.db.pool.connect();
 }
 
 describe('database pool exhausted', () => {
   it('answers 503 service_unavailable with Retry-After on every route, quickly, then recovers', async () => {
-    const conversation = await createConversation(chat, user);
-    const key = await createApiKey(user);
+    const conversation = await createConversation(stack.chat, stack.user);
+    const key = await createApiKey(stack.user);
     const held = await holdPool();
     try {
       const started = Date.now();
       const answers = await Promise.all([
-        request(chat.url).get('/api/conversations').set(bearer(user.token)),
-        request(chat.url).get(`/api/conversations/${conversation.id}/messages`).set(bearer(user.token)),
-        request(chat.url).post('/api/conversations').set(bearer(user.token)).send({}),
-        request(chat.url)
+        request(stack.chat.url).get('/api/conversations').set(bearer(stack.user.token)),
+        request(stack.chat.url)
+          .get(`/api/conversations/${conversation.id}/messages`)
+          .set(bearer(stack.user.token)),
+        request(stack.chat.url).post('/api/conversations').set(bearer(stack.user.token)).send({}),
+        request(stack.chat.url)
           .post(`/api/conversations/${conversation.id}/messages`)
-          .set(bearer(user.token))
+          .set(bearer(stack.user.token))
           .send({ content: 'hello' }),
-        request(chat.url).get('/api/usage').set(bearer(user.token)),
+        request(stack.chat.url).get('/api/usage').set(bearer(stack.user.token)),
       ]);
       for (const res of answers) {
         expectProblem(res, 503, 'service_unavailable');
@@ -65,7 +42,7 @@ describe('database pool exhausted', () => {
       expect(Date.now() - started).toBeLessThan(2000);
 
       // /v1 keeps OpenAI's error shape: a 5xx the SDKs retry after Retry-After.
-      const v1 = await request(chat.url)
+      const v1 = await request(stack.chat.url)
         .post('/v1/chat/completions')
         .set(bearer(key))
         .send({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] });
@@ -76,7 +53,7 @@ describe('database pool exhausted', () => {
       held.release();
     }
 
-    const after = await request(chat.url).get('/api/conversations').set(bearer(user.token));
+    const after = await request(stack.chat.url).get('/api/conversations').set(bearer(stack.user.token));
     expect(after.status, after.text).toBe(200);
   });
 
@@ -84,7 +61,7 @@ describe('database pool exhausted', () => {
     const held = await holdPool();
     let error: unknown;
     try {
-      await chat.ctx.prisma.$transaction(async (tx) => tx.conversation.count());
+      await stack.chat.ctx.prisma.$transaction(async (tx) => tx.conversation.count());
     } catch (caught) {
       error = caught;
     } finally {
@@ -98,14 +75,14 @@ describe('database pool exhausted', () => {
   });
 
   it('under a burst larger than the pool answers 200 or 503, never 500, and recovers', async () => {
-    const conversation = await createConversation(chat, user);
+    const conversation = await createConversation(stack.chat, stack.user);
     const burst = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         i % 2 === 0
-          ? request(chat.url).get('/api/conversations?q=hello').set(bearer(user.token))
-          : request(chat.url)
+          ? request(stack.chat.url).get('/api/conversations?q=hello').set(bearer(stack.user.token))
+          : request(stack.chat.url)
               .patch(`/api/conversations/${conversation.id}`)
-              .set(bearer(user.token))
+              .set(bearer(stack.user.token))
               .send({ title: `t${i}` }),
       ),
     );
@@ -119,7 +96,7 @@ describe('database pool exhausted', () => {
     }
 
     for (let i = 0; i < 5; i++) {
-      const res = await request(chat.url).get('/api/conversations').set(bearer(user.token));
+      const res = await request(stack.chat.url).get('/api/conversations').set(bearer(stack.user.token));
       expect(res.status, res.text).toBe(200);
     }
   });

@@ -1,61 +1,41 @@
-import type { OllamaSim } from '@corral/ollama-sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type ChatProcess,
   createConversation,
-  dropSchema,
   openSse,
   readUntil,
-  signUp,
-  spawnChatProcess,
   startChat,
-  startSim,
   type TestChat,
-  type TestUser,
-  uniqueSchema,
+  useChatApiStack,
 } from './helpers.js';
 
-let sim: OllamaSim;
-let user: TestUser;
-const schema = uniqueSchema();
-const children: ChatProcess[] = [];
+const stack = useChatApiStack({ chat: false, users: ['user'] });
+const schema = stack.schema();
 
-beforeAll(async () => {
-  sim = await startSim();
-  user = await signUp();
-});
-
-afterAll(async () => {
-  await Promise.all(children.map((child) => child.kill()));
-  await sim?.close();
-  await dropSchema(schema);
-});
-
-const spawnChat = async () => {
-  const child = await spawnChatProcess(sim, { schema, env: { STREAM_FLUSH_INTERVAL_MS: '20' } });
-  children.push(child);
-  return child;
-};
+const spawnChat = () => stack.spawnChatProcess({ schema, env: { STREAM_FLUSH_INTERVAL_MS: '20' } });
 
 describe('a chat-api process killed mid-stream', () => {
   it(
     'leaves the user message and an interrupted reply with its partial text after a restart',
     { timeout: 60_000 },
     async () => {
-      sim.setOptions({ tokensPerSecond: 20, responseTokens: 1000 });
+      stack.sim.setOptions({ tokensPerSecond: 20, responseTokens: 1000 });
       const first = await spawnChat();
       const chatView = { url: first.url } as TestChat;
-      const conversation = await createConversation(chatView, user);
-      const stream = await openSse(`${first.url}/api/conversations/${conversation.id}/messages`, user.token, {
-        content: 'Write a long essay',
-      });
+      const conversation = await createConversation(chatView, stack.user);
+      const stream = await openSse(
+        `${first.url}/api/conversations/${conversation.id}/messages`,
+        stack.user.token,
+        {
+          content: 'Write a long essay',
+        },
+      );
       const start = JSON.parse((await readUntil(stream, 'start')).event.data) as {
         assistantMessage: { id: string };
       };
       await readUntil(stream, 'token');
 
       // A second replica, to read the database (its sweep leaves live replies alone: they are fresh).
-      const restarted = await startChat(sim, { schema });
+      const restarted = await startChat(stack.sim, { schema });
       try {
         const saved = () =>
           restarted.ctx.prisma.message.findUniqueOrThrow({ where: { id: start.assistantMessage.id } });
@@ -66,7 +46,7 @@ describe('a chat-api process killed mid-stream', () => {
         expect((await saved()).status).toBe('streaming');
 
         // The sweep runs at start-up; here nothing stale may survive, so the orphan is found at once.
-        const again = await startChat(sim, { schema, env: { STREAM_STALE_SECONDS: '0' } });
+        const again = await startChat(stack.sim, { schema, env: { STREAM_STALE_SECONDS: '0' } });
         await again.close();
         const reply = await saved();
         expect(reply.status).toBe('interrupted');
@@ -77,7 +57,7 @@ describe('a chat-api process killed mid-stream', () => {
         expect(question).toMatchObject({ content: 'Write a long essay', status: 'complete' });
       } finally {
         await restarted.close();
-        sim.setOptions({ tokensPerSecond: 0, responseTokens: 24 });
+        stack.sim.setOptions({ tokensPerSecond: 0, responseTokens: 24 });
       }
     },
   );

@@ -1,49 +1,29 @@
 import { spawn } from 'node:child_process';
-import type { OllamaSim } from '@corral/ollama-sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, TEST_DATABASE_URL } from '@corral/test-support';
+import { describe, expect, it } from 'vitest';
 import { applyRetention } from '../src/domain/retention.js';
-import {
-  DATABASE_URL,
-  dropSchema,
-  signUp,
-  startChat,
-  startSim,
-  type TestChat,
-  type TestUser,
-  uniqueSchema,
-} from './helpers.js';
-import { REPO } from './service-process.js';
+import { startChat, useChatApiStack } from './helpers.js';
 
 const DAY = 86_400_000;
 /** Each CLI run starts a Node process with tsx: seconds on a busy machine. */
 const CLI_TEST = { timeout: 90_000 };
 
-let sim: OllamaSim;
-let chat: TestChat;
-let user: TestUser;
-const extraSchemas: string[] = [];
-
-beforeAll(async () => {
-  sim = await startSim();
-  chat = await startChat(sim);
-  user = await signUp();
-});
-
-afterAll(async () => {
-  await chat?.close();
-  await sim?.close();
-  if (chat) await dropSchema(chat.schema);
-  for (const schema of extraSchemas) await dropSchema(schema);
-});
+const stack = useChatApiStack({ users: ['user'] });
 
 /** A conversation with `messages` messages whose last activity was `daysAgo` days ago. */
 async function conversationLastUpdated(daysAgo: number, messages = 2): Promise<string> {
   const at = new Date(Date.now() - daysAgo * DAY);
-  const conversation = await chat.ctx.prisma.conversation.create({
-    data: { userId: user.id, title: `${daysAgo} days old`, model: 'llama3.2', createdAt: at, updatedAt: at },
+  const conversation = await stack.chat.ctx.prisma.conversation.create({
+    data: {
+      userId: stack.user.id,
+      title: `${daysAgo} days old`,
+      model: 'llama3.2',
+      createdAt: at,
+      updatedAt: at,
+    },
   });
   for (let i = 0; i < messages; i += 1) {
-    await chat.ctx.prisma.message.create({
+    await stack.chat.ctx.prisma.message.create({
       data: {
         conversationId: conversation.id,
         role: i % 2 === 0 ? 'user' : 'assistant',
@@ -56,7 +36,8 @@ async function conversationLastUpdated(daysAgo: number, messages = 2): Promise<s
   return conversation.id;
 }
 
-const exists = async (id: string) => (await chat.ctx.prisma.conversation.count({ where: { id } })) === 1;
+const exists = async (id: string) =>
+  (await stack.chat.ctx.prisma.conversation.count({ where: { id } })) === 1;
 
 interface CliRun {
   code: number | null;
@@ -65,14 +46,23 @@ interface CliRun {
 }
 
 /** The real CLI, as an operator (or a CronJob) runs it. */
-function runCli(args: string[], env: Record<string, string> = {}, schema = chat.schema): Promise<CliRun> {
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  schema = stack.chat.schema,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['--conditions=corral-source', '--import', 'tsx', 'services/chat-api/src/cli.ts', ...args],
       {
-        cwd: REPO,
-        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: `${DATABASE_URL}?schema=${schema}`, ...env },
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          DATABASE_URL: `${TEST_DATABASE_URL}?schema=${schema}`,
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -93,7 +83,7 @@ describe('retention: happy path', () => {
       const old = [await conversationLastUpdated(45, 3), await conversationLastUpdated(31, 2)];
       const kept = [await conversationLastUpdated(29), await conversationLastUpdated(0)];
 
-      const counted = await applyRetention(chat.ctx.db, 30, { dryRun: true });
+      const counted = await applyRetention(stack.chat.ctx.db, 30, { dryRun: true });
       expect(counted).toMatchObject({ dryRun: true, conversations: 2, messages: 5 });
 
       const dryRun = await runCli(['retention', '--dry-run'], { CHAT_RETENTION_DAYS: '30' });
@@ -112,14 +102,17 @@ describe('retention: happy path', () => {
       expect(JSON.parse(real.stdout)).toMatchObject({ dryRun: false, conversations: 2, messages: 5 });
       for (const id of old) expect(await exists(id)).toBe(false);
       for (const id of kept) expect(await exists(id)).toBe(true);
-      expect(await chat.ctx.prisma.message.count({ where: { conversationId: { in: old } } })).toBe(0);
+      expect(await stack.chat.ctx.prisma.message.count({ where: { conversationId: { in: old } } })).toBe(0);
     },
   );
 
   it('runs periodically inside the service when CHAT_RETENTION_DAYS is set', async () => {
     const old = await conversationLastUpdated(100);
     const recent = await conversationLastUpdated(1);
-    const retaining = await startChat(sim, { schema: chat.schema, env: { CHAT_RETENTION_DAYS: '7' } });
+    const retaining = await startChat(stack.sim, {
+      schema: stack.chat.schema,
+      env: { CHAT_RETENTION_DAYS: '7' },
+    });
     try {
       await expect.poll(() => exists(old), { timeout: 5000 }).toBe(false);
       expect(await exists(recent)).toBe(true);
@@ -138,19 +131,18 @@ describe('retention: happy path', () => {
     const counted = await runCli(['retention', '--dry-run', '--days', '3000']);
     expect(JSON.parse(counted.stdout)).toMatchObject({ days: 3000, conversations: 1 });
     expect(await exists(ancient)).toBe(true);
-    await chat.ctx.prisma.conversation.delete({ where: { id: ancient } });
+    await stack.chat.ctx.prisma.conversation.delete({ where: { id: ancient } });
   });
 
   it('migrates a fresh schema and sweeps replies a dead process left streaming', CLI_TEST, async () => {
-    const schema = uniqueSchema();
-    extraSchemas.push(schema);
+    const schema = stack.schema();
     const migrated = await runCli(['migrate'], {}, schema);
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(JSON.parse(migrated.stdout)).toMatchObject({ command: 'migrate', schema });
     expect((JSON.parse(migrated.stdout) as { applied: string[] }).applied.length).toBeGreaterThanOrEqual(2);
 
     const id = await conversationLastUpdated(0, 0);
-    const orphan = await chat.ctx.prisma.message.create({
+    const orphan = await stack.chat.ctx.prisma.message.create({
       data: {
         conversationId: id,
         role: 'assistant',
@@ -162,7 +154,7 @@ describe('retention: happy path', () => {
     const swept = await runCli(['sweep']);
     expect(swept.code, swept.stderr).toBe(0);
     expect(JSON.parse(swept.stdout)).toMatchObject({ command: 'sweep', interrupted: 1 });
-    const row = await chat.ctx.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
+    const row = await stack.chat.ctx.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
     expect(row).toMatchObject({ status: 'interrupted', content: 'half' });
   });
 });

@@ -1,40 +1,17 @@
-import { expectedChatReply, type OllamaSim } from '@corral/ollama-sim';
+import { expectedChatReply } from '@corral/ollama-sim';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bearer,
   createConversation,
-  dropSchema,
   expectProblem,
   openSse,
   readUntil,
-  signUp,
   startChat,
-  startSim,
-  type TestChat,
-  type TestUser,
+  useChatApiStack,
 } from './helpers.js';
 
-let sim: OllamaSim;
-let chat: TestChat;
-let alice: TestUser;
-
-beforeAll(async () => {
-  sim = await startSim();
-  chat = await startChat(sim, { env: { MAX_CONCURRENT_STREAMS: '10' } });
-  alice = await signUp();
-});
-
-afterEach(() => {
-  sim.setFailure({ mode: 'none' });
-  sim.setOptions({ tokensPerSecond: 0, responseTokens: 24 });
-});
-
-afterAll(async () => {
-  await chat?.close();
-  await sim?.close();
-  if (chat) await dropSchema(chat.schema);
-});
+const stack = useChatApiStack({ chat: { env: { MAX_CONCURRENT_STREAMS: '10' } }, users: ['alice'] });
 
 interface MessageView {
   id: string;
@@ -50,15 +27,15 @@ interface MessageView {
 const expected = (content: string, responseTokens = 24) =>
   expectedChatReply({ model: 'llama3.2', messages: [{ role: 'user', content }] }, { responseTokens });
 
-const sendUrl = (id: string) => `${chat.url}/api/conversations/${id}/messages`;
+const sendUrl = (id: string) => `${stack.chat.url}/api/conversations/${id}/messages`;
 
 async function messages(
   conversationId: string,
   branch: 'current' | 'all' = 'current',
 ): Promise<MessageView[]> {
-  const res = await request(chat.url)
+  const res = await request(stack.chat.url)
     .get(`/api/conversations/${conversationId}/messages?branch=${branch}`)
-    .set(bearer(alice.token))
+    .set(bearer(stack.alice.token))
     .expect(200);
   return (res.body as { items: MessageView[] }).items;
 }
@@ -70,8 +47,8 @@ async function reply(conversationId: string): Promise<MessageView> {
 
 describe('streaming replies: happy path', () => {
   it('streams a reply token by token over SSE, then saves the whole conversation with token counts', async () => {
-    const conversation = await createConversation(chat, alice);
-    const stream = await openSse(sendUrl(conversation.id), alice.token, { content: 'Hello there' });
+    const conversation = await createConversation(stack.chat, stack.alice);
+    const stream = await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Hello there' });
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events = await stream.rest();
@@ -88,7 +65,7 @@ describe('streaming replies: happy path', () => {
     expect(done.promptTokens).toBeGreaterThan(0);
 
     // A second turn carries the history; reload shows every message with its counts.
-    await (await openSse(sendUrl(conversation.id), alice.token, { content: 'And then?' })).rest();
+    await (await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'And then?' })).rest();
     const saved = await messages(conversation.id);
     expect(saved.map((m) => [m.role, m.status])).toEqual([
       ['user', 'complete'],
@@ -104,22 +81,22 @@ describe('streaming replies: happy path', () => {
     expect(saved[3]).toMatchObject({ content: expected('And then?').text });
     expect(saved[3]!.promptTokens).toBeGreaterThan(saved[1]!.promptTokens!);
     expect(saved[2]!.parentId).toBe(saved[1]!.id);
-    const read = await request(chat.url)
+    const read = await request(stack.chat.url)
       .get(`/api/conversations/${conversation.id}`)
-      .set(bearer(alice.token))
+      .set(bearer(stack.alice.token))
       .expect(200);
     expect(read.body.conversation.title).toBe('Hello there');
   });
 
   it('commits the user message before the model says anything', async () => {
-    sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
-    const conversation = await createConversation(chat, alice);
-    const stream = await openSse(sendUrl(conversation.id), alice.token, { content: 'Are you there?' });
+    stack.sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
+    const conversation = await createConversation(stack.chat, stack.alice);
+    const stream = await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Are you there?' });
     const start = JSON.parse((await readUntil(stream, 'start')).event.data) as {
       userMessage: MessageView;
       assistantMessage: MessageView;
     };
-    const rows = await chat.ctx.prisma.message.findMany({
+    const rows = await stack.chat.ctx.prisma.message.findMany({
       where: { conversationId: conversation.id },
       orderBy: { createdAt: 'asc' },
     });
@@ -128,19 +105,19 @@ describe('streaming replies: happy path', () => {
       ['assistant', 'streaming', ''],
     ]);
     expect(rows[0]!.id).toBe(start.userMessage.id);
-    await request(chat.url)
+    await request(stack.chat.url)
       .post(`/api/conversations/${conversation.id}/stop`)
-      .set(bearer(alice.token))
+      .set(bearer(stack.alice.token))
       .expect(200);
     const done = await readUntil(stream, 'done');
     expect(JSON.parse(done.event.data)).toMatchObject({ status: 'stopped', completionTokens: 0 });
   });
 
   it('keeps generating when the client disconnects, and the whole reply is there on reload', async () => {
-    sim.setOptions({ tokensPerSecond: 40, responseTokens: 40 });
-    const cancelledBefore = sim.stats().cancelled;
-    const conversation = await createConversation(chat, alice);
-    const stream = await openSse(sendUrl(conversation.id), alice.token, { content: 'Tell me a story' });
+    stack.sim.setOptions({ tokensPerSecond: 40, responseTokens: 40 });
+    const cancelledBefore = stack.sim.stats().cancelled;
+    const conversation = await createConversation(stack.chat, stack.alice);
+    const stream = await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Tell me a story' });
     await readUntil(stream, 'token');
     stream.abort();
     await expect
@@ -149,19 +126,21 @@ describe('streaming replies: happy path', () => {
     const saved = await reply(conversation.id);
     const reference = expected('Tell me a story', 40);
     expect(saved).toMatchObject({ content: reference.text, completionTokens: reference.evalCount });
-    expect(sim.stats().cancelled).toBe(cancelledBefore);
+    expect(stack.sim.stats().cancelled).toBe(cancelledBefore);
   });
 
   it('stop ends the stream, aborts the model request and keeps the partial text as stopped', async () => {
-    sim.setOptions({ tokensPerSecond: 20, responseTokens: 1000 });
-    const cancelledBefore = sim.stats().cancelled;
-    const conversation = await createConversation(chat, alice);
-    const stream = await openSse(sendUrl(conversation.id), alice.token, { content: 'Count to a thousand' });
+    stack.sim.setOptions({ tokensPerSecond: 20, responseTokens: 1000 });
+    const cancelledBefore = stack.sim.stats().cancelled;
+    const conversation = await createConversation(stack.chat, stack.alice);
+    const stream = await openSse(sendUrl(conversation.id), stack.alice.token, {
+      content: 'Count to a thousand',
+    });
     await readUntil(stream, 'token');
     await readUntil(stream, 'token');
-    const stop = await request(chat.url)
+    const stop = await request(stack.chat.url)
       .post(`/api/conversations/${conversation.id}/stop`)
-      .set(bearer(alice.token))
+      .set(bearer(stack.alice.token))
       .expect(200);
     expect(stop.body.stopping).toHaveLength(1);
     const done = JSON.parse((await readUntil(stream, 'done')).event.data) as {
@@ -175,24 +154,24 @@ describe('streaming replies: happy path', () => {
     const full = expected('Count to a thousand', 1000).text;
     expect(full.startsWith(saved.content)).toBe(true);
     expect(saved.content.length).toBeLessThan(full.length);
-    await expect.poll(() => sim.stats().cancelled).toBeGreaterThan(cancelledBefore);
+    await expect.poll(() => stack.sim.stats().cancelled).toBeGreaterThan(cancelledBefore);
   });
 
   it('stop sent to another replica ends the stream running on this one', async () => {
-    const replica = await startChat(sim, {
-      schema: chat.schema,
-      keyPrefix: chat.kit.config.REDIS_KEY_PREFIX,
+    const replica = await startChat(stack.sim, {
+      schema: stack.chat.schema,
+      keyPrefix: stack.chat.kit.config.REDIS_KEY_PREFIX,
     });
     try {
-      sim.setOptions({ tokensPerSecond: 20, responseTokens: 1000 });
-      const cancelledBefore = sim.stats().cancelled;
-      const conversation = await createConversation(chat, alice);
-      const stream = await openSse(sendUrl(conversation.id), alice.token, { content: 'Go on forever' });
+      stack.sim.setOptions({ tokensPerSecond: 20, responseTokens: 1000 });
+      const cancelledBefore = stack.sim.stats().cancelled;
+      const conversation = await createConversation(stack.chat, stack.alice);
+      const stream = await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Go on forever' });
       await readUntil(stream, 'token');
       expect(replica.ctx.generations.size).toBe(0);
       const stop = await request(replica.url)
         .post(`/api/conversations/${conversation.id}/stop`)
-        .set(bearer(alice.token))
+        .set(bearer(stack.alice.token))
         .expect(200);
       expect(stop.body.stopping).toHaveLength(1);
       const done = JSON.parse((await readUntil(stream, 'done')).event.data) as { status: string };
@@ -200,20 +179,20 @@ describe('streaming replies: happy path', () => {
       const saved = await reply(conversation.id);
       expect(saved.status).toBe('stopped');
       expect(saved.content.length).toBeGreaterThan(0);
-      await expect.poll(() => sim.stats().cancelled).toBeGreaterThan(cancelledBefore);
+      await expect.poll(() => stack.sim.stats().cancelled).toBeGreaterThan(cancelledBefore);
     } finally {
       await replica.close();
     }
   });
 
   it('regenerates a reply and edits a question as new branches, keeping the old ones', async () => {
-    const conversation = await createConversation(chat, alice);
-    await (await openSse(sendUrl(conversation.id), alice.token, { content: 'First question' })).rest();
+    const conversation = await createConversation(stack.chat, stack.alice);
+    await (await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'First question' })).rest();
     const [question, firstAnswer] = await messages(conversation.id);
 
     const regenerated = await openSse(
       `${sendUrl(conversation.id)}/${firstAnswer!.id}/regenerate`,
-      alice.token,
+      stack.alice.token,
       {
         model: 'qwen2.5',
       },
@@ -230,7 +209,7 @@ describe('streaming replies: happy path', () => {
     );
 
     await (
-      await openSse(`${sendUrl(conversation.id)}/${question!.id}/edit`, alice.token, {
+      await openSse(`${sendUrl(conversation.id)}/${question!.id}/edit`, stack.alice.token, {
         content: 'Better question',
       })
     ).rest();
@@ -244,9 +223,11 @@ describe('streaming replies: happy path', () => {
 
 describe('streaming replies: error paths', () => {
   it('reports a model failure as an error event and saves the message as error', async () => {
-    sim.setFailure({ mode: 'error-500', message: 'GPU on fire', paths: ['/api/chat'], times: 1 });
-    const conversation = await createConversation(chat, alice);
-    const events = await (await openSse(sendUrl(conversation.id), alice.token, { content: 'Hi' })).rest();
+    stack.sim.setFailure({ mode: 'error-500', message: 'GPU on fire', paths: ['/api/chat'], times: 1 });
+    const conversation = await createConversation(stack.chat, stack.alice);
+    const events = await (
+      await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Hi' })
+    ).rest();
     expect(events.at(-1)?.event).toBe('error');
     expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ status: 'error', code: 'bad_gateway' });
     const saved = await reply(conversation.id);
@@ -255,10 +236,10 @@ describe('streaming replies: error paths', () => {
   });
 
   it('keeps the partial text when the model drops mid-stream', async () => {
-    sim.setFailure({ mode: 'drop-mid-stream', afterTokens: 5, paths: ['/api/chat'], times: 1 });
-    const conversation = await createConversation(chat, alice);
+    stack.sim.setFailure({ mode: 'drop-mid-stream', afterTokens: 5, paths: ['/api/chat'], times: 1 });
+    const conversation = await createConversation(stack.chat, stack.alice);
     const events = await (
-      await openSse(sendUrl(conversation.id), alice.token, { content: 'Partial please' })
+      await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Partial please' })
     ).rest();
     expect(events.filter((e) => e.event === 'token')).toHaveLength(5);
     expect(events.at(-1)?.event).toBe('error');
@@ -269,21 +250,21 @@ describe('streaming replies: error paths', () => {
   });
 
   it('refuses an empty message with 400 and an unknown message id with 404', async () => {
-    const conversation = await createConversation(chat, alice);
+    const conversation = await createConversation(stack.chat, stack.alice);
     expectProblem(
-      await request(chat.url)
+      await request(stack.chat.url)
         .post(`/api/conversations/${conversation.id}/messages`)
-        .set(bearer(alice.token))
+        .set(bearer(stack.alice.token))
         .send({ content: '  ' }),
       400,
       'validation_failed',
     );
     expectProblem(
-      await request(chat.url)
+      await request(stack.chat.url)
         .post(
           `/api/conversations/${conversation.id}/messages/00000000-0000-4000-8000-000000000000/regenerate`,
         )
-        .set(bearer(alice.token)),
+        .set(bearer(stack.alice.token)),
       404,
       'not_found',
     );
@@ -291,8 +272,8 @@ describe('streaming replies: error paths', () => {
   });
 
   it('marks replies a dead process left streaming as interrupted at start-up, keeping their text', async () => {
-    const conversation = await createConversation(chat, alice);
-    const orphan = await chat.ctx.prisma.message.create({
+    const conversation = await createConversation(stack.chat, stack.alice);
+    const orphan = await stack.chat.ctx.prisma.message.create({
       data: {
         conversationId: conversation.id,
         role: 'assistant',
@@ -301,18 +282,20 @@ describe('streaming replies: error paths', () => {
         updatedAt: new Date(Date.now() - 3_600_000),
       },
     });
-    const restarted = await startChat(sim, { schema: chat.schema });
+    const restarted = await startChat(stack.sim, { schema: stack.chat.schema });
     await restarted.close();
-    const row = await chat.ctx.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
+    const row = await stack.chat.ctx.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
     expect(row).toMatchObject({ status: 'interrupted', content: 'half a repl' });
   });
 });
 
 describe('streaming replies: security', () => {
   it('refuses to stream without a token', async () => {
-    const conversation = await createConversation(chat, alice);
+    const conversation = await createConversation(stack.chat, stack.alice);
     expectProblem(
-      await request(chat.url).post(`/api/conversations/${conversation.id}/messages`).send({ content: 'hi' }),
+      await request(stack.chat.url)
+        .post(`/api/conversations/${conversation.id}/messages`)
+        .send({ content: 'hi' }),
       401,
       'unauthorized',
     );

@@ -1,60 +1,47 @@
-import type { OllamaSim } from '@corral/ollama-sim';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExportFile, ImportResult } from '../src/contracts/export.js';
 import {
   bearer,
   createConversation,
-  dropSchema,
   expectProblem,
   openSse,
   signUp,
-  startChat,
-  startSim,
-  type TestChat,
   type TestUser,
+  useChatApiStack,
 } from './helpers.js';
 
-let sim: OllamaSim;
-let chat: TestChat;
-let alice: TestUser;
-let bob: TestUser;
-
-beforeAll(async () => {
-  sim = await startSim();
-  chat = await startChat(sim, { env: { BODY_LIMIT: '16kb', IMPORT_BODY_LIMIT: '256kb' } });
-  [alice, bob] = await Promise.all([signUp(), signUp()]);
-});
-
-afterAll(async () => {
-  await chat?.close();
-  await sim?.close();
-  if (chat) await dropSchema(chat.schema);
+const stack = useChatApiStack({
+  chat: { env: { BODY_LIMIT: '16kb', IMPORT_BODY_LIMIT: '256kb' } },
+  users: ['alice', 'bob'],
 });
 
 async function say(user: TestUser, conversationId: string, content: string) {
   const events = await (
-    await openSse(`${chat.url}/api/conversations/${conversationId}/messages`, user.token, { content })
+    await openSse(`${stack.chat.url}/api/conversations/${conversationId}/messages`, user.token, { content })
   ).rest();
   expect(events.at(-1)?.event).toBe('done');
 }
 
 async function exportAll(user: TestUser): Promise<ExportFile> {
-  const res = await request(chat.url).get('/api/conversations/export').set(bearer(user.token)).expect(200);
+  const res = await request(stack.chat.url)
+    .get('/api/conversations/export')
+    .set(bearer(user.token))
+    .expect(200);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.headers['content-disposition']).toMatch(/^attachment; filename="corral-conversations-/);
   return JSON.parse(res.text) as ExportFile;
 }
 
 async function importFile(user: TestUser, file: unknown) {
-  return request(chat.url)
+  return request(stack.chat.url)
     .post('/api/conversations/import')
     .set(bearer(user.token))
     .send(file as object);
 }
 
 async function currentBranch(user: TestUser, id: string): Promise<string[]> {
-  const res = await request(chat.url)
+  const res = await request(stack.chat.url)
     .get(`/api/conversations/${id}/messages`)
     .set(bearer(user.token))
     .expect(200);
@@ -66,23 +53,23 @@ const withoutExportedAt = (file: ExportFile) => ({ ...file, exportedAt: undefine
 describe('export and import: happy path', () => {
   it('round-trips every conversation with all branches, ids kept, and a second import changes nothing', async () => {
     const user = await signUp();
-    const trip = await createConversation(chat, user, {
+    const trip = await createConversation(stack.chat, user, {
       title: 'Trip',
       tags: ['travel'],
       systemPrompt: 'Be brief.',
     });
     await say(user, trip.id, 'Where to go in May?');
     await say(user, trip.id, 'And in June?');
-    const notes = await createConversation(chat, user);
+    const notes = await createConversation(stack.chat, user);
     await say(user, notes.id, 'Remember the milk');
-    const messages = await request(chat.url)
+    const messages = await request(stack.chat.url)
       .get(`/api/conversations/${notes.id}/messages`)
       .set(bearer(user.token))
       .expect(200);
     const answer = (messages.body as { items: Array<{ id: string }> }).items[1]!;
     await (
       await openSse(
-        `${chat.url}/api/conversations/${notes.id}/messages/${answer.id}/regenerate`,
+        `${stack.chat.url}/api/conversations/${notes.id}/messages/${answer.id}/regenerate`,
         user.token,
         {
           model: 'qwen2.5',
@@ -99,8 +86,11 @@ describe('export and import: happy path', () => {
     const notesBefore = await currentBranch(user, notes.id);
 
     // Lose everything, then restore from the file.
-    await request(chat.url).delete(`/api/conversations/${trip.id}`).set(bearer(user.token)).expect(204);
-    await request(chat.url).delete(`/api/conversations/${notes.id}`).set(bearer(user.token)).expect(204);
+    await request(stack.chat.url).delete(`/api/conversations/${trip.id}`).set(bearer(user.token)).expect(204);
+    await request(stack.chat.url)
+      .delete(`/api/conversations/${notes.id}`)
+      .set(bearer(user.token))
+      .expect(204);
     const restored = await importFile(user, exported);
     expect(restored.status, restored.text).toBe(200);
     expect(restored.body).toEqual({
@@ -120,29 +110,32 @@ describe('export and import: happy path', () => {
   });
 
   it('exports one conversation in the same format, which another user imports under new ids', async () => {
-    const conversation = await createConversation(chat, alice, { title: 'Recipes' });
-    await say(alice, conversation.id, 'How do I bake bread?');
-    const res = await request(chat.url)
+    const conversation = await createConversation(stack.chat, stack.alice, { title: 'Recipes' });
+    await say(stack.alice, conversation.id, 'How do I bake bread?');
+    const res = await request(stack.chat.url)
       .get(`/api/conversations/${conversation.id}/export`)
-      .set(bearer(alice.token))
+      .set(bearer(stack.alice.token))
       .expect(200);
     const file = JSON.parse(res.text) as ExportFile;
     expect(file.conversations).toHaveLength(1);
     expect(file.conversations[0]).toMatchObject({ id: conversation.id, title: 'Recipes' });
 
-    const imported = await importFile(bob, file);
+    const imported = await importFile(stack.bob, file);
     expect(imported.status, imported.text).toBe(200);
     const result = imported.body as ImportResult;
     expect(result).toMatchObject({ imported: 1, skipped: 0, messages: 2 });
     expect(result.renamed).toEqual([{ from: conversation.id, to: expect.any(String) }]);
     const copy = result.renamed[0]!.to;
     expect(copy).not.toBe(conversation.id);
-    expect(await currentBranch(bob, copy)).toEqual(await currentBranch(alice, conversation.id));
+    expect(await currentBranch(stack.bob, copy)).toEqual(await currentBranch(stack.alice, conversation.id));
     // Alice's conversation is untouched and still hers alone.
-    await request(chat.url).get(`/api/conversations/${conversation.id}`).set(bearer(bob.token)).expect(404);
-    const hers = await request(chat.url)
+    await request(stack.chat.url)
       .get(`/api/conversations/${conversation.id}`)
-      .set(bearer(alice.token))
+      .set(bearer(stack.bob.token))
+      .expect(404);
+    const hers = await request(stack.chat.url)
+      .get(`/api/conversations/${conversation.id}`)
+      .set(bearer(stack.alice.token))
       .expect(200);
     expect(hers.body.conversation.title).toBe('Recipes');
   });
@@ -150,14 +143,17 @@ describe('export and import: happy path', () => {
   it('streams an export larger than one batch as valid JSON', async () => {
     const user = await signUp();
     const count = 450;
-    await chat.ctx.prisma.conversation.createMany({
+    await stack.chat.ctx.prisma.conversation.createMany({
       data: Array.from({ length: count }, (_, i) => ({
         userId: user.id,
         title: `bulk ${i}`,
         model: 'llama3.2',
       })),
     });
-    const res = await request(chat.url).get('/api/conversations/export').set(bearer(user.token)).expect(200);
+    const res = await request(stack.chat.url)
+      .get('/api/conversations/export')
+      .set(bearer(user.token))
+      .expect(200);
     expect(res.headers['content-length']).toBeUndefined(); // streamed, not buffered
     const file = JSON.parse(res.text) as ExportFile;
     expect(file.conversations).toHaveLength(count);
@@ -212,10 +208,10 @@ function bigConversation(id: string, chars: number) {
 
 describe('export and import: error paths', () => {
   it('refuses a file that is not an export, or whose messages point nowhere, naming the field', async () => {
-    expectProblem(await importFile(alice, { conversations: [] }), 400, 'validation_failed');
+    expectProblem(await importFile(stack.alice, { conversations: [] }), 400, 'validation_failed');
     const broken = bigConversation(crypto.randomUUID(), 10);
     broken.messages[0]!.parentId = crypto.randomUUID();
-    const res = await importFile(alice, {
+    const res = await importFile(stack.alice, {
       format: 'corral.conversations',
       version: 1,
       conversations: [broken],
@@ -230,12 +226,12 @@ describe('export and import: error paths', () => {
       version: 1,
       conversations: [bigConversation(crypto.randomUUID(), 300_000)],
     };
-    expectProblem(await importFile(alice, file), 413, 'payload_too_large');
-    const conversation = await createConversation(chat, alice);
+    expectProblem(await importFile(stack.alice, file), 413, 'payload_too_large');
+    const conversation = await createConversation(stack.chat, stack.alice);
     expectProblem(
-      await request(chat.url)
+      await request(stack.chat.url)
         .patch(`/api/conversations/${conversation.id}`)
-        .set(bearer(alice.token))
+        .set(bearer(stack.alice.token))
         .send({ systemPrompt: 'y'.repeat(20_000) }),
       413,
       'payload_too_large',
@@ -245,24 +241,28 @@ describe('export and import: error paths', () => {
 
 describe('export and import: security', () => {
   it('needs a token, and never exports another user’s conversation', async () => {
-    expectProblem(await request(chat.url).get('/api/conversations/export'), 401, 'unauthorized');
+    expectProblem(await request(stack.chat.url).get('/api/conversations/export'), 401, 'unauthorized');
     expectProblem(
-      await request(chat.url).post('/api/conversations/import').send({ format: 'corral.conversations' }),
+      await request(stack.chat.url)
+        .post('/api/conversations/import')
+        .send({ format: 'corral.conversations' }),
       401,
       'unauthorized',
     );
-    const conversation = await createConversation(chat, alice);
+    const conversation = await createConversation(stack.chat, stack.alice);
     expectProblem(
-      await request(chat.url).get(`/api/conversations/${conversation.id}/export`).set(bearer(bob.token)),
+      await request(stack.chat.url)
+        .get(`/api/conversations/${conversation.id}/export`)
+        .set(bearer(stack.bob.token)),
       404,
       'not_found',
     );
-    const bobs = await exportAll(bob);
+    const bobs = await exportAll(stack.bob);
     expect(bobs.conversations.map((c) => c.id)).not.toContain(conversation.id);
   });
 
   it('does not read a body over IMPORT_BODY_LIMIT before the caller is authenticated', async () => {
-    const res = await request(chat.url)
+    const res = await request(stack.chat.url)
       .post('/api/conversations/import')
       .set('Content-Type', 'application/json')
       .send(JSON.stringify({ pad: 'z'.repeat(300_000) }));

@@ -1,24 +1,15 @@
 import type { OllamaSim } from '@corral/ollama-sim';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type TestGateway,
+  usePoolPerTest,
   backendState,
   chatBody,
   ndjsonLines,
   postJson,
-  startGateway,
-  startSims,
 } from './helpers.js';
 
-let sims: OllamaSim[] = [];
-let gateway: TestGateway | undefined;
-
-afterEach(async () => {
-  await gateway?.close();
-  await Promise.all(sims.map((sim) => sim.close()));
-  gateway = undefined;
-  sims = [];
-});
+const pool = usePoolPerTest();
 
 const pull = (gw: TestGateway, body: unknown) => postJson(`${gw.url}/admin/models/pull`, body);
 
@@ -32,8 +23,8 @@ interface Summary {
 
 describe('POST /admin/models/pull', () => {
   it('pulls onto every backend, streaming progress tagged by backend, then a summary; the model is routable at once', async () => {
-    sims = await startSims(2, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(2, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     const gw = gateway;
     const before = await postJson(`${gw.url}/api/chat`, chatBody('hi', { model: 'qwen2.5' }));
     expect(before.status).toBe(404);
@@ -73,8 +64,8 @@ describe('POST /admin/models/pull', () => {
   });
 
   it('one backend failing makes the summary "partial", naming it and why', async () => {
-    sims = await startSims(2, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(2, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     const [good, bad] = sims as [OllamaSim, OllamaSim];
     bad.setFailure({ mode: 'error-500', message: 'disk full', paths: ['/api/pull'] });
     const summary = (await ndjsonLines(await pull(gateway, { model: 'mistral' }))).at(-1);
@@ -87,8 +78,8 @@ describe('POST /admin/models/pull', () => {
   });
 
   it('skips backends that are not healthy, and says so', async () => {
-    sims = await startSims(2, { models: ['llama3.2'] });
-    gateway = await startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000' });
+    const sims = await pool.startSims(2, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000' });
     const gw = gateway;
     const [up, down] = sims as [OllamaSim, OllamaSim];
     down.setFailure({ mode: 'refuse' });
@@ -103,8 +94,8 @@ describe('POST /admin/models/pull', () => {
   });
 
   it('400 problem+json for a body without a model, or that is not JSON', async () => {
-    sims = await startSims(1);
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(1);
+    const gateway = await pool.startGateway(sims);
     const missing = await pull(gateway, {});
     expect(missing.status).toBe(400);
     expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);

@@ -1,27 +1,21 @@
 import { gzipSync } from 'node:zlib';
 import type { OllamaSim } from '@corral/ollama-sim';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestGateway, chatBody, ndjsonLines, startGateway, startSims } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { type TestGateway, chatBody, ndjsonLines, usePoolPerTest } from './helpers.js';
 
 // The model routes are answered before express (service-kit's withDirectRoutes); these pin down
 // that they are observed and guarded exactly like express's routes, and that compressed bodies
 // still reach express's inflating parser.
 
-let sims: OllamaSim[] = [];
-let gateway: TestGateway | undefined;
+const pool = usePoolPerTest();
 const TOKEN = 'direct-routes-test-token-0123456789abcdef';
 
-afterEach(async () => {
-  await gateway?.close();
-  await Promise.all(sims.map((sim) => sim.close()));
-  gateway = undefined;
-  sims = [];
-});
+/** The current test's backends, to read their stats. */
+let sims: OllamaSim[] = [];
 
 async function start(env: Record<string, string> = {}): Promise<TestGateway> {
-  sims = await startSims(1, { models: ['llama3.2'] });
-  gateway = await startGateway(sims, { GATEWAY_SERVICE_TOKEN: TOKEN, ...env });
-  return gateway;
+  sims = await pool.startSims(1, { models: ['llama3.2'] });
+  return pool.startGateway(sims, { GATEWAY_SERVICE_TOKEN: TOKEN, ...env });
 }
 
 describe('the streamed model routes (answered before express)', () => {

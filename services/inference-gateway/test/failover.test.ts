@@ -1,33 +1,24 @@
 import { type OllamaSim, expectedChatReply } from '@corral/ollama-sim';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type TestGateway,
+  usePoolPerTest,
   backendState,
   backendStates,
   chatBody,
   firstChunk,
   ndjsonLines,
   postJson,
-  startGateway,
-  startSims,
 } from './helpers.js';
 
-let sims: OllamaSim[] = [];
-let gateway: TestGateway | undefined;
-
-afterEach(async () => {
-  await gateway?.close();
-  await Promise.all(sims.map((sim) => sim.close()));
-  gateway = undefined;
-  sims = [];
-});
+const pool = usePoolPerTest();
 
 describe('failover before the first byte', () => {
   for (const failure of [{ mode: 'refuse' }, { mode: 'error-500' }] as const) {
     it(`a backend that fails (${failure.mode}) is skipped, ejected, and returns once it recovers`, async () => {
-      sims = await startSims(2, { models: ['llama3.2'] });
+      const sims = await pool.startSims(2, { models: ['llama3.2'] });
       const [good, bad] = sims as [OllamaSim, OllamaSim];
-      gateway = await startGateway(sims);
+      const gateway = await pool.startGateway(sims);
       const gw = gateway;
       bad.setFailure(failure);
 
@@ -57,8 +48,8 @@ describe('failover before the first byte', () => {
   }
 
   it('with no healthy backend left, requests get 503 rather than hanging', async () => {
-    sims = await startSims(1, { models: ['llama3.2'] });
-    gateway = await startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000' });
+    const sims = await pool.startSims(1, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000' });
     (sims[0] as OllamaSim).setFailure({ mode: 'refuse' });
     const failed = await postJson(`${gateway.url}/api/chat`, chatBody('hello', { stream: false }));
     expect(failed.status).toBe(502);
@@ -73,8 +64,8 @@ describe('failover before the first byte', () => {
 
 describe('a stream that breaks after bytes were sent', () => {
   it('NDJSON: the client gets the partial tokens, then one final line with error and done', async () => {
-    sims = await startSims(1, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(1, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 3 });
     const body = chatBody('tell me everything');
     const res = await postJson(`${gateway.url}/api/chat`, body);
@@ -87,8 +78,8 @@ describe('a stream that breaks after bytes were sent', () => {
   });
 
   it('SSE (/v1): the stream ends with a data: error event', async () => {
-    sims = await startSims(1, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(1, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 2 });
     const res = await postJson(`${gateway.url}/v1/chat/completions`, { ...chatBody('go'), stream: true });
     const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
@@ -100,8 +91,8 @@ describe('a stream that breaks after bytes were sent', () => {
 
 describe('client disconnect', () => {
   it('aborting a stream through the gateway cancels the generation on the backend', async () => {
-    sims = await startSims(1, { models: ['llama3.2'], tokensPerSecond: 5 });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(1, { models: ['llama3.2'], tokensPerSecond: 5 });
+    const gateway = await pool.startGateway(sims);
     const sim = sims[0] as OllamaSim;
     const controller = new AbortController();
     const res = await postJson(`${gateway.url}/api/chat`, chatBody('a long story'), controller.signal);

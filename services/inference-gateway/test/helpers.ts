@@ -7,6 +7,7 @@ import {
   startServer,
 } from '@corral/service-kit';
 import { type OllamaSim, type OllamaSimOptions, startOllamaSim } from '@corral/ollama-sim';
+import { afterEach } from 'vitest';
 import { type GatewayDeps, createApp } from '../src/app.js';
 import { type GatewayConfig, gatewayEnvShape } from '../src/config.js';
 
@@ -112,6 +113,31 @@ export async function startSims(count: number, options: OllamaSimOptions = {}): 
       startOllamaSim({ tokensPerSecond: 0, ttftMs: 0, logger: null, ...options }),
     ),
   );
+}
+
+/**
+ * For files whose every test builds a pool of its own: startSims and startGateway that remember
+ * what they started, all closed after each test (the gateway first).
+ */
+export function usePoolPerTest(): { startSims: typeof startSims; startGateway: typeof startGateway } {
+  const gateways: TestGateway[] = [];
+  const sims: OllamaSim[] = [];
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
+    await Promise.all(sims.splice(0).map((sim) => sim.close()));
+  });
+  return {
+    async startSims(...args) {
+      const started = await startSims(...args);
+      sims.push(...started);
+      return started;
+    },
+    async startGateway(...args) {
+      const gateway = await startGateway(...args);
+      gateways.push(gateway);
+      return gateway;
+    },
+  };
 }
 
 export const chatBody = (content: string, extra: Record<string, unknown> = {}) => ({

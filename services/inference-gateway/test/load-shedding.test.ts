@@ -2,26 +2,21 @@ import { type OllamaSim, expectedChatReply } from '@corral/ollama-sim';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type TestGateway,
+  usePoolPerTest,
   backendStates,
   chatBody,
   firstChunk,
   ndjsonLines,
   postJson,
   readRest,
-  startGateway,
-  startSims,
 } from './helpers.js';
 
-let sims: OllamaSim[] = [];
-let gateway: TestGateway | undefined;
+const pool = usePoolPerTest();
 const aborts: AbortController[] = [];
 
-afterEach(async () => {
+// After-each hooks run last-registered first: streams are aborted before the pool closes.
+afterEach(() => {
   for (const controller of aborts.splice(0)) controller.abort();
-  await gateway?.close();
-  await Promise.all(sims.map((sim) => sim.close()));
-  gateway = undefined;
-  sims = [];
 });
 
 function abortable(): AbortSignal {
@@ -38,8 +33,8 @@ const queueDepth = async (gw: TestGateway) => {
 describe('per-backend concurrency limit and a bounded queue', () => {
   it('runs one, queues one, sheds the third with 503 + Retry-After; the queued one completes', async () => {
     // 24 tokens at 40/s: the first stream holds the only slot for about 0.6 s.
-    sims = await startSims(1, { models: ['llama3.2'], tokensPerSecond: 40 });
-    gateway = await startGateway(sims, {
+    const sims = await pool.startSims(1, { models: ['llama3.2'], tokensPerSecond: 40 });
+    const gateway = await pool.startGateway(sims, {
       BACKEND_MAX_PARALLEL: '1',
       QUEUE_MAX: '1',
       QUEUE_TIMEOUT_MS: '20000',
@@ -69,8 +64,8 @@ describe('per-backend concurrency limit and a bounded queue', () => {
   });
 
   it('a request that waits longer than QUEUE_TIMEOUT_MS gets 503 with Retry-After', async () => {
-    sims = await startSims(1, { models: ['llama3.2'], tokensPerSecond: 2 });
-    gateway = await startGateway(sims, {
+    const sims = await pool.startSims(1, { models: ['llama3.2'], tokensPerSecond: 2 });
+    const gateway = await pool.startGateway(sims, {
       BACKEND_MAX_PARALLEL: '1',
       QUEUE_MAX: '4',
       QUEUE_TIMEOUT_MS: '100',
@@ -85,9 +80,9 @@ describe('per-backend concurrency limit and a bounded queue', () => {
   });
 
   it('a backend answering 503 "busy" is treated as full, not dead', async () => {
-    sims = await startSims(2, { models: ['llama3.2'] });
+    const sims = await pool.startSims(2, { models: ['llama3.2'] });
     (sims[0] as OllamaSim).setOptions({ maxParallel: 1, maxQueue: 0, tokensPerSecond: 2 });
-    gateway = await startGateway(sims, { BACKEND_MAX_PARALLEL: '4' });
+    const gateway = await pool.startGateway(sims, { BACKEND_MAX_PARALLEL: '4' });
     const gw = gateway;
     // Occupy sim 0's only slot directly, so it answers the gateway's request with 503 busy.
     const direct = await postJson(`${(sims[0] as OllamaSim).url}/api/chat`, chatBody('hog'), abortable());

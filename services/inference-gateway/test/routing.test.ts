@@ -1,23 +1,15 @@
 import type { OllamaSim } from '@corral/ollama-sim';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestGateway, chatBody, postJson, startGateway, startSims } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { chatBody, postJson, usePoolPerTest } from './helpers.js';
 
-let sims: OllamaSim[] = [];
-let gateway: TestGateway | undefined;
-
-afterEach(async () => {
-  await gateway?.close();
-  await Promise.all(sims.map((sim) => sim.close()));
-  gateway = undefined;
-  sims = [];
-});
+const pool = usePoolPerTest();
 
 const chats = (sim: OllamaSim) => sim.stats().requests['POST /api/chat'] ?? 0;
 
 describe('round-robin (the default)', () => {
   it('spreads N requests evenly over three backends holding the model', async () => {
-    sims = await startSims(3, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(3, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     for (let i = 0; i < 12; i++) {
       const res = await postJson(`${gateway.url}/api/chat`, chatBody(`question ${i}`, { stream: false }));
       expect(res.status).toBe(200);
@@ -26,9 +18,9 @@ describe('round-robin (the default)', () => {
   });
 
   it('sends a model held by one backend only there', async () => {
-    sims = await startSims(2, { models: ['llama3.2'] });
+    const sims = await pool.startSims(2, { models: ['llama3.2'] });
     (sims[1] as OllamaSim).addModel('qwen2.5');
-    gateway = await startGateway(sims);
+    const gateway = await pool.startGateway(sims);
     for (let i = 0; i < 4; i++) {
       const res = await postJson(
         `${gateway.url}/api/chat`,
@@ -43,8 +35,8 @@ describe('round-robin (the default)', () => {
 
 describe('least-outstanding', () => {
   it('sends a new request to the backend with fewer running', async () => {
-    sims = await startSims(2, { models: ['llama3.2'], tokensPerSecond: 5, ttftMs: 0 });
-    gateway = await startGateway(sims, { ROUTING_STRATEGY: 'least-outstanding' });
+    const sims = await pool.startSims(2, { models: ['llama3.2'], tokensPerSecond: 5, ttftMs: 0 });
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'least-outstanding' });
     const controller = new AbortController();
     const long = await postJson(`${gateway.url}/api/chat`, chatBody('long one'), controller.signal);
     const busy = long.headers.get('x-corral-backend');
@@ -64,8 +56,8 @@ describe('least-outstanding', () => {
 
 describe('models nobody holds', () => {
   it('404 in Ollama’s shape on /api, listing the models that exist', async () => {
-    sims = await startSims(1, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(1, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     const res = await postJson(`${gateway.url}/api/generate`, { model: 'mistral', prompt: 'hi' });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -80,8 +72,8 @@ describe('models nobody holds', () => {
   });
 
   it('404 in OpenAI’s shape on /v1', async () => {
-    sims = await startSims(1, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(1, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     const res = await postJson(`${gateway.url}/v1/chat/completions`, {
       model: 'mistral',
       messages: [{ role: 'user', content: 'hi' }],
@@ -94,8 +86,8 @@ describe('models nobody holds', () => {
   });
 
   it('400 for a body without a model or that is not JSON', async () => {
-    sims = await startSims(1, { models: ['llama3.2'] });
-    gateway = await startGateway(sims);
+    const sims = await pool.startSims(1, { models: ['llama3.2'] });
+    const gateway = await pool.startGateway(sims);
     const noModel = await postJson(`${gateway.url}/api/chat`, { messages: [] });
     expect(noModel.status).toBe(400);
     expect(await noModel.json()).toMatchObject({ error: 'model is required' });

@@ -1,6 +1,6 @@
 // One `corral start` for the whole e2e run, started exactly the way `pnpm start` does it, in a
 // temporary CORRAL_HOME on free ports. Tests get its URLs and the admin's password via inject().
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -12,30 +12,18 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT, childEnv, freePort, startTsProcess } from '@corral/test-support';
 import type { TestProject } from 'vitest/node';
 import type { CorralStack } from './support/stack.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WEB_DIR = path.join(REPO_ROOT, 'services/web');
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const RUNNING = /Corral is running: (http:\/\/\S+)/;
 const BOOT_TIMEOUT_MS = 170_000;
 const STOP_TIMEOUT_MS = 60_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Newest modification time under a directory (the SPA's sources). */
 function newestMtime(target: string): number {
@@ -77,74 +65,15 @@ function ensureWebBuild(): void {
 
 /** What a developer's shell would have for `pnpm start` / `pnpm build`: none of the test runner's settings. */
 function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
-  for (const key of [
+  const testSettings = [
     'OLLAMA_URLS',
     'DATABASE_URL',
     'AUTH_URL',
     'CHAT_API_URL',
     'GATEWAY_URL',
     'REDIS_URL',
-    'NODE_OPTIONS',
-    'VITEST',
-    'VITEST_POOL_ID',
-    'VITEST_WORKER_ID',
-    'NODE_ENV',
-    'TEST',
-  ]) {
-    delete env[key];
-  }
-  return env;
-}
-
-function waitForBanner(child: ChildProcess, output: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      finish();
-      reject(
-        new Error(
-          `corral start did not print "Corral is running" within ${BOOT_TIMEOUT_MS} ms:\n${output().slice(-6000)}`,
-        ),
-      );
-    }, BOOT_TIMEOUT_MS);
-    const check = () => {
-      const match = RUNNING.exec(output());
-      if (match?.[1]) {
-        finish();
-        resolve(match[1]);
-      }
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      finish();
-      reject(
-        new Error(`corral start exited (${signal ?? code}) before it was running:\n${output().slice(-6000)}`),
-      );
-    };
-    const finish = () => {
-      clearTimeout(timer);
-      child.stdout?.off('data', check);
-      child.off('exit', onExit);
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', onExit);
-    check();
-  });
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`corral start did not stop within ${STOP_TIMEOUT_MS} ms of SIGINT`));
-    }, STOP_TIMEOUT_MS);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-    // What Ctrl-C sends.
-    child.kill('SIGINT');
-  });
+  ];
+  return childEnv(extra, [...testSettings, 'NODE_ENV']);
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -161,27 +90,32 @@ export default async function setup(project: TestProject): Promise<() => Promise
     CORRAL_POSTGRES_PORT: String(await freePort()),
   });
 
-  let output = '';
-  const child = spawn(
-    process.execPath,
-    ['--conditions=corral-source', '--import', 'tsx', 'packages/cli/src/cli.ts', 'start'],
-    { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const saveLog = () => writeFileSync(path.join(ARTIFACTS, 'corral-start.log'), output);
+  const corral = startTsProcess('packages/cli/src/cli.ts', ['start'], {
+    name: 'corral start',
+    env,
+    maxOutput: Infinity,
+  });
+  const saveLog = () => writeFileSync(path.join(ARTIFACTS, 'corral-start.log'), corral.output());
 
   const teardown = async () => {
-    const code = await stop(child);
+    // What Ctrl-C sends.
+    const { code, signal } = await corral.stop(STOP_TIMEOUT_MS, 'SIGINT');
     saveLog();
     rmSync(tempDir, { recursive: true, force: true });
+    if (signal === 'SIGKILL')
+      throw new Error(`corral start did not stop within ${STOP_TIMEOUT_MS} ms of SIGINT`);
     if (code !== 0) {
-      throw new Error(`corral start exited ${code} after SIGINT (expected 0):\n${output.slice(-4000)}`);
+      throw new Error(
+        `corral start exited ${code} after SIGINT (expected 0):\n${corral.output().slice(-4000)}`,
+      );
     }
   };
 
   try {
-    const baseUrl = await waitForBanner(child, () => output);
+    const baseUrl = await corral.waitFor((output) => RUNNING.exec(output)?.[1], {
+      timeoutMs: BOOT_TIMEOUT_MS,
+      what: '"Corral is running"',
+    });
     const state = JSON.parse(readFileSync(path.join(home, 'state.json'), 'utf8')) as {
       inference: CorralStack['inference'];
       services: Record<string, string>;
@@ -202,7 +136,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const stack: CorralStack = {
       baseUrl: baseUrl.replace(/\/+$/, ''),
       admin: {
-        email: /Admin: (\S+@\S+)/.exec(output)?.[1] ?? 'admin@corral.local',
+        email: /Admin: (\S+@\S+)/.exec(corral.output())?.[1] ?? 'admin@corral.local',
         password: readFileSync(path.join(home, 'admin-password'), 'utf8').trim(),
       },
       gatewayUrl,

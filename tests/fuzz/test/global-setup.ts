@@ -1,7 +1,7 @@
 // One stack (auth, inference-gateway, chat-api, one ollama-sim) for the bad-input files, each
 // service a real process on a free port in its own schema. Fault files start their own.
 import type { TestProject } from 'vitest/node';
-import { DATABASE_URL } from './support/env.js';
+import { TEST_DATABASE_URL } from '@corral/test-support';
 import { type Stack, startStack } from './support/stack.js';
 import type { FuzzStack } from './support/shared-stack.js';
 
@@ -28,7 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     simUrl: sim.url,
     authSchema: stack.authSchema,
     chatSchema: stack.chatSchema,
-    databaseUrl: DATABASE_URL,
+    databaseUrl: TEST_DATABASE_URL,
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     pids: {

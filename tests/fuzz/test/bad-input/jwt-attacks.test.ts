@@ -5,7 +5,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from '../support/env.js';
+import { sql } from '@corral/test-support';
 import { type User, call, loginAdmin } from '../support/http.js';
 import { GATEWAY_SERVICE_TOKEN, JWT_AUDIENCE, JWT_ISSUER, type Stack, startStack } from '../support/stack.js';
 

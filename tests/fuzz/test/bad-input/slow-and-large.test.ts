@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/env.js';
+import { waitFor } from '@corral/test-support';
 import { expectErrorShape } from '../support/fuzz.js';
 import { type User, call, send, signUp } from '../support/http.js';
 import { fuzzStack } from '../support/shared-stack.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/env.js';
+import { waitFor } from '@corral/test-support';
 import { expectErrorShape } from '../support/fuzz.js';
 import { type User, call, createConversation, signUp } from '../support/http.js';
 import { type RunningProcess, spawnService } from '../support/processes.js';

@@ -1,6 +1,6 @@
 // Two ollama-sims behind the gateway; one is SIGKILLed while streams run on both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/env.js';
+import { waitFor } from '@corral/test-support';
 import { agent, call } from '../support/http.js';
 import { type RunningProcess, configureSim, spawnService, spawnSim } from '../support/processes.js';
 import { GATEWAY_SERVICE_TOKEN } from '../support/stack.js';
@@ -116,6 +116,11 @@ describe('one ollama-sim killed under load', () => {
       await waitFor(
         'streams running on both backends',
         () => new Set(outcomes.map((o) => o.backend)).size === 2 && outcomes.length >= 12,
+      );
+      // Right after a round of replies ends, the next ones may not have their first bytes yet
+      // (those fail over instead of being cut): kill while one is streaming from the victim.
+      await waitFor('a reply streaming from the backend to kill', () =>
+        [...live].some((stream) => stream.backend === victim.url && stream.streaming),
       );
 
       const killedAt = Date.now();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { sql } from './env.js';
+import { sql } from '@corral/test-support';
 import type { RawRequest, Reply } from './http.js';
 import { send } from './http.js';
 

@@ -18,7 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { REPO_ROOT, freePort, waitFor } from './env.js';
+import { REPO_ROOT, freePort, waitFor } from '@corral/test-support';
 
 function binaries() {
   const fromCli = createRequire(path.join(REPO_ROOT, 'packages/cli/package.json'));

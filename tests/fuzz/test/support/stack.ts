@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { DATABASE_URL, REDIS_URL, dropSchema, sql, uniqueSchema } from './env.js';
+import {
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  authTestEnv,
+  dropSchema,
+  schemaEnv,
+  sql,
+  uniqueSchema,
+} from '@corral/test-support';
 import { type RunningProcess, spawnService, spawnSim } from './processes.js';
 
 export const INTERNAL_SERVICE_TOKEN = 'fuzz-internal-service-token-0123456789abcdef';
@@ -36,11 +44,14 @@ export interface Stack {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const base = options.databaseUrl ?? DATABASE_URL;
-  const redisUrl = options.redisUrl ?? REDIS_URL;
+  const base = options.databaseUrl ?? TEST_DATABASE_URL;
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const id = randomBytes(3).toString('hex');
-  const authSchema = uniqueSchema(`auth_${id}`);
-  const chatSchema = uniqueSchema(`chat_${id}`);
+  const authSchema = uniqueSchema(`fuzz_auth_${id}`);
+  const chatSchema = uniqueSchema(`fuzz_chat_${id}`);
+  /** Each service's schema on `base`, its own Redis key prefix, migrations at start-up. */
+  const storage = (schema: string) =>
+    schemaEnv(schema, { databaseUrl: base, redisUrl, keyPrefix: `corral:fuzz:${schema}:` });
   const authDatabaseUrl = `${base}?schema=${authSchema}`;
   const chatDatabaseUrl = `${base}?schema=${chatSchema}`;
   const all = options.env?.all ?? {};
@@ -48,10 +59,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sims: RunningProcess[] = [];
   const chatEnv = (gatewayUrl: string): Record<string, string> => ({
     ...all,
-    DATABASE_URL: chatDatabaseUrl,
-    REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: `corral:fuzz:${chatSchema}:`,
-    AUTO_MIGRATE: 'true',
+    ...storage(chatSchema),
     AUTH_URL: auth.url,
     INTERNAL_SERVICE_TOKEN,
     GATEWAY_URL: gatewayUrl,
@@ -77,16 +85,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const [authProcess, ...simProcesses] = await Promise.all([
       spawnService('auth', {
         ...all,
-        DATABASE_URL: authDatabaseUrl,
-        REDIS_URL: redisUrl,
-        REDIS_KEY_PREFIX: `corral:fuzz:${authSchema}:`,
-        AUTO_MIGRATE: 'true',
-        COOKIE_SECURE: 'false',
-        PASSWORD_SCRYPT_LOG_N: '10',
+        ...storage(authSchema),
+        ...authTestEnv({ serviceToken: INTERNAL_SERVICE_TOKEN, admin: ADMIN }),
         DEFAULT_USER_STATUS: 'active',
-        INTERNAL_SERVICE_TOKEN,
-        BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-        BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
         LOGIN_MAX_FAILURES_PER_IP: '100000',
         ...options.env?.auth,
       }),
