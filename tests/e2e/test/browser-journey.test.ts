@@ -1,6 +1,7 @@
 // The web issue's journey in Chromium against the stack `corral start` runs: register → an admin
 // approves in a second browser context → sign in → a reply streams → Esc stops it → a reload
-// shows what was saved → hostile model output stays text → an API key works → sign out.
+// shows what was saved → hostile model output stays text → an API key works → the admin's usage
+// view names the user by email → sign out.
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -226,6 +227,18 @@ describe('the chat app in a browser', () => {
     expect(res.status, text).toBe(200);
     const body = JSON.parse(text) as { choices?: Array<{ message?: { content?: string } }> };
     expect(body.choices?.[0]?.message?.content?.trim()).toBeTruthy();
+  });
+
+  it('Admin → Usage names the user by email (chat-api only knows the id)', async () => {
+    const adminPage = await adminContext.newPage();
+    try {
+      await adminPage.goto('/admin/usage');
+      const cell = adminPage.getByRole('table', { name: 'By user' }).getByText(user.email, { exact: true });
+      await cell.waitFor();
+      expect(await cell.getAttribute('title')).toMatch(/^User id [0-9a-f-]{36}$/);
+    } finally {
+      await adminPage.close();
+    }
   });
 
   it('signs out, and a reload stays signed out', async () => {

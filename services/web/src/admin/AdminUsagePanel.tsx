@@ -1,8 +1,21 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { api, type UsageRow } from '../api/index.js';
 import { UsageChart } from '../settings/UsageChart.js';
 import { UsageTable } from '../settings/UsagePanel.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { UserName, useUserDirectory } from './UserName.js';
+
+/** Tokens per user id, most first (chat-api's rows are per day, user and model). */
+export function tokensByUser(rows: readonly UsageRow[]): Array<{ userId: string; tokens: number }> {
+  const byUser = new Map<string, number>();
+  for (const row of rows) {
+    if (!row.userId) continue;
+    byUser.set(row.userId, (byUser.get(row.userId) ?? 0) + row.promptTokens + row.completionTokens);
+  }
+  return [...byUser]
+    .map(([userId, tokens]) => ({ userId, tokens }))
+    .sort((a, b) => b.tokens - a.tokens || a.userId.localeCompare(b.userId));
+}
 
 export function AdminUsagePanel() {
   const [rows, setRows] = useState<UsageRow[] | null>(null);
@@ -10,11 +23,9 @@ export function AdminUsagePanel() {
   useEffect(() => {
     api.chat.admin.usage(30).then(setRows, setError);
   }, []);
-  const byUser = new Map<string, number>();
-  for (const row of rows ?? []) {
-    const who = row.email ?? row.userId ?? 'unknown';
-    byUser.set(who, (byUser.get(who) ?? 0) + row.promptTokens + row.completionTokens);
-  }
+  const totals = useMemo(() => tokensByUser(rows ?? []), [rows]);
+  const directory = useUserDirectory(totals.map((t) => t.userId));
+  const byUserHeading = useId();
   return (
     <div className="panel">
       <h2>All users, last 30 days</h2>
@@ -23,8 +34,13 @@ export function AdminUsagePanel() {
         <>
           <UsageChart rows={rows} days={30} />
           <UsageTable rows={rows} />
-          <h3>By user</h3>
-          <table className="table">
+          <h3 id={byUserHeading}>By user</h3>
+          {directory.error !== undefined && (
+            <p className="muted" role="status">
+              Could not load the users list, so users are shown by id.
+            </p>
+          )}
+          <table className="table" aria-labelledby={byUserHeading} aria-busy={directory.pending}>
             <thead>
               <tr>
                 <th scope="col">User</th>
@@ -32,14 +48,14 @@ export function AdminUsagePanel() {
               </tr>
             </thead>
             <tbody>
-              {[...byUser]
-                .sort((a, b) => b[1] - a[1])
-                .map(([who, tokens]) => (
-                  <tr key={who}>
-                    <td>{who}</td>
-                    <td>{tokens}</td>
-                  </tr>
-                ))}
+              {totals.map(({ userId, tokens }) => (
+                <tr key={userId} data-user-id={userId}>
+                  <td>
+                    <UserName id={userId} directory={directory} />
+                  </td>
+                  <td>{tokens}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </>

@@ -1,12 +1,35 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type AuditEvent } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { UserName, useUserDirectory, type UserDirectory } from './UserName.js';
+
+/** The user ids an event names: its actor, and its target when that is a user. */
+function userIdsOf(events: readonly AuditEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const e of events) {
+    if (e.actorId) ids.add(e.actorId);
+    if (e.targetType === 'user' && e.targetId) ids.add(e.targetId);
+  }
+  return [...ids];
+}
+
+function Target({ event, directory }: { event: AuditEvent; directory: UserDirectory }) {
+  if (!event.targetType) return <>—</>;
+  if (event.targetType === 'user' && event.targetId) {
+    return <UserName id={event.targetId} directory={directory} />;
+  }
+  // A failed sign-in for an email no account has: the email tried is all there is.
+  const tried = typeof event.details?.email === 'string' ? event.details.email : null;
+  if (event.targetType === 'user' && tried) return <>{tried}</>;
+  return <>{`${event.targetType} ${event.targetId ?? ''}`}</>;
+}
 
 export function AuditPanel() {
   const [action, setAction] = useState('');
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>();
+  const directory = useUserDirectory(userIdsOf(events));
 
   const load = useCallback(
     async (before: string | null) => {
@@ -53,11 +76,13 @@ export function AuditPanel() {
         <tbody>
           {events.map((e) => (
             <tr key={e.id}>
-              <td>{new Date(e.createdAt).toLocaleString()}</td>
+              <td>{new Date(e.at).toLocaleString()}</td>
               <td>{e.action}</td>
               <td>{e.outcome ?? 'success'}</td>
-              <td>{e.actorId ?? '—'}</td>
-              <td>{e.targetType ? `${e.targetType} ${e.targetId ?? ''}` : '—'}</td>
+              <td>{e.actorId ? <UserName id={e.actorId} directory={directory} /> : '—'}</td>
+              <td>
+                <Target event={e} directory={directory} />
+              </td>
               <td>{e.ip ?? '—'}</td>
             </tr>
           ))}

@@ -1,6 +1,11 @@
 import type { ApiClient } from './http.js';
 import type { ApiKey, AuditEvent, CreatedApiKey, Page, Role, Session, User, UserStatus } from './types.js';
 
+/** The most users one page of auth's admin list holds (its maximum). */
+const USERS_PAGE = 200;
+/** Pages read before a lookup settles for what it found (10,000 users). */
+const USERS_MAX_PAGES = 50;
+
 /** auth's routes under /api/auth. */
 export function authApi(http: ApiClient) {
   return {
@@ -35,6 +40,27 @@ export function authApi(http: ApiClient) {
     admin: {
       users: (query: { q?: string; status?: UserStatus; cursor?: string }) =>
         http.request<Page<User>>('/api/auth/admin/users', { query: { ...query, limit: 50 } }),
+      /**
+       * The users with these ids, for views that only have ids (usage, audit). auth's list has no
+       * id filter, so it is read in big pages until every id is found or the list ends; an id not
+       * in the result belongs to no user.
+       */
+      async findUsers(ids: Iterable<string>): Promise<Map<string, User>> {
+        const wanted = new Set(ids);
+        const found = new Map<string, User>();
+        let cursor: string | null = null;
+        for (let page = 0; wanted.size > 0 && page < USERS_MAX_PAGES; page += 1) {
+          const body: Page<User> = await http.request('/api/auth/admin/users', {
+            query: { limit: USERS_PAGE, cursor },
+          });
+          for (const user of body.items) {
+            if (wanted.delete(user.id)) found.set(user.id, user);
+          }
+          cursor = body.nextCursor;
+          if (!cursor) break;
+        }
+        return found;
+      },
       activate: async (id: string) =>
         (await http.request<{ user: User }>(`/api/auth/admin/users/${id}/activate`, { method: 'POST' })).user,
       disable: async (id: string) =>

@@ -109,8 +109,8 @@ export interface UsageRow {
   requests: number;
   promptTokens: number;
   completionTokens: number;
+  /** Only in admin usage (every user's rows); the email comes from auth's users list. */
   userId?: string;
-  email?: string;
 }
 
 export interface AuditEvent {
@@ -122,7 +122,8 @@ export interface AuditEvent {
   targetId: string | null;
   ip: string | null;
   details: Record<string, unknown> | null;
-  createdAt: string;
+  /** When it happened (auth's `AuditEventView.at`). */
+  at: string;
 }
 
 export interface Backend {
