@@ -29,6 +29,15 @@ export interface AuthenticatorOptions {
   jwksCooldownMs?: number;
   /** The JWKS is refetched when older than this, so a key removed by auth stops verifying. */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * How long a verified access token's principal is reused without checking its signature again
+   * (never past the token's `exp`); 0 (default) = every request. A busy service saves an RSA
+   * verification per request; a key removed from the JWKS stops working after at most this long
+   * (plus jwksCacheMaxAgeMs, as without it).
+   */
+  accessTokenCacheMs?: number;
+  /** Largest number of verified tokens remembered; the oldest go first. */
+  accessTokenCacheMaxEntries?: number;
   /** Where problems with auth itself are logged (a winston logger from service-kit fits). */
   logger?: AuthLogger;
 }
@@ -40,6 +49,11 @@ export interface Authenticator {
   optionalAuth: RequestHandler;
   verifyAccessToken(token: string): Promise<AuthPrincipal>;
   introspectApiKey(apiKey: string): Promise<AuthPrincipal>;
+  /**
+   * What `requireAuth` does, for a route answered without express: the principal of an
+   * `Authorization` header value, or the same 401/503 errors (missing, malformed, invalid).
+   */
+  authenticate(authorization: string | undefined): Promise<AuthPrincipal>;
   requireRole: typeof requireRole;
 }
 
@@ -69,6 +83,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     jwksTimeoutMs: options.jwksTimeoutMs ?? 5000,
     jwksCooldownMs: options.jwksCooldownMs ?? 30_000,
     jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+    cacheMs: options.accessTokenCacheMs ?? 0,
+    cacheMaxEntries: options.accessTokenCacheMaxEntries ?? 10_000,
     logger,
   });
   const introspectApiKey = createIntrospector({
@@ -81,7 +97,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     logger,
   });
 
-  async function authenticate(header: string): Promise<AuthPrincipal> {
+  async function authenticateHeader(header: string): Promise<AuthPrincipal> {
     const match = BEARER.exec(header);
     const token = match?.[1];
     if (token === undefined) throw malformedAuthorization();
@@ -98,7 +114,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (header === undefined || header === '') {
         return required ? next(missingCredentials()) : next();
       }
-      authenticate(header).then((principal) => {
+      authenticateHeader(header).then((principal) => {
         req.auth = principal;
         res.locals.auth = principal;
         setRequestUser(principal.userId);
@@ -111,6 +127,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     optionalAuth: middleware(false),
     verifyAccessToken,
     introspectApiKey,
+    async authenticate(authorization) {
+      if (authorization === undefined || authorization === '') throw missingCredentials();
+      return authenticateHeader(authorization);
+    },
     requireRole,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AppError } from '@corral/service-kit';
 import {
   type FlattenedJWSInput,
@@ -9,6 +10,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { authUnavailable, expiredToken, invalidToken } from './auth-errors.js';
+import { TtlCache } from './ttl-cache.js';
 import { type AuthLogger, type AuthPrincipal, isRole } from './types.js';
 
 export interface JwtVerifierOptions {
@@ -19,6 +21,9 @@ export interface JwtVerifierOptions {
   jwksTimeoutMs: number;
   jwksCooldownMs: number;
   jwksCacheMaxAgeMs: number;
+  /** How long a verified token's principal is reused (never past its `exp`); 0 = verify every time. */
+  cacheMs: number;
+  cacheMaxEntries: number;
   logger: AuthLogger;
 }
 
@@ -102,9 +107,15 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
     }
   }
 
+  // Keyed by a SHA-256 of the whole token: the token itself is never kept.
+  const verified = new TtlCache<AuthPrincipal>(options.cacheMaxEntries, () => Date.now());
+
   return async function verifyAccessToken(token: string): Promise<AuthPrincipal> {
     if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
-    const { sub, role, jti, email } = await verifySignatureAndClaims(token);
+    const cacheKey = options.cacheMs > 0 ? createHash('sha256').update(token).digest('base64url') : undefined;
+    const hit = cacheKey === undefined ? undefined : verified.get(cacheKey);
+    if (hit) return { ...hit };
+    const { sub, role, jti, email, exp } = await verifySignatureAndClaims(token);
     if (
       typeof sub !== 'string' ||
       sub === '' ||
@@ -116,6 +127,17 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
       logger.debug('access token rejected', { reason: { message: 'a claim has the wrong type' } });
       throw invalidToken();
     }
-    return { kind: 'jwt', userId: sub, email: email ?? null, role, tokenId: jti, models: null };
+    const principal: AuthPrincipal = {
+      kind: 'jwt',
+      userId: sub,
+      email: email ?? null,
+      role,
+      tokenId: jti,
+      models: null,
+    };
+    if (cacheKey !== undefined && typeof exp === 'number') {
+      verified.set(cacheKey, principal, Math.min(options.cacheMs, exp * 1000 - Date.now()));
+    }
+    return { ...principal };
   };
 }

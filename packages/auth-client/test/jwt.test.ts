@@ -108,6 +108,50 @@ describe('access tokens: happy path', () => {
     await me(harness, await signAccessToken(current, { iat: now - 900, exp: now - 2 })).expect(200);
   });
 
+  it('with accessTokenCacheMs, reuses a verified token within that time and never past its exp', async () => {
+    const advance = freezeClock();
+    const harness = buildHarness({ jwksUrl: jwks.url, accessTokenCacheMs: MINUTE, clockToleranceSec: 0 });
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signAccessToken(current, { sub: 'user-7', jti: 'jti-7', exp: now + 30 });
+    const first = await me(harness, token).expect(200);
+    const second = await me(harness, token).expect(200);
+    expect(second.body.auth).toEqual(first.body.auth);
+    expect(second.body.auth).toMatchObject({ kind: 'jwt', userId: 'user-7', tokenId: 'jti-7' });
+    advance(31_000);
+    const expired = await me(harness, token);
+    expectInvalidToken(expired);
+    expect(expired.body.detail).toMatch(/expired/);
+  });
+
+  it('with accessTokenCacheMs, refuses a token signed by a removed key once both caches age out', async () => {
+    const advance = freezeClock();
+    const harness = buildHarness({
+      jwksUrl: jwks.url,
+      jwksCacheMaxAgeMs: 10 * MINUTE,
+      accessTokenCacheMs: MINUTE,
+    });
+    const token = await signAccessToken(current);
+    await me(harness, token).expect(200);
+    jwks.setKeys([next.jwk]);
+    advance(11 * MINUTE);
+    expectInvalidToken(await me(harness, token));
+  });
+
+  it('authenticate() answers an Authorization header as requireAuth does, for routes without express', async () => {
+    const { authenticator } = buildHarness({ jwksUrl: jwks.url });
+    const token = await signAccessToken(current, { sub: 'user-9', jti: 'jti-9' });
+    await expect(authenticator.authenticate(`Bearer ${token}`)).resolves.toMatchObject({
+      kind: 'jwt',
+      userId: 'user-9',
+      tokenId: 'jti-9',
+    });
+    await expect(authenticator.authenticate(undefined)).rejects.toMatchObject({ status: 401 });
+    await expect(authenticator.authenticate('Basic abc')).rejects.toMatchObject({ status: 401 });
+    await expect(authenticator.authenticate('Bearer not.a.token')).rejects.toMatchObject({
+      code: 'invalid_token',
+    });
+  });
+
   it('still verifies tokens from the old key after auth adds a new one (rotation)', async () => {
     const advance = freezeClock();
     const harness = buildHarness({ jwksUrl: jwks.url });

@@ -1,13 +1,15 @@
+import type { RequestListener } from 'node:http';
 import { createAuthenticator, requireRole } from '@corral/auth-client';
-import { createHttpApp, type ServiceKit } from '@corral/service-kit';
+import { createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
 import { connectPostgres } from '@corral/service-kit/postgres';
 import { connectRedis, redisCheck } from '@corral/service-kit/redis';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { ChatConfig } from './config.js';
 import type { ChatContext } from './context.js';
 import { createDatabase, type Database } from './data/db.js';
 import { LimitsStore } from './data/limits.js';
+import { countRequest } from './domain/admission.js';
 import { GATEWAY_AUTH_FAILED, GatewayClient } from './domain/gateway.js';
 import { Generations } from './domain/generations.js';
 import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
@@ -15,16 +17,20 @@ import { applyRetention } from './domain/retention.js';
 import { StopBus } from './domain/stop-bus.js';
 import { sweepInterruptedMessages } from './domain/sweep.js';
 import { TitleWriter } from './domain/titles.js';
+import { UsageLedger } from './domain/usage-ledger.js';
 import { type ChatMetrics, createChatMetrics } from './metrics.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes, chatSummaryRoutes } from './routes/admin.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { byteSize, directChatCompletions } from './routes/direct-completions.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
 import { principal } from './routes/principal.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
+
+const ACCESS_TOKEN_CACHE_MS = 60_000;
 
 export interface ChatDeps {
   /** Supplied by tests that share one pool between app instances; otherwise opened from DATABASE_URL. */
@@ -39,7 +45,7 @@ export interface ChatDeps {
  * replies a dead process left `streaming`, readiness checks, then the routes. Everything opened
  * here is closed by the kit's shutdown hooks.
  */
-export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}): Promise<Express> {
+export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}): Promise<RequestListener> {
   const { config, logger, lifecycle, readiness } = kit;
   const metrics = createChatMetrics(kit.metrics.registry);
 
@@ -57,6 +63,10 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   // After the pool's shutdown hook, so it runs before it (hooks run in reverse): Prisma lets go first.
   if (!deps.db) lifecycle.onShutdown('prisma', () => db.prisma.$disconnect());
   else readiness.register('postgres', () => db.pool.query('SELECT 1'));
+  // Registered before generations: hooks run in reverse, so replies interrupted at shutdown are
+  // recorded first and the last batch is written before the pool closes.
+  const usage = new UsageLedger(db, logger);
+  lifecycle.onShutdown('usage', () => usage.close());
 
   let redis = deps.redis;
   if (redis) {
@@ -96,6 +106,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     gateway,
     logger,
     metrics,
+    usage,
     flushIntervalMs: config.STREAM_FLUSH_INTERVAL_MS,
     flushTokens: config.STREAM_FLUSH_TOKENS,
     staleSeconds: config.STREAM_STALE_SECONDS,
@@ -131,6 +142,9 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     introspectionUrl: `${config.AUTH_URL}/api/auth/introspect`,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
     introspectionCacheMs: config.API_KEY_CACHE_MS,
+    // Every UI request carries the same access token for its lifetime: one RSA verification per
+    // token a minute instead of one per request. A key auth removes works up to a minute longer.
+    accessTokenCacheMs: ACCESS_TOKEN_CACHE_MS,
     logger,
   });
 
@@ -139,6 +153,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     gateway,
     logger,
     metrics,
+    usage,
     enabled: config.TITLE_GENERATION,
     model: config.TITLE_MODEL,
     timeoutMs: config.TITLE_TIMEOUT_MS,
@@ -164,6 +179,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       config.USER_LIMITS_CACHE_MS,
     ),
     titles,
+    usage,
     rateLimiter: new RequestRateLimiter(
       config.RATE_LIMIT_PER_MINUTE,
       redis,
@@ -178,19 +194,15 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   deps.onContext?.(ctx);
 
   const rateLimit: RequestHandler = (req, res, next) => {
-    const { userId } = principal(req);
-    ctx.limits
-      .effective(userId)
-      .then((limits) => ctx.rateLimiter.consume(userId, limits.requestsPerMinute))
-      .then(({ headers }) => {
-        res.set(headers);
-        next();
-      }, next);
+    countRequest(ctx, principal(req).userId).then((headers) => {
+      res.set(headers);
+      next();
+    }, next);
   };
   const guard = [auth.requireAuth, rateLimit];
 
   const bodyJson = express.json({ limit: config.BODY_LIMIT, type: JSON_TYPES });
-  return createHttpApp(
+  const app = createHttpApp(
     kit,
     (app) => {
       // BODY_LIMIT everywhere but the import, which reads up to IMPORT_BODY_LIMIT after authentication.
@@ -211,6 +223,13 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     },
     { jsonBody: false, renderError: renderOpenAiError },
   );
+  // The busiest route skips express; what it does not take (see its `accepts`) goes through above.
+  return withDirectRoutes(kit, app, [
+    directChatCompletions(ctx, {
+      bodyLimit: byteSize(config.BODY_LIMIT),
+      cors: config.CORS_ALLOW_ORIGIN.length > 0,
+    }),
+  ]);
 }
 
 async function enforceRetention(kit: ServiceKit<ChatConfig>, db: Database, metrics: ChatMetrics) {

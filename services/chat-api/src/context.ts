@@ -8,6 +8,7 @@ import type { Generations } from './domain/generations.js';
 import type { RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import type { StopBus } from './domain/stop-bus.js';
 import type { TitleWriter } from './domain/titles.js';
+import type { UsageLedger } from './domain/usage-ledger.js';
 import type { ChatMetrics } from './metrics.js';
 
 /** What routes and domain functions share: built once per app by createApp. */
@@ -23,6 +24,8 @@ export interface ChatContext {
   /** Admin-set per-user and per-API-key limits over the deployment defaults. */
   limits: LimitsStore;
   titles: TitleWriter;
+  /** Daily usage, written in batches; budget checks read it through here. */
+  usage: UsageLedger;
   stopBus: StopBus;
   metrics: ChatMetrics;
   auth: Authenticator;

@@ -1,11 +1,14 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createPgPool, type PgPool } from '@corral/service-kit/postgres';
+import { createRequire } from 'node:module';
+import { createPgPool, loadQueryCompilerWithoutSource, type PgPool } from '@corral/service-kit/postgres';
 import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
 export { Prisma } from '../generated/prisma/client.js';
 export type { Conversation, Message, MessageStatus } from '../generated/prisma/client.js';
+
+const resolveFromHere = createRequire(import.meta.url).resolve;
 
 export interface Database {
   prisma: PrismaClient;
@@ -35,6 +38,7 @@ export function createDatabase({ pool, schema }: PgPool, { poolTimeoutMs }: Data
     // A transaction start waits for the pool like any query; pg's own timeout normally fires first.
     ...(poolTimeoutMs === undefined ? {} : { transactionOptions: { maxWait: poolTimeoutMs + 250 } }),
   });
+  loadQueryCompilerWithoutSource(prisma, resolveFromHere);
   return {
     prisma,
     pool,

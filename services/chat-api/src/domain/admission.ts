@@ -16,9 +16,19 @@ export async function admitGeneration(
 ): Promise<EffectiveLimits> {
   const limits = await ctx.limits.effective(caller.userId);
   await assertModelAllowed(ctx, caller, model);
-  await assertWithinBudget(ctx.db, caller.userId, limits.dailyTokenBudget);
+  await assertWithinBudget(ctx.usage, caller.userId, limits.dailyTokenBudget);
   if (caller.kind === 'api_key') {
-    await assertKeyWithinBudget(ctx.db, caller.tokenId, await ctx.limits.apiKeyBudget(caller.tokenId));
+    await assertKeyWithinBudget(ctx.usage, caller.tokenId, await ctx.limits.apiKeyBudget(caller.tokenId));
   }
   return limits;
+}
+
+/**
+ * Counts one request against the user's requests per minute (an admin's value or the default);
+ * 429 `rate_limited` past it. Returns the X-RateLimit-* headers for the answer.
+ */
+export async function countRequest(ctx: ChatContext, userId: string): Promise<Record<string, string>> {
+  const limits = await ctx.limits.effective(userId);
+  const { headers } = await ctx.rateLimiter.consume(userId, limits.requestsPerMinute);
+  return headers;
 }

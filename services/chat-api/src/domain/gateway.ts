@@ -2,6 +2,7 @@ import { AppError } from '@corral/service-kit';
 import axios, { type AxiosInstance } from 'axios';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { ModelPullRequest } from '../contracts/pool.js';
+import { streamChat } from './chat-stream.js';
 
 /** One chat turn in Ollama's wire format. */
 export interface ChatTurn {
@@ -96,9 +97,18 @@ export class GatewayClient {
   private readonly agent: Agent;
 
   private readonly authHeaders: Record<string, string>;
+  private readonly chatHeaders: Record<string, string>;
+  private readonly chatTarget: { origin: string; path: string };
 
   constructor(private readonly options: GatewayOptions) {
     this.authHeaders = options.serviceToken ? { authorization: `Bearer ${options.serviceToken}` } : {};
+    this.chatHeaders = {
+      'content-type': 'application/json',
+      accept: 'application/x-ndjson',
+      ...this.authHeaders,
+    };
+    const chatUrl = new URL(`${options.baseUrl}/api/chat`);
+    this.chatTarget = { origin: chatUrl.origin, path: `${chatUrl.pathname}${chatUrl.search}` };
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
@@ -153,54 +163,20 @@ export class GatewayClient {
    * Streams a chat reply: `onToken` for each piece of text, resolves with the final chunk's
    * counts. Rejects with an AppError on an upstream failure, or with the signal's reason on abort.
    */
-  async chat(body: ChatRequest, onToken: (text: string) => void, signal: AbortSignal): Promise<ChatDone> {
-    let res;
-    try {
-      res = await request(`${this.options.baseUrl}/api/chat`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/x-ndjson',
-          ...this.authHeaders,
-        },
+  chat(body: ChatRequest, onToken: (text: string) => void, signal: AbortSignal): Promise<ChatDone> {
+    return streamChat(
+      this.agent,
+      {
+        ...this.chatTarget,
+        headers: this.chatHeaders,
         body: JSON.stringify({ ...body, stream: true }),
         signal,
-        dispatcher: this.agent,
-      });
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      throw new AppError('bad_gateway', 'The model server could not be reached.', { cause: error });
-    }
-    if (res.statusCode !== 200) throw await this.refusal(res);
-    let carry = '';
-    try {
-      for await (const chunk of res.body) {
-        carry += (chunk as Buffer).toString('utf8');
-        let newline = carry.indexOf('\n');
-        while (newline >= 0) {
-          const line = carry.slice(0, newline).trim();
-          carry = carry.slice(newline + 1);
-          newline = carry.indexOf('\n');
-          if (line === '') continue;
-          const done = this.handleLine(line, onToken);
-          if (done) {
-            res.body.destroy();
-            return done;
-          }
-        }
-      }
-      const last = carry.trim();
-      if (last !== '') {
-        const done = this.handleLine(last, onToken);
-        if (done) return done;
-      }
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof AppError) throw error;
-      throw new AppError('bad_gateway', 'The model server dropped the stream.', { cause: error });
-    }
-    if (signal.aborted) throw signal.reason;
-    throw new AppError('bad_gateway', 'The model server ended the stream before the reply was complete.');
+      },
+      {
+        line: (line) => this.handleLine(line, onToken),
+        refusal: (status, text) => this.refusalFrom(status, text),
+      },
+    );
   }
 
   /** The gateway's `GET /admin/backends` (the pool as it sees it), passed on as it answers. */
@@ -245,15 +221,18 @@ export class GatewayClient {
 
   /** A non-200 answer from a streamed call, read and mapped onto our catalog. */
   private async refusal(res: Dispatcher.ResponseData): Promise<AppError> {
-    const text = await res.body.text().catch(() => '');
+    return this.refusalFrom(res.statusCode, await res.body.text().catch(() => ''));
+  }
+
+  private refusalFrom(status: number, text: string): AppError {
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
     } catch {
       // not JSON: keep the text
     }
-    this.noteAuthFailure(res.statusCode);
-    return upstreamError(res.statusCode, errorText(parsed));
+    this.noteAuthFailure(status);
+    return upstreamError(status, errorText(parsed));
   }
 
   private handleLine(line: string, onToken: (text: string) => void): ChatDone | undefined {

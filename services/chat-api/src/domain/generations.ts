@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, toAppError } from '@corral/service-kit';
 import type { Database, MessageStatus } from '../data/db.js';
+import { type ReplyUsage, saveReplyOutcome } from '../data/replies.js';
 import type { ChatMetrics } from '../metrics.js';
 import type { ChatTurn, GatewayClient } from './gateway.js';
 import type { StreamSlot } from './limits.js';
-import { recordUsage } from './usage.js';
+import type { UsageLedger } from './usage-ledger.js';
 
 /** How a generation ended, as saved on the assistant message and sent in the final SSE event. */
 export interface GenerationResult {
@@ -60,6 +61,8 @@ export interface GenerationsOptions {
   gateway: GatewayClient;
   logger: Logger;
   metrics: ChatMetrics;
+  /** Where a reply's tokens go when its final save fails (normally that save records them). */
+  usage: UsageLedger;
   flushIntervalMs: number;
   flushTokens: number;
   /** Untouched streaming rows older than this are swept; heartbeats keep live ones fresh. */
@@ -116,7 +119,7 @@ export class Generations {
   }
 
   private async run(generation: Generation): Promise<void> {
-    const { db, gateway, logger, metrics } = this.options;
+    const { db, gateway, logger, metrics, usage } = this.options;
     const { request } = generation;
     const started = performance.now();
     const writer = new ReplyWriter(db, request.messageId, this.options, logger);
@@ -171,21 +174,21 @@ export class Generations {
         error: appError ? { code: appError.code, message: appError.message } : null,
       };
     }
+    const owner = { userId: request.userId, apiKeyId: request.apiKeyId, model: request.model };
     try {
-      await writer.finish(result);
+      await writer.finish(result, owner);
     } catch (error) {
       logger.error('could not save the final state of a reply', { error, messageId: request.messageId });
+      // Nothing of that statement was stored: the tokens still count, through the ledger.
+      usage.record({
+        ...owner,
+        promptTokens: result.promptTokens ?? 0,
+        completionTokens: result.completionTokens,
+      });
     }
     metrics.messages.inc({ status: result.status });
     metrics.tokens.inc({ direction: 'in', model: request.model }, result.promptTokens ?? 0);
     metrics.tokens.inc({ direction: 'out', model: request.model }, result.completionTokens);
-    await recordUsage(db, {
-      userId: request.userId,
-      apiKeyId: request.apiKeyId,
-      model: request.model,
-      promptTokens: result.promptTokens ?? 0,
-      completionTokens: result.completionTokens,
-    }).catch((error: unknown) => logger.error('could not record usage', { error }));
     generation.settle(result);
   }
 }
@@ -244,22 +247,23 @@ class ReplyWriter {
       });
   }
 
-  async finish(result: GenerationResult): Promise<void> {
+  async finish(result: GenerationResult, usage: ReplyUsage): Promise<void> {
     clearTimeout(this.flushTimer);
     clearInterval(this.heartbeat);
     this.pending = '';
     await this.chain;
-    await this.db.prisma.message.update({
-      where: { id: this.messageId },
-      data: {
-        content: result.content,
+    await saveReplyOutcome(
+      this.db,
+      this.messageId,
+      {
         status: result.status,
+        content: result.content,
         error: result.error?.message ?? null,
         promptTokens: result.promptTokens,
         completionTokens: result.completionTokens,
         durationMs: result.durationMs,
-        updatedAt: new Date(),
       },
-    });
+      usage,
+    );
   }
 }

@@ -132,9 +132,14 @@ export class StreamSlots {
         );
         if (granted !== 1) throw this.tooMany(limit);
         const redis = this.redis;
+        let refreshedAt = now;
         return {
+          // Called per token: the expiry moves at most every quarter TTL, not one Redis call per token.
           refresh: () => {
-            redis.zadd(key, Date.now() + StreamSlots.TTL_MS, slotId).catch(() => undefined);
+            const at = Date.now();
+            if (at - refreshedAt < StreamSlots.TTL_MS / 4) return;
+            refreshedAt = at;
+            redis.zadd(key, at + StreamSlots.TTL_MS, slotId).catch(() => undefined);
           },
           release: () => {
             redis.zrem(key, slotId).catch((error: unknown) => {

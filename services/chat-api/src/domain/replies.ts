@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AuthPrincipal } from '@corral/auth-client';
 import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
-import { allMessages, branchTo } from '../data/conversations.js';
+import { conversationNotFound } from '../data/conversations.js';
 import type { Conversation, Message } from '../data/db.js';
+import { saveTurn } from '../data/replies.js';
 import type { ChatTurn } from './gateway.js';
 import type { Generation } from './generations.js';
 import { admitGeneration } from './admission.js';
@@ -35,8 +36,9 @@ function historyFor(conversation: Conversation, path: Message[]): ChatTurn[] {
 }
 
 /**
- * Commits the user message (if any) and a `streaming` assistant message in one transaction, moves
- * the conversation's current branch to it, then starts generation. Limits are checked first.
+ * Saves the user message (if any) and a `streaming` assistant message and moves the conversation's
+ * current branch to it — one statement, so one round trip — then starts generation. Limits are
+ * checked first.
  */
 export async function startReply(
   ctx: ChatContext,
@@ -48,62 +50,29 @@ export async function startReply(
   const assistantId = randomUUID();
   const slot = await ctx.slots.acquire(caller.userId, assistantId, limits.maxConcurrentStreams);
   try {
-    const { userMessage, assistantMessage } = await ctx.prisma.$transaction(async (tx) => {
-      const now = new Date();
-      const userMessage =
-        plan.userContent === null
-          ? null
-          : await tx.message.create({
-              data: {
-                conversationId: conversation.id,
-                parentId: plan.parentId,
-                role: 'user',
-                content: plan.userContent,
-                status: 'complete',
-                createdAt: now,
-                updatedAt: now,
-              },
-            });
-      // One millisecond later, so the reply sorts after its question even within a transaction.
-      const replyAt = new Date(now.getTime() + 1);
-      const assistantMessage = await tx.message.create({
-        data: {
-          id: assistantId,
-          conversationId: conversation.id,
-          parentId: userMessage ? userMessage.id : plan.parentId,
-          role: 'assistant',
-          model: plan.model,
-          status: 'streaming',
-          createdAt: replyAt,
-          updatedAt: replyAt,
-        },
-      });
-      await tx.conversation.update({
-        where: { id: conversation.id },
-        data: {
-          currentMessageId: assistantId,
-          updatedAt: replyAt,
-          // A placeholder at once; the title model replaces it after the first exchange.
-          ...(conversation.titleSource === 'none' && plan.userContent
-            ? { title: firstLineTitle(plan.userContent), titleSource: 'auto' as const }
-            : {}),
-        },
-      });
-      return { userMessage, assistantMessage };
+    const turn = await saveTurn(ctx.db, {
+      conversationId: conversation.id,
+      question: plan.userContent === null ? null : { id: randomUUID(), content: plan.userContent },
+      replyId: assistantId,
+      model: plan.model,
+      parentId: plan.parentId,
+      // A placeholder at once; the title model replaces it after the first exchange.
+      placeholderTitle: plan.userContent ? firstLineTitle(plan.userContent) : null,
+      at: new Date(),
     });
-    const messages = await allMessages(ctx.prisma, conversation.id);
-    const path = branchTo(messages, assistantMessage.parentId);
+    // Deleted since it was read: nothing was written.
+    if (!turn) throw conversationNotFound();
     const generation = ctx.generations.start({
       messageId: assistantId,
       conversationId: conversation.id,
       userId: caller.userId,
       apiKeyId: caller.kind === 'api_key' ? caller.tokenId : null,
       model: plan.model,
-      messages: historyFor(conversation, path),
+      messages: historyFor(conversation, turn.branch),
       slot,
     });
-    scheduleTitle(ctx, caller, conversation, path, generation);
-    return { userMessage, assistantMessage, generation };
+    scheduleTitle(ctx, caller, conversation, turn.branch, generation);
+    return { userMessage: turn.question, assistantMessage: turn.reply, generation };
   } catch (error) {
     slot.release();
     throw error;

@@ -2,7 +2,7 @@ import type { Logger } from '@corral/service-kit';
 import type { Database } from '../data/db.js';
 import type { ChatMetrics } from '../metrics.js';
 import type { ChatRequest, GatewayClient } from './gateway.js';
-import { recordUsage } from './usage.js';
+import type { UsageLedger } from './usage-ledger.js';
 
 export const TITLE_MAX_CHARS = 80;
 /** Enough for a few words; keeps a chatty model from writing an essay. */
@@ -75,6 +75,7 @@ export interface TitleWriterOptions {
   gateway: GatewayClient;
   logger: Logger;
   metrics: ChatMetrics;
+  usage: UsageLedger;
   enabled: boolean;
   /** TITLE_MODEL; undefined = the conversation's model. */
   model: string | undefined;
@@ -143,7 +144,7 @@ export class TitleWriter {
     metrics.tokens.inc({ direction: 'in', model }, promptTokens);
     metrics.tokens.inc({ direction: 'out', model }, completionTokens);
     // The tokens were spent for this user's conversation: they count in their usage.
-    await recordUsage(db, { userId: job.userId, apiKeyId: null, model, promptTokens, completionTokens });
+    this.options.usage.record({ userId: job.userId, apiKeyId: null, model, promptTokens, completionTokens });
     const title = cleanTitle(text);
     if (title === '') {
       metrics.titles.inc({ outcome: 'empty' });

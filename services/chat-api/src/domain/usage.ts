@@ -13,20 +13,7 @@ export interface UsageEntry {
 
 const TODAY_UTC = `(now() AT TIME ZONE 'UTC')::date`;
 
-/** Adds one request's tokens to the user's (and key's) row for today, atomically across replicas. */
-export async function recordUsage(db: Database, entry: UsageEntry): Promise<void> {
-  await db.pool.query(
-    `INSERT INTO usage_records (day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens, updated_at)
-     VALUES (${TODAY_UTC}, $1, $2, $3, 1, $4, $5, now())
-     ON CONFLICT (day, user_id, api_key_id, model) DO UPDATE SET
-       requests = usage_records.requests + 1,
-       prompt_tokens = usage_records.prompt_tokens + EXCLUDED.prompt_tokens,
-       completion_tokens = usage_records.completion_tokens + EXCLUDED.completion_tokens,
-       updated_at = now()`,
-    [entry.userId, entry.apiKeyId ?? '', entry.model, entry.promptTokens, entry.completionTokens],
-  );
-}
-
+/** Stored usage only: budget checks and GET /api/usage go through UsageLedger, which adds unwritten usage. */
 export async function tokensUsedToday(db: Database, userId: string): Promise<number> {
   const { rows } = await db.pool.query<{ total: string }>(
     `SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0)::text AS total
@@ -56,17 +43,27 @@ function budgetSpent(scope: 'user' | 'api_key', budget: number, used: number): A
   });
 }
 
+/** What budget checks read: today's tokens, stored and not yet written (see UsageLedger). */
+export interface TokensToday {
+  tokensUsedToday(userId: string): Promise<number>;
+  tokensUsedTodayByKey(apiKeyId: string): Promise<number>;
+}
+
 /** 429 `quota_exceeded` once the user's daily token budget is spent (0 = no budget). */
-export async function assertWithinBudget(db: Database, userId: string, budget: number): Promise<void> {
+export async function assertWithinBudget(usage: TokensToday, userId: string, budget: number): Promise<void> {
   if (budget <= 0) return;
-  const used = await tokensUsedToday(db, userId);
+  const used = await usage.tokensUsedToday(userId);
   if (used >= budget) throw budgetSpent('user', budget, used);
 }
 
 /** The same for one API key's own daily budget (DAILY_TOKEN_BUDGET_PER_KEY or an admin's override). */
-export async function assertKeyWithinBudget(db: Database, apiKeyId: string, budget: number): Promise<void> {
+export async function assertKeyWithinBudget(
+  usage: TokensToday,
+  apiKeyId: string,
+  budget: number,
+): Promise<void> {
   if (budget <= 0) return;
-  const used = await tokensUsedTodayByKey(db, apiKeyId);
+  const used = await usage.tokensUsedTodayByKey(apiKeyId);
   if (used >= budget) throw budgetSpent('api_key', budget, used);
 }
 

@@ -53,6 +53,7 @@ export function adminRoutes(ctx: ChatContext): Router {
 
   router.get('/usage', async (req, res) => {
     const query = parseInput(adminUsageQuery, req.query, 'query');
+    await ctx.usage.flush();
     res.json(await adminUsage(ctx.db, query));
   });
 
@@ -63,6 +64,7 @@ export function adminRoutes(ctx: ChatContext): Router {
 export function chatSummaryRoutes(ctx: ChatContext): Router {
   const router = Router();
   router.get('/chat', async (_req, res) => {
+    await ctx.usage.flush();
     const today = await usageToday(ctx.db);
     res.json({
       day: new Date().toISOString().slice(0, 10),

@@ -85,13 +85,13 @@ export function conversationRoutes(ctx: ChatContext): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const conversation = await findOwnConversation(ctx.prisma, principal(req).userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, principal(req).userId, req.params.id);
     res.json({ conversation: toConversationView(conversation) });
   });
 
   router.patch('/:id', async (req, res) => {
     const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(patchBody, req.body ?? {});
     if (body.model !== undefined) await assertModelAllowed(ctx, caller, body.model);
     const updated = await ctx.prisma.conversation.update({
@@ -108,7 +108,7 @@ export function conversationRoutes(ctx: ChatContext): Router {
 
   router.delete('/:id', async (req, res) => {
     const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const streaming = await ctx.prisma.message.findMany({
       where: { conversationId: conversation.id, status: 'streaming' },
       select: { id: true },
@@ -121,7 +121,7 @@ export function conversationRoutes(ctx: ChatContext): Router {
   });
 
   router.get('/:id/messages', async (req, res) => {
-    const conversation = await findOwnConversation(ctx.prisma, principal(req).userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, principal(req).userId, req.params.id);
     const { branch } = parseInput(messagesQuery, req.query, 'query');
     const messages = await allMessages(ctx.prisma, conversation.id);
     const items = branch === 'all' ? messages : branchTo(messages, conversation.currentMessageId);

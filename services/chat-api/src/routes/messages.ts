@@ -61,7 +61,7 @@ export function messageRoutes(ctx: ChatContext): Router {
 
   router.post('/:id/messages', async (req, res) => {
     const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(sendBody, req.body ?? {});
     const started = await startReply(ctx, caller, conversation, {
       userContent: body.content,
@@ -73,7 +73,7 @@ export function messageRoutes(ctx: ChatContext): Router {
 
   router.post('/:id/messages/:messageId/regenerate', async (req, res) => {
     const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(regenerateBody, req.body ?? {});
     const previous = await findMessage(ctx, conversation.id, req.params.messageId, 'assistant');
     const started = await startReply(ctx, caller, conversation, {
@@ -86,7 +86,7 @@ export function messageRoutes(ctx: ChatContext): Router {
 
   router.post('/:id/messages/:messageId/edit', async (req, res) => {
     const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(editBody, req.body ?? {});
     const original = await findMessage(ctx, conversation.id, req.params.messageId, 'user');
     const started = await startReply(ctx, caller, conversation, {
@@ -99,7 +99,7 @@ export function messageRoutes(ctx: ChatContext): Router {
 
   router.post('/:id/stop', async (req, res) => {
     const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.prisma, caller.userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const streaming = await ctx.prisma.message.findMany({
       where: { conversationId: conversation.id, status: 'streaming' },
       select: { id: true },

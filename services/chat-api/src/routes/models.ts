@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { usageQuery } from '../contracts/usage.js';
 import type { ChatContext } from '../context.js';
 import { isEmbeddingModel, visibleModels } from '../domain/models.js';
-import { tokensUsedToday, usageByDay } from '../domain/usage.js';
+import { usageByDay } from '../domain/usage.js';
 import { principal } from './principal.js';
 
 /** GET /api/models (the gateway's models the caller may use) and GET /api/usage (own, by day and model). */
@@ -27,10 +27,12 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
   router.get('/usage', async (req, res) => {
     const { days } = parseInput(usageQuery, req.query, 'query');
     const caller = principal(req);
+    // The usage this replica has not written yet is in the answer too.
+    await ctx.usage.flush();
     const [items, limits, usedToday] = await Promise.all([
       usageByDay(ctx.db, caller.userId, days),
       ctx.limits.effective(caller.userId),
-      tokensUsedToday(ctx.db, caller.userId),
+      ctx.usage.tokensUsedToday(caller.userId),
     ]);
     const budget = limits.dailyTokenBudget;
     res.json({ items, dailyTokenBudget: budget > 0 ? budget : null, tokensUsedToday: usedToday });

@@ -58,7 +58,7 @@ export function transferRoutes(ctx: ChatContext): Router {
 
   router.get('/:id/export', async (req, res) => {
     const { userId } = principal(req);
-    const conversation = await findOwnConversation(ctx.prisma, userId, req.params.id);
+    const conversation = await findOwnConversation(ctx.db, userId, req.params.id);
     await streamExport(
       res,
       `corral-conversation-${conversation.id}.json`,

@@ -1,0 +1,168 @@
+import { branchTo } from './conversations.js';
+import type { Database, Message, MessageStatus } from './db.js';
+import { MESSAGE_COLUMNS, type MessageRow, messageFromRow } from './rows.js';
+
+export interface TurnToSave {
+  conversationId: string;
+  /** The new user message (send, edit), or null (regenerate). */
+  question: { id: string; content: string } | null;
+  /** The `streaming` assistant message; it becomes the conversation's current leaf. */
+  replyId: string;
+  model: string;
+  /** What the question (or, for regenerate, the reply) hangs under. */
+  parentId: string | null;
+  /** Title for a conversation still without one (the question's first line); null keeps the title. */
+  placeholderTitle: string | null;
+  at: Date;
+}
+
+export interface SavedTurn {
+  question: Message | null;
+  reply: Message;
+  /** The branch the reply continues, root first: the saved messages up to `parentId`, then the question. */
+  branch: Message[];
+}
+
+const BRANCH_COLUMNS = MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1');
+
+/**
+ * A chat turn in one statement (one round trip, atomic): moves the conversation's current branch
+ * to the reply (and gives it a first-line title if it has none), inserts the user message and the
+ * `streaming` reply, and reads the branch above them by following parent links. Null when the
+ * conversation is gone (nothing is written then).
+ */
+export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTurn | null> {
+  // One millisecond later, so the reply sorts after its question even within one statement.
+  const replyAt = new Date(turn.at.getTime() + 1);
+  const replyParentId = turn.question ? turn.question.id : turn.parentId;
+  const { rows } = await db.pool.query<MessageRow & { saved: number }>(
+    `WITH RECURSIVE conv AS (
+       UPDATE conversations
+          SET current_message_id = $1::uuid, updated_at = $2::timestamptz,
+              title = CASE WHEN title_source = 'none' AND $3::text IS NOT NULL THEN $3::text ELSE title END,
+              title_source = CASE WHEN title_source = 'none' AND $3::text IS NOT NULL THEN 'auto' ELSE title_source END
+        WHERE id = $4::uuid
+        RETURNING id
+     ), question AS (
+       INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at, updated_at)
+       SELECT $5::uuid, conv.id, $6::uuid, 'user', $7::text, 'complete', $8::timestamptz, $8::timestamptz
+         FROM conv WHERE $7::text IS NOT NULL
+       RETURNING id
+     ), reply AS (
+       INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, created_at, updated_at)
+       SELECT $1::uuid, conv.id, $9::uuid, 'assistant', '', $10::text, 'streaming', $2::timestamptz, $2::timestamptz
+         FROM conv
+       RETURNING id
+     ), branch AS (
+       SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $6::uuid AND conversation_id = $4::uuid
+       UNION
+       SELECT ${BRANCH_COLUMNS} FROM messages m JOIN branch b ON m.id = b.parent_id
+        WHERE m.conversation_id = $4::uuid
+     )
+     SELECT r.saved, b.* FROM (SELECT count(*)::int AS saved FROM reply) r LEFT JOIN branch b ON true`,
+    [
+      turn.replyId,
+      replyAt,
+      turn.placeholderTitle,
+      turn.conversationId,
+      turn.question?.id ?? null,
+      turn.parentId,
+      turn.question?.content ?? null,
+      turn.at,
+      replyParentId,
+      turn.model,
+    ],
+  );
+  if (rows[0]?.saved !== 1) return null;
+  const saved = rows.filter((row) => row.id !== null).map(messageFromRow);
+  const message = (fields: Pick<Message, 'id' | 'parentId' | 'role' | 'content' | 'model' | 'status'>) => ({
+    ...fields,
+    conversationId: turn.conversationId,
+    error: null,
+    promptTokens: null,
+    completionTokens: null,
+    durationMs: null,
+  });
+  const question: Message | null = turn.question && {
+    ...message({
+      id: turn.question.id,
+      parentId: turn.parentId,
+      role: 'user',
+      content: turn.question.content,
+      model: null,
+      status: 'complete',
+    }),
+    createdAt: turn.at,
+    updatedAt: turn.at,
+  };
+  const reply: Message = {
+    ...message({
+      id: turn.replyId,
+      parentId: replyParentId,
+      role: 'assistant',
+      content: '',
+      model: turn.model,
+      status: 'streaming',
+    }),
+    createdAt: replyAt,
+    updatedAt: replyAt,
+  };
+  const branch = branchTo(saved, turn.parentId);
+  if (question) branch.push(question);
+  return { question, reply, branch };
+}
+
+export interface ReplyOutcome {
+  status: Exclude<MessageStatus, 'streaming'>;
+  content: string;
+  error: string | null;
+  promptTokens: number | null;
+  completionTokens: number;
+  durationMs: number;
+}
+
+/** The tokens a reply spent, added to the user's (and key's) row for today. */
+export interface ReplyUsage {
+  userId: string;
+  apiKeyId: string | null;
+  model: string;
+}
+
+/**
+ * A reply's final state — the whole text (so a lost batch never loses text), status and counts —
+ * and its usage, in one statement: one round trip, and the usage is stored exactly when the reply is.
+ */
+export async function saveReplyOutcome(
+  db: Database,
+  messageId: string,
+  outcome: ReplyOutcome,
+  usage: ReplyUsage,
+): Promise<void> {
+  await db.pool.query(
+    `WITH saved AS (
+       UPDATE messages
+          SET content = $2, status = $3, error = $4, prompt_tokens = $5, completion_tokens = $6,
+              duration_ms = $7, updated_at = now()
+        WHERE id = $1
+     )
+     INSERT INTO usage_records (day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens, updated_at)
+     VALUES ((now() AT TIME ZONE 'UTC')::date, $8, $9, $10, 1, COALESCE($5, 0), $6, now())
+     ON CONFLICT (day, user_id, api_key_id, model) DO UPDATE SET
+       requests = usage_records.requests + 1,
+       prompt_tokens = usage_records.prompt_tokens + EXCLUDED.prompt_tokens,
+       completion_tokens = usage_records.completion_tokens + EXCLUDED.completion_tokens,
+       updated_at = now()`,
+    [
+      messageId,
+      outcome.content,
+      outcome.status,
+      outcome.error,
+      outcome.promptTokens,
+      outcome.completionTokens,
+      outcome.durationMs,
+      usage.userId,
+      usage.apiKeyId ?? '',
+      usage.model,
+    ],
+  );
+}
