@@ -61,11 +61,15 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 corral \
     && useradd --system --uid 10001 --gid corral --home-dir /app --shell /usr/sbin/nologin corral
+# NODE_OPTIONS and MALLOC_MMAP_THRESHOLD_ size the process the same way as the chart, `corral start`
+# and the benches (packages/service-kit/src/node-runtime.ts; why: docs/operations.md, "Memory").
 ENV NODE_ENV=production \
     HOME=/tmp \
     TMPDIR=/tmp \
     OTEL_SERVICE_NAME=corral-${SERVICE} \
-    CORRAL_VERSION=${VERSION}
+    CORRAL_VERSION=${VERSION} \
+    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=512" \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=root:root /out/ /app/
 # Files stay root-owned and read-only to the service user.

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serviceRuntimeEnv } from '../../packages/service-kit/src/node-runtime.js';
 import { REPO_ROOT } from './paths.js';
 
 export interface RunningProcess {
@@ -137,6 +138,34 @@ function nodeArgs(entry: { dist: string; source: string }, dir: string, from: Ru
   return ['--conditions=corral-source', '--import', 'tsx', path.join(dir, entry.source)];
 }
 
+const envName = (prefix: string, name: ServiceName) => `${prefix}_${name.toUpperCase().replaceAll('-', '_')}`;
+
+/**
+ * Extra node flags for one service only, e.g. BENCH_NODE_ARGS_CHAT_API="--cpu-prof
+ * --cpu-prof-dir=/tmp/chatprof" to profile chat-api under a bench's load (space-separated).
+ */
+function extraNodeArgs(name: ServiceName): string[] {
+  const value = process.env[envName('BENCH_NODE_ARGS', name)];
+  return value ? value.split(/\s+/).filter(Boolean) : [];
+}
+
+/**
+ * Another build of one service, e.g. BENCH_ENTRY_CHAT_API=/tmp/before/dist/index.js (a directory
+ * whose node_modules resolves the workspace's), for a before/after comparison in one run.
+ */
+function entryOverride(name: ServiceName): string[] | undefined {
+  const file = process.env[envName('BENCH_ENTRY', name)];
+  return file ? [file] : undefined;
+}
+
+/**
+ * As the image's CMD runs a service: `--import @corral/service-kit/otel-register` (a no-op without
+ * OTEL_EXPORTER_OTLP_ENDPOINT) just before the entry file, so it comes after tsx when run from source.
+ */
+function withTracingPreload(args: string[]): string[] {
+  return [...args.slice(0, -1), '--import', '@corral/service-kit/otel-register', ...args.slice(-1)];
+}
+
 /** Starts one Corral service on a free port with quiet logs and a short shutdown grace. */
 export async function startService(
   name: ServiceName,
@@ -148,9 +177,14 @@ export async function startService(
   return startProcess({
     name,
     command: process.execPath,
-    args: nodeArgs(ENTRY[name], dir, options.from ?? RUN_FROM),
+    args: [
+      ...extraNodeArgs(name),
+      ...withTracingPreload(entryOverride(name) ?? nodeArgs(ENTRY[name], dir, options.from ?? RUN_FROM)),
+    ],
     cwd: dir,
     env: {
+      // The Node/malloc settings of the image and the chart (docs/operations.md, "Memory").
+      ...serviceRuntimeEnv(process.env),
       NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',

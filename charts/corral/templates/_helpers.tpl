@@ -198,6 +198,12 @@ Kubernetes expands $(VAR) from earlier entries, so the password never appears in
   value: {{ .Values.config.shutdownGraceMs | int | quote }}
 - name: SHUTDOWN_DELAY_MS
   value: {{ .Values.config.shutdownDelayMs | int | quote }}
+- name: NODE_OPTIONS
+  value: {{ .Values.config.nodeOptions | quote }}
+{{- with .Values.config.mallocMmapThreshold }}
+- name: MALLOC_MMAP_THRESHOLD_
+  value: {{ . | quote }}
+{{- end }}
 {{- with .Values.config.otelExporterOtlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}

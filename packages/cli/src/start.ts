@@ -10,6 +10,7 @@ import {
 } from './local-state.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { LogSink } from './log-sink.js';
+import { serviceRuntimeEnv } from './node-runtime.js';
 import { corralPaths } from './paths.js';
 import { freePort, isPortFree, preferredOrFreePort } from './ports.js';
 import { EmbeddedPostgres } from './postgres.js';
@@ -171,6 +172,8 @@ export async function startCorral(options: StartOptions): Promise<number> {
       INTERNAL_SERVICE_TOKEN: secrets.internalServiceToken,
       CORRAL_INFERENCE_LABEL: inference.label,
       CORRAL_INFERENCE_KIND: inference.kind,
+      // The Node/malloc settings of the image and the chart (docs/operations.md, "Memory").
+      ...serviceRuntimeEnv(env),
     });
     const envFor: Record<ServiceName, NodeJS.ProcessEnv> = {
       'inference-gateway': {

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { ServiceKit } from './kit.js';
 
+export { loadQueryCompilerWithoutSource } from './prisma-wasm.js';
+
 /** Splits Prisma's `?schema=` off a URL: node-postgres does not understand it. */
 export function splitDatabaseUrl(databaseUrl: string): { connectionString: string; schema: string } {
   const url = new URL(databaseUrl);

@@ -27,6 +27,8 @@ const CHART_HELPERS: Record<string, string> = {
   CORRAL_DB_URL: 'expanded into DATABASE_URL',
   CORRAL_REDIS_PASSWORD: 'expanded into REDIS_URL',
   OTEL_SERVICE_NAME: "service-kit's otel-register",
+  NODE_OPTIONS: 'node (V8 heap sizing)',
+  MALLOC_MMAP_THRESHOLD_: "glibc's malloc",
 };
 
 /**

@@ -1,9 +1,12 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createPgPool, type PgPool } from '@corral/service-kit/postgres';
+import { createRequire } from 'node:module';
+import { createPgPool, loadQueryCompilerWithoutSource, type PgPool } from '@corral/service-kit/postgres';
 import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
+
+const resolveFromHere = createRequire(import.meta.url).resolve;
 
 export interface Database {
   prisma: PrismaClient;
@@ -16,6 +19,7 @@ export interface Database {
 /** Prisma on a pool the caller opened (service-kit's `createPgPool` or `connectPostgres`). */
 export function createDatabase({ pool, schema }: PgPool): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
+  loadQueryCompilerWithoutSource(prisma, resolveFromHere);
   return {
     prisma,
     pool,
