@@ -4,7 +4,7 @@
 // view names the user by email → sign out.
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DESKTOP,
   PHONE,
@@ -158,14 +158,31 @@ describe('the chat app in a browser', () => {
         await page.setViewportSize(size);
         const composer = page.getByLabel('Message', { exact: true });
         // The placeholder's text must fit the box it is shown in (it used to be cut off on phones).
-        const fit = await composer.evaluate((node) => {
-          const area = node as HTMLTextAreaElement;
-          const style = getComputedStyle(area);
-          const context = document.createElement('canvas').getContext('2d')!;
-          context.font = style.font;
-          const room = area.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-          return { placeholder: area.placeholder, width: context.measureText(area.placeholder).width, room };
-        });
+        // The placeholder follows a media query's change event and a render, so the resize
+        // takes a frame or two to reach it: measure until it settles (or the wait runs out).
+        const measure = () =>
+          composer.evaluate((node) => {
+            const area = node as HTMLTextAreaElement;
+            const style = getComputedStyle(area);
+            const context = document.createElement('canvas').getContext('2d')!;
+            context.font = style.font;
+            const room = area.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return {
+              placeholder: area.placeholder,
+              width: context.measureText(area.placeholder).width,
+              room,
+            };
+          });
+        let fit = await measure();
+        await vi
+          .waitFor(
+            async () => {
+              fit = await measure();
+              if (fit.width > fit.room) throw new Error('placeholder wider than the composer');
+            },
+            { timeout: 3_000, interval: 50 },
+          )
+          .catch(() => undefined);
         expect(fit.placeholder).not.toBe('');
         expect(fit.width, `"${fit.placeholder}" fits the ${label} composer`).toBeLessThanOrEqual(fit.room);
         await page.getByRole('note').filter({ hasText: SIMULATOR_NOTICE }).waitFor();
