@@ -11,7 +11,11 @@ import {
   useChatApiStack,
 } from './helpers.js';
 
-const stack = useChatApiStack({ chat: { env: { MAX_CONCURRENT_STREAMS: '10' } }, users: ['alice'] });
+const stack = useChatApiStack({
+  // Many requests from one user; the rate limit has its own tests (limits.test.ts).
+  chat: { env: { MAX_CONCURRENT_STREAMS: '10', RATE_LIMIT_PER_MINUTE: '1000' } },
+  users: ['alice'],
+});
 
 interface MessageView {
   id: string;
@@ -218,6 +222,76 @@ describe('streaming replies: happy path', () => {
     const all = await messages(conversation.id, 'all');
     expect(all).toHaveLength(5); // question, two answers, the edited question and its answer
     expect(all.map((m) => m.id)).toEqual(expect.arrayContaining([question!.id, firstAnswer!.id]));
+  });
+});
+
+describe('streaming replies: switching branches', () => {
+  async function conversationWithTwoAnswers() {
+    const conversation = await createConversation(stack.chat, stack.alice);
+    await (await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Pick a colour' })).rest();
+    const [question, firstAnswer] = await messages(conversation.id);
+    await (
+      await openSse(`${sendUrl(conversation.id)}/${firstAnswer!.id}/regenerate`, stack.alice.token, {
+        model: 'qwen2.5',
+      })
+    ).rest();
+    const [, secondAnswer] = await messages(conversation.id);
+    return { conversation, question: question!, firstAnswer: firstAnswer!, secondAnswer: secondAnswer! };
+  }
+  const patch = (conversationId: string, body: Record<string, unknown>) =>
+    request(stack.chat.url)
+      .patch(`/api/conversations/${conversationId}`)
+      .set(bearer(stack.alice.token))
+      .send(body);
+
+  it('keeps the branch the user switched to, without moving the conversation up the list, and continues it', async () => {
+    const { conversation, firstAnswer, secondAnswer } = await conversationWithTwoAnswers();
+    const before = (
+      await request(stack.chat.url)
+        .get(`/api/conversations/${conversation.id}`)
+        .set(bearer(stack.alice.token))
+        .expect(200)
+    ).body.conversation as { updatedAt: string; currentMessageId: string };
+    expect(before.currentMessageId).toBe(secondAnswer.id);
+
+    const res = await patch(conversation.id, { currentMessageId: firstAnswer.id }).expect(200);
+    expect(res.body.conversation).toMatchObject({
+      currentMessageId: firstAnswer.id,
+      updatedAt: before.updatedAt,
+    });
+    expect((await messages(conversation.id)).map((m) => m.id)).toContain(firstAnswer.id);
+
+    await (await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Why that one?' })).rest();
+    const current = await messages(conversation.id);
+    expect(current.map((m) => m.content)).toEqual([
+      'Pick a colour',
+      firstAnswer.content,
+      'Why that one?',
+      expect.any(String),
+    ]);
+    expect(current[2]!.parentId).toBe(firstAnswer.id);
+  });
+
+  it("refuses a message that is not the conversation's, and a switch while a reply is being written", async () => {
+    const { conversation, firstAnswer } = await conversationWithTwoAnswers();
+    const other = await conversationWithTwoAnswers();
+    const foreign = await patch(conversation.id, { currentMessageId: other.firstAnswer.id });
+    expectProblem(foreign, 400, 'validation_failed');
+    expect(foreign.body.errors).toEqual([expect.objectContaining({ path: 'body.currentMessageId' })]);
+    expectProblem(await patch(conversation.id, { currentMessageId: 'not-a-uuid' }), 400, 'validation_failed');
+
+    stack.sim.setOptions({ tokensPerSecond: 20, responseTokens: 1000 });
+    const stream = await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Keep going' });
+    await readUntil(stream, 'token');
+    expectProblem(await patch(conversation.id, { currentMessageId: firstAnswer.id }), 409, 'conflict');
+    stream.abort();
+    await request(stack.chat.url)
+      .post(`/api/conversations/${conversation.id}/stop`)
+      .set(bearer(stack.alice.token))
+      .expect(200);
+    const current = await messages(conversation.id);
+    expect(current.at(-1)!.parentId).toBe(current.at(-2)!.id);
+    expect(current.at(-2)!.content).toBe('Keep going');
   });
 });
 

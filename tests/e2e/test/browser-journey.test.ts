@@ -148,6 +148,34 @@ describe('the chat app in a browser', () => {
     expect(saved.startsWith(partial) || partial.startsWith(saved)).toBe(true);
   });
 
+  it('Regenerate makes a second branch; the first one, switched back to, is still shown after a reload', async () => {
+    const first = await replyText();
+    await lastReply().getByRole('button', { name: 'Regenerate' }).click();
+    await page.getByRole('button', { name: /Stop/ }).waitFor();
+    await page.waitForFunction(
+      () =>
+        (
+          document.querySelector('article.message--assistant:last-of-type .message__body')?.textContent ?? ''
+        ).trim().length > 0,
+    );
+    await page.keyboard.press('Escape');
+    await lastReply().getByText(STOPPED_NOTE).waitFor();
+    const branches = lastReply().getByLabel('Branches');
+    await branches.getByText('2/2').waitFor();
+
+    const saved = page.waitForResponse(
+      (res) => res.request().method() === 'PATCH' && /\/api\/conversations\/[^/]+$/.test(res.url()),
+    );
+    await branches.getByRole('button', { name: 'Previous branch' }).click();
+    expect((await saved).status()).toBe(200);
+    await branches.getByText('1/2').waitFor();
+    expect(await replyText()).toBe(first);
+
+    await page.reload();
+    await lastReply().getByLabel('Branches').getByText('1/2').waitFor();
+    expect(await replyText()).toBe(first);
+  });
+
   it('screenshots: light and dark, desktop and phone; the composer hint fits a phone', async () => {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });

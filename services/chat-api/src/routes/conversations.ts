@@ -1,4 +1,4 @@
-import { parseInput } from '@corral/service-kit';
+import { AppError, parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
@@ -46,12 +46,42 @@ const patchBody = z
     tags,
     pinned: z.boolean(),
     archived: z.boolean(),
+    /** The branch to show and to continue: a message of this conversation (the web sends a leaf). */
+    currentMessageId: z.string().uuid(),
   })
   .partial()
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'send at least one field to change');
 
 const messagesQuery = z.object({ branch: z.enum(['current', 'all']).default('current') });
+
+/**
+ * A branch can be switched to any message of the conversation, but not while a reply is being
+ * written: the reply would land on one branch while the next message continued another.
+ */
+async function assertBranchSwitch(
+  ctx: ChatContext,
+  conversationId: string,
+  messageId: string,
+): Promise<void> {
+  const [target, streaming] = await Promise.all([
+    ctx.prisma.message.findFirst({ where: { id: messageId, conversationId }, select: { id: true } }),
+    ctx.prisma.message.count({ where: { conversationId, status: 'streaming' } }),
+  ]);
+  if (!target) {
+    throw new AppError('validation_failed', 'body.currentMessageId: not a message of this conversation', {
+      extensions: {
+        errors: [{ path: 'body.currentMessageId', message: 'not a message of this conversation' }],
+      },
+    });
+  }
+  if (streaming > 0) {
+    throw new AppError(
+      'conflict',
+      'A reply is still being written in this conversation; switch branches once it ends.',
+    );
+  }
+}
 
 /** A user's conversations: list/search, create, read, change, delete, and their messages. */
 export function conversationRoutes(ctx: ChatContext): Router {
@@ -94,13 +124,17 @@ export function conversationRoutes(ctx: ChatContext): Router {
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(patchBody, req.body ?? {});
     if (body.model !== undefined) await assertModelAllowed(ctx, caller, body.model);
+    if (body.currentMessageId !== undefined)
+      await assertBranchSwitch(ctx, conversation.id, body.currentMessageId);
+    const onlyBranch = Object.keys(body).every((key) => key === 'currentMessageId');
     const updated = await ctx.prisma.conversation.update({
       where: { id: conversation.id },
       data: {
         ...body,
         // A title the user typed is never replaced by a generated one.
         ...(body.title !== undefined ? { titleSource: body.title === '' ? 'none' : 'user' } : {}),
-        updatedAt: new Date(),
+        // Looking at another branch is not activity: the conversation keeps its place in the list.
+        ...(onlyBranch ? {} : { updatedAt: new Date() }),
       },
     });
     res.json({ conversation: toConversationView(updated) });

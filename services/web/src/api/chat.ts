@@ -24,7 +24,10 @@ export interface ConversationQuery {
 }
 
 export type ConversationPatch = Partial<
-  Pick<Conversation, 'title' | 'pinned' | 'archived' | 'systemPrompt' | 'model'>
+  Pick<Conversation, 'title' | 'pinned' | 'archived' | 'systemPrompt' | 'model'> & {
+    /** The branch to show and continue (chat-api refuses it while a reply is being written). */
+    currentMessageId: string;
+  }
 >;
 
 const id = (value: string) => encodeURIComponent(value);

@@ -278,6 +278,18 @@ export function ChatView() {
     }
   };
 
+  /** Shows another branch at once and saves it, so a reload and the next message follow it. */
+  const switchBranch = async (leaf: string) => {
+    setLeafId(leaf);
+    if (!conversation || streaming || leaf === conversation.currentMessageId) return;
+    try {
+      setConversation(await api.chat.updateConversation(conversation.id, { currentMessageId: leaf }));
+    } catch (error) {
+      // Not saved: the view stays, and the hint below says a new message continues the saved branch.
+      setShownError({ error });
+    }
+  };
+
   if (loadError !== undefined) {
     const notFound = loadError instanceof ApiError && loadError.status === 404;
     return (
@@ -329,7 +341,7 @@ export function ChatView() {
                       count: siblings.length,
                       go: (delta) => {
                         const target = siblings[index + delta];
-                        if (target) setLeafId(newestLeaf(messages, target.id));
+                        if (target) void switchBranch(newestLeaf(messages, target.id));
                       },
                     }
                   : undefined
@@ -359,7 +371,7 @@ export function ChatView() {
       )}
       {viewingOldBranch && !streaming && (
         <p className="muted chat__branch-hint">
-          You are viewing an earlier branch; a new message continues the latest one.
+          This branch could not be saved; a new message continues the one saved before.
         </p>
       )}
       <Composer

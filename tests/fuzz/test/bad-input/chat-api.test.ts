@@ -21,6 +21,7 @@ const patchFields: Fields = {
   ...conversationFields,
   pinned: { kind: 'boolean' },
   archived: { kind: 'boolean' },
+  currentMessageId: { kind: 'string', max: 36 },
 };
 const limitFields: Fields = {
   requestsPerMinute: { kind: 'nullableNumber' },
