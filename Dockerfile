@@ -74,6 +74,7 @@ WORKDIR /app
 COPY --from=build --chown=root:root /out/ /app/
 # Files stay root-owned and read-only to the service user.
 USER 10001:10001
-EXPOSE 3000 5001 5002 5003
+# 9464: /metrics when METRICS_PORT=9464 (as the chart sets it)
+EXPOSE 3000 5001 5002 5003 9464
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--import", "@corral/service-kit/otel-register", "dist/index.js"]

@@ -146,6 +146,9 @@ export const baseEnvShape = {
     'Connections the kernel queues before they are accepted (capped by net.core.somaxconn).',
   ),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('OTLP/HTTP collector; tracing is off when unset.'),
+  METRICS_PORT: envPort(0).describe(
+    'Serve /metrics on this port only, never on PORT (keeps it off the Ingress); 0 serves it on PORT.',
+  ),
 } as const;
 
 export const baseEnvSchema = z.object(baseEnvShape);

@@ -131,9 +131,12 @@ function mountProbes(app: Express, kit: ServiceKit): void {
   };
   app.get(['/healthz', '/health'], live);
   app.get(['/readyz', '/ready'], ready);
-  app.get('/metrics', async (_req, res) => {
-    res.type(kit.metrics.registry.contentType).send(await kit.metrics.registry.metrics());
-  });
+  // With METRICS_PORT set, startServer serves /metrics on that port and the public one has none.
+  if (kit.config.METRICS_PORT === 0) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(kit.metrics.registry.contentType).send(await kit.metrics.registry.metrics());
+    });
+  }
 }
 
 function sendProblem(kit: ServiceKit, renderError: HttpAppOptions['renderError']) {

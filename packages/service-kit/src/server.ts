@@ -1,6 +1,7 @@
 import { type RequestListener, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { AppError } from './errors.js';
 import type { ServiceKit } from './kit.js';
 import { shutdownTelemetry } from './telemetry.js';
 
@@ -19,6 +20,8 @@ export interface RunningServer {
   server: Server;
   port: number;
   url: string;
+  /** Where Prometheus scrapes `/metrics` when METRICS_PORT is set (otherwise on `url`). */
+  metricsUrl?: string;
   /** Stop accepting, let open requests and streams finish within the grace period, close pools. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -54,8 +57,16 @@ export async function startServer(
   });
   const address = server.address() as AddressInfo;
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${address.port}`;
-  logger.info('listening', { port: address.port, host, version: kit.version });
+  const urlFor = (listening: Server) =>
+    `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${(listening.address() as AddressInfo).port}`;
+  const url = urlFor(server);
+  const metricsServer = config.METRICS_PORT > 0 ? await startMetricsServer(kit, host) : undefined;
+  logger.info('listening', {
+    port: address.port,
+    host,
+    version: kit.version,
+    ...(metricsServer ? { metricsPort: (metricsServer.address() as AddressInfo).port } : {}),
+  });
 
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = (reason = 'requested'): Promise<void> => {
@@ -81,6 +92,12 @@ export async function startServer(
       if (!drained) server.closeAllConnections();
     }
     await Promise.race([closed, delay(FINAL_DRAIN_MS)]);
+    // Scraped until the end, so the last seconds of the drain show up in Prometheus.
+    if (metricsServer) {
+      const metricsClosed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      metricsServer.closeAllConnections();
+      await metricsClosed;
+    }
     await lifecycle.runShutdownHooks(logger);
     await shutdownTelemetry().catch((error: unknown) => logger.warn('flushing traces failed', { error }));
     logger.info('stopped', { reason });
@@ -112,5 +129,48 @@ export async function startServer(
     });
   }
 
-  return { server, port: address.port, url, shutdown };
+  return {
+    server,
+    port: address.port,
+    url,
+    ...(metricsServer ? { metricsUrl: urlFor(metricsServer) } : {}),
+    shutdown,
+  };
+}
+
+/**
+ * A listener of its own for Prometheus (METRICS_PORT): `GET /metrics` and nothing else, so the
+ * public port, which the Ingress reaches, has no /metrics to leak.
+ */
+async function startMetricsServer(kit: ServiceKit, host: string): Promise<Server> {
+  const { registry } = kit.metrics;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      const problem = new AppError('route_not_found', 'This port serves GET /metrics only.').toProblem();
+      res.writeHead(problem.status, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify(problem));
+      return;
+    }
+    registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      (error: unknown) => {
+        kit.logger.error('rendering metrics failed', { error });
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+      },
+    );
+  });
+  server.headersTimeout = kit.config.HTTP_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = kit.config.HTTP_REQUEST_TIMEOUT_MS;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: kit.config.METRICS_PORT, host }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }

@@ -266,3 +266,42 @@ describe('jobs and hooks', () => {
     expect(allowed('corral-redis')).toEqual(['auth', 'chat-api']);
   });
 });
+
+describe('Prometheus metrics stay off the Ingress', () => {
+  const monitored = renderChart({ set: ['metrics.serviceMonitor.enabled=true'] });
+  const services = ['auth', 'chat-api', 'inference-gateway', 'web'];
+
+  it('every service serves /metrics on its own port (METRICS_PORT), which the Service names "metrics"', () => {
+    for (const component of services) {
+      const deployment = findOne(monitored, 'Deployment', `corral-${component}`);
+      const container = podSpecOf(deployment)!.containers[0]!;
+      expect(container.ports).toContainEqual({ name: 'metrics', containerPort: 9464, protocol: 'TCP' });
+      expect(container.env).toContainEqual({ name: 'METRICS_PORT', value: '9464' });
+      const service = findOne(monitored, 'Service', `corral-${component}`).spec as Loose;
+      expect(service.ports).toContainEqual({
+        name: 'metrics',
+        port: 9464,
+        targetPort: 'metrics',
+        protocol: 'TCP',
+      });
+    }
+    const endpoints = (findOne(monitored, 'ServiceMonitor', 'corral').spec as Loose).endpoints;
+    expect(endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+  });
+
+  it('the Ingress routes only to http ports, and Prometheus may reach the metrics port and nothing else', () => {
+    const paths = (findOne(monitored, 'Ingress', 'corral').spec as Loose).rules[0].http.paths as Loose[];
+    expect(paths.map((p) => p.backend.service.port.number).sort()).toEqual([3000, 5001, 5001, 5002, 5002]);
+    for (const name of ['corral-public', 'corral-inference-gateway']) {
+      const rules = (findOne(monitored, 'NetworkPolicy', name).spec as Loose).ingress as Loose[];
+      const prometheus = rules.filter((rule) =>
+        (rule.from as Loose[]).some(
+          (peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
+        ),
+      );
+      expect(prometheus.map((rule) => rule.ports)).toEqual([[{ port: 9464, protocol: 'TCP' }]]);
+      const others = rules.filter((rule) => !prometheus.includes(rule));
+      expect(others.flatMap((rule) => rule.ports as Loose[]).map((p) => p.port)).not.toContain(9464);
+    }
+  });
+});

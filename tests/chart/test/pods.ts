@@ -6,6 +6,7 @@ export interface Container {
   command?: string[];
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
   securityContext?: SecurityContext;
 }
