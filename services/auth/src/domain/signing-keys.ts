@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 import { type Database, withAdvisoryLock } from '../data/db.js';
 import { decryptSecret, encryptSecret } from './crypto.js';
+import { generateRsaKeyPair } from './rsa-keygen.js';
 
 export interface PublicJwk extends JWK {
   kid: string;
@@ -28,14 +29,12 @@ const RSA_BITS = 2048;
 const MISS_REFRESH_INTERVAL_MS = 1000;
 
 /**
- * Makes an RSA key pair with node-rsa and returns what the signing_keys row holds. node-rsa (~10 MB
- * resident once loaded) is imported here, not at start-up: keys are made on first start and rotation only.
+ * Makes an RSA key pair with node-rsa (in a worker thread, so requests keep being answered) and
+ * returns what the signing_keys row holds. Keys are made on first start and rotation only.
  */
 export async function generateSigningKey(kek: Buffer) {
-  const { default: NodeRSA } = await import('node-rsa');
-  const rsa = new NodeRSA({ b: RSA_BITS });
-  const privatePem = rsa.exportKey('pkcs8-private-pem');
-  const publicJwk = await exportJWK(createPublicKey(rsa.exportKey('pkcs8-public-pem')));
+  const { privatePem, publicPem } = await generateRsaKeyPair(RSA_BITS);
+  const publicJwk = await exportJWK(createPublicKey(publicPem));
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const jwk: PublicJwk = {
     kty: publicJwk.kty,
