@@ -63,6 +63,8 @@ export function ChatView() {
   const [conversation, setConversation] = useState<Conversation | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [leafId, setLeafId] = useState<string | null>(null);
+  /** The branch shown could not be saved (the hint says where a new message goes). */
+  const [branchUnsaved, setBranchUnsaved] = useState(false);
   const [loading, setLoading] = useState(Boolean(id));
   const [loadError, setLoadError] = useState<unknown>();
   const [live, setLive] = useState<{ id: string; text: string } | null>(null);
@@ -99,6 +101,7 @@ export function ChatView() {
     setShownError(null);
     setLive(null);
     setSpeeds({});
+    setBranchUnsaved(false);
     if (!id) {
       setConversation(null);
       setMessages([]);
@@ -284,8 +287,10 @@ export function ChatView() {
     if (!conversation || streaming || leaf === conversation.currentMessageId) return;
     try {
       setConversation(await api.chat.updateConversation(conversation.id, { currentMessageId: leaf }));
+      setBranchUnsaved(false);
     } catch (error) {
       // Not saved: the view stays, and the hint below says a new message continues the saved branch.
+      setBranchUnsaved(true);
       setShownError({ error });
     }
   };
@@ -300,7 +305,7 @@ export function ChatView() {
   }
 
   const viewingOldBranch = Boolean(
-    conversation?.currentMessageId && leafId && leafId !== conversation.currentMessageId,
+    branchUnsaved && conversation?.currentMessageId && leafId && leafId !== conversation.currentMessageId,
   );
 
   return (
