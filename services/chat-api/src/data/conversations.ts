@@ -21,6 +21,56 @@ export async function findOwnConversation(db: Database, userId: string, id: stri
   return conversationFromRow(row);
 }
 
+/**
+ * Moves the conversation's current branch to `messageId` (a message of that conversation), unless
+ * a reply is being written in it. The row lock taken first orders this against a turn starting
+ * (a turn's one statement updates the same row): whichever commits second sees the other's rows.
+ */
+export async function switchBranch(
+  db: Database,
+  conversationId: string,
+  messageId: string,
+): Promise<Conversation> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+    const { rows } = await client.query<{ target: boolean; streaming: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $2 AND conversation_id = $1) AS target,
+              EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND status = 'streaming') AS streaming`,
+      [conversationId, messageId],
+    );
+    const check = rows[0];
+    if (!check?.target) {
+      throw new AppError('validation_failed', 'body.currentMessageId: not a message of this conversation', {
+        extensions: {
+          errors: [{ path: 'body.currentMessageId', message: 'not a message of this conversation' }],
+        },
+      });
+    }
+    if (check.streaming) {
+      throw new AppError(
+        'conflict',
+        'A reply is still being written in this conversation; switch branches once it ends.',
+      );
+    }
+    // updated_at stays: looking at another branch is not activity, the list order is kept.
+    const updated = await client.query<ConversationRow>(
+      `UPDATE conversations SET current_message_id = $2 WHERE id = $1 RETURNING ${CONVERSATION_COLUMNS}`,
+      [conversationId, messageId],
+    );
+    await client.query('COMMIT');
+    const row = updated.rows[0];
+    if (!row) throw conversationNotFound();
+    return conversationFromRow(row);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 export interface ListQuery {
   limit: number;
   cursor?: string | undefined;

@@ -1,4 +1,4 @@
-import { AppError, parseInput } from '@corral/service-kit';
+import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
@@ -7,6 +7,7 @@ import {
   branchTo,
   findOwnConversation,
   listConversations,
+  switchBranch,
   toConversationView,
   toMessageView,
 } from '../data/conversations.js';
@@ -55,34 +56,6 @@ const patchBody = z
 
 const messagesQuery = z.object({ branch: z.enum(['current', 'all']).default('current') });
 
-/**
- * A branch can be switched to any message of the conversation, but not while a reply is being
- * written: the reply would land on one branch while the next message continued another.
- */
-async function assertBranchSwitch(
-  ctx: ChatContext,
-  conversationId: string,
-  messageId: string,
-): Promise<void> {
-  const [target, streaming] = await Promise.all([
-    ctx.prisma.message.findFirst({ where: { id: messageId, conversationId }, select: { id: true } }),
-    ctx.prisma.message.count({ where: { conversationId, status: 'streaming' } }),
-  ]);
-  if (!target) {
-    throw new AppError('validation_failed', 'body.currentMessageId: not a message of this conversation', {
-      extensions: {
-        errors: [{ path: 'body.currentMessageId', message: 'not a message of this conversation' }],
-      },
-    });
-  }
-  if (streaming > 0) {
-    throw new AppError(
-      'conflict',
-      'A reply is still being written in this conversation; switch branches once it ends.',
-    );
-  }
-}
-
 /** A user's conversations: list/search, create, read, change, delete, and their messages. */
 export function conversationRoutes(ctx: ChatContext): Router {
   const router = Router();
@@ -124,19 +97,21 @@ export function conversationRoutes(ctx: ChatContext): Router {
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(patchBody, req.body ?? {});
     if (body.model !== undefined) await assertModelAllowed(ctx, caller, body.model);
-    if (body.currentMessageId !== undefined)
-      await assertBranchSwitch(ctx, conversation.id, body.currentMessageId);
-    const onlyBranch = Object.keys(body).every((key) => key === 'currentMessageId');
-    const updated = await ctx.prisma.conversation.update({
-      where: { id: conversation.id },
-      data: {
-        ...body,
-        // A title the user typed is never replaced by a generated one.
-        ...(body.title !== undefined ? { titleSource: body.title === '' ? 'none' : 'user' } : {}),
-        // Looking at another branch is not activity: the conversation keeps its place in the list.
-        ...(onlyBranch ? {} : { updatedAt: new Date() }),
-      },
-    });
+    const { currentMessageId, ...fields } = body;
+    let updated = conversation;
+    if (currentMessageId !== undefined)
+      updated = await switchBranch(ctx.db, conversation.id, currentMessageId);
+    if (Object.keys(fields).length > 0) {
+      updated = await ctx.prisma.conversation.update({
+        where: { id: conversation.id },
+        data: {
+          ...fields,
+          // A title the user typed is never replaced by a generated one.
+          ...(fields.title !== undefined ? { titleSource: fields.title === '' ? 'none' : 'user' } : {}),
+          updatedAt: new Date(),
+        },
+      });
+    }
     res.json({ conversation: toConversationView(updated) });
   });
 
