@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { testUser } from '../../test/fixtures.js';
 import type { Page, UsageRow, User } from '../api/index.js';
 import { AdminUsagePanel } from './AdminUsagePanel.js';
 
@@ -8,15 +9,6 @@ const ADA = '6f1c2a9e-0b7d-4c1e-9a55-1d2e3f4a5b6c';
 const BOB = '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d';
 const GONE = 'd3adbeef-1234-4abc-9def-0123456789ab';
 
-const user = (id: string, email: string): User => ({
-  id,
-  email,
-  name: null,
-  role: 'user',
-  status: 'active',
-  createdAt: '2025-01-01T00:00:00.000Z',
-  lastLoginAt: null,
-});
 const row = (userId: string, model: string, tokens: number): UsageRow => ({
   day: new Date().toISOString().slice(0, 10),
   model,
@@ -64,8 +56,8 @@ describe('Admin → Usage, by user', () => {
     serve(
       [row(ADA, 'llama3.2', 50), row(GONE, 'llama3.2', 30), row(ADA, 'qwen', 25), row(BOB, 'qwen', 10)],
       [
-        { items: [user(BOB, 'bob@example.com')], nextCursor: '1' },
-        { items: [user(ADA, 'ada@example.com')], nextCursor: null },
+        { items: [testUser(BOB, 'bob@example.com')], nextCursor: '1' },
+        { items: [testUser(ADA, 'ada@example.com')], nextCursor: null },
       ],
     );
     render(<AdminUsagePanel />);
@@ -92,7 +84,7 @@ describe('Admin → Usage, by user', () => {
     serve(
       [row(ADA, 'm', 5), row(BOB, 'm', 4), row(ADA, 'n', 3)],
       [
-        { items: [user(ADA, 'ada@example.com'), user(BOB, 'bob@example.com')], nextCursor: '1' },
+        { items: [testUser(ADA, 'ada@example.com'), testUser(BOB, 'bob@example.com')], nextCursor: '1' },
         { items: [], nextCursor: null },
       ],
     );

@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AuditEvent, User } from '../api/index.js';
+import { testUser } from '../../test/fixtures.js';
+import type { AuditEvent } from '../api/index.js';
 import { AuditPanel } from './AuditPanel.js';
 
 const ADMIN = '11111111-2222-4333-8444-555555555555';
@@ -9,15 +10,6 @@ const BOB = '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d';
 const GONE = 'd3adbeef-1234-4abc-9def-0123456789ab';
 const AT = '2025-11-23T10:00:00.000Z';
 
-const user = (id: string, email: string): User => ({
-  id,
-  email,
-  name: null,
-  role: 'user',
-  status: 'active',
-  createdAt: AT,
-  lastLoginAt: null,
-});
 const event = (id: string, action: string, fields: Partial<AuditEvent>): AuditEvent => ({
   id,
   action,
@@ -57,7 +49,7 @@ describe('Admin → Audit log', () => {
         if (url.startsWith('/api/auth/admin/audit'))
           return Response.json({ items: EVENTS, nextCursor: null });
         return Response.json({
-          items: [user(ADMIN, 'admin@corral.local'), user(BOB, 'bob@example.com')],
+          items: [testUser(ADMIN, 'admin@corral.local'), testUser(BOB, 'bob@example.com')],
           nextCursor: null,
         });
       }),
