@@ -1,5 +1,12 @@
 import { AppError } from '@corral/service-kit';
-import type { Conversation, Database, Message, Prisma, PrismaClient } from './db.js';
+import {
+  type Conversation,
+  type Database,
+  inTransaction,
+  type Message,
+  type Prisma,
+  type PrismaClient,
+} from './db.js';
 import { CONVERSATION_COLUMNS, type ConversationRow, conversationFromRow } from './rows.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,14 +33,8 @@ export async function findOwnConversation(db: Database, userId: string, id: stri
  * a reply is being written in it. The row lock taken first orders this against a turn starting
  * (a turn's one statement updates the same row): whichever commits second sees the other's rows.
  */
-export async function switchBranch(
-  db: Database,
-  conversationId: string,
-  messageId: string,
-): Promise<Conversation> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('BEGIN');
+export function switchBranch(db: Database, conversationId: string, messageId: string): Promise<Conversation> {
+  return inTransaction(db, async (client) => {
     await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
     const { rows } = await client.query<{ target: boolean; streaming: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $2 AND conversation_id = $1) AS target,
@@ -59,16 +60,10 @@ export async function switchBranch(
       `UPDATE conversations SET current_message_id = $2 WHERE id = $1 RETURNING ${CONVERSATION_COLUMNS}`,
       [conversationId, messageId],
     );
-    await client.query('COMMIT');
     const row = updated.rows[0];
     if (!row) throw conversationNotFound();
     return conversationFromRow(row);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface ListQuery {

@@ -50,6 +50,29 @@ export function createDatabase({ pool, schema }: PgPool, { poolTimeoutMs }: Data
   };
 }
 
+/**
+ * Runs `work` in a transaction on one pooled connection: committed when it resolves and `keep`
+ * agrees with its result, rolled back when it throws or `keep` says no.
+ */
+export async function inTransaction<T>(
+  db: Database,
+  work: (client: pg.PoolClient) => Promise<T>,
+  keep: (result: T) => boolean = () => true,
+): Promise<T> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query(keep(result) ? 'COMMIT' : 'ROLLBACK');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** A standalone connection (the CLI): the caller closes it. */
 export function connectDatabase(databaseUrl: string, { max = 10 }: { max?: number } = {}): Database {
   return createDatabase(createPgPool(databaseUrl, { max, searchPath: true }));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { ExportedConversation, ExportedMessage, ImportResult } from '../contracts/export.js';
 import { toConversationView, toMessageView } from './conversations.js';
-import type { Conversation, Database, Message } from './db.js';
+import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 
 /** Conversations per read: bounds memory (their messages come along) while keeping queries few. */
 const EXPORT_BATCH = 100;
@@ -96,19 +96,12 @@ function withFreshIds(conversation: ExportedConversation): ExportedConversation 
   };
 }
 
-async function insertConversation(db: Database, userId: string, c: ExportedConversation): Promise<Outcome> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('BEGIN');
-    const outcome = await insertInTransaction(client, userId, c);
-    await client.query(outcome.kind === 'imported' ? 'COMMIT' : 'ROLLBACK');
-    return outcome;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+function insertConversation(db: Database, userId: string, c: ExportedConversation): Promise<Outcome> {
+  return inTransaction(
+    db,
+    (client) => insertInTransaction(client, userId, c),
+    (outcome) => outcome.kind === 'imported',
+  );
 }
 
 async function insertInTransaction(
