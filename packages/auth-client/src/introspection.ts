@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import axios, { type AxiosResponse } from 'axios';
 import { authUnavailable, invalidApiKey } from './auth-errors.js';
-import { TtlCache } from './ttl-cache.js';
+import { TtlCache } from '@corral/service-kit';
 import { type AuthLogger, type AuthPrincipal, isRole } from './types.js';
 
 export const API_KEY_PREFIX = 'sk-corral-';

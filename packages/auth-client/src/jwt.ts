@@ -10,7 +10,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { authUnavailable, expiredToken, invalidToken } from './auth-errors.js';
-import { TtlCache } from './ttl-cache.js';
+import { TtlCache } from '@corral/service-kit';
 import { type AuthLogger, type AuthPrincipal, isRole } from './types.js';
 
 export interface JwtVerifierOptions {

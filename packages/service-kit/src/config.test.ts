@@ -6,11 +6,13 @@ import { z } from 'zod';
 import {
   ConfigError,
   baseEnvShape,
+  byteSize,
   describeEnv,
   envBoolean,
   envInt,
   envList,
   envPort,
+  envUrl,
   loadConfig,
   optionalSecret,
   secret,
@@ -157,5 +159,62 @@ describe('describeEnv', () => {
     expect(byName.DATABASE_URL).toMatchObject({ required: true });
     expect(byName.SIGNING_KEY_SECRET).toMatchObject({ secret: true, default: undefined });
     expect(byName.BODY_LIMIT?.description).toMatch(/413/);
+  });
+});
+
+describe('envUrl and byteSize', () => {
+  const urls = {
+    GATEWAY_URL: envUrl('http').default('http://127.0.0.1:5003'),
+    BACKENDS: envList().pipe(z.array(envUrl('http'))),
+    DATABASE_URL: envUrl('postgres'),
+    REDIS_URL: envUrl('redis').optional(),
+  };
+
+  it('accepts each kind, dropping an http URL’s trailing slashes only', () => {
+    const config = loadConfig('svc', urls, {
+      GATEWAY_URL: 'https://gw.internal:5003/base//',
+      BACKENDS: 'http://a:11434/, http://b:11434',
+      DATABASE_URL: 'postgresql://u@db/corral?schema=chat',
+      REDIS_URL: 'rediss://cache:6380/',
+    });
+    expect(config).toEqual({
+      GATEWAY_URL: 'https://gw.internal:5003/base',
+      BACKENDS: ['http://a:11434', 'http://b:11434'],
+      DATABASE_URL: 'postgresql://u@db/corral?schema=chat',
+      REDIS_URL: 'rediss://cache:6380/',
+    });
+    expect(loadConfig('svc', urls, { DATABASE_URL: 'postgres://db/x' }).GATEWAY_URL).toBe(
+      'http://127.0.0.1:5003',
+    );
+  });
+
+  it('names the variable and the kind expected for a URL of the wrong kind', () => {
+    let problems: string[] = [];
+    try {
+      loadConfig('svc', urls, {
+        GATEWAY_URL: 'ftp://gw',
+        BACKENDS: 'http://a:11434,http://',
+        DATABASE_URL: 'mysql://db',
+        REDIS_URL: 'http://cache',
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) problems = error.problems;
+    }
+    expect(problems).toEqual([
+      'GATEWAY_URL: expected an http(s):// URL, received "ftp://gw"',
+      'BACKENDS: expected an http(s):// URL, received "http://a:11434,http://"',
+      'DATABASE_URL: expected a postgres:// URL, received "mysql://db"',
+      'REDIS_URL: expected a redis:// URL, received "http://cache"',
+    ]);
+  });
+
+  it('reads body sizes as express does', () => {
+    expect([byteSize('1024'), byteSize('512kb'), byteSize('32MB'), byteSize('7b')]).toEqual([
+      1024,
+      512 * 1024,
+      32 * 1024 * 1024,
+      7,
+    ]);
+    expect(() => byteSize('1gb')).toThrow(RangeError);
   });
 });

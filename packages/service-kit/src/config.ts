@@ -97,6 +97,33 @@ export const envByteSize = (defaultValue: string) =>
     .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 512kb or 1mb')
     .default(defaultValue);
 
+const URL_KINDS = {
+  http: { pattern: /^https?:\/\/[^\s/]+(\/.*)?$/, message: 'expected an http(s):// URL' },
+  postgres: { pattern: /^postgres(ql)?:\/\//, message: 'expected a postgres:// URL' },
+  redis: { pattern: /^rediss?:\/\//, message: 'expected a redis:// URL' },
+} as const;
+
+export type UrlKind = keyof typeof URL_KINDS;
+
+/**
+ * A URL of one kind: `http` (http or https, with a host; trailing slashes dropped, so paths can be
+ * appended), `postgres` or `redis` (kept as given: the driver reads them). Chain `.default()`,
+ * `.optional()`, `.describe()`, or use it as the item of an `envList()` pipe.
+ */
+export function envUrl(kind: UrlKind) {
+  const { pattern, message } = URL_KINDS[kind];
+  const url = z.string().regex(pattern, message);
+  return url.transform((value) => (kind === 'http' ? value.replace(/\/+$/, '') : value));
+}
+
+/** `512kb`, `1mb` or bytes (an `envByteSize` value) as a number of bytes, as express's body parsers read it. */
+export function byteSize(size: string): number {
+  const match = /^(\d+)(b|kb|mb)?$/i.exec(size.trim());
+  if (!match) throw new RangeError(`not a size: ${size}`);
+  const unit = (match[2] ?? 'b').toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}
+
 /** Express `trust proxy`: false, true, a hop count, or a list of addresses/CIDRs/presets. */
 export const envTrustProxy = z
   .string()

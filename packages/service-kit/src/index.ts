@@ -2,6 +2,7 @@ export {
   ConfigError,
   baseEnvSchema,
   baseEnvShape,
+  byteSize,
   describeEnv,
   envBoolean,
   envByteSize,
@@ -9,12 +10,14 @@ export {
   envList,
   envPort,
   envTrustProxy,
+  envUrl,
   loadConfig,
   optionalSecret,
   secret,
   type BaseConfig,
   type EnvDoc,
   type SecretOptions,
+  type UrlKind,
 } from './config.js';
 export {
   AppError,
@@ -56,5 +59,6 @@ export {
 export { createMetrics, defineCounter, defineGauge, defineHistogram, type HttpMetrics } from './metrics.js';
 export { startServer, type RunningServer, type StartServerOptions } from './server.js';
 export { shutdownTelemetry, startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.js';
+export { TtlCache } from './ttl-cache.js';
 export { parseInput } from './validate.js';
 export { runService, type RunServiceOptions } from './run.js';

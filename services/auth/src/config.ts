@@ -4,6 +4,7 @@ import {
   envBoolean,
   envInt,
   envPort,
+  envUrl,
   optionalSecret,
   secret,
 } from '@corral/service-kit';
@@ -14,17 +15,13 @@ const DAY = 86_400;
 /** Everything auth reads from the environment; parsed once by runService (or loadConfig in tests and the CLI). */
 export const authEnvShape = {
   PORT: envPort(5001),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+  DATABASE_URL: envUrl('postgres')
     .default('postgresql://postgres@127.0.0.1:5432/corral?schema=auth')
     .describe('PostgreSQL URL; ?schema= picks the schema (auth).'),
   DATABASE_POOL_MAX: envInt(5, { min: 2, max: 1000 }).describe(
     'PostgreSQL connections per process (sign-ins are bound by scrypt, not the database). At least 2: an advisory lock holds one while the work under it queries.',
   ),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'expected a redis:// URL')
+  REDIS_URL: envUrl('redis')
     .optional()
     .describe(
       'Redis for login throttling shared by replicas; unset = in-process counters (one replica only).',

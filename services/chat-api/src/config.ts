@@ -5,24 +5,16 @@ import {
   envInt,
   envList,
   envPort,
+  envUrl,
   optionalSecret,
   secret,
 } from '@corral/service-kit';
 import { z } from 'zod';
 
-const httpUrl = (fallback: string) =>
-  z
-    .string()
-    .regex(/^https?:\/\//, 'expected an http(s):// URL')
-    .transform((value) => value.replace(/\/+$/, ''))
-    .default(fallback);
-
 /** Everything chat-api reads from the environment; parsed once by runService (or loadConfig in tests). */
 export const chatEnvShape = {
   PORT: envPort(5002),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+  DATABASE_URL: envUrl('postgres')
     .default('postgresql://postgres@127.0.0.1:5432/corral?schema=chat')
     .describe('PostgreSQL URL; ?schema= picks the schema (chat).'),
   DATABASE_POOL_MAX: envInt(10, { min: 1, max: 1000 }).describe(
@@ -32,15 +24,13 @@ export const chatEnvShape = {
     'How long a request waits for a free connection; past it the answer is 503 service_unavailable with Retry-After.',
   ),
   AUTO_MIGRATE: envBoolean(false).describe('Apply prisma/migrations at start-up.'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'expected a redis:// URL')
+  REDIS_URL: envUrl('redis')
     .optional()
     .describe(
       'Redis for rate limits, stream slots and stop across replicas; unset = in-process (one replica).',
     ),
   REDIS_KEY_PREFIX: z.string().min(1).default('corral:chat:'),
-  AUTH_URL: httpUrl('http://127.0.0.1:5001').describe('auth service: JWKS and API key introspection.'),
+  AUTH_URL: envUrl('http').default('http://127.0.0.1:5001').describe('auth service: JWKS and API key introspection.'),
   JWT_ISSUER: z.string().min(1).default('corral-auth'),
   JWT_AUDIENCE: z.string().min(1).default('corral'),
   INTERNAL_SERVICE_TOKEN: secret({
@@ -50,7 +40,7 @@ export const chatEnvShape = {
   API_KEY_CACHE_MS: envInt(5000, { max: 300_000 }).describe(
     'How long an introspected API key is trusted; a revoked key works at most this long.',
   ),
-  GATEWAY_URL: httpUrl('http://127.0.0.1:5003').describe(
+  GATEWAY_URL: envUrl('http').default('http://127.0.0.1:5003').describe(
     'inference-gateway (any Ollama-compatible endpoint).',
   ),
   GATEWAY_SERVICE_TOKEN: optionalSecret({

@@ -1,12 +1,16 @@
-import { type BaseConfig, envByteSize, envInt, envList, envPort, optionalSecret } from '@corral/service-kit';
+import {
+  type BaseConfig,
+  envByteSize,
+  envInt,
+  envList,
+  envPort,
+  envUrl,
+  optionalSecret,
+} from '@corral/service-kit';
 import { z } from 'zod';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-
-const httpUrl = z
-  .string()
-  .regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'expected http(s)://host:port URLs, comma-separated');
 
 /** Everything the gateway reads from the environment; parsed once by runService. */
 export const gatewayEnvShape = {
@@ -14,7 +18,7 @@ export const gatewayEnvShape = {
   // Chat requests carry base64 images and embedding batches can be large; a proxy must not cut them at 1mb.
   BODY_LIMIT: envByteSize('32mb').describe('Largest request body accepted; larger ones get 413.'),
   OLLAMA_URLS: envList()
-    .pipe(z.array(httpUrl))
+    .pipe(z.array(envUrl('http')))
     .describe('Static backends, comma-separated (OLLAMA_DISCOVERY=static).'),
   OLLAMA_DISCOVERY: z
     .enum(['static', 'kubernetes'])
@@ -75,8 +79,7 @@ export const gatewayEnvShape = {
     description:
       'Bearer token callers (chat-api) must send on every route but the probes; also opens /admin/*. Required in production.',
   }),
-  AUTH_URL: httpUrl
-    .transform((url) => url.replace(/\/+$/, ''))
+  AUTH_URL: envUrl('http')
     .optional()
     .describe(
       'auth service; when set, /admin/* also accepts an admin access token (verified against its JWKS).',
@@ -86,11 +89,3 @@ export const gatewayEnvShape = {
 } as const;
 
 export type GatewayConfig = BaseConfig & z.infer<z.ZodObject<typeof gatewayEnvShape>>;
-
-/** Express body-parser size ("32mb", "512kb", "1000") in bytes. */
-export function byteSize(text: string): number {
-  const match = /^(\d+)(b|kb|mb)?$/i.exec(text);
-  if (!match) throw new RangeError(`not a size: ${text}`);
-  const unit = (match[2] ?? 'b').toLowerCase();
-  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
-}

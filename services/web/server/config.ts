@@ -1,14 +1,8 @@
-import { type BaseConfig, envInt, envPort } from '@corral/service-kit';
+import { type BaseConfig, envInt, envPort, envUrl } from '@corral/service-kit';
 import { z } from 'zod';
 import { INFERENCE_KINDS } from './client-config.js';
 
-const optionalUrl = (description: string) =>
-  z
-    .string()
-    .regex(/^https?:\/\//, 'expected an http(s):// URL')
-    .transform((value) => value.replace(/\/+$/, ''))
-    .optional()
-    .describe(description);
+const optionalUrl = (description: string) => envUrl('http').optional().describe(description);
 
 /** Everything the web server reads from the environment. */
 export const webEnvShape = {

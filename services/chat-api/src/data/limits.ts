@@ -1,3 +1,4 @@
+import { TtlCache } from '@corral/service-kit';
 import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '../contracts/limits.js';
 import type { PrismaClient } from './db.js';
 
@@ -20,37 +21,8 @@ export interface LimitDefaults {
   dailyTokenBudgetPerKey: number;
 }
 
-interface Cached<T> {
-  at: number;
-  value: T;
-}
-
+/** Users and keys whose limits are kept in memory, oldest evicted first. */
 const MAX_CACHED = 10_000;
-
-/** A small time-bounded cache, oldest entries evicted first. */
-class TtlCache<T> {
-  private readonly entries = new Map<string, Cached<T>>();
-  constructor(private readonly ttlMs: number) {}
-
-  async get(key: string, load: () => Promise<T>): Promise<T> {
-    const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
-    const value = await load();
-    if (this.ttlMs > 0) {
-      this.entries.delete(key);
-      this.entries.set(key, { at: Date.now(), value });
-      if (this.entries.size > MAX_CACHED) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
-      }
-    }
-    return value;
-  }
-
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
-}
 
 /**
  * Admin-set limits per user (`user_limits`) and per API key (`api_key_limits`), read through a
@@ -64,15 +36,15 @@ export class LimitsStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly defaults: LimitDefaults,
-    cacheMs: number,
+    private readonly cacheMs: number,
   ) {
-    this.users = new TtlCache(cacheMs);
-    this.keys = new TtlCache(cacheMs);
+    this.users = new TtlCache(MAX_CACHED);
+    this.keys = new TtlCache(MAX_CACHED);
   }
 
   /** What an admin stored for the user; every field null when nothing was set. */
   stored(userId: string): Promise<UserLimitsView> {
-    return this.users.get(userId, async () => {
+    return this.users.getOrLoad(userId, this.cacheMs, async () => {
       const row = await this.prisma.userLimits.findUnique({ where: { userId } });
       return toView(userId, row);
     });
@@ -111,7 +83,7 @@ export class LimitsStore {
 
   /** The key's daily budget: an admin's override, else DAILY_TOKEN_BUDGET_PER_KEY (0 = none). */
   async apiKeyBudget(apiKeyId: string): Promise<number> {
-    const override = await this.keys.get(apiKeyId, async () => {
+    const override = await this.keys.getOrLoad(apiKeyId, this.cacheMs, async () => {
       const row = await this.prisma.apiKeyLimits.findUnique({ where: { apiKeyId } });
       return row?.dailyTokenBudget ?? null;
     });

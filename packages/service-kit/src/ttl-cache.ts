@@ -1,5 +1,5 @@
 /**
- * A small in-memory cache with a per-entry lifetime and a size bound: when full, the entry stored
+ * A small in-memory cache (values other than `undefined`) with a per-entry lifetime and a size bound: when full, the entry stored
  * longest ago goes first (a Map iterates in insertion order, and `set` re-inserts).
  */
 export class TtlCache<V> {
@@ -33,6 +33,22 @@ export class TtlCache<V> {
       this.entries.delete(oldest.value);
     }
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
+  }
+
+  /**
+   * The cached value, or `load()`'s, kept for `ttlMs` (not kept when `ttlMs` is 0). Concurrent
+   * misses each load: callers cache reads that are cheap to repeat.
+   */
+  async getOrLoad(key: string, ttlMs: number, load: () => Promise<V>): Promise<V> {
+    const hit = this.get(key);
+    if (hit !== undefined) return hit;
+    const value = await load();
+    this.set(key, value, ttlMs);
+    return value;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   clear(): void {
