@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { AppError, toAppError } from './errors.js';
+import { AppError } from './errors.js';
 import type { ServiceKit } from './kit.js';
-import { currentRequestContext, runWithRequestContext } from './logger.js';
+import { runWithRequestContext } from './logger.js';
+import { type ErrorRenderer, renderProblem, respondWithError } from './wire-errors.js';
 
 const REQUEST_ID_PATTERN = /^[\w.:@/-]{1,128}$/;
 const PROBE_PATHS = new Set(['/healthz', '/health', '/readyz', '/ready', '/metrics']);
@@ -87,27 +88,48 @@ function observeRequests(kit: ServiceKit) {
   };
 }
 
-/** A hot route answered by plain node:http, before express: streamed proxying, where express's per-request work shows. */
+/**
+ * A hot route answered by plain node:http, before express: streamed proxying, where express's
+ * per-request work shows. It is the route's one entry point: read the body with `readBody` or
+ * `readJsonBody`, throw (or reject with) an AppError, and the error is logged and answered as
+ * express's would be, in the route's wire format.
+ */
 export interface DirectRoute {
   method: string;
   /** Exact path (no parameters); the query string is ignored when matching. */
   path: string;
   /** Whether this request is the direct route's to answer; the rest go to express (default: all). */
   accepts?: (req: IncomingMessage) => boolean;
-  handle(req: IncomingMessage, res: ServerResponse, requestId: string): void;
+  /** The wire format of its error answers (default problem+json): `openAiRenderer(…)`, `renderOllamaError`. */
+  renderError?: ErrorRenderer;
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): void | Promise<void>;
+}
+
+/** CORS as every Corral service answers it: closed unless CORS_ALLOW_ORIGIN lists origins. */
+function corsFor(kit: ServiceKit) {
+  if (kit.config.CORS_ALLOW_ORIGIN.length === 0) return undefined;
+  return cors({
+    origin: kit.config.CORS_ALLOW_ORIGIN,
+    credentials: true,
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining'],
+  });
 }
 
 /**
  * The server's request listener: the direct routes answer their own requests, observed exactly as
- * express's are (request id, metrics, access log, drain tracking); everything else goes to `app`.
+ * express's are (request id, metrics, access log, drain tracking, CORS, error logging); everything
+ * else goes to `app`. Paths match as express's do: case-insensitive, one trailing slash allowed.
  */
 export function withDirectRoutes(kit: ServiceKit, app: Express, routes: DirectRoute[]): RequestListener {
-  const byKey = new Map(routes.map((route) => [`${route.method} ${route.path}`, route]));
+  const byKey = new Map(routes.map((route) => [`${route.method} ${route.path.toLowerCase()}`, route]));
+  const allowCors = corsFor(kit);
   return (req, res) => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    const route = byKey.get(`${req.method} ${path}`);
+    const route =
+      byKey.get(`${req.method} ${path}`) ??
+      byKey.get(`${req.method} ${path.toLowerCase().replace(/(?<=.)\/$/, '')}`);
     if (route === undefined || (route.accepts !== undefined && !route.accepts(req))) {
       app(req, res);
       return;
@@ -116,7 +138,16 @@ export function withDirectRoutes(kit: ServiceKit, app: Express, routes: DirectRo
       route: route.path,
       ip: req.socket.remoteAddress,
     }));
-    runWithRequestContext(context, () => route.handle(req, res, requestId));
+    const fail = (error: unknown) =>
+      respondWithError(kit.logger, req, res, route.path, error, route.renderError);
+    const run = () => {
+      try {
+        route.handle(req, res, requestId)?.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+    };
+    runWithRequestContext(context, () => (allowCors ? allowCors(req, res, run) : run()));
   };
 }
 
@@ -141,31 +172,10 @@ function mountProbes(app: Express, kit: ServiceKit): void {
 
 function sendProblem(kit: ServiceKit, renderError: HttpAppOptions['renderError']) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const appError = toAppError(error);
-    if (appError.code === 'internal') {
-      kit.logger.error('unhandled error', {
-        error: appError.cause ?? error,
-        method: req.method,
-        path: req.path,
-      });
-    }
-    if (appError.code === 'service_unavailable' && appError.cause !== undefined) {
-      kit.logger.warn('dependency unavailable', {
-        error: appError.cause,
-        method: req.method,
-        path: req.path,
-      });
-    }
-    if (appError.code === 'client_closed_request') return;
-    if (res.headersSent) {
-      // A stream already started: the status line is gone, so end the connection rather than corrupt it.
-      res.destroy();
-      return;
-    }
-    if (renderError?.(appError, req, res)) return;
-    const requestId = (res.locals.requestId as string | undefined) ?? currentRequestContext()?.requestId;
-    res.status(appError.status).set(appError.headers);
-    res.type('application/problem+json').send(JSON.stringify(appError.toProblem(requestId)));
+    respondWithError(kit.logger, req, res, req.path, error, (out, appError, requestId) => {
+      if (renderError?.(appError, req, res)) return;
+      renderProblem(out, appError, requestId);
+    });
   };
 }
 
@@ -195,15 +205,8 @@ export function createHttpApp(
   app.set('query parser', 'simple');
   app.use(observeRequests(kit));
   mountProbes(app, kit);
-  if (kit.config.CORS_ALLOW_ORIGIN.length > 0) {
-    app.use(
-      cors({
-        origin: kit.config.CORS_ALLOW_ORIGIN,
-        credentials: true,
-        exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining'],
-      }),
-    );
-  }
+  const allowCors = corsFor(kit);
+  if (allowCors) app.use(allowCors);
   if (jsonBody) {
     app.use(express.json({ limit: kit.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   }

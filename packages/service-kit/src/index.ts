@@ -60,5 +60,14 @@ export { createMetrics, defineCounter, defineGauge, defineHistogram, type HttpMe
 export { startServer, type RunningServer, type StartServerOptions } from './server.js';
 export { shutdownTelemetry, startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.js';
 export { TtlCache } from './ttl-cache.js';
+export { hasBody, readBody, readJsonBody, type BodyOptions } from './body.js';
+export {
+  openAiRenderer,
+  renderOllamaError,
+  renderProblem,
+  respondWithError,
+  type ErrorBody,
+  type ErrorRenderer,
+} from './wire-errors.js';
 export { parseInput } from './validate.js';
 export { runService, type RunServiceOptions } from './run.js';

@@ -21,8 +21,8 @@ import { UsageLedger } from './domain/usage-ledger.js';
 import { type ChatMetrics, createChatMetrics } from './metrics.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes, chatSummaryRoutes } from './routes/admin.js';
+import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { conversationRoutes } from './routes/conversations.js';
-import { byteSize, directChatCompletions } from './routes/direct-completions.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
@@ -223,13 +223,8 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     },
     { jsonBody: false, renderError: renderOpenAiError },
   );
-  // The busiest route skips express; what it does not take (see its `accepts`) goes through above.
-  return withDirectRoutes(kit, app, [
-    directChatCompletions(ctx, {
-      bodyLimit: byteSize(config.BODY_LIMIT),
-      cors: config.CORS_ALLOW_ORIGIN.length > 0,
-    }),
-  ]);
+  // The busiest route skips express altogether: POST /v1/chat/completions has no express route.
+  return withDirectRoutes(kit, app, [chatCompletionsRoute(ctx)]);
 }
 
 async function enforceRetention(kit: ServiceKit<ChatConfig>, db: Database, metrics: ChatMetrics) {

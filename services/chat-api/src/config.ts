@@ -30,7 +30,9 @@ export const chatEnvShape = {
       'Redis for rate limits, stream slots and stop across replicas; unset = in-process (one replica).',
     ),
   REDIS_KEY_PREFIX: z.string().min(1).default('corral:chat:'),
-  AUTH_URL: envUrl('http').default('http://127.0.0.1:5001').describe('auth service: JWKS and API key introspection.'),
+  AUTH_URL: envUrl('http')
+    .default('http://127.0.0.1:5001')
+    .describe('auth service: JWKS and API key introspection.'),
   JWT_ISSUER: z.string().min(1).default('corral-auth'),
   JWT_AUDIENCE: z.string().min(1).default('corral'),
   INTERNAL_SERVICE_TOKEN: secret({
@@ -40,9 +42,9 @@ export const chatEnvShape = {
   API_KEY_CACHE_MS: envInt(5000, { max: 300_000 }).describe(
     'How long an introspected API key is trusted; a revoked key works at most this long.',
   ),
-  GATEWAY_URL: envUrl('http').default('http://127.0.0.1:5003').describe(
-    'inference-gateway (any Ollama-compatible endpoint).',
-  ),
+  GATEWAY_URL: envUrl('http')
+    .default('http://127.0.0.1:5003')
+    .describe('inference-gateway (any Ollama-compatible endpoint).'),
   GATEWAY_SERVICE_TOKEN: optionalSecret({
     minLength: 32,
     description:

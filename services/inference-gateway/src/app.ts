@@ -1,11 +1,5 @@
 import type { RequestListener } from 'node:http';
-import {
-  ConfigError,
-  type DirectRoute,
-  type ServiceKit,
-  createHttpApp,
-  withDirectRoutes,
-} from '@corral/service-kit';
+import { ConfigError, type ServiceKit, createHttpApp, withDirectRoutes } from '@corral/service-kit';
 import { type AdminTokenVerifier, requireAdmin, requireServiceToken } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
@@ -23,7 +17,7 @@ import { UpstreamClient } from './domain/upstream.js';
 import { createGatewayMetrics } from './metrics.js';
 import { mountAdminRoutes } from './routes/admin.js';
 import { mountPoolViews } from './routes/pool-views.js';
-import { mountProxyRoutes } from './routes/proxy.js';
+import { proxyRoutes } from './routes/proxy.js';
 
 export interface GatewayDeps {
   /** Where backends come from; default: OLLAMA_URLS or Kubernetes, per OLLAMA_DISCOVERY. */
@@ -140,20 +134,18 @@ export async function createApp(
   });
   kit.lifecycle.onShutdown('discovery', () => discovery.stop());
 
-  let direct: DirectRoute[] = [];
   const app = createHttpApp(
     kit,
     (app) => {
       // Everything after service-kit's probes and /metrics needs the token (when one is configured).
       app.use(requireServiceToken(config.GATEWAY_SERVICE_TOKEN));
-      // Compressed bodies only: the model routes are otherwise answered before express (below).
-      direct = mountProxyRoutes(app, gw);
       app.use('/admin', requireAdmin(config.GATEWAY_SERVICE_TOKEN, deps.verifyAdminToken));
       mountPoolViews(app, gw);
       mountAdminRoutes(app, gw);
     },
     { jsonBody: false },
   );
-  // The streamed routes skip express: its per-request work is a large share of a short stream's cost.
-  return withDirectRoutes(kit, app, direct);
+  // The model routes skip express (its per-request work is a large share of a short stream's cost):
+  // they have no express route at all.
+  return withDirectRoutes(kit, app, proxyRoutes(gw));
 }

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { admitGeneration } from '../domain/admission.js';
 import { visibleModels } from '../domain/models.js';
-import { completeChat } from './chat-completions.js';
 import { sendOpenAiError } from './openai-errors.js';
 import { apiKeyIdOf, principal } from './principal.js';
 
@@ -22,11 +21,11 @@ const embeddingsBody = z.object({
  */
 export function renderOpenAiError(error: AppError, req: Request, res: Response): boolean {
   if (!req.path.startsWith('/v1/') && req.path !== '/v1') return false;
-  sendOpenAiError(res, error);
+  sendOpenAiError(res, error, res.locals.requestId as string | undefined);
   return true;
 }
 
-/** The OpenAI-compatible API: chat completions (stream and not), models, embeddings. */
+/** The OpenAI-compatible API under express: models and embeddings (chat completions: chatCompletionsRoute). */
 export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router {
   const router = Router();
   router.use(...guard);
@@ -43,8 +42,6 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
       })),
     });
   });
-
-  router.post('/chat/completions', (req, res) => completeChat(ctx, principal(req), req.body, res));
 
   router.post('/embeddings', async (req, res) => {
     const body = parseInput(embeddingsBody, req.body ?? {});

@@ -1,5 +1,11 @@
-import type { AppError, ErrorCode } from '@corral/service-kit';
 import type { ServerResponse } from 'node:http';
+import {
+  type AppError,
+  type ErrorCode,
+  type ErrorRenderer,
+  openAiRenderer,
+  renderOllamaError,
+} from '@corral/service-kit';
 
 /** Which client family a route serves: errors must be in the shape that family's SDKs parse. */
 export type WireFamily = 'ollama' | 'openai';
@@ -12,11 +18,30 @@ const OPENAI_ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
   model_not_found: 'not_found_error',
 };
 
+/** OpenAI's error object for a gateway-made error, beside the problem fields Corral's callers read. */
+function openAiErrorBody(error: AppError, requestId: string | undefined) {
+  return {
+    ...error.toProblem(requestId),
+    error: {
+      message: error.message,
+      type: OPENAI_ERROR_TYPES[error.code] ?? 'api_error',
+      param: null,
+      code: error.code,
+    },
+  };
+}
+
 /**
- * Answers a gateway-made error as a problem document that Ollama and OpenAI clients also read:
- * problem fields plus `error` (a string for Ollama, an object for OpenAI), served as
- * application/json because the `ollama` client only parses error bodies of that type.
+ * How a gateway-made error is answered, by family (service-kit's renderers): a problem document
+ * that Ollama and OpenAI clients also read — `error` a string for Ollama, an object for OpenAI —
+ * served as application/json because the `ollama` client only parses error bodies of that type.
  */
+export const WIRE_ERRORS: Record<WireFamily, ErrorRenderer> = {
+  ollama: renderOllamaError,
+  openai: openAiRenderer(openAiErrorBody),
+};
+
+/** Answers an error in the family's shape from an express route (a started stream is cut instead). */
 export function sendWireError(res: ServerResponse, family: WireFamily, error: AppError): void {
   if (res.headersSent) {
     res.destroy();
@@ -24,21 +49,5 @@ export function sendWireError(res: ServerResponse, family: WireFamily, error: Ap
   }
   // service-kit sets the request id header on every response before any route runs.
   const requestId = res.getHeader('x-request-id');
-  const problem = error.toProblem(typeof requestId === 'string' ? requestId : undefined);
-  const wireError =
-    family === 'ollama'
-      ? error.message
-      : {
-          message: error.message,
-          type: OPENAI_ERROR_TYPES[error.code] ?? 'api_error',
-          param: null,
-          code: error.code,
-        };
-  const body = JSON.stringify({ ...problem, error: wireError });
-  res.writeHead(error.status, {
-    ...error.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  WIRE_ERRORS[family](res, error, typeof requestId === 'string' ? requestId : undefined);
 }
