@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { type ServerResponse, request as httpRequest } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBody, readJsonBody } from '../src/body.js';
@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const server of running.splice(0)) await server.shutdown('test over');
 });
 
-function sendJson(res: import('node:http').ServerResponse, value: unknown): void {
+function sendJson(res: ServerResponse, value: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(value));
 }

@@ -3,7 +3,7 @@ import { AppError } from '@corral/service-kit';
 import type { RequestOutcome } from '../metrics.js';
 import type { Backend } from './backend.js';
 import type { HealthMonitor } from './health.js';
-import { type Lease, type Router, RoutingError } from './router.js';
+import type { Lease, Router, RoutingError } from './router.js';
 import { describeFailure } from './upstream.js';
 
 /** A backend's own error answer (5xx), read whole (bounded) so it can be passed on. */
