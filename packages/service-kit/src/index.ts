@@ -66,6 +66,7 @@ export {
   renderOllamaError,
   renderProblem,
   respondWithError,
+  sendError,
   type ErrorBody,
   type ErrorRenderer,
 } from './wire-errors.js';

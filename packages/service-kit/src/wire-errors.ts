@@ -66,10 +66,18 @@ export function respondWithError(
     logger.warn('dependency unavailable', { error: appError.cause, method: req.method, path });
   }
   if (appError.code === 'client_closed_request') return;
+  sendError(res, appError, render);
+}
+
+/**
+ * Answers `error` with `render` and the request id this response carries (set before any route
+ * runs); a response whose stream already started is cut instead, its status line being gone.
+ */
+export function sendError(res: ServerResponse, error: AppError, render: ErrorRenderer = renderProblem): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const requestId = res.getHeader('x-request-id');
-  render(res, appError, typeof requestId === 'string' ? requestId : undefined);
+  render(res, error, typeof requestId === 'string' ? requestId : undefined);
 }

@@ -5,6 +5,7 @@ import {
   type ErrorRenderer,
   openAiRenderer,
   renderOllamaError,
+  sendError,
 } from '@corral/service-kit';
 
 /** Which client family a route serves: errors must be in the shape that family's SDKs parse. */
@@ -43,11 +44,5 @@ export const WIRE_ERRORS: Record<WireFamily, ErrorRenderer> = {
 
 /** Answers an error in the family's shape from an express route (a started stream is cut instead). */
 export function sendWireError(res: ServerResponse, family: WireFamily, error: AppError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  // service-kit sets the request id header on every response before any route runs.
-  const requestId = res.getHeader('x-request-id');
-  WIRE_ERRORS[family](res, error, typeof requestId === 'string' ? requestId : undefined);
+  sendError(res, error, WIRE_ERRORS[family]);
 }
