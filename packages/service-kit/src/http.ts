@@ -96,10 +96,8 @@ function observeRequests(kit: ServiceKit) {
  */
 export interface DirectRoute {
   method: string;
-  /** Exact path (no parameters); the query string is ignored when matching. */
+  /** Exact path (no parameters); the query string is ignored when matching. Express has no route for it. */
   path: string;
-  /** Whether this request is the direct route's to answer; the rest go to express (default: all). */
-  accepts?: (req: IncomingMessage) => boolean;
   /** The wire format of its error answers (default problem+json): `openAiRenderer(…)`, `renderOllamaError`. */
   renderError?: ErrorRenderer;
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): void | Promise<void>;
@@ -130,7 +128,7 @@ export function withDirectRoutes(kit: ServiceKit, app: Express, routes: DirectRo
     const route =
       byKey.get(`${req.method} ${path}`) ??
       byKey.get(`${req.method} ${path.toLowerCase().replace(/(?<=.)\/$/, '')}`);
-    if (route === undefined || (route.accepts !== undefined && !route.accepts(req))) {
+    if (route === undefined) {
       app(req, res);
       return;
     }
