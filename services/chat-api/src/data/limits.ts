@@ -1,5 +1,5 @@
 import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '../contracts/limits.js';
-import type { PrismaClient } from './db.js';
+import type { Database, PrismaClient } from './db.js';
 
 /** The limits that apply to one user: an admin's values where set, else the deployment's. */
 export interface EffectiveLimits {
@@ -60,12 +60,14 @@ class TtlCache<T> {
 export class LimitsStore {
   private readonly users: TtlCache<UserLimitsView>;
   private readonly keys: TtlCache<number | null>;
+  private readonly prisma: PrismaClient;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    db: Pick<Database, 'prisma'>,
     private readonly defaults: LimitDefaults,
     cacheMs: number,
   ) {
+    this.prisma = db.prisma;
     this.users = new TtlCache(cacheMs);
     this.keys = new TtlCache(cacheMs);
   }

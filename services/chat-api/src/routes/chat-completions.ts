@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { AuthPrincipal } from '@corral/auth-client';
 import { AppError, parseInput, toAppError } from '@corral/service-kit';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
-import { admitGeneration } from '../domain/admission.js';
+import { admitGeneration, type Caller } from '../domain/admission.js';
 import type { ChatDone, ChatTurn } from '../domain/gateway.js';
 import { openAiError } from './openai-errors.js';
 import { apiKeyIdOf } from './principal.js';
@@ -68,7 +67,7 @@ const finishReason = (done: ChatDone): 'stop' | 'length' =>
  */
 export async function completeChat(
   ctx: ChatContext,
-  caller: AuthPrincipal,
+  caller: Caller,
   input: unknown,
   res: ServerResponse,
 ): Promise<void> {

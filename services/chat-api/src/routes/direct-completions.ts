@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, type DirectRoute, setRequestUser, toAppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
-import { countRequest } from '../domain/admission.js';
+import { admitRequest } from '../domain/admission.js';
 import { completeChat } from './chat-completions.js';
 import { sendOpenAiError } from './openai-errors.js';
 
@@ -61,9 +61,9 @@ function isPlainJsonCall(req: IncomingMessage, { bodyLimit, cors }: DirectComple
 async function answer(ctx: ChatContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const body = await readJson(req);
-    const caller = await ctx.auth.authenticate(req.headers.authorization);
-    setRequestUser(caller.userId);
-    const limitHeaders = await countRequest(ctx, caller.userId);
+    const authenticated = await ctx.auth.authenticate(req.headers.authorization);
+    setRequestUser(authenticated.userId);
+    const { caller, headers: limitHeaders } = await admitRequest(ctx, authenticated);
     for (const [name, value] of Object.entries(limitHeaders)) res.setHeader(name, value);
     await completeChat(ctx, caller, body, res);
   } catch (error) {
