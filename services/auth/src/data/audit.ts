@@ -3,15 +3,8 @@ import type { Database } from './db.js';
 
 export type { AuditEvent };
 
-export interface AuditEventRow {
-  action: string;
-  outcome: string;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  details?: Prisma.InputJsonObject;
-}
+/** An event to write: every column but the generated ones, `details` optional. */
+export type AuditEventRow = Omit<AuditEvent, 'id' | 'at' | 'details'> & { details?: Prisma.InputJsonObject };
 
 export async function insertAuditEvent(db: Database, row: AuditEventRow): Promise<void> {
   await db.prisma.auditEvent.create({ data: row });

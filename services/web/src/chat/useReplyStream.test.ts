@@ -48,16 +48,28 @@ function renderStream() {
   return { ...hook, reload, afterReply };
 }
 
+/** Starts a reply of conversation c1 read from `feed`; resolves when the hook is done with it. */
+function startReply(
+  { result }: ReturnType<typeof renderStream>,
+  feed: ReturnType<typeof replyFeed>,
+  onEarlyFailure?: () => void,
+  retry?: () => void,
+): Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  act(() => {
+    running = result.current.run('c1', (signal) => feed.read(signal), onEarlyFailure, retry);
+  });
+  return running;
+}
+
 afterEach(() => vi.unstubAllGlobals());
 
 describe('useReplyStream', () => {
   it('shows the text as it arrives, then saves the reply with its counts and speed', async () => {
-    const { result, afterReply } = renderStream();
+    const stream = renderStream();
+    const { result, afterReply } = stream;
     const feed = replyFeed();
-    let running: Promise<void> | undefined;
-    act(() => {
-      running = result.current.run('c1', (signal) => feed.read(signal));
-    });
+    const running = startReply(stream, feed);
     expect(result.current.streaming).toBe(true);
 
     act(() => feed.send(start));
@@ -84,7 +96,7 @@ describe('useReplyStream', () => {
         },
       }),
     );
-    await act(() => running!);
+    await act(() => running);
     expect(result.current.streaming).toBe(false);
     expect(result.current.live).toBeNull();
     expect(result.current.messages[1]).toMatchObject({
@@ -100,13 +112,11 @@ describe('useReplyStream', () => {
   });
 
   it('a model failure marks the reply failed, keeps its text and shows why with a retry', async () => {
-    const { result, reload } = renderStream();
+    const stream = renderStream();
+    const { result, reload } = stream;
     const feed = replyFeed();
     const retry = vi.fn();
-    let running: Promise<void> | undefined;
-    act(() => {
-      running = result.current.run('c1', (signal) => feed.read(signal), undefined, retry);
-    });
+    const running = startReply(stream, feed, undefined, retry);
     act(() => {
       feed.send(start);
       feed.send({ type: 'token', text: 'Par' });
@@ -117,7 +127,7 @@ describe('useReplyStream', () => {
         message: 'model crashed',
       });
     });
-    await act(() => running!);
+    await act(() => running);
     expect(result.current.messages[1]).toMatchObject({
       content: 'Par',
       status: 'error',
@@ -130,16 +140,14 @@ describe('useReplyStream', () => {
   });
 
   it('a refusal before anything was saved gives the draft back and shows why, without reloading', async () => {
-    const { result, reload, afterReply } = renderStream();
+    const stream = renderStream();
+    const { result, reload, afterReply } = stream;
     const feed = replyFeed();
     const giveDraftBack = vi.fn();
     const refused = new Error('daily budget spent');
-    let running: Promise<void> | undefined;
-    act(() => {
-      running = result.current.run('c1', (signal) => feed.read(signal), giveDraftBack);
-    });
+    const running = startReply(stream, feed, giveDraftBack);
     act(() => feed.fail(refused));
-    await act(() => running!);
+    await act(() => running);
     expect(giveDraftBack).toHaveBeenCalledOnce();
     expect(result.current.shown?.error).toBe(refused);
     expect(result.current.messages).toEqual([]);
@@ -148,17 +156,15 @@ describe('useReplyStream', () => {
   });
 
   it('a stream cut mid-way reloads the conversation, which the server kept', async () => {
-    const { result, reload } = renderStream();
+    const stream = renderStream();
+    const { result, reload } = stream;
     const feed = replyFeed();
-    let running: Promise<void> | undefined;
-    act(() => {
-      running = result.current.run('c1', (signal) => feed.read(signal));
-    });
+    const running = startReply(stream, feed);
     act(() => {
       feed.send(start);
       feed.fail(new TypeError('network error'));
     });
-    await act(() => running!);
+    await act(() => running);
     expect(reload).toHaveBeenCalledExactlyOnceWith('c1');
     act(() => result.current.shown?.retry?.());
     expect(reload).toHaveBeenCalledTimes(2);
@@ -176,12 +182,10 @@ describe('useReplyStream', () => {
           : Response.json({ code: 'internal', status: stopAnswer }, { status: stopAnswer });
       }),
     );
-    const { result, reload } = renderStream();
+    const stream = renderStream();
+    const { result, reload } = stream;
     const feed = replyFeed();
-    let running: Promise<void> | undefined;
-    act(() => {
-      running = result.current.run('c1', (signal) => feed.read(signal));
-    });
+    const running = startReply(stream, feed);
     act(() => feed.send(start));
     await waitFor(() => expect(result.current.live).not.toBeNull());
 
@@ -191,7 +195,7 @@ describe('useReplyStream', () => {
 
     stopAnswer = 500;
     act(() => result.current.stop());
-    await act(() => running!);
+    await act(() => running);
     expect(stops).toHaveLength(2);
     expect(result.current.shown?.error).toBeInstanceOf(NetworkError);
     expect(reload).toHaveBeenCalledWith('c1');
