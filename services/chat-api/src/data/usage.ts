@@ -5,24 +5,26 @@ import type { Database } from './db.js';
 
 const TODAY_UTC = `(now() AT TIME ZONE 'UTC')::date`;
 
-/** Stored usage only: budget checks and GET /api/usage go through UsageLedger, which adds unwritten usage. */
-export async function tokensUsedToday(db: Database, userId: string): Promise<number> {
+/** Today's stored tokens of one user or one API key (a column name of ours, never input). */
+async function storedTokensToday(
+  db: Database,
+  column: 'user_id' | 'api_key_id',
+  id: string,
+): Promise<number> {
   const { rows } = await db.pool.query<{ total: string }>(
     `SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0)::text AS total
-       FROM usage_records WHERE user_id = $1 AND day = ${TODAY_UTC}`,
-    [userId],
+       FROM usage_records WHERE ${column} = $1 AND day = ${TODAY_UTC}`,
+    [id],
   );
   return Number(rows[0]?.total ?? 0);
 }
 
-export async function tokensUsedTodayByKey(db: Database, apiKeyId: string): Promise<number> {
-  const { rows } = await db.pool.query<{ total: string }>(
-    `SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0)::text AS total
-       FROM usage_records WHERE api_key_id = $1 AND day = ${TODAY_UTC}`,
-    [apiKeyId],
-  );
-  return Number(rows[0]?.total ?? 0);
-}
+/** Stored usage only: budget checks and GET /api/usage go through UsageLedger, which adds unwritten usage. */
+export const tokensUsedToday = (db: Database, userId: string): Promise<number> =>
+  storedTokensToday(db, 'user_id', userId);
+
+export const tokensUsedTodayByKey = (db: Database, apiKeyId: string): Promise<number> =>
+  storedTokensToday(db, 'api_key_id', apiKeyId);
 
 /** A user's usage by day and model, newest day first. */
 export async function usageByDay(db: Database, userId: string, days: number): Promise<UsageRow[]> {
