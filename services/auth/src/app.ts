@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { type AuthConfig, checkAuthConfig } from './config.js';
 import { type AuthContext, createAuthContext } from './context.js';
-import { createDatabase, type Database } from './data/db.js';
+import { createDatabase, type Database, disconnectPrisma, pingDatabase } from './data/db.js';
 import { seedBootstrapAdmin } from './domain/bootstrap.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes } from './routes/admin.js';
@@ -41,8 +41,8 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
   const db =
     deps.db ?? createDatabase(connectPostgres(kit, config.DATABASE_URL, { max: config.DATABASE_POOL_MAX }));
   // After the pool's shutdown hook, so it runs before it (hooks run in reverse): Prisma lets go first.
-  if (!deps.db) lifecycle.onShutdown('prisma', () => db.prisma.$disconnect());
-  else readiness.register('postgres', () => db.pool.query('SELECT 1'));
+  if (!deps.db) lifecycle.onShutdown('prisma', () => disconnectPrisma(db));
+  else readiness.register('postgres', () => pingDatabase(db));
 
   let redis = deps.redis;
   if (redis) {

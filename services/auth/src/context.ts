@@ -1,7 +1,7 @@
 import type { HttpMetrics, Logger } from '@corral/service-kit';
 import type { Redis } from 'ioredis';
 import type { AuthConfig } from './config.js';
-import type { Database, PrismaClient } from './data/db.js';
+import type { Database } from './data/db.js';
 import { AccessTokens } from './domain/access-tokens.js';
 import { AuditLog } from './domain/audit.js';
 import { deriveKeyEncryptionKey } from './domain/crypto.js';
@@ -14,7 +14,6 @@ export interface AuthContext {
   config: AuthConfig;
   logger: Logger;
   db: Database;
-  prisma: PrismaClient;
   keys: SigningKeys;
   accessTokens: AccessTokens;
   audit: AuditLog;
@@ -41,14 +40,13 @@ export function createAuthContext({ config, logger, registry, db, redis }: Conte
     config,
     logger,
     db,
-    prisma: db.prisma,
     keys,
     accessTokens: new AccessTokens(keys, {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     }),
-    audit: new AuditLog(db.prisma, logger),
+    audit: new AuditLog(db, logger),
     throttle: new LoginThrottle({
       redis,
       keyPrefix: config.REDIS_KEY_PREFIX,

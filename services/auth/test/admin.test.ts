@@ -102,8 +102,8 @@ describe('admin: bootstrap', () => {
   it('seeded the admin and its API key once; seeding again changes nothing', async () => {
     const again = await seedBootstrapAdmin(stack.auth.ctx);
     expect(again).toMatchObject({ userId: stack.admin.user.id, userCreated: false, apiKeyCreated: false });
-    expect(await stack.auth.ctx.prisma.user.count({ where: { role: 'admin' } })).toBeGreaterThanOrEqual(1);
-    expect(await stack.auth.ctx.prisma.apiKey.count({ where: { name: 'bootstrap' } })).toBe(1);
+    expect(await stack.auth.ctx.db.prisma.user.count({ where: { role: 'admin' } })).toBeGreaterThanOrEqual(1);
+    expect(await stack.auth.ctx.db.prisma.apiKey.count({ where: { name: 'bootstrap' } })).toBe(1);
     const me = await request(stack.auth.url).get('/api/auth/me').set(bearer(BOOTSTRAP_KEY)).expect(200);
     expect(me.body).toMatchObject({ user: { email: ADMIN.email, role: 'admin' }, via: 'api_key' });
   });
@@ -132,6 +132,16 @@ describe('admin: audit log', () => {
       request(stack.auth.url).get(`/api/auth/admin/audit?limit=2&before=${page1.body.nextCursor as string}`),
     ).expect(200);
     expect(BigInt(page2.body.items[0].id as string)).toBeLessThan(BigInt(page1.body.items[1].id as string));
+    // `cursor` is the paging parameter on every list; `before` (above) is its old name, still accepted.
+    const byCursor = await asAdmin(
+      request(stack.auth.url).get(`/api/auth/admin/audit?limit=2&cursor=${page1.body.nextCursor as string}`),
+    ).expect(200);
+    expect(byCursor.body).toEqual(page2.body);
+    expectProblem(
+      await asAdmin(request(stack.auth.url).get('/api/auth/admin/audit?cursor=nope')),
+      400,
+      'validation_failed',
+    );
 
     const failures = await asAdmin(
       request(stack.auth.url).get('/api/auth/admin/audit?action=user.sign_in'),
@@ -151,7 +161,7 @@ describe('admin: audit log', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { action: string });
-    expect(lines.length).toBe(await stack.auth.ctx.prisma.auditEvent.count());
+    expect(lines.length).toBe(await stack.auth.ctx.db.prisma.auditEvent.count());
     expect(lines.map((l) => l.action)).toEqual(expect.arrayContaining(['api_key.created', 'user.activated']));
     // Attempted passwords are never recorded.
     expect(exported.text).not.toContain('wrong-password');

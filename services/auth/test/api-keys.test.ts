@@ -38,7 +38,9 @@ describe('api keys: happy path', () => {
       .expect(200);
     expect(list.body.items).toHaveLength(1);
     expect(JSON.stringify(list.body)).not.toContain(created.key);
-    const stored = await stack.auth.ctx.prisma.apiKey.findUniqueOrThrow({ where: { id: created.apiKey.id } });
+    const stored = await stack.auth.ctx.db.prisma.apiKey.findUniqueOrThrow({
+      where: { id: created.apiKey.id },
+    });
     expect(stored.keyHash).not.toContain(created.key.slice(10));
 
     const who = await request(stack.downstream.url).get('/whoami').set(bearer(created.key)).expect(200);
@@ -63,7 +65,9 @@ describe('api keys: happy path', () => {
       expiresAt: null,
     });
     await eventually(async () => {
-      const row = await stack.auth.ctx.prisma.apiKey.findUniqueOrThrow({ where: { id: created.apiKey.id } });
+      const row = await stack.auth.ctx.db.prisma.apiKey.findUniqueOrThrow({
+        where: { id: created.apiKey.id },
+      });
       expect(row.lastUsedAt).not.toBeNull();
     });
     // The key also authenticates against auth itself.
@@ -117,7 +121,7 @@ describe('api keys: happy path', () => {
     expect(answer.body).toMatchObject({ active: true, sub: service.user.id, keyName: 'batch-jobs' });
     expect(typeof answer.body.expiresAt).toBe('string');
 
-    await stack.auth.ctx.prisma.apiKey.update({
+    await stack.auth.ctx.db.prisma.apiKey.update({
       where: { id: res.body.apiKey.id as string },
       data: { expiresAt: new Date(Date.now() - 1000) },
     });

@@ -24,8 +24,8 @@ const kidsOf = async (url: string) =>
 
 describe('two auth replicas on one database', () => {
   it('made exactly one signing key and one admin between them, and serve the same JWKS', async () => {
-    expect(await a.ctx.prisma.signingKey.count()).toBe(1);
-    expect(await a.ctx.prisma.user.count({ where: { email: 'admin@corral.test' } })).toBe(1);
+    expect(await a.ctx.db.prisma.signingKey.count()).toBe(1);
+    expect(await a.ctx.db.prisma.user.count({ where: { email: 'admin@corral.test' } })).toBe(1);
     const [fromA, fromB] = await Promise.all([kidsOf(a.url), kidsOf(b.url)]);
     expect(fromA).toHaveLength(1);
     expect(fromB).toEqual(fromA);

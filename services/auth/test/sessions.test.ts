@@ -85,7 +85,7 @@ describe('sessions: happy path', () => {
       401,
       'invalid_token',
     );
-    const reuse = await stack.auth.ctx.prisma.auditEvent.findFirst({
+    const reuse = await stack.auth.ctx.db.prisma.auditEvent.findFirst({
       where: { action: 'session.refresh_reuse' },
     });
     expect(reuse?.actorId).toBe(registered.body.user.id);

@@ -87,7 +87,7 @@ describe('signing keys: JWKS and rotation', () => {
     expect(kid).toBe(rotated.body.kid);
     await request(stack.downstream.url).get('/whoami').set(bearer(after.accessToken)).expect(200);
 
-    const audit = await stack.auth.ctx.prisma.auditEvent.findFirst({
+    const audit = await stack.auth.ctx.db.prisma.auditEvent.findFirst({
       where: { action: 'signing_key.rotated' },
     });
     expect(audit).toMatchObject({ actorId: stack.admin.user.id, targetId: rotated.body.kid });
@@ -101,7 +101,7 @@ describe('signing keys: JWKS and rotation', () => {
       .set(bearer(stack.admin.accessToken))
       .expect(201);
     // Stand-in for the passage of TTL + leeway: the key was retired long ago.
-    await stack.auth.ctx.prisma.signingKey.update({
+    await stack.auth.ctx.db.prisma.signingKey.update({
       where: { kid: oldKid },
       data: { retiredAt: new Date(Date.now() - 24 * 3600 * 1000) },
     });

@@ -41,7 +41,7 @@ describe('login throttling (Redis)', () => {
     const metrics = await request(stack.auth.url).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/corral_auth_sign_ins_total\{outcome="throttled"\} [1-9]/);
     expect(metrics.text).toMatch(/corral_auth_sign_ins_total\{outcome="invalid_credentials"\} [1-9]/);
-    const failures = await stack.auth.ctx.prisma.auditEvent.count({
+    const failures = await stack.auth.ctx.db.prisma.auditEvent.count({
       where: { action: 'user.sign_in', outcome: 'failure' },
     });
     expect(failures).toBeGreaterThanOrEqual(7);

@@ -1,15 +1,15 @@
 import type { RequestListener } from 'node:http';
 import { createAuthenticator, requireRole } from '@corral/auth-client';
-import { createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
+import { AppError, createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
 import { connectPostgres } from '@corral/service-kit/postgres';
 import { connectRedis, redisCheck } from '@corral/service-kit/redis';
 import express, { type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { ChatConfig } from './config.js';
 import type { ChatContext } from './context.js';
-import { createDatabase, type Database } from './data/db.js';
+import { createDatabase, type Database, disconnectPrisma, pingDatabase } from './data/db.js';
 import { LimitsStore } from './data/limits.js';
-import { countRequest } from './domain/admission.js';
+import { admitRequest } from './domain/admission.js';
 import { GATEWAY_AUTH_FAILED, GatewayClient } from './domain/gateway.js';
 import { Generations } from './domain/generations.js';
 import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
@@ -27,7 +27,7 @@ import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
-import { principal } from './routes/principal.js';
+import { bindCaller } from './routes/principal.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 
 const ACCESS_TOKEN_CACHE_MS = 60_000;
@@ -61,8 +61,8 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       { poolTimeoutMs: config.DATABASE_POOL_TIMEOUT_MS },
     );
   // After the pool's shutdown hook, so it runs before it (hooks run in reverse): Prisma lets go first.
-  if (!deps.db) lifecycle.onShutdown('prisma', () => db.prisma.$disconnect());
-  else readiness.register('postgres', () => db.pool.query('SELECT 1'));
+  if (!deps.db) lifecycle.onShutdown('prisma', () => disconnectPrisma(db));
+  else readiness.register('postgres', () => pingDatabase(db));
   // Registered before generations: hooks run in reverse, so replies interrupted at shutdown are
   // recorded first and the last batch is written before the pool closes.
   const usage = new UsageLedger(db, logger);
@@ -164,12 +164,11 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     config,
     logger,
     db,
-    prisma: db.prisma,
     gateway,
     generations,
     slots: new StreamSlots(config.MAX_CONCURRENT_STREAMS, redis, config.REDIS_KEY_PREFIX, logger, metrics),
     limits: new LimitsStore(
-      db.prisma,
+      db,
       {
         requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
         dailyTokenBudget: config.DAILY_TOKEN_BUDGET,
@@ -193,8 +192,11 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   };
   deps.onContext?.(ctx);
 
+  // Limits are resolved here, once per request; the routes read them from the caller.
   const rateLimit: RequestHandler = (req, res, next) => {
-    countRequest(ctx, principal(req).userId).then((headers) => {
+    if (!req.auth) return next(new AppError('unauthorized'));
+    admitRequest(ctx, req.auth).then(({ caller, headers }) => {
+      bindCaller(req, caller);
       res.set(headers);
       next();
     }, next);

@@ -1,7 +1,7 @@
 import type { Authenticator } from '@corral/auth-client';
 import type { Logger } from '@corral/service-kit';
 import type { ChatConfig } from './config.js';
-import type { Database, PrismaClient } from './data/db.js';
+import type { Database } from './data/db.js';
 import type { LimitsStore } from './data/limits.js';
 import type { GatewayClient } from './domain/gateway.js';
 import type { Generations } from './domain/generations.js';
@@ -16,7 +16,6 @@ export interface ChatContext {
   config: ChatConfig;
   logger: Logger;
   db: Database;
-  prisma: PrismaClient;
   gateway: GatewayClient;
   generations: Generations;
   slots: StreamSlots;

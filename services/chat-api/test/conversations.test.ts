@@ -92,7 +92,7 @@ describe('conversations: happy path', () => {
     const byTitle = await createConversation(stack.chat, user, { title: 'Sourdough starter' });
     const byContent = await createConversation(stack.chat, user, { title: 'Misc' });
     const other = await createConversation(stack.chat, user, { title: 'Taxes' });
-    await stack.chat.ctx.prisma.message.create({
+    await stack.chat.ctx.db.prisma.message.create({
       data: { conversationId: byContent.id, role: 'user', content: 'How long should SOURDOUGH proof?' },
     });
     const found = await request(stack.chat.url)

@@ -66,7 +66,7 @@ describe('stream and size limits', () => {
       .send({ content: 'two' });
     expectProblem(refused, 429, 'too_many_streams');
     // Nothing was saved for the refused message.
-    expect(await stack.chat.ctx.prisma.message.count({ where: { conversationId: second.id } })).toBe(0);
+    expect(await stack.chat.ctx.db.prisma.message.count({ where: { conversationId: second.id } })).toBe(0);
     await request(stack.chat.url)
       .post(`/api/conversations/${first.id}/stop`)
       .set(bearer(user.token))

@@ -101,7 +101,7 @@ describe('/v1 with the openai SDK: happy path', () => {
     const llama = rows.find((row) => row.model === 'llama3.2');
     expect(llama?.requests).toBeGreaterThanOrEqual(3);
     expect(llama?.completionTokens).toBeGreaterThanOrEqual(2 * reference.evalCount);
-    const perKey = await stack.chat.ctx.prisma.usageRecord.findMany({
+    const perKey = await stack.chat.ctx.db.prisma.usageRecord.findMany({
       where: { userId: stack.user.id, apiKeyId: { not: '' } },
     });
     expect(perKey.length).toBeGreaterThan(0);

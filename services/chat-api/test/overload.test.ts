@@ -61,7 +61,7 @@ describe('database pool exhausted', () => {
     const held = await holdPool();
     let error: unknown;
     try {
-      await stack.chat.ctx.prisma.$transaction(async (tx) => tx.conversation.count());
+      await stack.chat.ctx.db.prisma.$transaction(async (tx) => tx.conversation.count());
     } catch (caught) {
       error = caught;
     } finally {

@@ -38,7 +38,7 @@ describe('a chat-api process killed mid-stream', () => {
       const restarted = await startChat(stack.sim, { schema });
       try {
         const saved = () =>
-          restarted.ctx.prisma.message.findUniqueOrThrow({ where: { id: start.assistantMessage.id } });
+          restarted.ctx.db.prisma.message.findUniqueOrThrow({ where: { id: start.assistantMessage.id } });
         // Wait until a batch of the reply reached the database, then kill the process without warning.
         await expect.poll(async () => (await saved()).content.length, { timeout: 10_000 }).toBeGreaterThan(0);
         await first.kill();
@@ -51,7 +51,7 @@ describe('a chat-api process killed mid-stream', () => {
         const reply = await saved();
         expect(reply.status).toBe('interrupted');
         expect(reply.content.length).toBeGreaterThan(0);
-        const question = await restarted.ctx.prisma.message.findFirstOrThrow({
+        const question = await restarted.ctx.db.prisma.message.findFirstOrThrow({
           where: { conversationId: conversation.id, role: 'user' },
         });
         expect(question).toMatchObject({ content: 'Write a long essay', status: 'complete' });

@@ -13,7 +13,7 @@ const stack = useChatApiStack({ users: ['user'] });
 /** A conversation with `messages` messages whose last activity was `daysAgo` days ago. */
 async function conversationLastUpdated(daysAgo: number, messages = 2): Promise<string> {
   const at = new Date(Date.now() - daysAgo * DAY);
-  const conversation = await stack.chat.ctx.prisma.conversation.create({
+  const conversation = await stack.chat.ctx.db.prisma.conversation.create({
     data: {
       userId: stack.user.id,
       title: `${daysAgo} days old`,
@@ -23,7 +23,7 @@ async function conversationLastUpdated(daysAgo: number, messages = 2): Promise<s
     },
   });
   for (let i = 0; i < messages; i += 1) {
-    await stack.chat.ctx.prisma.message.create({
+    await stack.chat.ctx.db.prisma.message.create({
       data: {
         conversationId: conversation.id,
         role: i % 2 === 0 ? 'user' : 'assistant',
@@ -37,7 +37,7 @@ async function conversationLastUpdated(daysAgo: number, messages = 2): Promise<s
 }
 
 const exists = async (id: string) =>
-  (await stack.chat.ctx.prisma.conversation.count({ where: { id } })) === 1;
+  (await stack.chat.ctx.db.prisma.conversation.count({ where: { id } })) === 1;
 
 interface CliRun {
   code: number | null;
@@ -102,7 +102,9 @@ describe('retention: happy path', () => {
       expect(JSON.parse(real.stdout)).toMatchObject({ dryRun: false, conversations: 2, messages: 5 });
       for (const id of old) expect(await exists(id)).toBe(false);
       for (const id of kept) expect(await exists(id)).toBe(true);
-      expect(await stack.chat.ctx.prisma.message.count({ where: { conversationId: { in: old } } })).toBe(0);
+      expect(await stack.chat.ctx.db.prisma.message.count({ where: { conversationId: { in: old } } })).toBe(
+        0,
+      );
     },
   );
 
@@ -131,7 +133,7 @@ describe('retention: happy path', () => {
     const counted = await runCli(['retention', '--dry-run', '--days', '3000']);
     expect(JSON.parse(counted.stdout)).toMatchObject({ days: 3000, conversations: 1 });
     expect(await exists(ancient)).toBe(true);
-    await stack.chat.ctx.prisma.conversation.delete({ where: { id: ancient } });
+    await stack.chat.ctx.db.prisma.conversation.delete({ where: { id: ancient } });
   });
 
   it('migrates a fresh schema and sweeps replies a dead process left streaming', CLI_TEST, async () => {
@@ -142,7 +144,7 @@ describe('retention: happy path', () => {
     expect((JSON.parse(migrated.stdout) as { applied: string[] }).applied.length).toBeGreaterThanOrEqual(2);
 
     const id = await conversationLastUpdated(0, 0);
-    const orphan = await stack.chat.ctx.prisma.message.create({
+    const orphan = await stack.chat.ctx.db.prisma.message.create({
       data: {
         conversationId: id,
         role: 'assistant',
@@ -154,7 +156,7 @@ describe('retention: happy path', () => {
     const swept = await runCli(['sweep']);
     expect(swept.code, swept.stderr).toBe(0);
     expect(JSON.parse(swept.stdout)).toMatchObject({ command: 'sweep', interrupted: 1 });
-    const row = await stack.chat.ctx.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
+    const row = await stack.chat.ctx.db.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
     expect(row).toMatchObject({ status: 'interrupted', content: 'half' });
   });
 });

@@ -100,7 +100,7 @@ describe('streaming replies: happy path', () => {
       userMessage: MessageView;
       assistantMessage: MessageView;
     };
-    const rows = await stack.chat.ctx.prisma.message.findMany({
+    const rows = await stack.chat.ctx.db.prisma.message.findMany({
       where: { conversationId: conversation.id },
       orderBy: { createdAt: 'asc' },
     });
@@ -347,7 +347,7 @@ describe('streaming replies: error paths', () => {
 
   it('marks replies a dead process left streaming as interrupted at start-up, keeping their text', async () => {
     const conversation = await createConversation(stack.chat, stack.alice);
-    const orphan = await stack.chat.ctx.prisma.message.create({
+    const orphan = await stack.chat.ctx.db.prisma.message.create({
       data: {
         conversationId: conversation.id,
         role: 'assistant',
@@ -358,7 +358,7 @@ describe('streaming replies: error paths', () => {
     });
     const restarted = await startChat(stack.sim, { schema: stack.chat.schema });
     await restarted.close();
-    const row = await stack.chat.ctx.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
+    const row = await stack.chat.ctx.db.prisma.message.findUniqueOrThrow({ where: { id: orphan.id } });
     expect(row).toMatchObject({ status: 'interrupted', content: 'half a repl' });
   });
 });

@@ -143,7 +143,7 @@ describe('export and import: happy path', () => {
   it('streams an export larger than one batch as valid JSON', async () => {
     const user = await signUp();
     const count = 450;
-    await stack.chat.ctx.prisma.conversation.createMany({
+    await stack.chat.ctx.db.prisma.conversation.createMany({
       data: Array.from({ length: count }, (_, i) => ({
         userId: user.id,
         title: `bulk ${i}`,

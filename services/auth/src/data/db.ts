@@ -31,6 +31,16 @@ export function createDatabase({ pool, schema }: PgPool): Database {
   };
 }
 
+/** Lets Prisma go before the pool it runs on closes. */
+export async function disconnectPrisma(db: Database): Promise<void> {
+  await db.prisma.$disconnect();
+}
+
+/** Readiness: one round trip on the pool. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.pool.query('SELECT 1');
+}
+
 /** A standalone connection (the CLI): the caller closes it. */
 export function connectDatabase(databaseUrl: string, { max = 10 }: { max?: number } = {}): Database {
   return createDatabase(createPgPool(databaseUrl, { max }));

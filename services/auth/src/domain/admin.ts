@@ -1,6 +1,6 @@
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
-import type { Prisma, User } from '../generated/prisma/client.js';
+import { findUserById, updateUser, type User } from '../data/users.js';
 import { hashPassword } from './passwords.js';
 import { revokeAllSessions } from './sessions.js';
 
@@ -10,41 +10,9 @@ export interface Actor {
 }
 
 export async function findUserOr404(ctx: AuthContext, id: string): Promise<User> {
-  const user = await ctx.prisma.user.findUnique({ where: { id } });
+  const user = await findUserById(ctx.db, id);
   if (!user) throw new AppError('not_found', 'No such user.');
   return user;
-}
-
-export async function listUsers(
-  ctx: AuthContext,
-  query: {
-    q?: string | undefined;
-    status?: User['status'] | undefined;
-    role?: User['role'] | undefined;
-    limit: number;
-    cursor?: string | undefined;
-  },
-) {
-  const where: Prisma.UserWhereInput = {
-    ...(query.q
-      ? {
-          OR: [
-            { email: { contains: query.q, mode: 'insensitive' } },
-            { name: { contains: query.q, mode: 'insensitive' } },
-          ],
-        }
-      : {}),
-    ...(query.status ? { status: query.status } : {}),
-    ...(query.role ? { role: query.role } : {}),
-  };
-  const rows = await ctx.prisma.user.findMany({
-    where,
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    take: query.limit + 1,
-    ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
-  });
-  const items = rows.slice(0, query.limit);
-  return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
 }
 
 /**
@@ -61,7 +29,7 @@ export async function setUserStatus(
   if (status === 'disabled' && user.id === actor.id) {
     throw new AppError('conflict', 'Administrators cannot disable their own account.');
   }
-  const updated = await ctx.prisma.user.update({ where: { id: userId }, data: { status } });
+  const updated = await updateUser(ctx.db, userId, { status });
   const revokedSessions = status === 'disabled' ? await revokeAllSessions(ctx, userId) : 0;
   await ctx.audit.record({
     action: status === 'active' ? 'user.activated' : 'user.disabled',
@@ -84,7 +52,7 @@ export async function setUserRole(
   if (user.id === actor.id && role !== 'admin') {
     throw new AppError('conflict', 'Administrators cannot remove their own admin role.');
   }
-  const updated = await ctx.prisma.user.update({ where: { id: userId }, data: { role } });
+  const updated = await updateUser(ctx.db, userId, { role });
   await ctx.audit.record({
     action: 'user.role_changed',
     actorId: actor.id,
@@ -105,7 +73,7 @@ export async function resetPassword(
 ): Promise<void> {
   await findUserOr404(ctx, userId);
   const passwordHash = await hashPassword(password, ctx.config.PASSWORD_SCRYPT_LOG_N);
-  await ctx.prisma.user.update({ where: { id: userId }, data: { passwordHash } });
+  await updateUser(ctx.db, userId, { passwordHash });
   const revokedSessions = await revokeAllSessions(ctx, userId);
   await ctx.audit.record({
     action: 'user.password_reset',

@@ -1,6 +1,13 @@
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
-import { Prisma, type ApiKey, type User } from '../generated/prisma/client.js';
+import {
+  type ApiKey,
+  findApiKeyWithOwner,
+  insertApiKey,
+  markApiKeyRevoked,
+  touchApiKeyLastUsed,
+} from '../data/api-keys.js';
+import type { User } from '../data/users.js';
 import { randomToken, sha256Hex } from './crypto.js';
 
 export const API_KEY_PREFIX = 'sk-corral-';
@@ -52,16 +59,14 @@ export async function createApiKey(
   if (input.expiresAt && input.expiresAt <= new Date()) {
     throw new AppError('validation_failed', 'body.expiresAt: must be in the future');
   }
-  const row = await ctx.prisma.apiKey.create({
-    data: {
-      userId,
-      name: input.name,
-      prefix: plaintext.slice(0, DISPLAY_PREFIX_LENGTH),
-      keyHash: sha256Hex(plaintext),
-      models: input.models ?? Prisma.DbNull,
-      expiresAt: input.expiresAt ?? null,
-      createdById: actor.id,
-    },
+  const row = await insertApiKey(ctx.db, {
+    userId,
+    name: input.name,
+    prefix: plaintext.slice(0, DISPLAY_PREFIX_LENGTH),
+    keyHash: sha256Hex(plaintext),
+    models: input.models ?? null,
+    expiresAt: input.expiresAt ?? null,
+    createdById: actor.id,
   });
   ctx.metrics.tokensIssued.inc({ kind: 'api_key' });
   await ctx.audit.record({
@@ -81,7 +86,7 @@ export async function revokeApiKey(
   actor: { id: string | null; ip?: string | undefined },
 ): Promise<void> {
   if (!key.revokedAt) {
-    await ctx.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    await markApiKeyRevoked(ctx.db, key.id);
   }
   await ctx.audit.record({
     action: 'api_key.revoked',
@@ -112,10 +117,7 @@ export async function findUsableApiKey(
   token: string,
 ): Promise<{ key: ApiKey; user: User } | undefined> {
   if (!token.startsWith(API_KEY_PREFIX)) return undefined;
-  const found = await ctx.prisma.apiKey.findUnique({
-    where: { keyHash: sha256Hex(token) },
-    include: { user: true },
-  });
+  const found = await findApiKeyWithOwner(ctx.db, sha256Hex(token));
   if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= new Date())) return undefined;
   if (found.user.status !== 'active') return undefined;
   touchLastUsed(ctx, found.id);
@@ -143,10 +145,7 @@ export async function introspectApiKey(ctx: AuthContext, token: string): Promise
 function touchLastUsed(ctx: AuthContext, keyId: string): void {
   const now = new Date();
   const staleBefore = new Date(now.getTime() - ctx.config.API_KEY_LAST_USED_INTERVAL_SECONDS * 1000);
-  void ctx.prisma.apiKey
-    .updateMany({
-      where: { id: keyId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] },
-      data: { lastUsedAt: now },
-    })
-    .catch((error: unknown) => ctx.logger.warn('updating api key last-used failed', { error, keyId }));
+  void touchApiKeyLastUsed(ctx.db, keyId, now, staleBefore).catch((error: unknown) =>
+    ctx.logger.warn('updating api key last-used failed', { error, keyId }),
+  );
 }

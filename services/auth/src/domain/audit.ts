@@ -1,6 +1,6 @@
 import type { Logger } from '@corral/service-kit';
-import type { PrismaClient } from '../data/db.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { type AuditEventRow, findAuditEvents, insertAuditEvent } from '../data/audit.js';
+import type { Database } from '../data/db.js';
 
 export type AuditAction =
   | 'user.registered'
@@ -23,7 +23,7 @@ export interface AuditEntry {
   targetType?: 'user' | 'api_key' | 'signing_key' | 'session';
   targetId?: string | null;
   ip?: string | undefined;
-  details?: Prisma.InputJsonObject;
+  details?: AuditEventRow['details'];
 }
 
 export interface AuditEventView {
@@ -41,22 +41,20 @@ export interface AuditEventView {
 /** Writes the audit trail. A failed write is logged, never fails the request that caused it. */
 export class AuditLog {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: Database,
     private readonly logger: Logger,
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
     try {
-      await this.prisma.auditEvent.create({
-        data: {
-          action: entry.action,
-          outcome: entry.outcome ?? 'success',
-          actorId: entry.actorId ?? null,
-          targetType: entry.targetType ?? null,
-          targetId: entry.targetId ?? null,
-          ip: entry.ip ?? null,
-          ...(entry.details ? { details: entry.details } : {}),
-        },
+      await insertAuditEvent(this.db, {
+        action: entry.action,
+        outcome: entry.outcome ?? 'success',
+        actorId: entry.actorId ?? null,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        ip: entry.ip ?? null,
+        ...(entry.details ? { details: entry.details } : {}),
       });
     } catch (error) {
       this.logger.error('audit write failed', { error, action: entry.action });
@@ -65,15 +63,7 @@ export class AuditLog {
 
   /** Newest first; `before` is the id of the last event of the previous page (keyset paging). */
   async page(options: { limit: number; before?: bigint; action?: string; actorId?: string }) {
-    const rows = await this.prisma.auditEvent.findMany({
-      where: {
-        ...(options.before === undefined ? {} : { id: { lt: options.before } }),
-        ...(options.action ? { action: options.action } : {}),
-        ...(options.actorId ? { actorId: options.actorId } : {}),
-      },
-      orderBy: { id: 'desc' },
-      take: options.limit + 1,
-    });
+    const rows = await findAuditEvents(this.db, options, options.limit + 1);
     const items = rows.slice(0, options.limit).map(toView);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > options.limit && last ? last.id : null };

@@ -1,5 +1,7 @@
 import type { AuthContext } from '../context.js';
+import { findApiKeyByHash, revokeApiKeysNamed } from '../data/api-keys.js';
 import { withAdvisoryLock } from '../data/db.js';
+import { findUserByEmail } from '../data/users.js';
 import { createApiKey, generateApiKey } from './api-keys.js';
 import { sha256Hex } from './crypto.js';
 import { createUser, normalizeEmail } from './users.js';
@@ -25,7 +27,7 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
   } = ctx.config;
   if (!email || !password) return undefined;
   return withAdvisoryLock(ctx.db, 'bootstrap', async () => {
-    let user = await ctx.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
+    let user = await findUserByEmail(ctx.db, normalizeEmail(email));
     const userCreated = !user;
     if (!user) {
       user = await createUser(ctx, {
@@ -49,7 +51,7 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
     }
     let apiKeyCreated = false;
     if (apiKey) {
-      const existing = await ctx.prisma.apiKey.findUnique({ where: { keyHash: sha256Hex(apiKey) } });
+      const existing = await findApiKeyByHash(ctx.db, sha256Hex(apiKey));
       if (!existing) {
         await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, apiKey);
         apiKeyCreated = true;
@@ -63,14 +65,11 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
 
 /** Revokes the admin's bootstrap key(s) and issues a new one (given, or generated); returns its plaintext. */
 export async function rotateBootstrapKey(ctx: AuthContext, email: string, newKey = generateApiKey()) {
-  const user = await ctx.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
+  const user = await findUserByEmail(ctx.db, normalizeEmail(email));
   if (!user) throw new Error(`no account with email ${email}; run seed-admin first`);
   return withAdvisoryLock(ctx.db, 'bootstrap', async () => {
-    const revoked = await ctx.prisma.apiKey.updateMany({
-      where: { userId: user.id, name: BOOTSTRAP_KEY_NAME, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
+    const revoked = await revokeApiKeysNamed(ctx.db, user.id, BOOTSTRAP_KEY_NAME);
     const created = await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, newKey);
-    return { key: created.key, keyId: created.apiKey.id, revoked: revoked.count };
+    return { key: created.key, keyId: created.apiKey.id, revoked };
   });
 }

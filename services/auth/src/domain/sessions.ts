@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
-import type { User } from '../generated/prisma/client.js';
+import {
+  claimRefreshToken,
+  findRefreshToken,
+  findRefreshTokenWithUser,
+  insertRefreshToken,
+  revokeRefreshFamily,
+  revokeUserRefreshTokens,
+} from '../data/refresh-tokens.js';
+import { findUserByEmail, updateUser, type User } from '../data/users.js';
 import { randomToken, sha256Hex } from './crypto.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { normalizeEmail, toPublicUser, type PublicUser } from './users.js';
@@ -37,7 +45,7 @@ export async function signIn(
     });
     throw error;
   }
-  const user = await ctx.prisma.user.findUnique({ where: { email } });
+  const user = await findUserByEmail(ctx.db, email);
   dummyHash ??= hashPassword('not-a-real-password', ctx.config.PASSWORD_SCRYPT_LOG_N);
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash));
   if (!user || !passwordOk) {
@@ -74,10 +82,7 @@ export async function signIn(
   const rehash = needsRehash(user.passwordHash, ctx.config.PASSWORD_SCRYPT_LOG_N)
     ? { passwordHash: await hashPassword(input.password, ctx.config.PASSWORD_SCRYPT_LOG_N) }
     : {};
-  const signedIn = await ctx.prisma.user.update({
-    where: { id: user.id },
-    data: { lastLoginAt: new Date(), ...rehash },
-  });
+  const signedIn = await updateUser(ctx.db, user.id, { lastLoginAt: new Date(), ...rehash });
   ctx.metrics.signIns.inc({ outcome: 'success' });
   await ctx.audit.record({
     action: 'user.sign_in',
@@ -93,13 +98,11 @@ export async function signIn(
 export async function issueSession(ctx: AuthContext, user: User, familyId: string): Promise<IssuedSession> {
   const refreshToken = randomToken(32);
   const refreshExpiresIn = ctx.config.REFRESH_TOKEN_TTL_SECONDS;
-  await ctx.prisma.refreshToken.create({
-    data: {
-      userId: user.id,
-      familyId,
-      tokenHash: sha256Hex(refreshToken),
-      expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
-    },
+  await insertRefreshToken(ctx.db, {
+    userId: user.id,
+    familyId,
+    tokenHash: sha256Hex(refreshToken),
+    expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
   });
   const access = await ctx.accessTokens.issue(user);
   ctx.metrics.tokensIssued.inc({ kind: 'access' });
@@ -127,10 +130,7 @@ export async function refreshSession(
   refreshToken: string,
   ip: string,
 ): Promise<IssuedSession> {
-  const stored = await ctx.prisma.refreshToken.findUnique({
-    where: { tokenHash: sha256Hex(refreshToken) },
-    include: { user: true },
-  });
+  const stored = await findRefreshTokenWithUser(ctx.db, sha256Hex(refreshToken));
   if (!stored) throw invalidRefresh();
   if (stored.revokedAt || stored.replacedById) {
     await revokeFamily(ctx, stored.familyId);
@@ -148,24 +148,18 @@ export async function refreshSession(
 
   // Claim the token atomically: of two concurrent refreshes with one token, exactly one wins.
   const nextId = randomUUID();
-  const claimed = await ctx.prisma.refreshToken.updateMany({
-    where: { id: stored.id, revokedAt: null, replacedById: null },
-    data: { revokedAt: new Date(), replacedById: nextId },
-  });
-  if (claimed.count !== 1) {
+  if (!(await claimRefreshToken(ctx.db, stored.id, nextId))) {
     await revokeFamily(ctx, stored.familyId);
     throw invalidRefresh();
   }
   const newToken = randomToken(32);
   const refreshExpiresIn = ctx.config.REFRESH_TOKEN_TTL_SECONDS;
-  await ctx.prisma.refreshToken.create({
-    data: {
-      id: nextId,
-      userId: stored.userId,
-      familyId: stored.familyId,
-      tokenHash: sha256Hex(newToken),
-      expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
-    },
+  await insertRefreshToken(ctx.db, {
+    id: nextId,
+    userId: stored.userId,
+    familyId: stored.familyId,
+    tokenHash: sha256Hex(newToken),
+    expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
   });
   const access = await ctx.accessTokens.issue(stored.user);
   ctx.metrics.tokensIssued.inc({ kind: 'access' });
@@ -182,7 +176,7 @@ export async function refreshSession(
 
 /** Ends the session the refresh token belongs to (its whole family). Unknown tokens are ignored. */
 export async function signOut(ctx: AuthContext, refreshToken: string, ip: string): Promise<void> {
-  const stored = await ctx.prisma.refreshToken.findUnique({ where: { tokenHash: sha256Hex(refreshToken) } });
+  const stored = await findRefreshToken(ctx.db, sha256Hex(refreshToken));
   if (!stored) return;
   await revokeFamily(ctx, stored.familyId);
   await ctx.audit.record({
@@ -195,16 +189,9 @@ export async function signOut(ctx: AuthContext, refreshToken: string, ip: string
 }
 
 async function revokeFamily(ctx: AuthContext, familyId: string): Promise<void> {
-  await ctx.prisma.refreshToken.updateMany({
-    where: { familyId, revokedAt: null },
-    data: { revokedAt: new Date() },
-  });
+  await revokeRefreshFamily(ctx.db, familyId);
 }
 
 export async function revokeAllSessions(ctx: AuthContext, userId: string): Promise<number> {
-  const result = await ctx.prisma.refreshToken.updateMany({
-    where: { userId, revokedAt: null },
-    data: { revokedAt: new Date() },
-  });
-  return result.count;
+  return revokeUserRefreshTokens(ctx.db, userId);
 }

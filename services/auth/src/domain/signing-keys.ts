@@ -1,6 +1,12 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 import { type Database, withAdvisoryLock } from '../data/db.js';
+import {
+  findActiveSigningKey,
+  listActiveSigningKeys,
+  listSigningKeysRetiredAfter,
+  replaceSigningKeys,
+} from '../data/signing-keys.js';
 import { decryptSecret, encryptSecret } from './crypto.js';
 import { generateRsaKeyPair } from './rsa-keygen.js';
 
@@ -89,11 +95,7 @@ export class SigningKeys {
     shouldRotate: (activeCreatedAt: Date | undefined) => boolean,
   ): Promise<{ kid: string; retired: string[] } | undefined> {
     const result = await withAdvisoryLock(this.db, 'signing-keys', async () => {
-      const active = await this.db.prisma.signingKey.findMany({
-        where: { retiredAt: null },
-        orderBy: { createdAt: 'desc' },
-        select: { kid: true, createdAt: true },
-      });
+      const active = await listActiveSigningKeys(this.db);
       if (!shouldRotate(active[0]?.createdAt)) return undefined;
       const kid = await this.insertKey(active.map((row) => row.kid));
       return { kid, retired: active.map((row) => row.kid) };
@@ -123,10 +125,7 @@ export class SigningKeys {
   /** Every key that can still verify a live token: the active one(s) and those retired within the window. */
   async publishedKeys(): Promise<PublicJwk[]> {
     const since = new Date(Date.now() - this.options.retainRetiredForSeconds * 1000);
-    const rows = await this.db.prisma.signingKey.findMany({
-      where: { OR: [{ retiredAt: null }, { retiredAt: { gt: since } }] },
-      orderBy: { createdAt: 'desc' },
-    });
+    const rows = await listSigningKeysRetiredAfter(this.db, since);
     const keys = rows.map((row) => row.publicJwk as unknown as PublicJwk);
     this.verifiers = new Map(
       keys.map((jwk) => [jwk.kid, createPublicKey({ key: { ...jwk }, format: 'jwk' })]),
@@ -152,23 +151,12 @@ export class SigningKeys {
   }
 
   private activeRow() {
-    return this.db.prisma.signingKey.findFirst({
-      where: { retiredAt: null },
-      orderBy: { createdAt: 'desc' },
-    });
+    return findActiveSigningKey(this.db);
   }
 
   private async insertKey(retire: string[] = []): Promise<string> {
     const key = await generateSigningKey(this.options.kek);
-    await this.db.prisma.$transaction([
-      this.db.prisma.signingKey.updateMany({
-        where: { kid: { in: retire } },
-        data: { retiredAt: new Date() },
-      }),
-      this.db.prisma.signingKey.create({
-        data: { kid: key.kid, publicJwk: { ...key.publicJwk }, encryptedPrivateKey: key.encryptedPrivateKey },
-      }),
-    ]);
+    await replaceSigningKeys(this.db, key, retire);
     return key.kid;
   }
 }

@@ -1,6 +1,6 @@
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
-import { Prisma, type User } from '../generated/prisma/client.js';
+import { insertUser, type User } from '../data/users.js';
 import { safeEqual } from './crypto.js';
 import { hashPassword } from './passwords.js';
 
@@ -27,9 +27,6 @@ export const toPublicUser = (user: User): PublicUser => ({
   updatedAt: user.updatedAt.toISOString(),
   lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
 });
-
-export const isUniqueViolation = (error: unknown): boolean =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 export async function registerUser(
   ctx: AuthContext,
@@ -80,20 +77,13 @@ export async function createUser(
   },
 ): Promise<User> {
   const passwordHash = await hashPassword(input.password, ctx.config.PASSWORD_SCRYPT_LOG_N);
-  try {
-    return await ctx.prisma.user.create({
-      data: {
-        email: normalizeEmail(input.email),
-        passwordHash,
-        name: input.name ?? null,
-        role: input.role,
-        status: input.status,
-      },
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw new AppError('conflict', 'An account with this email already exists.');
-    }
-    throw error;
-  }
+  const user = await insertUser(ctx.db, {
+    email: normalizeEmail(input.email),
+    passwordHash,
+    name: input.name ?? null,
+    role: input.role,
+    status: input.status,
+  });
+  if (!user) throw new AppError('conflict', 'An account with this email already exists.');
+  return user;
 }

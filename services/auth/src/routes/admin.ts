@@ -2,14 +2,9 @@ import { parseInput } from '@corral/service-kit';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthContext } from '../context.js';
-import {
-  findUserOr404,
-  listUsers,
-  resetPassword,
-  setUserRole,
-  setUserStatus,
-  type Actor,
-} from '../domain/admin.js';
+import { listApiKeysOf } from '../data/api-keys.js';
+import { listUsers } from '../data/users.js';
+import { findUserOr404, resetPassword, setUserRole, setUserStatus, type Actor } from '../domain/admin.js';
 import { createApiKey, toApiKeyView } from '../domain/api-keys.js';
 import { toPublicUser } from '../domain/users.js';
 import { newApiKeyBody } from './api-keys.js';
@@ -28,16 +23,21 @@ const userQuery = z.object({
 const idParams = z.object({ id: z.uuid() });
 const roleBody = z.object({ role: z.enum(['admin', 'user']) });
 const passwordBody = z.object({ password: passwordSchema });
-const auditQuery = z.object({
-  limit: limit(500, 100),
-  before: z
-    .string()
-    .regex(/^\d{1,19}$/, 'expected an event id')
-    .transform(BigInt)
-    .optional(),
+const auditFilter = z.object({
   action: z.string().max(100).optional(),
   actorId: z.uuid().optional(),
 });
+const eventId = z
+  .string()
+  .regex(/^\d{1,19}$/, 'expected an event id')
+  .transform(BigInt);
+/** `cursor` pages as on every list; `before`, its old name, is still accepted. */
+const auditQuery = auditFilter
+  .extend({ limit: limit(500, 100), cursor: eventId.optional(), before: eventId.optional() })
+  .transform(({ cursor, before, ...rest }) => {
+    const after = cursor ?? before;
+    return after === undefined ? rest : { ...rest, before: after };
+  });
 
 /** /api/auth/admin: users, signing-key rotation and the audit log. Admins only. */
 export function adminRoutes(ctx: AuthContext): Router {
@@ -50,7 +50,7 @@ export function adminRoutes(ctx: AuthContext): Router {
 
   router.get('/users', async (req, res) => {
     const query = parseInput(userQuery, req.query, 'query');
-    const page = await listUsers(ctx, query);
+    const page = await listUsers(ctx.db, query);
     res.json({ items: page.items.map(toPublicUser), nextCursor: page.nextCursor });
   });
 
@@ -85,7 +85,7 @@ export function adminRoutes(ctx: AuthContext): Router {
   router.get('/users/:id/api-keys', async (req, res) => {
     const { id } = parseInput(idParams, req.params, 'params');
     await findUserOr404(ctx, id);
-    const keys = await ctx.prisma.apiKey.findMany({ where: { userId: id }, orderBy: { createdAt: 'desc' } });
+    const keys = await listApiKeysOf(ctx.db, id);
     res.json({ items: keys.map(toApiKeyView) });
   });
 
@@ -118,7 +118,7 @@ export function adminRoutes(ctx: AuthContext): Router {
 
   // The whole log (or a filtered part) as NDJSON, streamed page by page.
   router.get('/audit/export', async (req, res) => {
-    const query = parseInput(auditQuery.omit({ limit: true, before: true }), req.query, 'query');
+    const query = parseInput(auditFilter, req.query, 'query');
     res
       .status(200)
       .type('application/x-ndjson')

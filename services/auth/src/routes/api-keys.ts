@@ -2,6 +2,7 @@ import { AppError, parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AuthContext } from '../context.js';
+import { findOwnApiKey, listApiKeysOf } from '../data/api-keys.js';
 import { createApiKey, introspectApiKey, revokeApiKey, toApiKeyView } from '../domain/api-keys.js';
 import { safeEqual } from '../domain/crypto.js';
 import { bearerToken, clientIp, principal, requireUser } from './authenticate.js';
@@ -31,10 +32,7 @@ export function apiKeyRoutes(ctx: AuthContext): Router {
   });
 
   router.get('/', async (_req, res) => {
-    const keys = await ctx.prisma.apiKey.findMany({
-      where: { userId: principal(res).user.id },
-      orderBy: { createdAt: 'desc' },
-    });
+    const keys = await listApiKeysOf(ctx.db, principal(res).user.id);
     res.json({ items: keys.map(toApiKeyView) });
   });
 
@@ -42,7 +40,7 @@ export function apiKeyRoutes(ctx: AuthContext): Router {
     const { id } = parseInput(idParams, req.params, 'params');
     const { user } = principal(res);
     // Someone else's key is "not found", not "forbidden": ids of other people's keys are not confirmed.
-    const key = await ctx.prisma.apiKey.findFirst({ where: { id, userId: user.id } });
+    const key = await findOwnApiKey(ctx.db, user.id, id);
     if (!key) throw new AppError('not_found', 'No such API key.');
     await revokeApiKey(ctx, key, { id: user.id, ip: clientIp(req) });
     res.status(204).end();

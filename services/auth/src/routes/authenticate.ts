@@ -2,7 +2,7 @@ import { AppError, setRequestUser } from '@corral/service-kit';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthContext } from '../context.js';
 import { API_KEY_PREFIX, findUsableApiKey } from '../domain/api-keys.js';
-import type { User } from '../generated/prisma/client.js';
+import { findUserById, type User } from '../data/users.js';
 
 export interface Principal {
   user: User;
@@ -31,7 +31,7 @@ export function requireUser(ctx: AuthContext): RequestHandler {
       if (!user) throw new AppError('invalid_token', 'The API key is invalid, expired or revoked.');
     } else {
       const claims = await ctx.accessTokens.verify(token);
-      user = await ctx.prisma.user.findUnique({ where: { id: claims.sub } });
+      user = await findUserById(ctx.db, claims.sub);
       via = 'access_token';
     }
     if (!user || user.status !== 'active') {

@@ -1,15 +1,10 @@
 import { AppError } from '@corral/service-kit';
-import {
-  type Conversation,
-  type Database,
-  inTransaction,
-  type Message,
-  type Prisma,
-  type PrismaClient,
-} from './db.js';
+import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 import { CONVERSATION_COLUMNS, type ConversationRow, conversationFromRow } from './rows.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type TitleSource = Conversation['titleSource'];
 
 export const conversationNotFound = () => new AppError('not_found', 'No such conversation.');
 
@@ -66,154 +61,76 @@ export function switchBranch(db: Database, conversationId: string, messageId: st
   });
 }
 
-export interface ListQuery {
-  limit: number;
-  cursor?: string | undefined;
-  q?: string | undefined;
-  pinned?: boolean | undefined;
-  archived: boolean | 'all';
+export interface NewConversation {
+  userId: string;
+  title: string;
+  titleSource: TitleSource;
+  model: string;
+  systemPrompt: string | null;
+  tags: string[];
 }
 
-interface Cursor {
-  u: string;
-  i: string;
+export function createConversation(db: Database, data: NewConversation): Promise<Conversation> {
+  return db.prisma.conversation.create({ data });
 }
 
-const encodeCursor = (c: Conversation): string =>
-  Buffer.from(JSON.stringify({ u: c.updatedAt.toISOString(), i: c.id } satisfies Cursor)).toString(
-    'base64url',
-  );
+export type ConversationChanges = Partial<
+  Pick<Conversation, 'title' | 'titleSource' | 'model' | 'systemPrompt' | 'tags' | 'pinned' | 'archived'>
+>;
 
-function decodeCursor(cursor: string): Cursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (
-      typeof parsed.u === 'string' &&
-      typeof parsed.i === 'string' &&
-      UUID.test(parsed.i) &&
-      !Number.isNaN(Date.parse(parsed.u))
-    ) {
-      return { u: parsed.u, i: parsed.i };
-    }
-  } catch {
-    // fall through
-  }
-  throw new AppError('validation_failed', 'query.cursor: not a cursor this API returned', {
-    extensions: { errors: [{ path: 'query.cursor', message: 'invalid cursor' }] },
+/** Saves the changes and counts them as activity (the list's order). */
+export function updateConversation(
+  db: Database,
+  conversationId: string,
+  changes: ConversationChanges,
+): Promise<Conversation> {
+  return db.prisma.conversation.update({
+    where: { id: conversationId },
+    data: { ...changes, updatedAt: new Date() },
   });
 }
 
-/**
- * A page of the user's conversations, most recently active first. Keyset pagination on
- * (updated_at, id) uses the (user_id, updated_at DESC, id DESC) index, so page 500 costs what page 1 does.
- */
-export async function listConversations(
+/** Deletes the user's conversation (its messages by cascade). */
+export async function deleteConversation(
   db: Database,
   userId: string,
-  query: ListQuery,
-): Promise<{ items: Conversation[]; nextCursor: string | null }> {
-  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-  if (query.q) return searchConversations(db, userId, { ...query, q: query.q }, cursor);
-  const and: Prisma.ConversationWhereInput[] = [{ userId }];
-  if (query.archived !== 'all') and.push({ archived: query.archived });
-  if (query.pinned !== undefined) and.push({ pinned: query.pinned });
-  if (cursor) {
-    const at = new Date(cursor.u);
-    and.push({ OR: [{ updatedAt: { lt: at } }, { updatedAt: at, id: { lt: cursor.i } }] });
-  }
-  const rows = await db.prisma.conversation.findMany({
-    where: { AND: and },
-    orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-    take: query.limit + 1,
+  conversationId: string,
+): Promise<void> {
+  await db.prisma.conversation.deleteMany({ where: { id: conversationId, userId } });
+}
+
+/** How the conversation got its title, or null when it is gone. */
+export async function titleSourceOf(db: Database, conversationId: string): Promise<TitleSource | null> {
+  const current = await db.prisma.conversation.findUnique({
+    where: { id: conversationId },
+    select: { titleSource: true },
   });
-  return page(rows, query.limit);
+  return current?.titleSource ?? null;
 }
 
-function page(rows: Conversation[], limit: number): { items: Conversation[]; nextCursor: string | null } {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
-}
-
-/** The newest conversations (after the cursor) that search probes one by one before using the index. */
-const SEARCH_PROBE_WINDOW = 100;
-
-/**
- * `?q=`: conversations whose title or any message contains `q` (ILIKE '%q%', as Prisma's
- * `contains`/`insensitive` sends it, `%` and `_` included), same order and cursor as the list.
- *
- * Never reads other users' messages. Two steps, each bounded by the user:
- * 1. Walk the user's newest conversations (after the cursor, at most SEARCH_PROBE_WINDOW of them)
- *    in index order and probe each one's messages; stops as soon as the page is full. Cheap when
- *    the word is common in the user's history.
- * 2. Only if that left the page short: the user's messages containing the word, from the
- *    (user_id, content) trigram index (few, or step 1 would have filled the page), joined to the
- *    user's conversations older than the walked window, with the title matches there.
- * A single `title ILIKE … OR EXISTS (messages …)` query left this choice to the planner, which for
- * mid-frequency words scanned every user's matching messages first (seconds at 1M messages).
- */
-async function searchConversations(
+/** Saves a generated title unless the user set one meanwhile; whether it was saved. */
+export async function saveGeneratedTitle(
   db: Database,
-  userId: string,
-  query: ListQuery & { q: string },
-  cursor: Cursor | undefined,
-): Promise<{ items: Conversation[]; nextCursor: string | null }> {
-  const take = query.limit + 1;
-  const window = Math.max(SEARCH_PROBE_WINDOW, take * 5);
-  const params: unknown[] = [userId, query.q];
-  const filters = ['c.user_id = $1'];
-  if (query.archived !== 'all') {
-    params.push(query.archived);
-    filters.push(`c.archived = $${params.length}`);
-  }
-  if (query.pinned !== undefined) {
-    params.push(query.pinned);
-    filters.push(`c.pinned = $${params.length}`);
-  }
-  if (cursor) {
-    params.push(cursor.u, cursor.i);
-    const at = `$${params.length - 1}::timestamptz`;
-    const id = `$${params.length}::uuid`;
-    filters.push(`(c.updated_at < ${at} OR (c.updated_at = ${at} AND c.id < ${id}))`);
-  }
-  const where = filters.join(' AND ');
-  const pattern = `('%' || $2 || '%')`;
-  const order = 'ORDER BY c.updated_at DESC, c.id DESC';
-  const beyond = '(c.updated_at < b.updated_at OR (c.updated_at = b.updated_at AND c.id < b.id))';
-
-  const { rows: recent } = await db.pool.query<{ id: string }>(
-    `SELECT c.id FROM (SELECT c.id, c.title, c.updated_at FROM conversations c WHERE ${where} ${order} LIMIT ${window}) c
-      WHERE c.title ILIKE ${pattern}
-         OR EXISTS (SELECT 1 FROM messages m
-                     WHERE m.conversation_id = c.id AND m.user_id = $1 AND m.content ILIKE ${pattern})
-      ${order} LIMIT ${take}`,
-    params,
+  conversationId: string,
+  title: string,
+): Promise<boolean> {
+  const { rowCount } = await db.pool.query(
+    `UPDATE conversations SET title = $1, title_source = 'generated'
+      WHERE id = $2 AND title_source IN ('none', 'auto')`,
+    [title, conversationId],
   );
-  const ids = recent.map((row) => row.id);
-  if (ids.length < take) {
-    // Both halves start from the user's rows: title matches among the user's conversations, and
-    // conversations reached from the user's matching messages (by primary key).
-    const { rows: older } = await db.pool.query<{ id: string }>(
-      `WITH boundary AS (SELECT c.updated_at, c.id FROM conversations c WHERE ${where} ${order} OFFSET ${window - 1} LIMIT 1),
-            hits AS MATERIALIZED (
-              SELECT DISTINCT m.conversation_id AS id FROM messages m WHERE m.user_id = $1 AND m.content ILIKE ${pattern}
-            )
-       SELECT c.id, c.updated_at FROM boundary b, conversations c
-        WHERE ${where} AND ${beyond} AND c.title ILIKE ${pattern}
-       UNION
-       SELECT c.id, c.updated_at FROM boundary b, hits h JOIN conversations c ON c.id = h.id
-        WHERE ${where} AND ${beyond}
-       ORDER BY updated_at DESC, id DESC LIMIT ${take - ids.length}`,
-      params,
-    );
-    for (const row of older) if (!ids.includes(row.id)) ids.push(row.id);
-  }
-  if (ids.length === 0) return { items: [], nextCursor: null };
-  const rows = await db.prisma.conversation.findMany({
-    where: { id: { in: ids }, userId },
-    orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
-  });
-  return page(rows, query.limit);
+  return Boolean(rowCount);
+}
+
+/** The message `messageId` of this conversation with that role, or null. */
+export async function findConversationMessage(
+  db: Database,
+  conversationId: string,
+  messageId: string,
+  role: 'user' | 'assistant',
+): Promise<Message | null> {
+  if (!UUID.test(messageId)) return null;
+  return db.prisma.message.findFirst({ where: { id: messageId, conversationId, role } });
 }
 
 /** The messages from the root to `leafId` (inclusive), following parent links. */
@@ -230,8 +147,8 @@ export function branchTo(messages: Message[], leafId: string | null): Message[] 
   return path.reverse();
 }
 
-export function allMessages(prisma: PrismaClient, conversationId: string): Promise<Message[]> {
-  return prisma.message.findMany({
+export function allMessages(db: Database, conversationId: string): Promise<Message[]> {
+  return db.prisma.message.findMany({
     where: { conversationId },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
   });

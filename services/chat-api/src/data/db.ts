@@ -22,7 +22,7 @@ export interface DatabaseOptions {
   /**
    * Longest wait for a pooled connection (queries and transaction starts alike). Past it the
    * call fails with pg's "timeout exceeded when trying to connect" or Prisma's P2028, which
-   * `toChatAppError` answers as 503. Unset: the pool's own setting.
+   * service-kit's `toAppError` answers as 503 `service_unavailable`. Unset: the pool's own setting.
    */
   poolTimeoutMs?: number | undefined;
 }
@@ -71,6 +71,16 @@ export async function inTransaction<T>(
   } finally {
     client.release();
   }
+}
+
+/** Lets Prisma go before the pool it runs on closes. */
+export async function disconnectPrisma(db: Database): Promise<void> {
+  await db.prisma.$disconnect();
+}
+
+/** Readiness: one round trip on the pool. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.pool.query('SELECT 1');
 }
 
 /** A standalone connection (the CLI): the caller closes it. */

@@ -1,6 +1,6 @@
 import { TtlCache } from '@corral/service-kit';
 import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '../contracts/limits.js';
-import type { PrismaClient } from './db.js';
+import type { Database, PrismaClient } from './db.js';
 
 /** The limits that apply to one user: an admin's values where set, else the deployment's. */
 export interface EffectiveLimits {
@@ -32,12 +32,14 @@ const MAX_CACHED = 10_000;
 export class LimitsStore {
   private readonly users: TtlCache<UserLimitsView>;
   private readonly keys: TtlCache<number | null>;
+  private readonly prisma: PrismaClient;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    db: Pick<Database, 'prisma'>,
     private readonly defaults: LimitDefaults,
     private readonly cacheMs: number,
   ) {
+    this.prisma = db.prisma;
     this.users = new TtlCache(MAX_CACHED);
     this.keys = new TtlCache(MAX_CACHED);
   }

@@ -166,3 +166,47 @@ export async function saveReplyOutcome(
     ],
   );
 }
+
+/** Appends a batch of generated text to a reply still being written. */
+export async function appendReplyText(db: Database, messageId: string, text: string): Promise<void> {
+  await db.pool.query(
+    `UPDATE messages SET content = content || $1, updated_at = now() WHERE id = $2 AND status = 'streaming'`,
+    [text, messageId],
+  );
+}
+
+/** The heartbeat of a reply being written: the sweep leaves rows touched recently alone. */
+export async function touchReply(db: Database, messageId: string): Promise<void> {
+  await db.pool.query('UPDATE messages SET updated_at = now() WHERE id = $1', [messageId]);
+}
+
+/**
+ * Replies still `streaming` but untouched for `staleSeconds` and not in `runningHere` become
+ * `interrupted` with their partial text (and `error` if they have none); returns their ids.
+ */
+export async function markOrphanedRepliesInterrupted(
+  db: Database,
+  error: string,
+  staleSeconds: number,
+  runningHere: string[],
+): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    `UPDATE messages
+        SET status = 'interrupted', error = COALESCE(error, $1), updated_at = now()
+      WHERE status = 'streaming'
+        AND updated_at <= now() - make_interval(secs => $2)
+        AND NOT (id = ANY($3::uuid[]))
+      RETURNING id`,
+    [error, staleSeconds, runningHere],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** The ids of a conversation's replies still being written. */
+export async function streamingReplyIds(db: Database, conversationId: string): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    `SELECT id FROM messages WHERE conversation_id = $1 AND status = 'streaming'`,
+    [conversationId],
+  );
+  return rows.map((row) => row.id);
+}

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, toAppError } from '@corral/service-kit';
 import type { Database, MessageStatus } from '../data/db.js';
-import { type ReplyUsage, saveReplyOutcome } from '../data/replies.js';
+import { appendReplyText, type ReplyUsage, saveReplyOutcome, touchReply } from '../data/replies.js';
 import type { ChatMetrics } from '../metrics.js';
 import type { ChatTurn, GatewayClient } from './gateway.js';
 import type { StreamSlot } from './limits.js';
@@ -212,10 +212,7 @@ class ReplyWriter {
     private readonly logger: Logger,
   ) {
     const beatMs = Math.max(1000, (options.staleSeconds * 1000) / 3);
-    this.heartbeat = setInterval(
-      () => this.enqueue(['UPDATE messages SET updated_at = now() WHERE id = $1', [messageId]]),
-      beatMs,
-    );
+    this.heartbeat = setInterval(() => this.enqueue(() => touchReply(db, messageId)), beatMs);
     this.heartbeat.unref();
   }
 
@@ -233,18 +230,13 @@ class ReplyWriter {
     const delta = this.pending;
     this.pending = '';
     this.pendingTokens = 0;
-    this.enqueue([
-      `UPDATE messages SET content = content || $1, updated_at = now() WHERE id = $2 AND status = 'streaming'`,
-      [delta, this.messageId],
-    ]);
+    this.enqueue(() => appendReplyText(this.db, this.messageId, delta));
   }
 
-  private enqueue([sql, params]: [string, unknown[]]): void {
-    this.chain = this.chain
-      .then(() => this.db.pool.query(sql, params).then(() => undefined))
-      .catch((error: unknown) => {
-        this.logger.warn('could not save a streaming batch; the final save writes the whole text', { error });
-      });
+  private enqueue(write: () => Promise<void>): void {
+    this.chain = this.chain.then(write).catch((error: unknown) => {
+      this.logger.warn('could not save a streaming batch; the final save writes the whole text', { error });
+    });
   }
 
   async finish(result: GenerationResult, usage: ReplyUsage): Promise<void> {

@@ -1,6 +1,7 @@
 import type { AuthPrincipal } from '@corral/auth-client';
 import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
+import type { Caller } from './admission.js';
 import type { GatewayModel } from './gateway.js';
 
 /** Ollama names default to the `latest` tag: `llama3.2` and `llama3.2:latest` are one model. */
@@ -27,13 +28,9 @@ export function mayUseModel(
   );
 }
 
-export async function assertModelAllowed(
-  ctx: ChatContext,
-  principal: AuthPrincipal,
-  model: string,
-): Promise<void> {
-  const { allowedModels } = await ctx.limits.effective(principal.userId);
-  if (!mayUseModel(ctx, principal, model, allowedModels)) {
+/** 404 `model_not_found` unless the caller may use `model` (with the limits resolved for the request). */
+export function assertModelAllowed(ctx: ChatContext, caller: Caller, model: string): void {
+  if (!mayUseModel(ctx, caller, model, caller.limits.allowedModels)) {
     throw new AppError(
       'model_not_found',
       `The model '${model}' does not exist or you do not have access to it.`,
@@ -42,12 +39,9 @@ export async function assertModelAllowed(
 }
 
 /** The gateway's models the caller may use. */
-export async function visibleModels(ctx: ChatContext, principal: AuthPrincipal): Promise<GatewayModel[]> {
-  const [models, limits] = await Promise.all([
-    ctx.gateway.listModels(),
-    ctx.limits.effective(principal.userId),
-  ]);
-  return models.filter((model) => mayUseModel(ctx, principal, model.name, limits.allowedModels));
+export async function visibleModels(ctx: ChatContext, caller: Caller): Promise<GatewayModel[]> {
+  const models = await ctx.gateway.listModels();
+  return models.filter((model) => mayUseModel(ctx, caller, model.name, caller.limits.allowedModels));
 }
 
 export const isEmbeddingModel = (model: GatewayModel): boolean =>

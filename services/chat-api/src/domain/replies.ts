@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthPrincipal } from '@corral/auth-client';
 import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
-import { conversationNotFound } from '../data/conversations.js';
+import { conversationNotFound, findConversationMessage } from '../data/conversations.js';
 import type { Conversation, Message } from '../data/db.js';
-import { saveTurn } from '../data/replies.js';
+import { saveTurn, streamingReplyIds } from '../data/replies.js';
 import type { ChatTurn } from './gateway.js';
 import type { Generation } from './generations.js';
-import { admitGeneration } from './admission.js';
+import { admitGeneration, type Caller } from './admission.js';
 import { firstLineTitle } from './titles.js';
 
 export interface ReplyPlan {
@@ -42,7 +41,7 @@ function historyFor(conversation: Conversation, path: Message[]): ChatTurn[] {
  */
 export async function startReply(
   ctx: ChatContext,
-  caller: AuthPrincipal,
+  caller: Caller,
   conversation: Conversation,
   plan: ReplyPlan,
 ): Promise<StartedReply> {
@@ -85,7 +84,7 @@ export async function startReply(
  */
 function scheduleTitle(
   ctx: ChatContext,
-  caller: AuthPrincipal,
+  caller: Caller,
   conversation: Conversation,
   path: Message[],
   generation: Generation,
@@ -113,9 +112,28 @@ export async function findMessage(
   messageId: string,
   role: 'user' | 'assistant',
 ): Promise<Message> {
-  const message = /^[0-9a-f-]{36}$/i.test(messageId)
-    ? await ctx.prisma.message.findFirst({ where: { id: messageId, conversationId, role } })
-    : null;
+  const message = await findConversationMessage(ctx.db, conversationId, messageId, role);
   if (!message) throw new AppError('not_found', `No such ${role} message in this conversation.`);
   return message;
+}
+
+/**
+ * Stops the conversation's replies in progress, wherever they run: this replica aborts its own,
+ * the stop bus reaches the others. Resolves once this replica's are saved as stopped (so a delete
+ * that follows never races their final save); returns the ids of every reply that was streaming.
+ */
+export async function stopConversation(ctx: ChatContext, conversationId: string): Promise<string[]> {
+  const ids = await streamingReplyIds(ctx.db, conversationId);
+  const local = ids.flatMap((id) => {
+    const generation = ctx.generations.get(id);
+    return generation && ctx.generations.stop(id) ? [generation] : [];
+  });
+  // The rest run on other replicas: the one holding each message aborts it.
+  const localIds = new Set(local.map((g) => g.request.messageId));
+  const remote = ids.filter((id) => !localIds.has(id));
+  ctx.metrics.stopRequests.inc({ reached: 'local' }, local.length);
+  ctx.metrics.stopRequests.inc({ reached: 'remote' }, remote.length);
+  await ctx.stopBus.publish(remote);
+  await Promise.all(local.map((generation) => generation.finished));
+  return ids;
 }

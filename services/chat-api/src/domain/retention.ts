@@ -1,4 +1,5 @@
 import type { Database } from '../data/db.js';
+import { countExpired, deleteExpiredBatch } from '../data/retention.js';
 
 export interface RetentionResult {
   days: number;
@@ -31,33 +32,15 @@ export async function applyRetention(
   };
   if (days <= 0) return result;
   if (dryRun) {
-    const { rows } = await db.pool.query<{ conversations: string; messages: string }>(
-      `SELECT COUNT(*)::text AS conversations,
-              (SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                WHERE c.updated_at < $1)::text AS messages
-         FROM conversations WHERE updated_at < $1`,
-      [cutoff],
-    );
-    result.conversations = Number(rows[0]?.conversations ?? 0);
-    result.messages = Number(rows[0]?.messages ?? 0);
+    const counted = await countExpired(db, cutoff);
+    result.conversations = counted.conversations;
+    result.messages = counted.messages;
     return result;
   }
   for (;;) {
-    // All parts of one statement see the same snapshot: the count sees the messages the cascade removes.
-    const { rows } = await db.pool.query<{ conversations: string; messages: string }>(
-      `WITH doomed AS (
-         SELECT id FROM conversations WHERE updated_at < $1
-          ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
-       ), gone AS (
-         DELETE FROM conversations c USING doomed WHERE c.id = doomed.id RETURNING c.id
-       )
-       SELECT (SELECT COUNT(*) FROM gone)::text AS conversations,
-              (SELECT COUNT(*) FROM messages WHERE conversation_id IN (SELECT id FROM gone))::text AS messages`,
-      [cutoff, BATCH],
-    );
-    const deleted = Number(rows[0]?.conversations ?? 0);
-    result.conversations += deleted;
-    result.messages += Number(rows[0]?.messages ?? 0);
-    if (deleted < BATCH) return result;
+    const deleted = await deleteExpiredBatch(db, cutoff, BATCH);
+    result.conversations += deleted.conversations;
+    result.messages += deleted.messages;
+    if (deleted.conversations < BATCH) return result;
   }
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../data/db.js';
+import { markOrphanedRepliesInterrupted } from '../data/replies.js';
 
 export const INTERRUPTED_TEXT = 'The server stopped while this reply was being generated.';
 
@@ -12,14 +13,5 @@ export async function sweepInterruptedMessages(
   staleSeconds: number,
   runningHere: string[],
 ): Promise<string[]> {
-  const { rows } = await db.pool.query<{ id: string }>(
-    `UPDATE messages
-        SET status = 'interrupted', error = COALESCE(error, $1), updated_at = now()
-      WHERE status = 'streaming'
-        AND updated_at <= now() - make_interval(secs => $2)
-        AND NOT (id = ANY($3::uuid[]))
-      RETURNING id`,
-    [INTERRUPTED_TEXT, staleSeconds, runningHere],
-  );
-  return rows.map((row) => row.id);
+  return markOrphanedRepliesInterrupted(db, INTERRUPTED_TEXT, staleSeconds, runningHere);
 }

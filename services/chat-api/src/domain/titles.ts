@@ -1,4 +1,5 @@
 import type { Logger } from '@corral/service-kit';
+import { saveGeneratedTitle, titleSourceOf } from '../data/conversations.js';
 import type { Database } from '../data/db.js';
 import type { ChatMetrics } from '../metrics.js';
 import type { ChatRequest, GatewayClient } from './gateway.js';
@@ -123,12 +124,9 @@ export class TitleWriter {
 
   private async write(job: TitleJob): Promise<void> {
     const { db, gateway, metrics } = this.options;
-    const current = await db.prisma.conversation.findUnique({
-      where: { id: job.conversationId },
-      select: { titleSource: true },
-    });
+    const titleSource = await titleSourceOf(db, job.conversationId);
     // Deleted, renamed by the user, or titled already: nothing to do, no GPU spent.
-    if (!current || (current.titleSource !== 'none' && current.titleSource !== 'auto')) {
+    if (titleSource !== 'none' && titleSource !== 'auto') {
       metrics.titles.inc({ outcome: 'skipped' });
       return;
     }
@@ -150,11 +148,7 @@ export class TitleWriter {
       metrics.titles.inc({ outcome: 'empty' });
       return;
     }
-    const { rowCount } = await db.pool.query(
-      `UPDATE conversations SET title = $1, title_source = 'generated'
-        WHERE id = $2 AND title_source IN ('none', 'auto')`,
-      [title, job.conversationId],
-    );
-    metrics.titles.inc({ outcome: rowCount ? 'generated' : 'skipped' });
+    const saved = await saveGeneratedTitle(db, job.conversationId, title);
+    metrics.titles.inc({ outcome: saved ? 'generated' : 'skipped' });
   }
 }

@@ -1,21 +1,14 @@
 import type { Logger } from '@corral/service-kit';
 import type { Database } from '../data/db.js';
-import { type UsageEntry, tokensUsedToday, tokensUsedTodayByKey } from './usage.js';
+import { addUsage, type UsageRowToAdd, tokensUsedToday, tokensUsedTodayByKey } from '../data/usage.js';
+import type { UsageEntry } from './usage.js';
 
 /** How long recorded usage may wait to be written with whatever else arrives meanwhile. */
 export const USAGE_FLUSH_MS = 100;
 /** After a failed write (the database away), how long before the rows are tried again. */
 const RETRY_MS = 1000;
 
-interface Row {
-  day: string;
-  userId: string;
-  apiKeyId: string;
-  model: string;
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-}
+type Row = UsageRowToAdd;
 
 // NUL never occurs in stored text (PostgreSQL refuses it; validation too): no two rows share a key.
 const rowKey = (day: string, userId: string, apiKeyId: string, model: string) =>
@@ -127,26 +120,7 @@ export class UsageLedger {
 
   private async write(rows: Row[]): Promise<void> {
     try {
-      await this.db.pool.query(
-        `INSERT INTO usage_records (day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens, updated_at)
-         SELECT u.day, u.user_id, u.api_key_id, u.model, u.requests, u.prompt_tokens, u.completion_tokens, now()
-           FROM unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[])
-             AS u(day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens)
-         ON CONFLICT (day, user_id, api_key_id, model) DO UPDATE SET
-           requests = usage_records.requests + EXCLUDED.requests,
-           prompt_tokens = usage_records.prompt_tokens + EXCLUDED.prompt_tokens,
-           completion_tokens = usage_records.completion_tokens + EXCLUDED.completion_tokens,
-           updated_at = now()`,
-        [
-          rows.map((r) => r.day),
-          rows.map((r) => r.userId),
-          rows.map((r) => r.apiKeyId),
-          rows.map((r) => r.model),
-          rows.map((r) => r.requests),
-          rows.map((r) => r.promptTokens),
-          rows.map((r) => r.completionTokens),
-        ],
-      );
+      await addUsage(this.db, rows);
       for (const r of rows) this.count(r.day, r.userId, r.apiKeyId, -(r.promptTokens + r.completionTokens));
     } catch (error) {
       this.logger.error('could not record usage; retrying with the next batch', { error, rows: rows.length });

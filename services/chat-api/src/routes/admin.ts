@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { apiKeyLimitsPatch, userLimitsPatch } from '../contracts/limits.js';
 import { adminUsageQuery } from '../contracts/usage.js';
 import type { ChatContext } from '../context.js';
-import { adminUsage, usageToday } from '../domain/usage.js';
+import { adminUsage, usageToday } from '../data/usage.js';
 import { principal } from './principal.js';
 
 /** auth's user and API key ids; chat-api never reads auth's tables, so any well-formed id is accepted. */

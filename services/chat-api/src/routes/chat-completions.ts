@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { AuthPrincipal } from '@corral/auth-client';
 import {
   AppError,
   type DirectRoute,
@@ -12,7 +11,7 @@ import {
 } from '@corral/service-kit';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
-import { admitGeneration, countRequest } from '../domain/admission.js';
+import { admitGeneration, admitRequest, type Caller } from '../domain/admission.js';
 import type { ChatDone, ChatTurn } from '../domain/gateway.js';
 import { openAiError, sendOpenAiError } from './openai-errors.js';
 import { apiKeyIdOf } from './principal.js';
@@ -83,9 +82,9 @@ export function chatCompletionsRoute(ctx: ChatContext): DirectRoute {
     renderError: sendOpenAiError,
     handle: async (req, res) => {
       const body = await readJsonBody(req, { limit });
-      const caller = await ctx.auth.authenticate(req.headers.authorization);
-      setRequestUser(caller.userId);
-      const limitHeaders = await countRequest(ctx, caller.userId);
+      const authenticated = await ctx.auth.authenticate(req.headers.authorization);
+      setRequestUser(authenticated.userId);
+      const { caller, headers: limitHeaders } = await admitRequest(ctx, authenticated);
       for (const [name, value] of Object.entries(limitHeaders)) res.setHeader(name, value);
       await completeChat(ctx, caller, body, res);
     },
@@ -98,7 +97,7 @@ export function chatCompletionsRoute(ctx: ChatContext): DirectRoute {
  */
 async function completeChat(
   ctx: ChatContext,
-  caller: AuthPrincipal,
+  caller: Caller,
   input: unknown,
   res: ServerResponse,
 ): Promise<void> {

@@ -2,16 +2,20 @@ import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
+import { listConversations } from '../data/conversation-list.js';
 import {
   allMessages,
   branchTo,
+  createConversation,
+  deleteConversation,
   findOwnConversation,
-  listConversations,
   switchBranch,
   toConversationView,
   toMessageView,
+  updateConversation,
 } from '../data/conversations.js';
 import { assertModelAllowed } from '../domain/models.js';
+import { stopConversation } from '../domain/replies.js';
 import { principal } from './principal.js';
 
 const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -70,16 +74,14 @@ export function conversationRoutes(ctx: ChatContext): Router {
     const body = parseInput(createBody, req.body ?? {});
     const caller = principal(req);
     const model = body.model ?? ctx.config.DEFAULT_MODEL;
-    await assertModelAllowed(ctx, caller, model);
-    const conversation = await ctx.prisma.conversation.create({
-      data: {
-        userId: caller.userId,
-        title: body.title ?? '',
-        titleSource: body.title ? 'user' : 'none',
-        model,
-        systemPrompt: body.systemPrompt ?? null,
-        tags: body.tags ?? [],
-      },
+    assertModelAllowed(ctx, caller, model);
+    const conversation = await createConversation(ctx.db, {
+      userId: caller.userId,
+      title: body.title ?? '',
+      titleSource: body.title ? 'user' : 'none',
+      model,
+      systemPrompt: body.systemPrompt ?? null,
+      tags: body.tags ?? [],
     });
     res
       .status(201)
@@ -96,20 +98,16 @@ export function conversationRoutes(ctx: ChatContext): Router {
     const caller = principal(req);
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(patchBody, req.body ?? {});
-    if (body.model !== undefined) await assertModelAllowed(ctx, caller, body.model);
+    if (body.model !== undefined) assertModelAllowed(ctx, caller, body.model);
     const { currentMessageId, ...fields } = body;
     let updated = conversation;
     if (currentMessageId !== undefined)
       updated = await switchBranch(ctx.db, conversation.id, currentMessageId);
     if (Object.keys(fields).length > 0) {
-      updated = await ctx.prisma.conversation.update({
-        where: { id: conversation.id },
-        data: {
-          ...fields,
-          // A title the user typed is never replaced by a generated one.
-          ...(fields.title !== undefined ? { titleSource: fields.title === '' ? 'none' : 'user' } : {}),
-          updatedAt: new Date(),
-        },
+      updated = await updateConversation(ctx.db, conversation.id, {
+        ...fields,
+        // A title the user typed is never replaced by a generated one.
+        ...(fields.title !== undefined ? { titleSource: fields.title === '' ? 'none' : 'user' } : {}),
       });
     }
     res.json({ conversation: toConversationView(updated) });
@@ -118,21 +116,16 @@ export function conversationRoutes(ctx: ChatContext): Router {
   router.delete('/:id', async (req, res) => {
     const caller = principal(req);
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
-    const streaming = await ctx.prisma.message.findMany({
-      where: { conversationId: conversation.id, status: 'streaming' },
-      select: { id: true },
-    });
-    const ids = streaming.map((m) => m.id);
-    for (const id of ids) ctx.generations.stop(id);
-    await ctx.stopBus.publish(ids.filter((id) => !ctx.generations.get(id)));
-    await ctx.prisma.conversation.deleteMany({ where: { id: conversation.id, userId: caller.userId } });
+    // Stopped and saved first, so no final save of a reply lands after (or blocks) the delete.
+    await stopConversation(ctx, conversation.id);
+    await deleteConversation(ctx.db, caller.userId, conversation.id);
     res.status(204).end();
   });
 
   router.get('/:id/messages', async (req, res) => {
     const conversation = await findOwnConversation(ctx.db, principal(req).userId, req.params.id);
     const { branch } = parseInput(messagesQuery, req.query, 'query');
-    const messages = await allMessages(ctx.prisma, conversation.id);
+    const messages = await allMessages(ctx.db, conversation.id);
     const items = branch === 'all' ? messages : branchTo(messages, conversation.currentMessageId);
     res.json({ items: items.map(toMessageView), currentMessageId: conversation.currentMessageId });
   });

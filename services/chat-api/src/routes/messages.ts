@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { findOwnConversation, toMessageView } from '../data/conversations.js';
 import type { GenerationResult } from '../domain/generations.js';
-import { findMessage, type StartedReply, startReply } from '../domain/replies.js';
+import { findMessage, type StartedReply, startReply, stopConversation } from '../domain/replies.js';
 import { principal } from './principal.js';
 import { openEventStream } from './sse.js';
 
@@ -98,26 +98,9 @@ export function messageRoutes(ctx: ChatContext): Router {
   });
 
   router.post('/:id/stop', async (req, res) => {
-    const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
-    const streaming = await ctx.prisma.message.findMany({
-      where: { conversationId: conversation.id, status: 'streaming' },
-      select: { id: true },
-    });
-    const ids = streaming.map((m) => m.id);
-    const local = ids.flatMap((id) => {
-      const generation = ctx.generations.get(id);
-      return generation && ctx.generations.stop(id) ? [generation] : [];
-    });
-    // The rest run on other replicas: the one holding each message aborts it.
-    const localIds = new Set(local.map((g) => g.request.messageId));
-    const remote = ids.filter((id) => !localIds.has(id));
-    ctx.metrics.stopRequests.inc({ reached: 'local' }, local.length);
-    ctx.metrics.stopRequests.inc({ reached: 'remote' }, remote.length);
-    await ctx.stopBus.publish(remote);
-    // Answer once this replica's replies are saved as stopped.
-    await Promise.all(local.map((generation) => generation.finished));
-    res.json({ stopping: ids });
+    const conversation = await findOwnConversation(ctx.db, principal(req).userId, req.params.id);
+    // Answers once this replica's replies are saved as stopped.
+    res.json({ stopping: await stopConversation(ctx, conversation.id) });
   });
 
   return router;

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { usageQuery } from '../contracts/usage.js';
 import type { ChatContext } from '../context.js';
 import { isEmbeddingModel, visibleModels } from '../domain/models.js';
-import { usageByDay } from '../domain/usage.js';
+import { usageByDay } from '../data/usage.js';
 import { principal } from './principal.js';
 
 /** GET /api/models (the gateway's models the caller may use) and GET /api/usage (own, by day and model). */
@@ -29,12 +29,11 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
     const caller = principal(req);
     // The usage this replica has not written yet is in the answer too.
     await ctx.usage.flush();
-    const [items, limits, usedToday] = await Promise.all([
+    const [items, usedToday] = await Promise.all([
       usageByDay(ctx.db, caller.userId, days),
-      ctx.limits.effective(caller.userId),
       ctx.usage.tokensUsedToday(caller.userId),
     ]);
-    const budget = limits.dailyTokenBudget;
+    const budget = caller.limits.dailyTokenBudget;
     res.json({ items, dailyTokenBudget: budget > 0 ? budget : null, tokensUsedToday: usedToday });
   });
 

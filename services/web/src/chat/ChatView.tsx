@@ -1,59 +1,14 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
-import {
-  ApiError,
-  NetworkError,
-  api,
-  type Conversation,
-  type Message,
-  type ReplyEvent,
-} from '../api/index.js';
-import { streamError } from '../api/chat.js';
+import { ApiError, api, type Conversation } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
-import { fallbackLeaf, newestLeaf, pathTo, siblingsOf } from './branches.js';
+import { fallbackLeaf } from './branches.js';
 import { ChatSettings } from './ChatSettings.js';
 import { Composer } from './Composer.js';
 import { useConversations } from './ConversationsContext.js';
 import { MessageItem } from './MessageItem.js';
-
-type ReplyRun = (signal: AbortSignal) => AsyncGenerator<ReplyEvent>;
-
-interface ShownError {
-  error: unknown;
-  retry?: (() => void) | undefined;
-}
-
-/** Messages sent from the new-chat screen are carried to /c/:id once, keyed by history entry. */
-const consumedHandoffs = new Set<string>();
-/** Conversations whose generated title is being looked for right now. */
-const followingTitles = new Set<string>();
-const STOP_FALLBACK_MS = 5000;
-/** chat-api writes a generated title in the background after the first reply: look again at these delays. */
-const TITLE_CHECKS_MS = [2000, 6000, 15000];
-
-/** Re-reads a conversation until its first-line placeholder title has been replaced (or we give up). */
-function followGeneratedTitle(
-  conversationId: string,
-  onTitle: (fresh: Conversation) => void,
-  attempt = 0,
-): void {
-  const delay = TITLE_CHECKS_MS[attempt];
-  if (delay === undefined) {
-    followingTitles.delete(conversationId);
-    return;
-  }
-  followingTitles.add(conversationId);
-  window.setTimeout(() => {
-    api.chat.conversation(conversationId).then(
-      (fresh) => {
-        if (fresh.titleSource === 'auto') return followGeneratedTitle(conversationId, onTitle, attempt + 1);
-        followingTitles.delete(conversationId);
-        onTitle(fresh);
-      },
-      () => followingTitles.delete(conversationId),
-    );
-  }, delay);
-}
+import { useBranches } from './useBranches.js';
+import { type ShownError, useReplyStream } from './useReplyStream.js';
 
 export function ChatView() {
   const { id } = useParams();
@@ -61,158 +16,80 @@ export function ChatView() {
   const navigate = useNavigate();
   const list = useConversations();
   const [conversation, setConversation] = useState<Conversation | null>(null);
-  const [messages, setMessages] = useState<Message[]>([]);
-  const [leafId, setLeafId] = useState<string | null>(null);
-  /** The branch shown could not be saved (the hint says where a new message goes). */
-  const [branchUnsaved, setBranchUnsaved] = useState(false);
   const [loading, setLoading] = useState(Boolean(id));
   const [loadError, setLoadError] = useState<unknown>();
-  const [live, setLive] = useState<{ id: string; text: string } | null>(null);
-  const [streaming, setStreaming] = useState(false);
   const [shownError, setShownError] = useState<ShownError | null>(null);
   const [draft, setDraft] = useState('');
-  const [speeds, setSpeeds] = useState<Record<string, number | null>>({});
   const [newChat, setNewChat] = useState<{ model: string; systemPrompt: string }>({
     model: '',
     systemPrompt: '',
   });
-  const abortRef = useRef<AbortController | null>(null);
+  /** Messages sent from the new-chat screen are carried to /c/:id once, keyed by history entry. */
+  const consumedHandoffs = useRef(new Set<string>());
   const endRef = useRef<HTMLDivElement>(null);
+  const branches = useBranches();
+  const { show: showMessages, clearUnsaved, setMessages, setLeafId, leafId, shown } = branches;
 
-  const load = useCallback(async (conversationId: string) => {
-    setLoading(true);
-    setLoadError(undefined);
-    try {
-      const [conv, listing] = await Promise.all([
-        api.chat.conversation(conversationId),
-        api.chat.messages(conversationId),
-      ]);
-      setConversation(conv);
-      setMessages(listing.items);
-      setLeafId(listing.currentMessageId ?? conv.currentMessageId ?? fallbackLeaf(listing.items));
-    } catch (error) {
-      setLoadError(error);
-    } finally {
-      setLoading(false);
-    }
-  }, []);
+  const load = useCallback(
+    async (conversationId: string) => {
+      setLoading(true);
+      setLoadError(undefined);
+      try {
+        const [conv, listing] = await Promise.all([
+          api.chat.conversation(conversationId),
+          api.chat.messages(conversationId),
+        ]);
+        setConversation(conv);
+        showMessages(
+          listing.items,
+          listing.currentMessageId ?? conv.currentMessageId ?? fallbackLeaf(listing.items),
+        );
+      } catch (error) {
+        setLoadError(error);
+      } finally {
+        setLoading(false);
+      }
+    },
+    [showMessages],
+  );
+
+  const replies = useReplyStream({
+    setMessages,
+    setLeafId,
+    onError: setShownError,
+    reload: (conversationId) => void load(conversationId),
+    afterReply: (conversationId) =>
+      api.chat.conversation(conversationId).then(
+        (fresh) => {
+          setConversation(fresh);
+          list.upsert(fresh);
+          list.followTitle(fresh, (titled) =>
+            setConversation((open) => (open?.id === titled.id ? titled : open)),
+          );
+        },
+        () => undefined,
+      ),
+  });
+  const { streaming, live, speeds, run: runReply, reset: resetReplies } = replies;
 
   useEffect(() => {
     setShownError(null);
-    setLive(null);
-    setSpeeds({});
-    setBranchUnsaved(false);
+    resetReplies();
+    clearUnsaved();
     if (!id) {
       setConversation(null);
-      setMessages([]);
-      setLeafId(null);
+      showMessages([], null);
       setLoading(false);
       return;
     }
     void load(id);
-  }, [id, load]);
-
-  const runReply = useCallback(
-    async (conv: Conversation, run: ReplyRun, onEarlyFailure?: () => void, retry?: () => void) => {
-      const controller = new AbortController();
-      abortRef.current = controller;
-      setStreaming(true);
-      setShownError(null);
-      let assistantId: string | null = null;
-      let text = '';
-      try {
-        for await (const event of run(controller.signal)) {
-          if (event.type === 'start') {
-            const added = [...(event.userMessage ? [event.userMessage] : []), event.assistantMessage];
-            assistantId = event.assistantMessage.id;
-            setMessages((ms) => [...ms.filter((m) => !added.some((a) => a.id === m.id)), ...added]);
-            setLeafId(assistantId);
-            setLive({ id: assistantId, text: '' });
-          } else if (event.type === 'token' && assistantId) {
-            text += event.text;
-            setLive({ id: assistantId, text });
-          } else if (event.type === 'done' || event.type === 'error') {
-            const summary = event.summary;
-            const messageId = summary.messageId ?? assistantId;
-            setMessages((ms) =>
-              ms.map((m) =>
-                m.id === messageId
-                  ? {
-                      ...m,
-                      content: text,
-                      status: event.type === 'error' ? 'error' : (summary.status ?? 'complete'),
-                      error: event.type === 'error' ? event.message : null,
-                      promptTokens: summary.promptTokens ?? m.promptTokens,
-                      completionTokens: summary.completionTokens ?? m.completionTokens,
-                      durationMs: summary.durationMs ?? m.durationMs,
-                    }
-                  : m,
-              ),
-            );
-            if (messageId) setSpeeds((s) => ({ ...s, [messageId]: summary.tokensPerSecond ?? null }));
-            if (event.type === 'error')
-              setShownError({ error: streamError(event.code, event.message), retry });
-          }
-        }
-      } catch (error) {
-        if (assistantId === null && !(error instanceof DOMException)) {
-          // Refused before anything was saved (rate limit, budget, model): nothing to show but why.
-          onEarlyFailure?.();
-          setShownError({ error, retry });
-        } else {
-          // Cut mid-stream (or aborted after a failed stop): the server saved what it had.
-          setShownError({
-            error: error instanceof DOMException ? new NetworkError('The reply stream was closed.') : error,
-            retry: () => void load(conv.id),
-          });
-          void load(conv.id);
-        }
-      } finally {
-        abortRef.current = null;
-        setLive(null);
-        setStreaming(false);
-        api.chat.conversation(conv.id).then(
-          (fresh) => {
-            setConversation(fresh);
-            list.upsert(fresh);
-            if (fresh.titleSource === 'auto' && !followingTitles.has(fresh.id)) {
-              followGeneratedTitle(fresh.id, (titled) => {
-                list.upsert(titled);
-                setConversation((open) => (open?.id === titled.id ? titled : open));
-              });
-            }
-          },
-          () => undefined,
-        );
-      }
-    },
-    [list, load],
-  );
-
-  const stop = useCallback(() => {
-    if (!conversation || !abortRef.current) return;
-    const controller = abortRef.current;
-    const fallback = window.setTimeout(() => controller.abort(), STOP_FALLBACK_MS);
-    api.chat
-      .stop(conversation.id)
-      .catch(() => controller.abort())
-      .finally(() => window.clearTimeout(fallback));
-  }, [conversation]);
-
-  useEffect(() => {
-    if (!streaming) return undefined;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') stop();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [streaming, stop]);
+  }, [id, load, resetReplies, clearUnsaved, showMessages]);
 
   const sendTo = useCallback(
     (conv: Conversation, content: string) => {
       const resend = () => sendTo(conv, content);
       void runReply(
-        conv,
+        conv.id,
         (signal) => api.chat.send(conv.id, content, signal),
         () => setDraft(content),
         resend,
@@ -224,8 +101,9 @@ export function ChatView() {
   // A message typed on the new-chat screen, carried here after the conversation was created.
   useEffect(() => {
     const handoff = (location.state as { send?: string } | null)?.send;
-    if (!handoff || !conversation || conversation.id !== id || consumedHandoffs.has(location.key)) return;
-    consumedHandoffs.add(location.key);
+    if (!handoff || !conversation || conversation.id !== id || consumedHandoffs.current.has(location.key))
+      return;
+    consumedHandoffs.current.add(location.key);
     navigate(location.pathname, { replace: true, state: null });
     sendTo(conversation, handoff);
   }, [conversation, id, location, navigate, sendTo]);
@@ -254,10 +132,6 @@ export function ChatView() {
     }
   };
 
-  const shown = useMemo(
-    () => pathTo(messages, leafId).filter((m) => m.role !== 'system'),
-    [messages, leafId],
-  );
   const lastAssistant = [...shown].reverse().find((m) => m.role === 'assistant');
 
   useEffect(() => {
@@ -282,18 +156,14 @@ export function ChatView() {
   };
 
   /** Shows another branch at once and saves it, so a reload and the next message follow it. */
-  const switchBranch = async (leaf: string) => {
-    setLeafId(leaf);
-    if (!conversation || streaming || leaf === conversation.currentMessageId) return;
-    try {
-      setConversation(await api.chat.updateConversation(conversation.id, { currentMessageId: leaf }));
-      setBranchUnsaved(false);
-    } catch (error) {
+  const switchBranch = (leaf: string) =>
+    branches.switchBranch(conversation, leaf, streaming).then(
+      (saved) => {
+        if (saved) setConversation(saved);
+      },
       // Not saved: the view stays, and the hint below says a new message continues the saved branch.
-      setBranchUnsaved(true);
-      setShownError({ error });
-    }
-  };
+      (error: unknown) => setShownError({ error }),
+    );
 
   if (loadError !== undefined) {
     const notFound = loadError instanceof ApiError && loadError.status === 404;
@@ -304,9 +174,7 @@ export function ChatView() {
     );
   }
 
-  const viewingOldBranch = Boolean(
-    branchUnsaved && conversation?.currentMessageId && leafId && leafId !== conversation.currentMessageId,
-  );
+  const viewingOldBranch = branches.viewingUnsavedBranch(conversation);
 
   return (
     <section className="chat" aria-label={conversation?.title || 'New chat'}>
@@ -329,8 +197,6 @@ export function ChatView() {
           </div>
         )}
         {shown.map((message) => {
-          const siblings = siblingsOf(messages, message);
-          const index = siblings.findIndex((s) => s.id === message.id);
           const conv = conversation;
           return (
             <MessageItem
@@ -339,27 +205,16 @@ export function ChatView() {
               liveText={live?.id === message.id ? live.text : undefined}
               tokensPerSecond={speeds[message.id]}
               busy={streaming}
-              branch={
-                siblings.length > 1
-                  ? {
-                      index,
-                      count: siblings.length,
-                      go: (delta) => {
-                        const target = siblings[index + delta];
-                        if (target) void switchBranch(newestLeaf(messages, target.id));
-                      },
-                    }
-                  : undefined
-              }
+              branch={branches.branchAt(message, (leaf) => void switchBranch(leaf))}
               onRegenerate={
                 conv && message.role === 'assistant' && message.id === lastAssistant?.id
-                  ? () => void runReply(conv, (signal) => api.chat.regenerate(conv.id, message.id, signal))
+                  ? () => void runReply(conv.id, (signal) => api.chat.regenerate(conv.id, message.id, signal))
                   : undefined
               }
               onEdit={
                 conv && message.role === 'user'
                   ? (content) =>
-                      void runReply(conv, (signal) => api.chat.edit(conv.id, message.id, content, signal))
+                      void runReply(conv.id, (signal) => api.chat.edit(conv.id, message.id, content, signal))
                   : undefined
               }
             />
@@ -383,7 +238,7 @@ export function ChatView() {
         value={draft}
         onChange={setDraft}
         onSend={() => void send()}
-        onStop={stop}
+        onStop={replies.stop}
         streaming={streaming}
         disabled={loading}
       />

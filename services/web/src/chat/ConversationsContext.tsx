@@ -9,6 +9,7 @@ import {
   useState,
 } from 'react';
 import { api, type Conversation } from '../api/index.js';
+import { useTitleFollower } from './useTitleFollower.js';
 
 interface ConversationsState {
   items: Conversation[];
@@ -24,6 +25,12 @@ interface ConversationsState {
   /** Insert or replace (after create, rename, pin, a new reply). */
   upsert(conversation: Conversation): void;
   remove(id: string): void;
+  /**
+   * After a reply: while the conversation still has its first-line title, watches for the generated
+   * one, which replaces it in the list and is handed to `onTitle`. Outlives the chat view, so the
+   * list gets the title even when the user has moved on.
+   */
+  followTitle(conversation: Conversation, onTitle?: (titled: Conversation) => void): void;
 }
 
 const Context = createContext<ConversationsState | null>(null);
@@ -42,6 +49,7 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
   const [showArchived, setShowArchived] = useState(false);
   const [generation, setGeneration] = useState(0);
   const requestSeq = useRef(0);
+  const followGeneratedTitle = useTitleFollower();
 
   const fetchPage = useCallback(
     async (cursor: string | null) => {
@@ -77,8 +85,14 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
     return () => window.clearTimeout(timer);
   }, [fetchPage, query, generation]);
 
-  const value = useMemo<ConversationsState>(
-    () => ({
+  const value = useMemo<ConversationsState>(() => {
+    const upsert = (conversation: Conversation) =>
+      setItems((previous) => {
+        const rest = previous.filter((c) => c.id !== conversation.id);
+        if (conversation.archived !== showArchived) return rest;
+        return [conversation, ...rest].sort(newestFirst);
+      });
+    return {
       items,
       nextCursor,
       loading,
@@ -91,16 +105,15 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
         if (nextCursor && !loading) void fetchPage(nextCursor);
       },
       reload: () => setGeneration((g) => g + 1),
-      upsert: (conversation) =>
-        setItems((previous) => {
-          const rest = previous.filter((c) => c.id !== conversation.id);
-          if (conversation.archived !== showArchived) return rest;
-          return [conversation, ...rest].sort(newestFirst);
-        }),
+      upsert,
       remove: (id) => setItems((previous) => previous.filter((c) => c.id !== id)),
-    }),
-    [items, nextCursor, loading, error, query, showArchived, fetchPage],
-  );
+      followTitle: (conversation, onTitle) =>
+        followGeneratedTitle(conversation, (titled) => {
+          upsert(titled);
+          onTitle?.(titled);
+        }),
+    };
+  }, [items, nextCursor, loading, error, query, showArchived, fetchPage, followGeneratedTitle]);
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }
 

@@ -106,7 +106,7 @@ describe('auth: hostile queries, paths and headers', () => {
     });
     await fuzzQueries(auth(), {
       path: '/api/auth/admin/audit',
-      queryNames: ['limit', 'before', 'action', 'actorId'],
+      queryNames: ['limit', 'cursor', 'before', 'action', 'actorId'],
       shape: 'problem',
       token: admin.token,
     });

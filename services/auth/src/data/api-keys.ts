@@ -1,0 +1,66 @@
+import { type ApiKey, Prisma, type User } from '../generated/prisma/client.js';
+import type { Database } from './db.js';
+
+export type { ApiKey };
+
+export interface NewApiKeyRow {
+  userId: string;
+  name: string;
+  prefix: string;
+  keyHash: string;
+  /** null: every model. */
+  models: string[] | null;
+  expiresAt: Date | null;
+  createdById: string | null;
+}
+
+export function insertApiKey(db: Database, row: NewApiKeyRow): Promise<ApiKey> {
+  return db.prisma.apiKey.create({ data: { ...row, models: row.models ?? Prisma.DbNull } });
+}
+
+export async function markApiKeyRevoked(db: Database, id: string): Promise<void> {
+  await db.prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+}
+
+/** Revokes the user's keys of that name still in use; how many. */
+export async function revokeApiKeysNamed(db: Database, userId: string, name: string): Promise<number> {
+  const result = await db.prisma.apiKey.updateMany({
+    where: { userId, name, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  return result.count;
+}
+
+export function findApiKeyByHash(db: Database, keyHash: string): Promise<ApiKey | null> {
+  return db.prisma.apiKey.findUnique({ where: { keyHash } });
+}
+
+export function findApiKeyWithOwner(
+  db: Database,
+  keyHash: string,
+): Promise<(ApiKey & { user: User }) | null> {
+  return db.prisma.apiKey.findUnique({ where: { keyHash }, include: { user: true } });
+}
+
+/** The user's own key `id`, or null (also for someone else's). */
+export function findOwnApiKey(db: Database, userId: string, id: string): Promise<ApiKey | null> {
+  return db.prisma.apiKey.findFirst({ where: { id, userId } });
+}
+
+/** Newest first. */
+export function listApiKeysOf(db: Database, userId: string): Promise<ApiKey[]> {
+  return db.prisma.apiKey.findMany({ where: { userId }, orderBy: { createdAt: 'desc' } });
+}
+
+/** Sets last-used to `now` unless it is newer than `staleBefore` (the WHERE does the throttling). */
+export async function touchApiKeyLastUsed(
+  db: Database,
+  keyId: string,
+  now: Date,
+  staleBefore: Date,
+): Promise<void> {
+  await db.prisma.apiKey.updateMany({
+    where: { id: keyId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] },
+    data: { lastUsedAt: now },
+  });
+}
