@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,12 +16,18 @@ import {
   ENCRYPTION_SCHEME,
   isEncryptedFile,
 } from './encryption.js';
-import { type Manifest, MANIFEST_SUFFIX, manifestPathFor, readDatabaseFacts, readManifest } from './manifest.js';
+import {
+  type Manifest,
+  MANIFEST_SUFFIX,
+  manifestPathFor,
+  readDatabaseFacts,
+  readManifest,
+} from './manifest.js';
 
 /** The schemas Corral's services own; backups hold exactly these. */
 export const SCHEMAS = ['auth', 'chat'];
 /** Extensions the migrations put in `public` (outside the dumped schemas) that restored indexes need. */
-export const EXTENSIONS = ['pg_trgm'];
+export const EXTENSIONS = ['pg_trgm', 'btree_gin'];
 export const ENCRYPTED_SUFFIX = '.enc';
 
 export function requireTool(tool: 'pg_dump' | 'pg_restore'): void {
@@ -56,7 +62,9 @@ function waitForExit(child: ReturnType<typeof spawn>, tool: string, stderr: () =
     child.once('close', (code, signal) =>
       code === 0
         ? resolve()
-        : reject(new CliError(`${tool} failed (${signal ?? `exit ${code}`}): ${stderr().trim() || 'no output'}`)),
+        : reject(
+            new CliError(`${tool} failed (${signal ?? `exit ${code}`}): ${stderr().trim() || 'no output'}`),
+          ),
     );
   });
 }
@@ -79,7 +87,11 @@ export interface WriteBackupResult {
  * Row counts and migration heads are read in the very snapshot pg_dump dumps (pg_export_snapshot),
  * so the manifest describes exactly what the dump holds.
  */
-export async function writeBackup(url: string, file: string, key: string | undefined): Promise<WriteBackupResult> {
+export async function writeBackup(
+  url: string,
+  file: string,
+  key: string | undefined,
+): Promise<WriteBackupResult> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const partial = `${file}.partial`;
@@ -87,22 +99,34 @@ export async function writeBackup(url: string, file: string, key: string | undef
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
     const schemas = (
-      await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [SCHEMAS])
+      await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [
+        SCHEMAS,
+      ])
     ).rows.map((row) => row.nspname);
-    if (schemas.length === 0) throw new CliError(`the database has none of the schemas ${SCHEMAS.join(', ')}; nothing to back up`);
+    if (schemas.length === 0)
+      throw new CliError(`the database has none of the schemas ${SCHEMAS.join(', ')}; nothing to back up`);
     const facts = await readDatabaseFacts(client, schemas);
     const createdAt = new Date().toISOString();
+    await mkdir(path.dirname(file), { recursive: true });
 
+    // Built before pg_dump starts: node discards a child's unread stdout once the child exits.
+    const encrypt = key ? await createEncryptStream(key) : undefined;
     const dump = spawn(
       'pg_dump',
-      ['--format=custom', '--no-owner', `--snapshot=${snapshot}`, ...schemas.flatMap((s) => ['--schema', s]), `--dbname=${url}`],
+      [
+        '--format=custom',
+        '--no-owner',
+        `--snapshot=${snapshot}`,
+        ...schemas.flatMap((s) => ['--schema', s]),
+        `--dbname=${url}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const stderr = collectStderr(dump);
     const exited = waitForExit(dump, 'pg_dump', stderr);
     const digest = digestingPassThrough();
     const stages: (Readable | Transform)[] = [dump.stdout!];
-    if (key) stages.push(await createEncryptStream(key));
+    if (encrypt) stages.push(encrypt);
     await Promise.all([
       pipeline([...stages, digest.stream, createWriteStream(partial, { mode: 0o600 })]),
       exited,
@@ -159,7 +183,14 @@ export async function restoreFile(url: string, file: string, key: string | undef
     throw new CliError(`${file} is encrypted: set BACKUP_ENCRYPTION_KEY (or BACKUP_ENCRYPTION_KEY_FILE)`);
   }
   await ensureExtensions(url);
-  const args = ['--clean', '--if-exists', '--no-owner', '--single-transaction', '--exit-on-error', `--dbname=${url}`];
+  const args = [
+    '--clean',
+    '--if-exists',
+    '--no-owner',
+    '--single-transaction',
+    '--exit-on-error',
+    `--dbname=${url}`,
+  ];
   if (!encrypted) args.push(path.resolve(file));
   const restore = spawn('pg_restore', args, { stdio: [encrypted ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
   const stderr = collectStderr(restore);
@@ -220,7 +251,14 @@ export async function listBackups(dir: string): Promise<BackupEntry[]> {
         manifest = false;
       }
     }
-    entries.push({ file, name, bytes: info.size, createdAt, encrypted: await isEncryptedFile(file), manifest });
+    entries.push({
+      file,
+      name,
+      bytes: info.size,
+      createdAt,
+      encrypted: await isEncryptedFile(file),
+      manifest,
+    });
   }
   return entries.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name));
 }

@@ -37,14 +37,27 @@ describe('backup encryption', () => {
 
   it('refuses a wrong key', async () => {
     const sealed = await encrypt(Buffer.from('PGDMP secret data '.repeat(10)));
-    await expect(decrypt(sealed, 'another key entirely, 32 chars')).rejects.toThrow(/wrong BACKUP_ENCRYPTION_KEY/);
+    await expect(decrypt(sealed, 'another key entirely, 32 chars')).rejects.toThrow(
+      /wrong BACKUP_ENCRYPTION_KEY/,
+    );
   });
 
   it('refuses a file with a byte changed in the header, any chunk or any tag', async () => {
     const sealed = await encrypt(randomBytes(5 * CHUNK + 5));
     const sealedChunk = CHUNK + 16;
     // magic, version, kdf, salt, nonce prefix, chunk size; first/middle/last chunk body and tag
-    const offsets = [0, 8, 9, 12, 28, 36, 38, 38 + CHUNK + 3, 38 + 2 * sealedChunk + 5, 38 + 3 * sealedChunk - 1];
+    const offsets = [
+      0,
+      8,
+      9,
+      12,
+      28,
+      36,
+      38,
+      38 + CHUNK + 3,
+      38 + 2 * sealedChunk + 5,
+      38 + 3 * sealedChunk - 1,
+    ];
     offsets.push(sealed.length - 20, sealed.length - 1);
     for (const offset of offsets) {
       const tampered = Buffer.from(sealed);

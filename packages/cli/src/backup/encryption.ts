@@ -68,7 +68,8 @@ function nonceFor(prefix: Buffer, index: number): Buffer {
   return nonce;
 }
 
-const aadFor = (header: Buffer, final: boolean): Buffer => Buffer.concat([header, Buffer.from([final ? 1 : 0])]);
+const aadFor = (header: Buffer, final: boolean): Buffer =>
+  Buffer.concat([header, Buffer.from([final ? 1 : 0])]);
 
 /** True when the file starts with the encrypted-backup header. */
 export async function isEncryptedFile(file: string): Promise<boolean> {
@@ -148,7 +149,10 @@ export function createDecryptStream(passphrase: string): Transform {
     decipher.setAAD(aadFor(header!, final));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
     try {
-      return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH)), decipher.final()]);
+      return Buffer.concat([
+        decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH)),
+        decipher.final(),
+      ]);
     } catch {
       throw new BackupDecryptError(
         plainIndex === 0

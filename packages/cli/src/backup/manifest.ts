@@ -38,7 +38,9 @@ export function readManifest(dump: string): Manifest {
   try {
     raw = readFileSync(file, 'utf8');
   } catch {
-    throw new CliError(`no manifest beside the dump (${file}); only backups made by \`corral backup\` can be verified`);
+    throw new CliError(
+      `no manifest beside the dump (${file}); only backups made by \`corral backup\` can be verified`,
+    );
   }
   try {
     return manifestSchema.parse(JSON.parse(raw));
@@ -63,7 +65,8 @@ export async function readDatabaseFacts(client: pg.ClientBase, schemas: string[]
     facts.tables[`${schemaname}.${tablename}`] = Number(result.rows[0]!.n);
   }
   for (const schema of schemas) {
-    if (!tables.rows.some((row) => row.schemaname === schema && row.tablename === '_prisma_migrations')) continue;
+    if (!tables.rows.some((row) => row.schemaname === schema && row.tablename === '_prisma_migrations'))
+      continue;
     const result = await client.query<{ head: string | null; applied: string }>(
       `SELECT max(migration_name) AS head, count(*) AS applied FROM ${quote(schema)}._prisma_migrations
         WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,

@@ -35,12 +35,18 @@ function databaseOnSameServer(url: string, name: string): string {
  * compares row counts and migration heads with the manifest, and drops the scratch database
  * whatever happened.
  */
-export async function verifyBackup(url: string, file: string, key: string | undefined): Promise<VerifyResult> {
+export async function verifyBackup(
+  url: string,
+  file: string,
+  key: string | undefined,
+): Promise<VerifyResult> {
   const manifest = readManifest(file);
   const differences: string[] = [];
   const { size } = await stat(file);
-  if (size !== manifest.file.bytes) differences.push(`file size: manifest ${manifest.file.bytes} bytes, file ${size}`);
-  else if ((await sha256OfFile(file)) !== manifest.file.sha256) differences.push('file checksum differs from the manifest');
+  if (size !== manifest.file.bytes)
+    differences.push(`file size: manifest ${manifest.file.bytes} bytes, file ${size}`);
+  else if ((await sha256OfFile(file)) !== manifest.file.sha256)
+    differences.push('file checksum differs from the manifest');
 
   const scratchDatabase = `corral_verify_${randomBytes(6).toString('hex')}`;
   const scratchUrl = databaseOnSameServer(url, scratchDatabase);
@@ -56,6 +62,8 @@ export async function verifyBackup(url: string, file: string, key: string | unde
     differences.push(...compareFacts(manifest, restored));
     return { manifest, scratchDatabase, differences };
   } finally {
-    await withClient(url, (client) => client.query(`DROP DATABASE IF EXISTS ${scratchDatabase} WITH (FORCE)`));
+    await withClient(url, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${scratchDatabase} WITH (FORCE)`),
+    );
   }
 }

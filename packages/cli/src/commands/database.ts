@@ -47,7 +47,8 @@ function positiveNumber(values: Values, flag: string): number | undefined {
   const raw = str(values, flag);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw usageError(`--${flag} must be a positive number, got "${raw}"`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw usageError(`--${flag} must be a positive number, got "${raw}"`);
   return value;
 }
 
@@ -59,6 +60,7 @@ async function createBackup(values: Values, positionals: string[]): Promise<numb
   const url = dbUrl(values);
   const name = `corral-backup-${backupTimestamp()}.dump${key ? ENCRYPTED_SUFFIX : ''}`;
   const file = path.resolve(positionals[0] ?? path.join(backupDir(values, undefined), name));
+  if (existsSync(file)) throw new CliError(`${file} already exists; backups are never overwritten`);
   const { manifest } = await writeBackup(url, file, key);
   const rows = Object.values(manifest.tables).reduce((sum, n) => sum + n, 0);
   say(
@@ -77,7 +79,10 @@ async function list(values: Values, positionals: string[]): Promise<number> {
   if (values.json) {
     say(
       JSON.stringify(
-        entries.map((entry) => ({ ...entry, ageSeconds: Math.round((now - Date.parse(entry.createdAt)) / 1000) })),
+        entries.map((entry) => ({
+          ...entry,
+          ageSeconds: Math.round((now - Date.parse(entry.createdAt)) / 1000),
+        })),
         null,
         2,
       ),
@@ -99,7 +104,8 @@ async function list(values: Values, positionals: string[]): Promise<number> {
 
 async function verify(values: Values, positionals: string[]): Promise<number> {
   const [target, ...extra] = positionals;
-  if (!target || extra.length > 0) throw usageError('backup verify needs one file (or a directory: its newest backup)');
+  if (!target || extra.length > 0)
+    throw usageError('backup verify needs one file (or a directory: its newest backup)');
   if (!existsSync(target)) throw new CliError(`no such file: ${target}`);
   let file = path.resolve(target);
   if (statSync(file).isDirectory()) {
@@ -118,13 +124,27 @@ async function verify(values: Values, positionals: string[]): Promise<number> {
   }
   const ok = result.differences.length === 0;
   if (values.json) {
-    say(JSON.stringify({ file, ok, createdAt: result.manifest.createdAt, differences: result.differences }, null, 2));
+    say(
+      JSON.stringify(
+        {
+          file,
+          ok,
+          createdAt: result.manifest.createdAt,
+          scratchDatabase: result.scratchDatabase,
+          differences: result.differences,
+        },
+        null,
+        2,
+      ),
+    );
   } else if (ok) {
     const tables = Object.keys(result.manifest.tables).length;
     const heads = Object.entries(result.manifest.migrations)
       .map(([schema, m]) => `${schema}@${m.head ?? 'none'}`)
       .join(', ');
-    say(`verified ${file}: restored into a scratch database, ${tables} tables and migration heads (${heads}) match the manifest`);
+    say(
+      `verified ${file}: restored into a scratch database, ${tables} tables and migration heads (${heads}) match the manifest`,
+    );
   } else {
     warn(`backup ${file} FAILED verification:`);
     for (const difference of result.differences) warn(`  - ${difference}`);
