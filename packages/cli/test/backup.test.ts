@@ -139,7 +139,8 @@ describe('encrypted backups', () => {
     await seedConversations(target, 3);
     const tampered = path.join(dir, 'tampered.dump.enc');
     const bytes = readFileSync(file);
-    bytes[Math.floor(bytes.length * 0.6)] ^= 0x40;
+    const at = Math.floor(bytes.length * 0.6);
+    bytes[at] = bytes[at]! ^ 0x40;
     writeFileSync(tampered, bytes);
     const result = await cli(['restore', tampered, '--database-url', urlOf(target)], {
       BACKUP_ENCRYPTION_KEY: KEY,
