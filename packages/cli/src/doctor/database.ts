@@ -56,7 +56,9 @@ export async function checkDatabase(url: string, options: DatabaseCheckOptions):
     const results: CheckResult[] = [
       pass(
         'postgres reachable',
-        (await client.query<{ v: string }>('SHOW server_version')).rows[0]!.v.split(' ')[0]!,
+        (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v.split(
+          ' ',
+        )[0]!,
       ),
     ];
     const settings = await client.query<{ name: string; setting: string }>(
