@@ -24,8 +24,8 @@ export const fail = (check: string, detail: string, fix: string): CheckResult =>
 
 export function formatReport(results: CheckResult[]): string {
   const lines = results.map((result) => {
-    const head = `${result.status.toUpperCase().padEnd(4)}  ${result.check.padEnd(24)} ${result.detail}`;
-    return result.fix ? `${head}\n${' '.repeat(31)}fix: ${result.fix}` : head;
+    const head = `${result.status.toUpperCase().padEnd(4)}  ${result.check.padEnd(26)} ${result.detail}`;
+    return result.fix ? `${head}\n${' '.repeat(33)}fix: ${result.fix}` : head;
   });
   const count = (status: CheckStatus) => results.filter((result) => result.status === status).length;
   lines.push('', `${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed`);
