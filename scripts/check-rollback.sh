@@ -104,7 +104,7 @@ console.log(`conversation ${conversation.id}: ${messages.length} messages, the r
 JS
 stop_corral
 if [ "$status" -ne 0 ]; then
-  echo "rollback check FAILED: $ref does not work on the current schema (see the doctor's lines above)" >&2
+  echo "rollback check FAILED: $ref does not work on the current schema (see above, and its log below)" >&2
   tail -n 40 "$work/previous.log" >&2
   exit 1
 fi
