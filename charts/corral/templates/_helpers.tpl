@@ -163,6 +163,21 @@ Kubernetes expands $(VAR) from earlier entries, so the password never appears in
 {{- end }}
 {{- end -}}
 
+{{/* The environment of `corral backup` / `corral backup verify` in the backup CronJobs. */}}
+{{- define "corral.backupCliEnv" -}}
+{{ include "corral.backupDatabaseEnv" .root | trim }}
+- name: DATABASE_URL
+  value: $(BACKUP_DATABASE_URL)
+- name: BACKUP_DIR
+  value: /backups
+- name: HOME
+  value: /tmp
+{{- if .encrypted }}
+- name: BACKUP_ENCRYPTION_KEY_FILE
+  value: /var/run/secrets/corral-backup/key
+{{- end }}
+{{- end -}}
+
 {{/* REDIS_URL, from the bundled Redis's password or the external URL. */}}
 {{- define "corral.redisEnv" -}}
 {{- if .Values.redis.enabled }}

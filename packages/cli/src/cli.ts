@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createApiKeyCommand } from './commands/api-key.js';
 import { migrateCommand, rotateSigningKeyCommand, seedAdminCommand } from './commands/auth-jobs.js';
 import { backupCommand, restoreCommand } from './commands/database.js';
+import { doctorCommand } from './commands/doctor.js';
 import { retentionCommand } from './commands/retention.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -13,6 +14,7 @@ import { CliError, errorMessage } from './errors.js';
 const COMMANDS: Command[] = [
   startCommand,
   statusCommand,
+  doctorCommand,
   backupCommand,
   restoreCommand,
   migrateCommand,

@@ -186,7 +186,7 @@ describe('corral start, first run', () => {
     }
     // The admin (in schema auth) is still there and can sign in.
     expect((await login(webUrl, password)).status).toBe(200);
-  });
+  }, 60_000); // two CLI processes (tsx start-up each) and pg_dump/pg_restore
 
   it('stops everything on SIGINT and exits 0', async () => {
     const pids = Object.values(state.pids);

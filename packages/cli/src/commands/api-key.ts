@@ -1,6 +1,6 @@
-import axios, { type AxiosInstance } from 'axios';
 import { CliError, usageError } from '../errors.js';
-import { ADMIN_EMAIL, readAdminPassword } from '../local-state.js';
+import { adminSession, call } from '../admin-session.js';
+import { ADMIN_EMAIL } from '../local-state.js';
 import { say, warn } from '../output.js';
 import { loadTargets, requireServiceUrl } from '../targets.js';
 import { type Command, str } from './types.js';
@@ -8,25 +8,6 @@ import { type Command, str } from './types.js';
 interface PublicUser {
   id: string;
   email: string;
-}
-
-function problemDetail(data: unknown, status: number): string {
-  const body = data as { detail?: string; title?: string } | undefined;
-  return body?.detail ?? body?.title ?? `HTTP ${status}`;
-}
-
-async function call<T>(
-  http: AxiosInstance,
-  method: 'get' | 'post',
-  url: string,
-  what: string,
-  body?: unknown,
-): Promise<T> {
-  const response = await http.request({ method, url, data: body, validateStatus: () => true });
-  if (response.status >= 400) {
-    throw new CliError(`${what} failed: ${problemDetail(response.data, response.status)}`);
-  }
-  return response.data as T;
 }
 
 export const createApiKeyCommand: Command = {
@@ -63,26 +44,7 @@ else the local run's ${ADMIN_EMAIL} and .corral/admin-password.`,
       .filter(Boolean);
     const targets = loadTargets();
     const authUrl = requireServiceUrl(targets, 'auth', str(values, 'auth-url'));
-    const adminEmail = process.env.CORRAL_ADMIN_EMAIL ?? process.env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
-    const adminPassword =
-      process.env.CORRAL_ADMIN_PASSWORD ??
-      process.env.BOOTSTRAP_ADMIN_PASSWORD ??
-      readAdminPassword(targets.paths);
-    if (!adminPassword)
-      throw new CliError('no admin password: set CORRAL_ADMIN_PASSWORD (or run against the local run)');
-
-    const http = axios.create({ baseURL: authUrl, timeout: 15_000 });
-    const login = await call<{ accessToken: string }>(
-      http,
-      'post',
-      '/api/auth/login',
-      `signing in as ${adminEmail}`,
-      {
-        email: adminEmail,
-        password: adminPassword,
-      },
-    );
-    http.defaults.headers.common.Authorization = `Bearer ${login.accessToken}`;
+    const { http } = await adminSession(targets, authUrl);
     const page = await call<{ items: PublicUser[] }>(
       http,
       'get',

@@ -4,9 +4,9 @@ import { say } from '../output.js';
 import { gatewayServiceToken, loadTargets, serviceUrl, type ServiceKey } from '../targets.js';
 import { type Command, str } from './types.js';
 
-const ORDER: ServiceKey[] = ['web', 'auth', 'chat-api', 'inference-gateway'];
+export const ORDER: ServiceKey[] = ['web', 'auth', 'chat-api', 'inference-gateway'];
 
-interface ServiceStatus {
+export interface ServiceStatus {
   service: ServiceKey;
   url: string | null;
   ready: boolean;
@@ -15,7 +15,7 @@ interface ServiceStatus {
   checks: Record<string, string>;
 }
 
-async function probe(service: ServiceKey, url: string | undefined): Promise<ServiceStatus> {
+export async function probe(service: ServiceKey, url: string | undefined): Promise<ServiceStatus> {
   if (!url) return { service, url: null, ready: false, status: 'no URL', version: null, checks: {} };
   const get = (path: string) => axios.get(`${url}${path}`, { timeout: 5000, validateStatus: () => true });
   try {
@@ -45,7 +45,7 @@ async function probe(service: ServiceKey, url: string | undefined): Promise<Serv
   }
 }
 
-interface BackendView {
+export interface BackendView {
   id: string;
   url: string;
   state: string;

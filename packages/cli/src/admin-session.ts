@@ -1,0 +1,51 @@
+// Signing in to auth as the bootstrap admin, for commands that use auth's API (create-api-key, doctor --smoke).
+import axios, { type AxiosInstance } from 'axios';
+import { CliError } from './errors.js';
+import { ADMIN_EMAIL, readAdminPassword } from './local-state.js';
+import type { Targets } from './targets.js';
+
+function problemDetail(data: unknown, status: number): string {
+  const body = data as { detail?: string; title?: string } | undefined;
+  return body?.detail ?? body?.title ?? `HTTP ${status}`;
+}
+
+export async function call<T>(
+  http: AxiosInstance,
+  method: 'get' | 'post' | 'delete',
+  url: string,
+  what: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await http.request({ method, url, data: body, validateStatus: () => true });
+  if (response.status >= 400) {
+    throw new CliError(`${what} failed: ${problemDetail(response.data, response.status)}`);
+  }
+  return response.data as T;
+}
+
+/** An axios instance on auth with the admin's access token: CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*, else the local run's. */
+export async function adminSession(
+  targets: Targets,
+  authUrl: string,
+): Promise<{ http: AxiosInstance; email: string }> {
+  const email = process.env.CORRAL_ADMIN_EMAIL ?? process.env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
+  const password =
+    process.env.CORRAL_ADMIN_PASSWORD ??
+    process.env.BOOTSTRAP_ADMIN_PASSWORD ??
+    readAdminPassword(targets.paths);
+  if (!password)
+    throw new CliError('no admin password: set CORRAL_ADMIN_PASSWORD (or run against the local run)');
+  const http = axios.create({ baseURL: authUrl, timeout: 15_000 });
+  const login = await call<{ accessToken: string }>(
+    http,
+    'post',
+    '/api/auth/login',
+    `signing in as ${email}`,
+    {
+      email,
+      password,
+    },
+  );
+  http.defaults.headers.common.Authorization = `Bearer ${login.accessToken}`;
+  return { http, email };
+}
