@@ -2,7 +2,12 @@
 // `corral <command>`: the local run (`start`) and the operator jobs runbooks and Helm hooks call.
 import { parseArgs } from 'node:util';
 import { createApiKeyCommand } from './commands/api-key.js';
-import { migrateCommand, rotateSigningKeyCommand, seedAdminCommand } from './commands/auth-jobs.js';
+import {
+  migrateCommand,
+  rotateBootstrapKeyCommand,
+  rotateSigningKeyCommand,
+  seedAdminCommand,
+} from './commands/auth-jobs.js';
 import { backupCommand, restoreCommand } from './commands/database.js';
 import { retentionCommand } from './commands/retention.js';
 import { startCommand } from './commands/start.js';
@@ -18,6 +23,7 @@ const COMMANDS: Command[] = [
   migrateCommand,
   seedAdminCommand,
   rotateSigningKeyCommand,
+  rotateBootstrapKeyCommand,
   retentionCommand,
   createApiKeyCommand,
 ];

@@ -61,16 +61,33 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
   });
 }
 
-/** Revokes the admin's bootstrap key(s) and issues a new one (given, or generated); returns its plaintext. */
+/**
+ * Issues the admin a new bootstrap key and revokes the previous one(s) in one transaction; returns
+ * the new key's plaintext (shown once). An admin account is required: this is an operator's key.
+ */
 export async function rotateBootstrapKey(ctx: AuthContext, email: string, newKey = generateApiKey()) {
   const user = await ctx.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
   if (!user) throw new Error(`no account with email ${email}; run seed-admin first`);
+  if (user.role !== 'admin') throw new Error(`${email} is not an admin; the bootstrap key is an admin's`);
   return withAdvisoryLock(ctx.db, 'bootstrap', async () => {
-    const revoked = await ctx.prisma.apiKey.updateMany({
+    const previous = await ctx.prisma.apiKey.findMany({
       where: { userId: user.id, name: BOOTSTRAP_KEY_NAME, revokedAt: null },
-      data: { revokedAt: new Date() },
+      select: { id: true },
     });
     const created = await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, newKey);
+    const revoked = await ctx.prisma.apiKey.updateMany({
+      where: { id: { in: previous.map((key) => key.id) } },
+      data: { revokedAt: new Date() },
+    });
+    for (const key of previous) {
+      await ctx.audit.record({
+        action: 'api_key.revoked',
+        actorId: null,
+        targetType: 'api_key',
+        targetId: key.id,
+        details: { via: 'rotate-bootstrap-key', replacedBy: created.apiKey.id },
+      });
+    }
     return { key: created.key, keyId: created.apiKey.id, revoked: revoked.count };
   });
 }
