@@ -34,6 +34,8 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
         role: 'admin',
         status: 'active',
         name: 'Administrator',
+        // A password from a Secret or a generated file: the web app asks for a new one.
+        mustChangePassword: true,
       });
       await ctx.audit.record({
         action: 'user.bootstrapped',
