@@ -47,10 +47,20 @@ inference-gateway: [gateway-service-token]
 - name: PUBLIC_URL
   value: {{ . | quote }}
 {{- end }}
+{{- $reg := .Values.auth.registration }}
 - name: ENABLE_REGISTRATION
-  value: {{ .Values.auth.enableRegistration | quote }}
+  value: {{ ne $reg.mode "closed" | quote }}
 - name: DEFAULT_USER_STATUS
-  value: {{ .Values.auth.defaultUserStatus | quote }}
+  value: {{ ternary "active" "pending" (eq $reg.mode "open") | quote }}
+- name: REQUIRE_REGISTRATION_CODE
+  value: {{ $reg.requireCode | quote }}
+{{- if $reg.existingSecret }}
+- name: REGISTRATION_CODE
+  valueFrom:
+    secretKeyRef:
+      name: {{ $reg.existingSecret | quote }}
+      key: {{ $reg.existingSecretKey | quote }}
+{{- end }}
 - name: ACCESS_TOKEN_TTL_SECONDS
   value: {{ .Values.auth.accessTokenTtlSeconds | int | quote }}
 - name: REFRESH_TOKEN_TTL_SECONDS
