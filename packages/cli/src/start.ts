@@ -138,8 +138,8 @@ export async function startCorral(options: StartOptions): Promise<number> {
     const orphan = await postgres.stopOrphan();
     if (orphan !== undefined)
       sink.say(`stopped a PostgreSQL left running by an earlier run (pid ${orphan})`, 'warn');
-    if (postgres.initialise()) sink.say(`created a new PostgreSQL cluster in ${paths.postgresData}`);
-    else sink.say(`using the PostgreSQL data in ${paths.postgresData}`);
+    if (postgres.initialise()) sink.say(`created a new PostgreSQL cluster in ${postgres.dataDir}`);
+    else sink.say(`using the PostgreSQL data in ${postgres.dataDir}`);
     await postgres.start();
     sink.say(`PostgreSQL is ready on 127.0.0.1:${pgPort}, database corral`);
     if (stopRequested) return 0;
@@ -276,6 +276,12 @@ export async function startCorral(options: StartOptions): Promise<number> {
     sink.banner('');
     sink.banner(`Corral is running: http://localhost:${webPort}`, { url: `http://localhost:${webPort}` });
     sink.banner(`  Inference: ${inference.label}`);
+    if (postgres.relocated) {
+      // The postgres OS user cannot enter the checkout (a 0700 parent): its files live here instead.
+      sink.banner(`  Database files: ${postgres.dataDir} (reused on the next start)`, {
+        postgresData: postgres.dataDir,
+      });
+    }
     // Shown once: on the first run that gets this far (a failed first start keeps it unshown).
     const shownMarker = `${paths.adminPassword}.shown`;
     if (admin.created || !existsSync(shownMarker)) {
