@@ -3,7 +3,7 @@
 // `postgres` OS user, which cannot enter the clone: its files go to a folder of this checkout's own
 // under /var/lib/corral (or the temp directory), named in the banner and used again next time.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, childEnv, freePort, startProcess, type TestProcess } from '@corral/test-support';
@@ -18,8 +18,16 @@ let parent: string;
 let clone: string;
 let relocatedFolder: string | undefined;
 
-/** `pnpm start` in the clone, as the README says, with free ports. */
+/**
+ * What `pnpm start` runs in the clone (its package.json script, so Ctrl-C reaches corral itself,
+ * as it does in a terminal), with free ports.
+ */
 async function pnpmStart(): Promise<TestProcess> {
+  const script = (
+    JSON.parse(readFileSync(path.join(clone, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start;
+  const [command, ...args] = script.split(' ');
+  expect(command).toBe('node');
   const env = childEnv({ PORT: String(await freePort()), CORRAL_POSTGRES_PORT: String(await freePort()) }, [
     'OLLAMA_URLS',
     'DATABASE_URL',
@@ -30,10 +38,11 @@ async function pnpmStart(): Promise<TestProcess> {
     'NODE_ENV',
     'CORRAL_HOME',
   ]);
-  return startProcess('pnpm', ['start'], { name: 'pnpm start (0700 clone)', cwd: clone, env });
+  return startProcess(process.execPath, args, { name: 'pnpm start (0700 clone)', cwd: clone, env });
 }
 
 async function stop(run: TestProcess): Promise<void> {
+  // Ctrl-C; corral stops its services and PostgreSQL, then exits 0.
   const status = await run.stop(60_000, 'SIGINT');
   expect(status.code, run.output().slice(-3000)).toBe(0);
 }
@@ -56,7 +65,7 @@ beforeAll(() => {
 afterAll(() => {
   if (relocatedFolder) rmSync(relocatedFolder, { recursive: true, force: true });
   if (parent) rmSync(parent, { recursive: true, force: true });
-});
+}, BOOT_MS);
 
 describe('pnpm start from a clone inside a 0700 directory', () => {
   it(

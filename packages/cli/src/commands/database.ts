@@ -10,7 +10,7 @@ import { type Command, str } from './types.js';
 /** The schemas Corral's services own; backups hold exactly these. */
 export const SCHEMAS = ['auth', 'chat'];
 /** Extensions the migrations put in `public` (outside the dumped schemas) that restored indexes need. */
-const EXTENSIONS = ['pg_trgm'];
+const EXTENSIONS = ['pg_trgm', 'btree_gin'];
 
 function requireTool(tool: 'pg_dump' | 'pg_restore'): void {
   const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
