@@ -30,7 +30,7 @@ const COMMANDS: Command[] = [
 
 const USAGE = `usage: corral <command> [options]   (corral <command> --help for its options)
 
-${COMMANDS.map((command) => `  ${command.name.padEnd(20)}${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(22)}${command.summary}`).join('\n')}
 
 Exit codes: 0 done, 1 failed, 2 bad usage.`;
 
