@@ -52,7 +52,7 @@ export const rotateSigningKeyCommand = delegated(
 
 export const rotateBootstrapKeyCommand: Command = {
   name: 'rotate-bootstrap-key',
-  summary: "issue an admin a new API key, revoke the old bootstrap key, print the new one once",
+  summary: 'issue an admin a new API key, revoke the old bootstrap key, print the new one once',
   usage: `corral rotate-bootstrap-key [--email ADMIN] [--database-url URL]
 
 Runs auth's own CLI (\`corral-auth rotate-bootstrap-key\`): issues a new sk-corral-… key named
