@@ -4,7 +4,8 @@
  * document. Commands come from the CLIs' own command tables, variables from the code (the zod
  * schemas, the chart templates, the Dockerfile, the CLIs), value keys from values.yaml.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -12,8 +13,12 @@ import { valueAt } from './chart-readme.js';
 
 export interface Known {
   corralCommands: Set<string>;
+  /** Each corral command's flags, from its `--help`. */
+  corralFlags: Map<string, Set<string>>;
   /** `node dist/cli.js <command>` in the auth and chat-api images. */
   imageCommands: { auth: Set<string>; 'chat-api': Set<string> };
+  /** Flags anywhere in each image CLI's usage text. */
+  imageFlags: { auth: Set<string>; 'chat-api': Set<string> };
   rootScripts: Set<string>;
   /** Workspace package name → its scripts. */
   packageScripts: Map<string, Set<string>>;
@@ -42,19 +47,32 @@ const FOREIGN_VARIABLES = new Set(['PATH', 'HOME', 'LD_LIBRARY_PATH', 'NODE_OPTI
 
 const read = (root: string, file: string) => readFileSync(path.join(root, file), 'utf8');
 
+const usageOf = (source: string) => /const USAGE = `([\s\S]*?)`;/.exec(source)?.[1] ?? '';
 /** Command names in a CLI's usage text: two-space-indented words at the start of a line. */
-function usageCommands(source: string): Set<string> {
-  const usage = /const USAGE = `([\s\S]*?)`;/.exec(source)?.[1] ?? '';
-  return new Set([...usage.matchAll(/^ {2}([a-z][a-z-]+)/gm)].map((m) => m[1]!));
-}
+const usageCommands = (usage: string) =>
+  new Set([...usage.matchAll(/^ {2}([a-z][a-z-]+)/gm)].map((m) => m[1]!));
+const flagsIn = (text: string) =>
+  new Set(['--help', ...[...text.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0])]);
 
-export function knownNames(root: string): Known {
-  const help = execFileSync(
-    process.execPath,
-    ['--conditions=corral-source', '--import', 'tsx', 'packages/cli/src/cli.ts', '--help'],
-    { cwd: root, encoding: 'utf8' },
-  );
+export async function knownNames(root: string): Promise<Known> {
+  const corral = (args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      ['--conditions=corral-source', '--import', 'tsx', 'packages/cli/src/cli.ts', ...args],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    ).then((result) => result.stdout);
+  const help = await corral(['--help']);
   const corralCommands = new Set([...help.matchAll(/^ {2}([a-z][a-z-]+)\s/gm)].map((m) => m[1]!));
+  const corralFlags = new Map(
+    await Promise.all(
+      [...corralCommands].map(async (name) => [name, flagsIn(await corral([name, '--help']))] as const),
+    ),
+  );
+  const authUsage = usageOf(read(root, 'services/auth/src/cli.ts'));
+  const chatUsage = usageOf(read(root, 'services/chat-api/src/cli.ts'));
   const files = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n');
   const codeFiles = files.filter(
     (file) =>
@@ -70,10 +88,9 @@ export function knownNames(root: string): Known {
   }
   return {
     corralCommands,
-    imageCommands: {
-      auth: usageCommands(read(root, 'services/auth/src/cli.ts')),
-      'chat-api': usageCommands(read(root, 'services/chat-api/src/cli.ts')),
-    },
+    corralFlags,
+    imageCommands: { auth: usageCommands(authUsage), 'chat-api': usageCommands(chatUsage) },
+    imageFlags: { auth: flagsIn(authUsage), 'chat-api': flagsIn(chatUsage) },
     rootScripts: packageScripts.get('corral') ?? new Set(),
     packageScripts,
     code: codeFiles.map((file) => read(root, file)).join('\n'),
@@ -100,13 +117,20 @@ function checkCommand(line: string, known: Known, problems: string[]): void {
       .replace(/^\$\s+/, '')
       .split(/\s+/);
     const [first, second, third] = words;
-    if (first === 'corral' && second && /^[a-z]/.test(second) && !known.corralCommands.has(second)) {
-      problems.push(`corral ${second}: no such command (corral --help)`);
+    const corralCommand = first === 'corral' ? 1 : first === 'pnpm' && second === 'corral' ? 2 : -1;
+    const name = words[corralCommand];
+    if (corralCommand > 0 && name && /^[a-z]/.test(name)) {
+      const flags = known.corralFlags.get(name);
+      if (!flags)
+        problems.push(`${words.slice(0, corralCommand + 1).join(' ')}: no such command (corral --help)`);
+      for (const flag of words.slice(corralCommand + 1).map((w) => w.split('=')[0]!)) {
+        if (flags && /^--[a-z]/.test(flag) && !flags.has(flag))
+          problems.push(`corral ${name} ${flag}: no such option (corral ${name} --help)`);
+      }
     }
     if (first === 'pnpm' && second) {
       if (second === 'corral') {
-        if (third && /^[a-z]/.test(third) && !known.corralCommands.has(third))
-          problems.push(`pnpm corral ${third}: no such command (corral --help)`);
+        // Checked above, with its options.
       } else if (second === '--filter' || second === '-F') {
         const scripts = third ? known.packageScripts.get(third) : undefined;
         const script = words[3];
@@ -135,6 +159,11 @@ function checkCommand(line: string, known: Known, problems: string[]): void {
         problems.push(
           `node dist/cli.js ${command}: not a command of the ${image ?? 'auth or chat-api'} image's CLI`,
         );
+      const flags = image ? known.imageFlags[image] : undefined;
+      for (const flag of words.slice(node + 2).map((w) => w.split('=')[0]!)) {
+        if (flags && /^--[a-z]/.test(flag) && !flags.has(flag))
+          problems.push(`node dist/cli.js ${command} ${flag}: no such option in the ${image} image's CLI`);
+      }
     }
   }
 }

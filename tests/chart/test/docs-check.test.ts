@@ -20,9 +20,9 @@ const DOCUMENTS = [
 const NOTES = 'charts/corral/templates/NOTES.txt';
 
 let known: Known;
-beforeAll(() => {
-  known = knownNames(REPO_ROOT);
-}, 60_000);
+beforeAll(async () => {
+  known = await knownNames(REPO_ROOT);
+}, 120_000);
 
 describe('the documents name only what exists', () => {
   it.each(DOCUMENTS)('%s', (document) => {
@@ -59,6 +59,8 @@ describe('the check fails on a document that names something that does not exist
     '',
     '```sh',
     'pnpm corral rotate-everything --now',
+    'pnpm corral retention --dry-run --days 90 --yes',
+    'kubectl -n corral exec deploy/corral-auth -- node dist/cli.js rotate-bootstrap-key --user admin@corral.local',
     'kubectl -n corral exec deploy/corral-auth -- node dist/cli.js reset-admin',
     'kubectl -n corral exec deploy/corral-chat-api -- node dist/cli.js rotate-signing-key',
     'pnpm deploy:prod',
@@ -74,6 +76,8 @@ describe('the check fails on a document that names something that does not exist
     expect(checkDocument(bad, known)).toEqual(
       expect.arrayContaining([
         'pnpm corral rotate-everything: no such command (corral --help)',
+        'corral retention --yes: no such option (corral retention --help)',
+        "node dist/cli.js rotate-bootstrap-key --user: no such option in the auth image's CLI",
         "node dist/cli.js reset-admin: not a command of the auth image's CLI",
         "node dist/cli.js rotate-signing-key: not a command of the chat-api image's CLI",
         'pnpm deploy:prod: no such script in package.json',
