@@ -47,10 +47,20 @@ inference-gateway: [gateway-service-token]
 - name: PUBLIC_URL
   value: {{ . | quote }}
 {{- end }}
+{{- $reg := .Values.auth.registration }}
 - name: ENABLE_REGISTRATION
-  value: {{ .Values.auth.enableRegistration | quote }}
+  value: {{ ne $reg.mode "closed" | quote }}
 - name: DEFAULT_USER_STATUS
-  value: {{ .Values.auth.defaultUserStatus | quote }}
+  value: {{ ternary "active" "pending" (eq $reg.mode "open") | quote }}
+- name: REQUIRE_REGISTRATION_CODE
+  value: {{ $reg.requireCode | quote }}
+{{- if $reg.existingSecret }}
+- name: REGISTRATION_CODE
+  valueFrom:
+    secretKeyRef:
+      name: {{ $reg.existingSecret | quote }}
+      key: {{ $reg.existingSecretKey | quote }}
+{{- end }}
 - name: ACCESS_TOKEN_TTL_SECONDS
   value: {{ .Values.auth.accessTokenTtlSeconds | int | quote }}
 - name: REFRESH_TOKEN_TTL_SECONDS
@@ -117,9 +127,23 @@ inference-gateway: [gateway-service-token]
   value: {{ .Values.inferenceGateway.queueTimeoutMs | int | quote }}
 {{- end -}}
 
+{{/* "true" when web proxies /api, /v1 and /.well-known to the in-cluster services (web.proxy.enabled; auto = no Ingress). */}}
+{{- define "corral.web.proxyEnabled" -}}
+{{- $p := .Values.web.proxy.enabled -}}
+{{- if or (eq (toString $p) "true") (and (eq (toString $p) "auto") (not .Values.ingress.enabled)) -}}true{{- end -}}
+{{- end -}}
+
 {{/*
-Env of web (services/web/server/config.ts): behind the Ingress it proxies nothing, so it needs no
-AUTH_URL / CHAT_API_URL / GATEWAY_URL (and it reads no PUBLIC_URL).
+Env of web (services/web/server/config.ts). Behind the Ingress it proxies nothing. With the proxy on
+(no Ingress: `kubectl port-forward svc/<release>-web`), it routes /api/auth and /.well-known to auth
+and /api and /v1 to chat-api, as the Ingress would; the gateway stays private (admins reach the pool
+through chat-api's /api/admin relay), so no GATEWAY_URL. It reads no PUBLIC_URL.
 */}}
 {{- define "corral.env.web" -}}
+{{- if include "corral.web.proxyEnabled" . -}}
+- name: AUTH_URL
+  value: {{ include "corral.authUrl" . | quote }}
+- name: CHAT_API_URL
+  value: {{ printf "http://%s:5002" (include "corral.componentName" (dict "root" . "component" "chat-api")) | quote }}
+{{- end }}
 {{- end -}}

@@ -2,7 +2,12 @@
 // `corral <command>`: the local run (`start`) and the operator jobs runbooks and Helm hooks call.
 import { parseArgs } from 'node:util';
 import { createApiKeyCommand } from './commands/api-key.js';
-import { migrateCommand, rotateSigningKeyCommand, seedAdminCommand } from './commands/auth-jobs.js';
+import {
+  migrateCommand,
+  rotateBootstrapKeyCommand,
+  rotateSigningKeyCommand,
+  seedAdminCommand,
+} from './commands/auth-jobs.js';
 import { backupCommand, restoreCommand } from './commands/database.js';
 import { doctorCommand } from './commands/doctor.js';
 import { retentionCommand } from './commands/retention.js';
@@ -20,13 +25,14 @@ const COMMANDS: Command[] = [
   migrateCommand,
   seedAdminCommand,
   rotateSigningKeyCommand,
+  rotateBootstrapKeyCommand,
   retentionCommand,
   createApiKeyCommand,
 ];
 
 const USAGE = `usage: corral <command> [options]   (corral <command> --help for its options)
 
-${COMMANDS.map((command) => `  ${command.name.padEnd(20)}${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(22)}${command.summary}`).join('\n')}
 
 Exit codes: 0 done, 1 failed, 2 bad usage.`;
 

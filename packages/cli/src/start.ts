@@ -62,10 +62,23 @@ const intFrom = (value: string | undefined, fallback: number, name: string): num
   return number;
 };
 
+/** A duration in milliseconds (whole, positive, at most a day); 0 or junk is a usage error. */
+export const msFrom = (value: string | undefined, fallback: number, name: string): number => {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1 || number > 86_400_000) {
+    throw new CliError(`${name} must be a time in milliseconds (1 to 86400000), got "${value}"`, 2);
+  }
+  return number;
+};
+
 /** `corral start`: everything on this machine; resolves with the exit code once stopped. */
 export async function startCorral(options: StartOptions): Promise<number> {
   const env = options.env ?? process.env;
   const sink = new LogSink({ json: options.json, colour: Boolean(process.stdout.isTTY) && !env.NO_COLOR });
+  // Read before anything starts, so a bad value is a usage error, not a surprise at Ctrl-C.
+  const timeoutMs = msFrom(env.CORRAL_START_TIMEOUT_MS, 120_000, 'CORRAL_START_TIMEOUT_MS');
+  const stopMs = msFrom(env.CORRAL_STOP_TIMEOUT_MS, 10_000, 'CORRAL_STOP_TIMEOUT_MS');
   const paths = corralPaths();
   mkdirSync(paths.home, { recursive: true, mode: 0o755 });
   const lock = acquireLock(paths.lock);
@@ -125,8 +138,8 @@ export async function startCorral(options: StartOptions): Promise<number> {
     const orphan = await postgres.stopOrphan();
     if (orphan !== undefined)
       sink.say(`stopped a PostgreSQL left running by an earlier run (pid ${orphan})`, 'warn');
-    if (postgres.initialise()) sink.say(`created a new PostgreSQL cluster in ${paths.postgresData}`);
-    else sink.say(`using the PostgreSQL data in ${paths.postgresData}`);
+    if (postgres.initialise()) sink.say(`created a new PostgreSQL cluster in ${postgres.dataDir}`);
+    else sink.say(`using the PostgreSQL data in ${postgres.dataDir}`);
     await postgres.start();
     sink.say(`PostgreSQL is ready on 127.0.0.1:${pgPort}, database corral`);
     if (stopRequested) return 0;
@@ -212,7 +225,6 @@ export async function startCorral(options: StartOptions): Promise<number> {
         ...(toRun.includes('chat-api') ? { CHAT_API_URL: local('chat-api') } : {}),
       },
     };
-    const timeoutMs = intFrom(env.CORRAL_START_TIMEOUT_MS, 120_000, 'CORRAL_START_TIMEOUT_MS') || 120_000;
     // Dependencies first: chat-api needs auth's keys and the gateway; web proxies to both.
     const phases: ServiceName[][] = [
       ['inference-gateway', 'auth'],
@@ -264,6 +276,12 @@ export async function startCorral(options: StartOptions): Promise<number> {
     sink.banner('');
     sink.banner(`Corral is running: http://localhost:${webPort}`, { url: `http://localhost:${webPort}` });
     sink.banner(`  Inference: ${inference.label}`);
+    if (postgres.relocated) {
+      // The postgres OS user cannot enter the checkout (a 0700 parent): its files live here instead.
+      sink.banner(`  Database files: ${postgres.dataDir} (reused on the next start)`, {
+        postgresData: postgres.dataDir,
+      });
+    }
     // Shown once: on the first run that gets this far (a failed first start keeps it unshown).
     const shownMarker = `${paths.adminPassword}.shown`;
     if (admin.created || !existsSync(shownMarker)) {
@@ -297,7 +315,6 @@ export async function startCorral(options: StartOptions): Promise<number> {
     return exitCode;
   } finally {
     // Services first (they hold connections), then the simulator, then PostgreSQL.
-    const stopMs = intFrom(env.CORRAL_STOP_TIMEOUT_MS, 10_000, 'CORRAL_STOP_TIMEOUT_MS') || 10_000;
     await Promise.all([...children].reverse().map((child) => child.stop(forced ? 0 : stopMs)));
     await inference?.sim?.close();
     await postgres?.stop(forced ? 1000 : 30_000);

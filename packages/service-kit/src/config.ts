@@ -19,6 +19,11 @@ export interface SecretOptions {
   minLength?: number;
   /** For the generated configuration reference. */
   description?: string;
+  /**
+   * Optional in development, refused unset in production by the service itself (checked where it
+   * is used, e.g. the gateway's createApp); the configuration reference says so.
+   */
+  requiredInProduction?: boolean;
 }
 
 const secretOptions = new WeakMap<z.ZodType, Required<Pick<SecretOptions, 'minLength'>> & SecretOptions>();
@@ -275,6 +280,10 @@ export interface EnvDoc {
   description: string;
   default: string | undefined;
   secret: boolean;
+  /** A secret with a development default, which production refuses (so it must be set there). */
+  devDefault: boolean;
+  /** Optional in development, must be set in production. */
+  requiredInProduction: boolean;
   required: boolean;
 }
 
@@ -289,6 +298,10 @@ export function describeEnv(shape: z.ZodRawShape): EnvDoc[] {
       description: zodSchema.description ?? '',
       default: fallback === undefined || secretOptions.has(zodSchema) ? undefined : JSON.stringify(fallback),
       secret: secretOptions.has(zodSchema),
+      devDefault: secretOptions.get(zodSchema)?.devDefault !== undefined,
+      requiredInProduction:
+        secretOptions.get(zodSchema)?.devDefault !== undefined ||
+        secretOptions.get(zodSchema)?.requiredInProduction === true,
       required: !probe.success,
     };
   });

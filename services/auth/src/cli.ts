@@ -12,8 +12,18 @@ const USAGE = `usage: corral-auth <command>
   migrate              apply prisma/migrations to the DATABASE_URL schema
   seed-admin           create the BOOTSTRAP_ADMIN_* admin (and API key) if missing; idempotent
   rotate-signing-key   make a new active signing key; old keys verify until their tokens expire
-  rotate-bootstrap-key revoke the bootstrap admin's API key and print a new one
-                       (BOOTSTRAP_ADMIN_API_KEY if set, else a generated key)`;
+  rotate-bootstrap-key [--email <admin e-mail>]
+                       issue a new API key for the admin (--email, else BOOTSTRAP_ADMIN_EMAIL),
+                       revoke their previous bootstrap key(s) and print the new key once`;
+
+/** `--email x` or `--email=x` after the command; undefined when absent. */
+function emailFlag(args: string[]): string | undefined {
+  for (const [index, arg] of args.entries()) {
+    if (arg === '--email') return args[index + 1];
+    if (arg.startsWith('--email=')) return arg.slice('--email='.length);
+  }
+  return undefined;
+}
 
 async function withContext<T>(config: AuthConfig, work: (ctx: AuthContext) => Promise<T>): Promise<T> {
   const logger = createLogger({ service: 'auth-cli', level: config.LOG_LEVEL });
@@ -27,7 +37,7 @@ async function withContext<T>(config: AuthConfig, work: (ctx: AuthContext) => Pr
   }
 }
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, args: string[]): Promise<number> {
   if (!command || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? 0 : 2;
@@ -71,16 +81,14 @@ async function main(command: string | undefined): Promise<number> {
       });
     case 'rotate-bootstrap-key':
       return withContext(config, async (ctx) => {
-        if (!config.BOOTSTRAP_ADMIN_EMAIL) {
-          console.error('BOOTSTRAP_ADMIN_EMAIL is not set');
-          return 1;
+        const email = emailFlag(args) ?? config.BOOTSTRAP_ADMIN_EMAIL;
+        if (!email) {
+          console.error('whose key? pass --email <admin e-mail> (or set BOOTSTRAP_ADMIN_EMAIL)');
+          return 2;
         }
-        const result = await rotateBootstrapKey(
-          ctx,
-          config.BOOTSTRAP_ADMIN_EMAIL,
-          config.BOOTSTRAP_ADMIN_API_KEY,
-        );
-        // The only time the key is shown: the job's log or the caller's terminal.
+        // Always a fresh key: re-registering BOOTSTRAP_ADMIN_API_KEY would collide with itself.
+        const result = await rotateBootstrapKey(ctx, email);
+        // The only time the key is shown: the caller's terminal.
         console.log(JSON.stringify(result));
         return 0;
       });
@@ -90,7 +98,7 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(error instanceof Error ? error.message : String(error));

@@ -47,13 +47,33 @@ export const authEnvShape = {
     'Rotate the signing key automatically when the active one is older than this; 0 = only on request.',
   ),
   JWKS_MAX_AGE_SECONDS: envInt(300, { max: DAY }),
-  ENABLE_REGISTRATION: envBoolean(true),
-  REQUIRE_REGISTRATION_CODE: envBoolean(false),
-  REGISTRATION_CODE: optionalSecret({ minLength: 8 }),
-  DEFAULT_USER_STATUS: z.enum(['pending', 'active']).default('pending'),
-  BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
-  BOOTSTRAP_ADMIN_PASSWORD: optionalSecret(),
-  BOOTSTRAP_ADMIN_API_KEY: optionalSecret({ minLength: 42 }),
+  ENABLE_REGISTRATION: envBoolean(true).describe(
+    'Anyone can register (POST /api/auth/register); false = admins create accounts.',
+  ),
+  REQUIRE_REGISTRATION_CODE: envBoolean(false).describe(
+    'Registration needs REGISTRATION_CODE (which must then be set).',
+  ),
+  REGISTRATION_CODE: optionalSecret({
+    minLength: 8,
+    description: 'The code sign-ups must give; required when REQUIRE_REGISTRATION_CODE=true.',
+  }),
+  DEFAULT_USER_STATUS: z
+    .enum(['pending', 'active'])
+    .default('pending')
+    .describe('Status of a self-registered account: pending = an admin approves it first.'),
+  BOOTSTRAP_ADMIN_EMAIL: z
+    .email()
+    .optional()
+    .describe('seed-admin creates this admin if missing; set with BOOTSTRAP_ADMIN_PASSWORD.'),
+  BOOTSTRAP_ADMIN_PASSWORD: optionalSecret({
+    description:
+      'The bootstrap admin’s first password (asked to change it at first sign-in); with BOOTSTRAP_ADMIN_EMAIL.',
+  }),
+  BOOTSTRAP_ADMIN_API_KEY: optionalSecret({
+    minLength: 42,
+    description:
+      'An sk-corral-… key seed-admin registers for the bootstrap admin (rotate-bootstrap-key replaces it).',
+  }),
   AUTO_MIGRATE: envBoolean(false),
   COOKIE_SECURE: envBoolean(true).describe(
     'Secure flag on the refresh cookie; false only for plain-http dev.',

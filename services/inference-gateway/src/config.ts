@@ -76,8 +76,9 @@ export const gatewayEnvShape = {
   // Optional here so development needs no setup; createApp refuses to start without it in production.
   GATEWAY_SERVICE_TOKEN: optionalSecret({
     minLength: 32,
+    requiredInProduction: true,
     description:
-      'Bearer token callers (chat-api) must send on every route but the probes; also opens /admin/*. Required in production.',
+      'Bearer token callers (chat-api) must send on every route but the probes; also opens /admin/*.',
   }),
   AUTH_URL: envUrl('http')
     .optional()

@@ -38,7 +38,7 @@ export function createWebServer(kit: ServiceKit, options: WebServerOptions): Exp
     kit.logger.info('local mode: proxying like the Ingress', {
       auth: options.authUrl,
       chatApi: options.chatApiUrl,
-      gateway: options.gatewayUrl ?? options.chatApiUrl,
+      gateway: options.gatewayUrl ?? 'not proxied',
     });
   }
   return createHttpApp(

@@ -12,10 +12,14 @@ export const webEnvShape = {
     .min(1)
     .optional()
     .describe('Built SPA (vite build output); defaults to dist/client next to the server.'),
-  AUTH_URL: optionalUrl('Local mode: auth service; /api/auth and /.well-known are proxied to it.'),
-  CHAT_API_URL: optionalUrl('Local mode: chat-api; /api and /v1 are proxied to it.'),
+  AUTH_URL: optionalUrl(
+    'Proxy mode (local, or the chart without an Ingress): auth; /api/auth and /.well-known are proxied to it.',
+  ),
+  CHAT_API_URL: optionalUrl(
+    'Proxy mode (local, or the chart without an Ingress): chat-api; /api and /v1 are proxied to it.',
+  ),
   GATEWAY_URL: optionalUrl(
-    'Local mode: inference-gateway; /admin/backends and /admin/models are proxied to it (else to chat-api).',
+    'Local mode: inference-gateway; /admin/backends and /admin/models are proxied to it (unset: not proxied).',
   ),
   PROXY_TIMEOUT_MS: envInt(30_000, { min: 1000 }).describe(
     'Time an upstream has to send response headers (streams may then run on).',

@@ -7,7 +7,10 @@ import type { createProxyMiddleware as CreateProxyMiddleware } from 'http-proxy-
 export interface UpstreamTargets {
   authUrl: string;
   chatApiUrl: string;
-  /** Where the gateway's admin routes (/admin/backends, /admin/models) go; chat-api when unset. */
+  /**
+   * Where the gateway's admin routes (/admin/backends, /admin/models) go. Unset (in a cluster, where
+   * the gateway is private and admins use chat-api's /api/admin relay): not proxied, the SPA's pages.
+   */
   gatewayUrl?: string | undefined;
 }
 
@@ -15,7 +18,7 @@ export interface UpstreamTargets {
 export function upstreamFor(path: string, targets: UpstreamTargets): string | undefined {
   const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
   if (under('/api/auth') || under('/.well-known')) return targets.authUrl;
-  if (under('/admin/backends') || under('/admin/models')) return targets.gatewayUrl ?? targets.chatApiUrl;
+  if (under('/admin/backends') || under('/admin/models')) return targets.gatewayUrl;
   if (under('/api') || under('/v1')) return targets.chatApiUrl;
   return undefined;
 }

@@ -47,6 +47,11 @@ export function Layout() {
             </button>
           </header>
           <InferenceNotice />
+          {user?.mustChangePassword && (
+            <p className="notice" role="note">
+              You signed in with a generated password. <Link to="/settings/password">Change it now</Link>.
+            </p>
+          )}
         </div>
         <Sidebar onNavigate={() => setSidebarOpen(false)} />
         <button

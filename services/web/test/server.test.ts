@@ -219,6 +219,15 @@ describe('local mode proxy', () => {
     expect(res.body).toMatchObject({ code: 'bad_gateway' });
   });
 
+  it('without GATEWAY_URL (the chart without an Ingress) keeps /admin/* as the SPA’s pages', async () => {
+    const inCluster = createWebServer(testKit(), { staticDir, authUrl: auth.url, chatApiUrl: chat.url });
+    const page = await request(inCluster).get('/admin/models');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<div id="root">');
+    const api = await request(inCluster).get('/api/admin/backends');
+    expect(api.body).toMatchObject({ upstream: 'chat-api', url: '/api/admin/backends' });
+  });
+
   it('still serves the SPA for non-API paths', async () => {
     const res = await fetch(`${base}/c/123`);
     expect(res.status).toBe(200);

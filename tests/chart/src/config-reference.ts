@@ -27,15 +27,15 @@ const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 
 function table(docs: EnvDoc[]): string {
   const rows = docs.map((doc) => {
-    const fallback = doc.secret
-      ? doc.required
-        ? 'required'
-        : 'dev default; required in production'
-      : doc.required
-        ? '**required**'
-        : doc.default === undefined
-          ? 'unset'
-          : `\`${cell(doc.default)}\``;
+    const fallback = doc.required
+      ? '**required**'
+      : doc.devDefault
+        ? 'development default; **required in production**'
+        : doc.requiredInProduction
+          ? 'unset; **required in production**'
+          : doc.default === undefined
+            ? 'unset (optional)'
+            : `\`${cell(doc.default)}\``;
     const name = doc.secret ? `\`${doc.name}\` (or \`${doc.name}_FILE\`)` : `\`${doc.name}\``;
     return `| ${name} | ${fallback} | ${cell(doc.description)} |`;
   });
@@ -53,6 +53,10 @@ export async function renderConfigReference(): Promise<string> {
     "malformed variable stops the process with the variable's name. Every secret can also be given as",
     '`NAME_FILE` (a path, e.g. a mounted Kubernetes Secret). With `NODE_ENV=production`, development',
     'defaults and weak secrets are refused.',
+    '',
+    '"**required**": the service does not start without it. "**required in production**": it starts',
+    'without it in development (with a built-in development value, or without the feature), not with',
+    '`NODE_ENV=production`. "unset (optional)": off or not used until set. Secrets are never shown.',
     '',
     '## Every service',
     '',

@@ -50,6 +50,25 @@ export const rotateSigningKeyCommand = delegated(
   'rotate-signing-key',
 );
 
+export const rotateBootstrapKeyCommand: Command = {
+  name: 'rotate-bootstrap-key',
+  summary: 'issue an admin a new API key, revoke the old bootstrap key, print the new one once',
+  usage: `corral rotate-bootstrap-key [--email ADMIN] [--database-url URL]
+
+Runs auth's own CLI (\`corral-auth rotate-bootstrap-key\`): issues a new sk-corral-… key named
+"bootstrap" for the admin (--email, else BOOTSTRAP_ADMIN_EMAIL, else the local run's admin), revokes
+their previous bootstrap key(s) and prints the new key once, as JSON {key, keyId, revoked}.
+Database as for seed-admin.`,
+  options: { ...DB_FLAG, email: { type: 'string' } },
+  async run(values) {
+    const email = str(values, 'email');
+    return runAuthCli(
+      ['rotate-bootstrap-key', ...(email === undefined ? [] : ['--email', email])],
+      authEnv(loadTargets(), str(values, 'database-url')),
+    );
+  },
+};
+
 /** auth's schema via its own CLI, chat's via @corral/db-migrate with chat-api's migrations. */
 export const migrateCommand: Command = {
   name: 'migrate',

@@ -22,6 +22,24 @@ export async function markApiKeyRevoked(db: Database, id: string): Promise<void>
   await db.prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
 }
 
+/** The ids of the user's keys of that name still in use. */
+export async function findActiveApiKeyIdsNamed(db: Database, userId: string, name: string): Promise<string[]> {
+  const keys = await db.prisma.apiKey.findMany({
+    where: { userId, name, revokedAt: null },
+    select: { id: true },
+  });
+  return keys.map((key) => key.id);
+}
+
+/** Revokes these keys (those still in use); how many. */
+export async function revokeApiKeysById(db: Database, ids: readonly string[]): Promise<number> {
+  const result = await db.prisma.apiKey.updateMany({
+    where: { id: { in: [...ids] }, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  return result.count;
+}
+
 /** Revokes the user's keys of that name still in use; how many. */
 export async function revokeApiKeysNamed(db: Database, userId: string, name: string): Promise<number> {
   const result = await db.prisma.apiKey.updateMany({

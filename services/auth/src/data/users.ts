@@ -21,6 +21,7 @@ export interface NewUserRow {
   name: string | null;
   role: User['role'];
   status: User['status'];
+  mustChangePassword: boolean;
 }
 
 /** The new user, or null when the email is taken. */
@@ -33,7 +34,7 @@ export async function insertUser(db: Database, data: NewUserRow): Promise<User |
   }
 }
 
-export type UserChanges = Partial<Pick<User, 'status' | 'role' | 'passwordHash' | 'lastLoginAt'>>;
+export type UserChanges = Partial<Pick<User, 'status' | 'role' | 'passwordHash' | 'lastLoginAt' | 'mustChangePassword'>>;
 
 export function updateUser(db: Database, id: string, changes: UserChanges): Promise<User> {
   return db.prisma.user.update({ where: { id }, data: changes });

@@ -10,6 +10,7 @@ export type AuditAction =
   | 'user.disabled'
   | 'user.role_changed'
   | 'user.password_reset'
+  | 'user.password_changed'
   | 'user.bootstrapped'
   | 'session.refresh_reuse'
   | 'api_key.created'

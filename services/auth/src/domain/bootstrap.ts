@@ -1,5 +1,5 @@
 import type { AuthContext } from '../context.js';
-import { findApiKeyByHash, revokeApiKeysNamed } from '../data/api-keys.js';
+import { findActiveApiKeyIdsNamed, findApiKeyByHash, revokeApiKeysById } from '../data/api-keys.js';
 import { withAdvisoryLock } from '../data/db.js';
 import { findUserByEmail } from '../data/users.js';
 import { createApiKey, generateApiKey } from './api-keys.js';
@@ -36,6 +36,8 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
         role: 'admin',
         status: 'active',
         name: 'Administrator',
+        // A password from a Secret or a generated file: the web app asks for a new one.
+        mustChangePassword: true,
       });
       await ctx.audit.record({
         action: 'user.bootstrapped',
@@ -63,13 +65,27 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
   });
 }
 
-/** Revokes the admin's bootstrap key(s) and issues a new one (given, or generated); returns its plaintext. */
+/**
+ * Issues the admin a new bootstrap key and revokes the previous one(s) in one transaction; returns
+ * the new key's plaintext (shown once). An admin account is required: this is an operator's key.
+ */
 export async function rotateBootstrapKey(ctx: AuthContext, email: string, newKey = generateApiKey()) {
   const user = await findUserByEmail(ctx.db, normalizeEmail(email));
   if (!user) throw new Error(`no account with email ${email}; run seed-admin first`);
+  if (user.role !== 'admin') throw new Error(`${email} is not an admin; the bootstrap key is an admin's`);
   return withAdvisoryLock(ctx.db, 'bootstrap', async () => {
-    const revoked = await revokeApiKeysNamed(ctx.db, user.id, BOOTSTRAP_KEY_NAME);
+    const previous = await findActiveApiKeyIdsNamed(ctx.db, user.id, BOOTSTRAP_KEY_NAME);
     const created = await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, newKey);
+    const revoked = await revokeApiKeysById(ctx.db, previous);
+    for (const id of previous) {
+      await ctx.audit.record({
+        action: 'api_key.revoked',
+        actorId: null,
+        targetType: 'api_key',
+        targetId: id,
+        details: { via: 'rotate-bootstrap-key', replacedBy: created.apiKey.id },
+      });
+    }
     return { key: created.key, keyId: created.apiKey.id, revoked };
   });
 }

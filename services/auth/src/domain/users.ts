@@ -15,6 +15,8 @@ export interface PublicUser {
   createdAt: string;
   updatedAt: string;
   lastLoginAt: string | null;
+  /** The bootstrap admin until they replace the generated password (the web app asks them to). */
+  mustChangePassword: boolean;
 }
 
 export const toPublicUser = (user: User): PublicUser => ({
@@ -26,6 +28,7 @@ export const toPublicUser = (user: User): PublicUser => ({
   createdAt: user.createdAt.toISOString(),
   updatedAt: user.updatedAt.toISOString(),
   lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
+  mustChangePassword: user.mustChangePassword,
 });
 
 export async function registerUser(
@@ -74,6 +77,7 @@ export async function createUser(
     name?: string | undefined;
     role: 'admin' | 'user';
     status: 'active' | 'pending' | 'disabled';
+    mustChangePassword?: boolean;
   },
 ): Promise<User> {
   const passwordHash = await hashPassword(input.password, ctx.config.PASSWORD_SCRYPT_LOG_N);
@@ -83,6 +87,7 @@ export async function createUser(
     name: input.name ?? null,
     role: input.role,
     status: input.status,
+    mustChangePassword: input.mustChangePassword ?? false,
   });
   if (!user) throw new AppError('conflict', 'An account with this email already exists.');
   return user;

