@@ -1,0 +1,96 @@
+import { SimHttpError } from './http-util.js';
+import { decodeImages, imageErrorMessage, isImage } from './images.js';
+import type { Capability } from './known-models.js';
+import { fullModelName, type SimModel } from './models.js';
+import type { ChatMessageLike, ToolDeclaration } from './reply.js';
+
+/**
+ * Ollama's `think`: a thinking model thinks unless told `false`; asking any other model to think is
+ * Ollama's 400. (`"high"`/`"medium"`/`"low"` count as on.)
+ */
+export function resolveThink(
+  modelName: string,
+  capabilities: readonly Capability[],
+  think: unknown,
+): boolean {
+  const asked = think === true || (typeof think === 'string' && think !== '' && think !== 'none');
+  if (capabilities.includes('thinking')) return think === undefined || think === null || asked;
+  if (asked) throw new SimHttpError(400, `${JSON.stringify(modelName)} does not support thinking`);
+  return false;
+}
+
+/** The `tools` of a request; an entry without a function name is dropped, as it can never be called. */
+export function parseTools(value: unknown): ToolDeclaration[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new SimHttpError(400, 'tools must be an array');
+  return value.filter(
+    (tool): tool is ToolDeclaration =>
+      tool !== null &&
+      typeof tool === 'object' &&
+      typeof (tool as ToolDeclaration).function?.name === 'string',
+  );
+}
+
+/**
+ * The capability checks Ollama makes when it schedules a generation: an embedding-only model cannot
+ * chat/generate (`"name" does not support chat`), and tools need the `tools` capability (the error
+ * names the model in full, `registry.ollama.ai/library/llava:latest does not support tools`).
+ */
+export function checkCapabilities(
+  requestedName: string,
+  model: SimModel,
+  capability: 'chat' | 'generate',
+  tools: readonly ToolDeclaration[],
+): void {
+  if (!model.capabilities.includes('completion')) {
+    throw new SimHttpError(400, `${JSON.stringify(requestedName)} does not support ${capability}`);
+  }
+  if (tools.length > 0 && !model.capabilities.includes('tools')) {
+    throw new SimHttpError(400, `${fullModelName(model.name)} does not support tools`);
+  }
+}
+
+/** An error Ollama reports after it accepted the request (500, or an `{"error"}` line when streaming). */
+export class RunnerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunnerError';
+  }
+}
+
+/** Decodes every message's `images` (bad base64 is Ollama's 400) and returns how many there are. */
+export function chatImageCount(messages: readonly ChatMessageLike[]): Buffer[] {
+  const images: Buffer[] = [];
+  for (const message of messages) images.push(...decodeImages(message?.images));
+  return images;
+}
+
+/** A vision model's runner decodes each image; bytes that are not an image fail the request. */
+export function checkImageBytes(model: SimModel, images: readonly Buffer[]): RunnerError | null {
+  if (!model.capabilities.includes('vision')) return null;
+  return images.every(isImage) ? null : new RunnerError(imageErrorMessage(model.imageEngine));
+}
+
+/** Text of the prompt as a slot's KV cache sees it, so a later turn's shared prefix can be found. */
+export function chatCacheText(messages: readonly ChatMessageLike[]): string {
+  let text = '';
+  for (const message of messages) text += messageCacheText(message);
+  return text;
+}
+
+export function messageCacheText(message: ChatMessageLike): string {
+  const role = typeof message?.role === 'string' ? message.role : '';
+  const content =
+    typeof message?.content === 'string' ? message.content : JSON.stringify(message?.content ?? '');
+  const calls =
+    Array.isArray(message?.tool_calls) && message.tool_calls.length > 0
+      ? JSON.stringify(
+          message.tool_calls.map((call: { function?: { name?: unknown; arguments?: unknown } }) => [
+            call?.function?.name,
+            call?.function?.arguments,
+          ]),
+        )
+      : '';
+  const images = Array.isArray(message?.images) ? message.images.length : 0;
+  return `<|${role}|>${content}${calls}${images > 0 ? `<img*${images}>` : ''}<|end|>`;
+}
