@@ -123,8 +123,11 @@ class GenerationRun implements Abortable {
     const prefillMs = promptTokensPerSecond > 0 ? (this.promptEvalCount / promptTokensPerSecond) * 1000 : 0;
     this.promptEvalNs = Math.round(prefillMs * 1e6);
     const firstMs = ttftMs + prefillMs;
-    this.nextDueMs = performance.now() + firstMs;
-    this.timer = setTimeout(this.tick, firstMs);
+    // A first step that is a tool call costs all of its tokens before it appears.
+    const first = this.steps[0];
+    const firstExtra = first?.kind === 'tools' ? this.intervalMs() * (first.cost - 1) : 0;
+    this.nextDueMs = performance.now() + firstMs + firstExtra;
+    this.timer = setTimeout(this.tick, firstMs + firstExtra);
   };
 
   // Decode time per token, slowed by the other busy slots of the model.
