@@ -87,6 +87,7 @@ class GenerationRun implements Abortable {
   private ticket: GpuTicket | undefined;
   private promptEvalCount = 0;
   private promptEvalNs = 0;
+  private baseIntervalMs = 0;
 
   constructor(
     private readonly rt: SimRuntime,
@@ -116,7 +117,8 @@ class GenerationRun implements Abortable {
     this.grant = grant;
     this.rt.stats.activeStreams++;
     this.grantedAt = process.hrtime.bigint();
-    const { ttftMs, promptTokensPerSecond, promptCache } = this.rt.tunables;
+    const { ttftMs, promptTokensPerSecond, promptCache, tokensPerSecond } = this.rt.tunables;
+    this.baseIntervalMs = tokensPerSecond > 0 ? 1000 / tokensPerSecond : 0;
     const cachedTokens = promptCache ? Math.floor(grant.cachedChars / 4) : 0;
     // Ollama evaluates at least the last prompt token, even when the whole prompt is cached.
     this.promptEvalCount = Math.max(1, this.plan.promptTokens - cachedTokens);
@@ -131,11 +133,11 @@ class GenerationRun implements Abortable {
   };
 
   // Decode time per token, slowed by the other busy slots of the model.
+  // The pace is fixed when the generation starts (a change of tokensPerSecond affects later ones).
   private intervalMs(): number {
-    const { tokensPerSecond, busySlotSlowdown } = this.rt.tunables;
-    if (tokensPerSecond <= 0) return 0;
+    if (this.baseIntervalMs <= 0) return 0;
     const others = Math.max(0, (this.grant?.busySlots() ?? 1) - 1);
-    return (1000 / tokensPerSecond) * (1 + busySlotSlowdown * others);
+    return this.baseIntervalMs * (1 + this.rt.tunables.busySlotSlowdown * others);
   }
 
   private readonly tick = (): void => {

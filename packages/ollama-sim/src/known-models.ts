@@ -37,6 +37,13 @@ export const KNOWN_MODELS: Record<string, KnownModel> = {
     quantizationLevel: 'Q4_K_M',
     size: 4920753328,
   },
+  'qwen2.5': {
+    capabilities: CHAT_TOOLS,
+    embeddingDimension: 3584,
+    parameterSize: '7.6B',
+    quantizationLevel: 'Q4_K_M',
+    size: 4683087332,
+  },
   llava: {
     capabilities: ['completion', 'vision'],
     embeddingDimension: 4096,
