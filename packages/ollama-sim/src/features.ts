@@ -1,4 +1,5 @@
 import { SimHttpError } from './http-util.js';
+import { contentText } from './generator.js';
 import { decodeImages, imageErrorMessage, isImage } from './images.js';
 import type { Capability } from './known-models.js';
 import { fullModelName, type SimModel } from './models.js';
@@ -71,17 +72,21 @@ export function checkImageBytes(model: SimModel, images: readonly Buffer[]): Run
   return images.every(isImage) ? null : new RunnerError(imageErrorMessage(model.imageEngine));
 }
 
-/** Text of the prompt as a slot's KV cache sees it, so a later turn's shared prefix can be found. */
+/**
+ * Text of the prompt as a slot's KV cache sees it, so a later turn's shared prefix can be found. The
+ * messages' texts joined by newlines, as `prompt_eval_count` counts them (four characters a token).
+ */
 export function chatCacheText(messages: readonly ChatMessageLike[]): string {
-  let text = '';
-  for (const message of messages) text += messageCacheText(message);
-  return text;
+  return messages.map(messageCacheText).join('\n');
 }
 
-export function messageCacheText(message: ChatMessageLike): string {
-  const role = typeof message?.role === 'string' ? message.role : '';
-  const content =
-    typeof message?.content === 'string' ? message.content : JSON.stringify(message?.content ?? '');
+/** What the cache holds after a reply: the prompt, then the answer as the next turn will send it. */
+export function cacheTextAfterReply(prompt: string, answer: ChatMessageLike): string {
+  return `${prompt}\n${messageCacheText(answer)}`;
+}
+
+function messageCacheText(message: ChatMessageLike): string {
+  const content = contentText(message?.content);
   const calls =
     Array.isArray(message?.tool_calls) && message.tool_calls.length > 0
       ? JSON.stringify(
@@ -92,5 +97,5 @@ export function messageCacheText(message: ChatMessageLike): string {
         )
       : '';
   const images = Array.isArray(message?.images) ? message.images.length : 0;
-  return `<|${role}|>${content}${calls}${images > 0 ? `<img*${images}>` : ''}<|end|>`;
+  return `${content}${calls}${images > 0 ? `[img*${images}]` : ''}`;
 }

@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { runGeneration, type DoneTimings, type GenerationPlan, type GenerationWriter } from './engine.js';
 import {
+  cacheTextAfterReply,
   chatCacheText,
   chatImageCount,
   checkCapabilities,
   checkImageBytes,
-  messageCacheText,
   parseTools,
   resolveThink,
 } from './features.js';
@@ -179,7 +179,7 @@ export function handleChat(ctx: RouteContext): void {
       keepAliveMs: setup.keepAliveMs,
       promptTokens: countPromptTokens(typed.map((m) => contentText(m?.content)).join('\n')),
       cacheText,
-      cacheTextAfter: cacheText + messageCacheText(answer),
+      cacheTextAfter: cacheTextAfterReply(cacheText, answer),
     },
     writer,
   );
@@ -237,7 +237,7 @@ export function handleGenerate(ctx: RouteContext): void {
           });
         },
       };
-  const cacheText = `<|generate|>${prompt}`;
+  const cacheText = prompt;
   start(
     ctx,
     {

@@ -1,9 +1,9 @@
 import { runGeneration, type DoneTimings, type GenerationWriter } from './engine.js';
 import {
+  cacheTextAfterReply,
   chatCacheText,
   checkCapabilities,
   checkImageBytes,
-  messageCacheText,
   parseTools,
   resolveThink,
 } from './features.js';
@@ -134,7 +134,7 @@ function handleChatCompletions(ctx: RouteContext): void {
     keepAliveMs: rt.tunables.keepAliveMs,
     promptTokens: countPromptTokens(messages.map((m) => contentText(m.content)).join('\n')),
     cacheText,
-    cacheTextAfter: cacheText + messageCacheText(answer),
+    cacheTextAfter: cacheTextAfterReply(cacheText, answer),
     receivedAt: ctx.receivedAt,
     dropAfterTokens: ctx.dropAfterTokens,
   };

@@ -16,8 +16,8 @@ afterAll(async () => {
   await sim.close();
 });
 
-const weather = weatherTool as Tool;
-const clock = clockTool as Tool;
+const weather = weatherTool as unknown as Tool;
+const clock = clockTool as unknown as Tool;
 
 describe('capabilities in /api/show', () => {
   it('reports what Ollama reports for each default model', async () => {
@@ -138,7 +138,7 @@ describe('format', () => {
     expect(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)).toBe(true);
 
     const generated = await ollama.generate({ model: 'llama3.2', prompt: 'a place', format: schema });
-    expect(schemaValidator(schema)(JSON.parse(generated.response))).toBe(true);
+    expect(schemaValidator(schema)(JSON.parse(generated.response ?? ''))).toBe(true);
     expect(generated.response).toBe(
       expectedGenerateReply({ model: 'llama3.2', prompt: 'a place', format: schema }).text,
     );
@@ -154,7 +154,7 @@ describe('images', () => {
     expect(response.message.content.startsWith('I see 2 images.')).toBe(true);
 
     const generated = await ollama.generate({ model: 'llava', prompt: 'And this?', images: [PNG] });
-    expect(generated.response.startsWith('I see 1 image.')).toBe(true);
+    expect(generated.response?.startsWith('I see 1 image.')).toBe(true);
   });
 
   it('bad base64 is the 400 Go gives while reading the body, on any model', async () => {

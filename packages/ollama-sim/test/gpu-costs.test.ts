@@ -125,14 +125,13 @@ describe('prompt processing and the KV cache', () => {
     const next = [...first, one.message, { role: 'user', content: 'And on Venus?' }];
     const two: ChatResponse = await ollama.chat({ model: 'llama3.2', messages: next });
     const full = countPromptTokens(next.map((m) => m.content).join('\n'));
+    const added = countPromptTokens(`\n${next[2]!.content}`);
     expect(two.prompt_eval_count).toBeLessThan(full);
-    expect(two.prompt_eval_count).toBeLessThanOrEqual(countPromptTokens(next[2]!.content) + 4);
+    expect(two.prompt_eval_count).toBeGreaterThanOrEqual(added - 1);
+    expect(two.prompt_eval_count).toBeLessThanOrEqual(added + 1);
 
     const other = await ollama.chat({ model: 'llama3.2', messages: ask('Something else entirely.') });
-    // Only the chat template's role marker is shared with what the slot holds.
-    const otherFull = countPromptTokens('Something else entirely.');
-    expect(other.prompt_eval_count).toBeGreaterThanOrEqual(otherFull - 2);
-    expect(other.prompt_eval_count).toBeGreaterThan(two.prompt_eval_count);
+    expect(other.prompt_eval_count).toBe(countPromptTokens('Something else entirely.'));
   });
 
   it('prompt_eval_duration follows the prompt tokens at promptTokensPerSecond', async () => {
