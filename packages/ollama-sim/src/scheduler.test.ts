@@ -88,6 +88,16 @@ describe('GpuScheduler: keep_alive', () => {
 });
 
 describe('GpuScheduler: slots and queue', () => {
+  it('with no queue at all, a request that will get a slot (also after a load) still runs', () => {
+    const gpu = scheduler({ maxParallel: 1, maxQueue: 0, loadMs: 100 });
+    const first = enter(gpu);
+    expect(first.ticket.state).toBe('loading');
+    expect(enter(gpu).refused).toBe(true);
+    vi.advanceTimersByTime(100);
+    expect(first.ticket.state).toBe('running');
+    expect(enter(gpu, qwen).ticket.state).toBe('loading');
+  });
+
   it('queues up to OLLAMA_MAX_QUEUE, then refuses', () => {
     const gpu = scheduler({ maxParallel: 1, maxQueue: 1 });
     expect(enter(gpu).ticket.state).toBe('running');

@@ -109,13 +109,7 @@ export class GpuScheduler {
   ): GpuTicket | null {
     this.unloadExpired();
     const ticket: GpuTicket = { state: 'loading', model, keepAliveMs, promptText, onGrant };
-    const resident = this.residents.get(model.name);
-    const runsSoon =
-      resident !== undefined &&
-      (resident.state === 'loaded'
-        ? resident.admission.canRunNow()
-        : this.tunables.maxParallel <= 0 || resident.loadWaiters.length < this.tunables.maxParallel);
-    if (!runsSoon && this.queued >= this.tunables.maxQueue) return null;
+    if (!this.runsSoon(model) && this.queued >= this.tunables.maxQueue) return null;
     this.waiting.add(ticket);
     this.whenLoaded(model, keepAliveMs, () => this.admit(ticket));
     return ticket;
@@ -198,6 +192,15 @@ export class GpuScheduler {
     for (const resident of this.residents.values()) if (resident.loadTimer) clearTimeout(resident.loadTimer);
   }
 
+  // Runs now, or gets a slot as soon as a load that starts (or has started) finishes.
+  private runsSoon(model: SimModel): boolean {
+    const resident = this.residents.get(model.name);
+    const limit = this.tunables.maxParallel;
+    if (resident?.state === 'loaded') return resident.admission.canRunNow();
+    if (resident) return limit <= 0 || resident.loadWaiters.length < limit;
+    return this.hasRoom() || this.idleVictim() !== undefined;
+  }
+
   private statsOf(model: SimModel): ModelStats {
     let stats = this.perModel.get(model.name);
     if (!stats) {
@@ -225,13 +228,18 @@ export class GpuScheduler {
   }
 
   // The idle loaded model used least recently goes, as Ollama picks what to unload.
-  private evictOne(): boolean {
+  private idleVictim(): Resident | undefined {
     let victim: Resident | undefined;
     for (const resident of this.residents.values()) {
-      if (resident.state !== 'loaded' || resident.admission.running > 0 || resident.admission.queued > 0)
-        continue;
+      const idle = resident.admission.running === 0 && resident.admission.queued === 0;
+      if (resident.state !== 'loaded' || !idle) continue;
       if (!victim || resident.lastUsed < victim.lastUsed) victim = resident;
     }
+    return victim;
+  }
+
+  private evictOne(): boolean {
+    const victim = this.idleVictim();
     if (!victim) return false;
     this.statsOf(victim.model).evictions++;
     this.drop(victim);
