@@ -35,6 +35,8 @@ interface Resident {
   expiresAt: number;
   keepAliveMs: number;
   lastUsed: number;
+  /** Set by an unload request while the model was busy. */
+  unloadWhenIdle?: boolean;
 }
 
 /** What a request learns when it gets a slot. */
@@ -125,12 +127,12 @@ export class GpuScheduler {
     });
   }
 
-  /** Unloads an idle model now (keep_alive 0 on an empty request); false when it is busy or not loaded. */
-  unload(model: SimModel): boolean {
+  /** Unloads a model (keep_alive 0 on an empty request): now when idle, else once its requests end. */
+  unload(model: SimModel): void {
     const resident = this.residents.get(model.name);
-    if (!resident || resident.state !== 'loaded' || resident.admission.running > 0) return false;
-    this.drop(resident);
-    return true;
+    if (!resident || resident.state !== 'loaded') return;
+    resident.unloadWhenIdle = true;
+    if (resident.admission.running === 0 && resident.admission.queued === 0) this.drop(resident);
   }
 
   /** Frees the ticket's slot (keeping `cacheText` in it) or takes it out of the queue; safe twice. */
@@ -345,7 +347,8 @@ export class GpuScheduler {
   }
 
   private afterIdle(resident: Resident): void {
-    if (resident.keepAliveMs === 0 && resident.state === 'loaded' && resident.admission.queued === 0) {
+    const expire = resident.keepAliveMs === 0 || resident.unloadWhenIdle === true;
+    if (expire && resident.state === 'loaded' && resident.admission.queued === 0) {
       this.statsOf(resident.model).expirations++;
       this.drop(resident);
     }
