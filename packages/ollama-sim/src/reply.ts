@@ -70,7 +70,7 @@ export function replyPrompt(messages: readonly ChatMessageLike[]): string {
   if (last < 0) return '';
   let prompt = contentText(messages[last]?.content);
   for (const message of messages.slice(last + 1)) {
-    if (message.role === 'tool') prompt += `\u0002${contentText(message.content)}`;
+    if (message?.role === 'tool') prompt += `\u0002${contentText(message.content)}`;
   }
   return prompt;
 }

@@ -91,6 +91,26 @@ describe('sampleFromSchema', () => {
     });
   }
 
+  it('survives hostile schemas: huge sizes, required self-reference, __proto__', () => {
+    const huge = sampleFromSchema(
+      { type: 'array', minItems: 1e9, items: { type: 'string', minLength: 1e9 } },
+      createRandom(1),
+    );
+    expect(Array.isArray(huge) && huge.length <= 64).toBe(true);
+    const loop = {
+      $defs: { a: { type: 'object', required: ['a'], properties: { a: { $ref: '#/$defs/a' } } } },
+      $ref: '#/$defs/a',
+    };
+    expect(JSON.stringify(sampleFromSchema(loop, createRandom(1))).length).toBeLessThan(10_000);
+    // As it arrives in a request body: JSON.parse makes `__proto__` an own key.
+    const protoSchema: unknown = JSON.parse(
+      '{"type":"object","properties":{"__proto__":{"type":"integer"}},"required":["__proto__"]}',
+    );
+    const proto = sampleFromSchema(protoSchema, createRandom(1));
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.keys(proto as object)).toEqual(['__proto__']);
+  });
+
   it('is deterministic for a seed and varies between seeds', () => {
     const schema = schemas['nested objects, arrays, enums and bounds'];
     const a = sampleFromSchema(schema, createRandom(1));

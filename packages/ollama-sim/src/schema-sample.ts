@@ -8,6 +8,10 @@ type Schema = Record<string, unknown>;
 
 const WORDS = ['alpha', 'bravo', 'lorem', 'ipsum', 'dolor', 'amet', 'simulata', 'machina', 'nulla', 'magna'];
 const MAX_DEPTH = 8;
+// Limits that keep a hostile schema (minItems: 1e9, required recursion) from exhausting the process.
+const HARD_DEPTH = 32;
+const MAX_ITEMS = 64;
+const MAX_STRING = 4096;
 
 interface SampleContext {
   root: Schema;
@@ -81,6 +85,7 @@ function typeOf(schema: Schema): string {
 }
 
 function sample(raw: Schema, ctx: SampleContext, depth: number): unknown {
+  if (depth > HARD_DEPTH) return null;
   const schema = flatten(raw, ctx.root, depth);
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return pick(schema.enum, ctx.random);
@@ -124,22 +129,27 @@ function sampleObject(schema: Schema, ctx: SampleContext, depth: number): Record
   for (const [key, sub] of Object.entries(properties)) {
     // Deep optional branches stop, so recursive schemas end.
     if (!required.has(key) && depth >= MAX_DEPTH / 2) continue;
-    out[key] = sample(isSchema(sub) ? sub : {}, ctx, depth + 1);
+    setOwn(out, key, sample(isSchema(sub) ? sub : {}, ctx, depth + 1));
   }
   for (const key of required) {
     if (!(key in out)) {
       const extra = isSchema(schema.additionalProperties) ? schema.additionalProperties : {};
-      out[key] = sample(extra, ctx, depth + 1);
+      setOwn(out, key, sample(extra, ctx, depth + 1));
     }
   }
   return out;
 }
 
+// A property named `__proto__` must become an own property, not the object's prototype.
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function sampleArray(schema: Schema, ctx: SampleContext, depth: number): unknown[] {
   const prefix = Array.isArray(schema.prefixItems) ? schema.prefixItems.filter(isSchema) : [];
   const items = isSchema(schema.items) ? schema.items : {};
-  const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
-  const max = typeof schema.maxItems === 'number' ? schema.maxItems : Math.max(min, 3);
+  const min = Math.min(MAX_ITEMS, typeof schema.minItems === 'number' ? schema.minItems : 0);
+  const max = Math.min(MAX_ITEMS, typeof schema.maxItems === 'number' ? schema.maxItems : Math.max(min, 3));
   const lower = Math.min(max, Math.max(min, prefix.length, 1));
   const count =
     depth >= MAX_DEPTH ? lower : lower + Math.floor(ctx.random() * (Math.min(max, lower + 2) - lower + 1));
@@ -210,7 +220,7 @@ function sampleString(schema: Schema, random: () => number): string {
     default:
       text = `${pick(WORDS, random)} ${pick(WORDS, random)}`;
   }
-  const min = typeof schema.minLength === 'number' ? schema.minLength : 0;
+  const min = Math.min(MAX_STRING, typeof schema.minLength === 'number' ? schema.minLength : 0);
   const max = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity;
   if (text.length < min) text = text.padEnd(min, 'x');
   if (text.length > max) text = text.slice(0, max);
