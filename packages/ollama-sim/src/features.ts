@@ -5,17 +5,33 @@ import type { Capability } from './known-models.js';
 import { fullModelName, type SimModel } from './models.js';
 import type { ChatMessageLike, ToolDeclaration } from './reply.js';
 
+const THINK_LEVELS = ['high', 'medium', 'low'];
+
+/** Ollama's `think` as it binds it from JSON: a boolean, `"high"`/`"medium"`/`"low"`, or unset. */
+export function parseThink(value: unknown): boolean | string | undefined {
+  if (value === undefined || value === null || typeof value === 'boolean') return value ?? undefined;
+  if (typeof value === 'string') {
+    if (THINK_LEVELS.includes(value)) return value;
+    throw new SimHttpError(
+      400,
+      `invalid think value: ${JSON.stringify(value)} (must be "high", "medium", "low", true, or false)`,
+    );
+  }
+  throw new SimHttpError(400, 'think must be a boolean or string ("high", "medium", "low", true, or false)');
+}
+
 /**
- * Ollama's `think`: a thinking model thinks unless told `false`; asking any other model to think is
- * Ollama's 400. (`"high"`/`"medium"`/`"low"` count as on.)
+ * Whether the model thinks: a thinking model does unless told `false`; asking any other model to think
+ * is Ollama's 400.
  */
 export function resolveThink(
   modelName: string,
   capabilities: readonly Capability[],
   think: unknown,
 ): boolean {
-  const asked = think === true || (typeof think === 'string' && think !== '' && think !== 'none');
-  if (capabilities.includes('thinking')) return think === undefined || think === null || asked;
+  const value = parseThink(think);
+  const asked = value === true || (typeof value === 'string' && THINK_LEVELS.includes(value));
+  if (capabilities.includes('thinking')) return value === undefined || asked;
   if (asked) throw new SimHttpError(400, `${JSON.stringify(modelName)} does not support thinking`);
   return false;
 }

@@ -6,6 +6,7 @@ import {
   chatImageCount,
   checkCapabilities,
   checkImageBytes,
+  parseThink,
   parseTools,
   resolveThink,
 } from './features.js';
@@ -41,6 +42,7 @@ interface GenerationSetup {
 // In Ollama's order: the body's images are decoded with the JSON (400), then the model is looked up
 // (404), then `think` and the capabilities are checked (400).
 function setUpGeneration(ctx: RouteContext, capability: 'chat' | 'generate'): GenerationSetup {
+  parseThink(ctx.body.think);
   const modelName = requireString(ctx.body, 'model');
   const model = ctx.rt.requireModel(modelName);
   const tools = capability === 'chat' ? parseTools(ctx.body.tools) : [];

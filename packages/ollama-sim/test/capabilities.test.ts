@@ -230,9 +230,19 @@ describe('think', () => {
     expect(generated.thinking?.length).toBeGreaterThan(0);
   });
 
-  it("asking a model without thinking to think is Ollama's 400", async () => {
-    const response = await postJson(`${sim.url}/api/chat`, { model: 'llama3.2', messages, think: true });
+  it("asking a model without thinking to think is Ollama's 400; so is a think value Ollama does not know", async () => {
+    const response = await postJson(`${sim.url}/api/chat`, { model: 'llama3.2', messages, think: 'low' });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: '"llama3.2" does not support thinking' });
+    // think: false on such a model is fine.
+    expect(
+      (await postJson(`${sim.url}/api/chat`, { model: 'llama3.2', messages, think: false })).status,
+    ).toBe(200);
+
+    const odd = await postJson(`${sim.url}/api/chat`, { model: 'qwen3', messages, think: 'max' });
+    expect(odd.status).toBe(400);
+    expect(await odd.json()).toEqual({
+      error: 'invalid think value: "max" (must be "high", "medium", "low", true, or false)',
+    });
   });
 });
