@@ -8,6 +8,7 @@ import {
   resolveThink,
 } from './features.js';
 import { contentText, countPromptTokens, simulatedEmbedding } from './generator.js';
+import { handleCompletions } from './openai-completions.js';
 import { convertOpenAIMessages, formatFromOpenAI, thinkFromOpenAI } from './openai-request.js';
 import { simulatedChatReply, type SimToolCall } from './reply.js';
 import { SimHttpError, optionalNumber, requireString, sendJson } from './http-util.js';
@@ -176,6 +177,7 @@ function handleEmbeddings(ctx: RouteContext): void {
 
 export const openAIRoutes: RouteTable = {
   'POST /v1/chat/completions': { generation: true, jsonBody: true, handle: handleChatCompletions },
+  'POST /v1/completions': { generation: true, jsonBody: true, handle: handleCompletions },
   'POST /v1/embeddings': { jsonBody: true, handle: handleEmbeddings },
   'GET /v1/models': {
     handle: ({ rt, res }) => sendJson(res, 200, { object: 'list', data: rt.models.list().map(modelEntry) }),

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectedOpenAIChatReply, type OllamaSim } from '../src/index.js';
+import { expectedGenerateReply, expectedOpenAIChatReply, type OllamaSim } from '../src/index.js';
 import { NOT_AN_IMAGE, PNG, clockTool, schemaValidator, weatherTool } from './fixtures.js';
 import { startQuietSim } from './helpers.js';
 
@@ -166,6 +166,40 @@ describe('/v1/chat/completions: structured output, images, reasoning', () => {
     ).rejects.toMatchObject({
       status: 400,
       error: { message: `invalid reasoning value: 'max' (must be "high", "medium", "low", or "none")` },
+    });
+  });
+});
+
+describe('/v1/completions (legacy text completions), as Ollama maps them onto generate', () => {
+  it('answers text_completion objects, streamed or not, with usage', async () => {
+    const expected = expectedGenerateReply({ model: 'llama3.2', prompt: 'Once upon a time' });
+    const completion = await openai.completions.create({ model: 'llama3.2', prompt: 'Once upon a time' });
+    expect(completion.object).toBe('text_completion');
+    expect(completion.choices[0]).toMatchObject({ text: expected.text, index: 0, finish_reason: 'stop' });
+    expect(completion.usage?.completion_tokens).toBe(expected.evalCount);
+
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    const stream = await openai.completions.create({
+      model: 'llama3.2',
+      prompt: 'Once upon a time',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? '';
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe(expected.text);
+    expect(usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it('a prompt that is not a string is the 400 Go gives', async () => {
+    await expect(openai.completions.create({ model: 'llama3.2', prompt: ['a', 'b'] })).rejects.toMatchObject({
+      status: 400,
+      error: {
+        message: 'json: cannot unmarshal array into Go struct field CompletionRequest.prompt of type string',
+      },
     });
   });
 });
