@@ -1,8 +1,9 @@
-import { startOllamaSim, type OllamaSim } from '@corral/ollama-sim';
+import { DEFAULT_MODELS, startOllamaSim, type OllamaSim } from '@corral/ollama-sim';
 import axios from 'axios';
 
 export const LOCAL_OLLAMA_URL = 'http://127.0.0.1:11434';
-export const DEMO_MODELS = ['llama3.2', 'nomic-embed-text'];
+/** The simulator's own set: a chat model with tools, a vision, a thinking and an embedding model. */
+export const DEMO_MODELS = DEFAULT_MODELS;
 export const SIMULATOR_LABEL = 'ollama-sim (SIMULATOR — replies are generated text, not a model)';
 /** Slow and long enough for a person to watch a reply stream in (and press Stop). */
 export const DEMO_SIM_PACE = { tokensPerSecond: 30, responseTokens: 120 } as const;

@@ -1,5 +1,5 @@
 import { SimHttpError, sendJson } from './http-util.js';
-import { validateFailure, validateTunables } from './options.js';
+import { resolveTunables, validateFailure, validateTunables } from './options.js';
 import type { RouteContext, RouteTable } from './routes.js';
 import type { SimRuntime } from './runtime.js';
 
@@ -18,7 +18,9 @@ function configOf(rt: SimRuntime): Record<string, unknown> {
 // Validate everything before applying anything, so a bad field changes nothing.
 function updateConfig({ rt, res, body }: RouteContext): void {
   try {
-    const tunables = validateTunables(body);
+    // A profile resets every tunable to it; fields given beside it win.
+    const tunables =
+      body.profile === undefined ? validateTunables(body) : resolveTunables(body.profile, body);
     const failure = body.failure === undefined ? undefined : validateFailure(body.failure);
     rt.setOptions(tunables);
     if (failure) rt.setFailure(failure);

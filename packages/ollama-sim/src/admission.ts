@@ -27,6 +27,11 @@ export class Admission {
     return this.waiting.size;
   }
 
+  /** Whether a request entering now would run at once. */
+  canRunNow(): boolean {
+    return this.hasFreeSlot();
+  }
+
   /** A ticket that is running or queued, or null when the queue is full (answer 503). */
   tryEnter(): Ticket | null {
     if (this.hasFreeSlot()) {

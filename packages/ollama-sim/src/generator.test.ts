@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectedChatReply, simulatedEmbedding, simulatedReply } from './generator.js';
+import { expectedChatReply } from './expected.js';
+import { simulatedEmbedding, simulatedReply } from './generator.js';
 
 describe('simulatedReply', () => {
   it('is deterministic for model + prompt + seed, and the tag "latest" is implied', () => {

@@ -1,5 +1,6 @@
 import { normalizeModelName } from './models.js';
 import { DEFAULT_TUNABLES } from './options.js';
+import { sampleFromSchema } from './schema-sample.js';
 
 // Lorem-ipsum pseudo-words: nobody mistakes them for a real model's answer.
 const WORDS = [
@@ -41,7 +42,7 @@ export interface SimReplyInput {
   seed?: number;
   /** Ollama `options.num_predict` / OpenAI `max_tokens`; values <= 0 mean no limit. */
   numPredict?: number;
-  /** `"json"` or a JSON schema object makes the reply a JSON document. */
+  /** `"json"` makes the reply a JSON object; a JSON schema, a JSON document valid against it. */
   format?: unknown;
   /** The simulator's `responseTokens` option (default 24). */
   responseTokens?: number;
@@ -59,8 +60,12 @@ export function simulatedReply(input: SimReplyInput): SimReply {
   const length = Math.max(1, input.responseTokens ?? DEFAULT_TUNABLES.responseTokens);
   const seed = input.seed ?? DEFAULT_TUNABLES.seed;
   const random = createRandom(hash32(`${normalizeModelName(input.model)}\u0000${input.prompt}\u0000${seed}`));
-  const wantsJson = input.format === 'json' || (typeof input.format === 'object' && input.format !== null);
-  const natural = wantsJson ? jsonTokens(random, length) : proseTokens(random, length);
+  const natural =
+    typeof input.format === 'object' && input.format !== null
+      ? jsonPieces(JSON.stringify(sampleFromSchema(input.format, random)))
+      : input.format === 'json'
+        ? jsonTokens(random, length)
+        : proseTokens(random, length);
   const limit =
     input.numPredict !== undefined && input.numPredict > 0 ? Math.floor(input.numPredict) : Infinity;
   const tokens = limit < natural.length ? natural.slice(0, limit) : natural;
@@ -80,7 +85,7 @@ function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
-function proseTokens(random: () => number, length: number): string[] {
+export function proseTokens(random: () => number, length: number): string[] {
   const tokens: string[] = [];
   let sentenceStart = true;
   for (let i = 0; i < length - 1; i++) {
@@ -98,6 +103,11 @@ function proseTokens(random: () => number, length: number): string[] {
   if (length === 1) tokens.push(capitalize(pickWord(random)));
   else tokens.push(sentenceStart ? ` ${capitalize(pickWord(random))}` : '.');
   return tokens;
+}
+
+/** JSON text in token-sized pieces (words, punctuation and the spaces before them). */
+export function jsonPieces(text: string): string[] {
+  return text.match(/\s*[\w.+-]+|\s*[^\w\s]/g) ?? [text];
 }
 
 // {"simulated": true, "text": "lorem ipsum ..."} split into token-sized pieces.
@@ -136,80 +146,6 @@ export function contentText(content: unknown): string {
 /** Rough token count of prompt text (about four characters a token, at least one). */
 export function countPromptTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
-}
-
-export interface ExpectedReplyOptions {
-  /** The simulator's seed option, if it was set. */
-  seed?: number;
-  /** The simulator's responseTokens option, if it was set. */
-  responseTokens?: number;
-}
-
-/** Expected reply for an Ollama `/api/chat` request body. */
-export function expectedChatReply(
-  request: {
-    model: string;
-    messages?: ReadonlyArray<{ role?: unknown; content?: unknown }>;
-    format?: unknown;
-    options?: { seed?: number; num_predict?: number };
-  },
-  sim: ExpectedReplyOptions = {},
-): SimReply {
-  return simulatedReply({
-    model: request.model,
-    prompt: lastUserMessage(request.messages ?? []),
-    seed: request.options?.seed ?? sim.seed,
-    numPredict: request.options?.num_predict,
-    format: request.format,
-    responseTokens: sim.responseTokens,
-  });
-}
-
-/** Expected reply for an Ollama `/api/generate` request body. */
-export function expectedGenerateReply(
-  request: {
-    model: string;
-    prompt?: string;
-    format?: unknown;
-    options?: { seed?: number; num_predict?: number };
-  },
-  sim: ExpectedReplyOptions = {},
-): SimReply {
-  return simulatedReply({
-    model: request.model,
-    prompt: request.prompt ?? '',
-    seed: request.options?.seed ?? sim.seed,
-    numPredict: request.options?.num_predict,
-    format: request.format,
-    responseTokens: sim.responseTokens,
-  });
-}
-
-/** Expected reply for an OpenAI `/v1/chat/completions` request body. */
-export function expectedOpenAIChatReply(
-  request: {
-    model: string;
-    messages: ReadonlyArray<{ role?: unknown; content?: unknown }>;
-    seed?: number | null;
-    max_tokens?: number | null;
-    max_completion_tokens?: number | null;
-    response_format?: { type?: string } | null;
-  },
-  sim: ExpectedReplyOptions = {},
-): SimReply {
-  return simulatedReply({
-    model: request.model,
-    prompt: lastUserMessage(request.messages),
-    seed: request.seed ?? sim.seed,
-    numPredict: request.max_completion_tokens ?? request.max_tokens ?? undefined,
-    format: openAIFormat(request.response_format),
-    responseTokens: sim.responseTokens,
-  });
-}
-
-export function openAIFormat(responseFormat: unknown): 'json' | undefined {
-  const type = (responseFormat as { type?: unknown } | null | undefined)?.type;
-  return type === 'json_object' || type === 'json_schema' ? 'json' : undefined;
 }
 
 /** Deterministic unit-length vector for a model and text. */

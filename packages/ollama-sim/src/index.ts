@@ -11,23 +11,37 @@ import { SimRuntime, type SimStats } from './runtime.js';
 import { closeSimServer, createSimServer } from './server.js';
 
 export {
-  contentText,
-  countPromptTokens,
   expectedChatReply,
   expectedGenerateReply,
   expectedOpenAIChatReply,
+  type ExpectedReplyOptions,
+} from './expected.js';
+export {
+  contentText,
+  countPromptTokens,
   lastUserMessage,
   simulatedEmbedding,
   simulatedReply,
-  type ExpectedReplyOptions,
   type SimReply,
   type SimReplyInput,
 } from './generator.js';
-export { normalizeModelName, type SimModelKind, type SimModelSpec } from './models.js';
+export { sampleFromSchema } from './schema-sample.js';
+export {
+  simulatedChatReply,
+  type ChatReplyInput,
+  type SimChatReply,
+  type SimToolCall,
+  type ToolDeclaration,
+} from './reply.js';
+export { type Capability } from './known-models.js';
+export { fullModelName, normalizeModelName, type SimModelKind, type SimModelSpec } from './models.js';
 export {
   DEFAULT_MODELS,
   DEFAULT_TUNABLES,
   DEFAULT_VERSION,
+  GPU_8B_PROFILE,
+  PROFILES,
+  type SimProfileName,
   type FailureMode,
   type FailureScope,
   type FailureSetting,
@@ -36,6 +50,7 @@ export {
 } from './options.js';
 export { BUSY_MESSAGE } from './routes.js';
 export type { SimStats } from './runtime.js';
+export type { ModelStats } from './scheduler.js';
 
 /** A running simulator. */
 export interface OllamaSim {

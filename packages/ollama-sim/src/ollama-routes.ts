@@ -1,176 +1,30 @@
-import type { ServerResponse } from 'node:http';
-import { runGeneration, type DoneTimings, type GenerationWriter } from './engine.js';
-import {
-  contentText,
-  contextIds,
-  countPromptTokens,
-  lastUserMessage,
-  simulatedEmbedding,
-  simulatedReply,
-  type SimReply,
-} from './generator.js';
-import { SimHttpError, nowIso, optionalNumber, requireString, sendJson, sendText } from './http-util.js';
+import { countPromptTokens, simulatedEmbedding } from './generator.js';
+import { SimHttpError, requireString, sendJson, sendText } from './http-util.js';
 import { modelDetails, parseKeepAlive, type SimModel } from './models.js';
+import { handleChat, handleGenerate } from './ollama-generation.js';
 import { pullModel } from './pull.js';
 import {
-  BUSY_MESSAGE,
   embeddingDimensions,
   embeddingInputs,
-  objectField,
   withSlot,
   type RouteContext,
   type RouteTable,
 } from './routes.js';
-
-const NDJSON_HEADERS = { 'Content-Type': 'application/x-ndjson' };
-
-function writeNdjsonHead(res: ServerResponse): void {
-  if (!res.headersSent) res.writeHead(200, NDJSON_HEADERS);
-}
-
-interface GenerationSetup {
-  modelName: string;
-  model: SimModel;
-  stream: boolean;
-  keepAliveMs: number;
-  options: Record<string, unknown>;
-}
-
-function setUpGeneration(ctx: RouteContext, capability: 'chat' | 'generate'): GenerationSetup {
-  const modelName = requireString(ctx.body, 'model');
-  const model = ctx.rt.requireModel(modelName);
-  if (model.kind === 'embedding')
-    throw new SimHttpError(400, `${JSON.stringify(modelName)} does not support ${capability}`);
-  const keepAliveMs = parseKeepAlive(ctx.body.keep_alive);
-  ctx.rt.models.touch(model, keepAliveMs);
-  return {
-    modelName,
-    model,
-    stream: ctx.body.stream !== false,
-    keepAliveMs,
-    options: objectField(ctx.body, 'options'),
-  };
-}
-
-function replyFor(ctx: RouteContext, setup: GenerationSetup, prompt: string): SimReply {
-  return simulatedReply({
-    model: setup.modelName,
-    prompt,
-    seed: optionalNumber(setup.options.seed) ?? ctx.rt.tunables.seed,
-    numPredict: optionalNumber(setup.options.num_predict),
-    format: ctx.body.format,
-    responseTokens: ctx.rt.tunables.responseTokens,
-  });
-}
-
-function startOrBusy(ctx: RouteContext, reply: SimReply, writer: GenerationWriter): void {
-  const plan = { reply, receivedAt: ctx.receivedAt, dropAfterTokens: ctx.dropAfterTokens };
-  if (!runGeneration(ctx.rt, ctx.res, plan, writer)) throw new SimHttpError(503, BUSY_MESSAGE);
-}
-
-function handleChat(ctx: RouteContext): void {
-  const setup = setUpGeneration(ctx, 'chat');
-  const messages = ctx.body.messages ?? [];
-  if (!Array.isArray(messages)) throw new SimHttpError(400, 'messages must be an array');
-  const { res } = ctx;
-  const modelJson = JSON.stringify(setup.modelName);
-  if (messages.length === 0) {
-    return sendJson(res, 200, {
-      model: setup.modelName,
-      created_at: nowIso(),
-      message: { role: 'assistant', content: '' },
-      done_reason: setup.keepAliveMs === 0 ? 'unload' : 'load',
-      done: true,
-    });
-  }
-  const typed = messages as Array<{ role?: unknown; content?: unknown }>;
-  const reply = replyFor(ctx, setup, lastUserMessage(typed));
-  const promptEvalCount = countPromptTokens(typed.map((m) => contentText(m?.content)).join('\n'));
-  const final = (timings: DoneTimings, content: string): Record<string, unknown> => ({
-    model: setup.modelName,
-    created_at: nowIso(),
-    message: { role: 'assistant', content },
-    done_reason: reply.doneReason,
-    done: true,
-    ...timings,
-    prompt_eval_count: promptEvalCount,
-    eval_count: reply.evalCount,
-  });
-  const writer: GenerationWriter = setup.stream
-    ? {
-        token(piece) {
-          writeNdjsonHead(res);
-          res.write(
-            `{"model":${modelJson},"created_at":"${nowIso()}","message":{"role":"assistant","content":${JSON.stringify(piece)}},"done":false}\n`,
-          );
-        },
-        done(timings) {
-          writeNdjsonHead(res);
-          res.end(`${JSON.stringify(final(timings, ''))}\n`);
-        },
-      }
-    : { token() {}, done: (timings) => sendJson(res, 200, final(timings, reply.text)) };
-  startOrBusy(ctx, reply, writer);
-}
-
-function handleGenerate(ctx: RouteContext): void {
-  const setup = setUpGeneration(ctx, 'generate');
-  const prompt = typeof ctx.body.prompt === 'string' ? ctx.body.prompt : '';
-  const { res } = ctx;
-  if (prompt === '') {
-    return sendJson(res, 200, {
-      model: setup.modelName,
-      created_at: nowIso(),
-      response: '',
-      done: true,
-      done_reason: setup.keepAliveMs === 0 ? 'unload' : 'load',
-    });
-  }
-  const reply = replyFor(ctx, setup, prompt);
-  const promptEvalCount = countPromptTokens(prompt);
-  const modelJson = JSON.stringify(setup.modelName);
-  const final = (timings: DoneTimings, response: string): Record<string, unknown> => ({
-    model: setup.modelName,
-    created_at: nowIso(),
-    response,
-    done: true,
-    done_reason: reply.doneReason,
-    ...(ctx.body.raw === true ? {} : { context: contextIds(prompt, reply, promptEvalCount) }),
-    ...timings,
-    prompt_eval_count: promptEvalCount,
-    eval_count: reply.evalCount,
-  });
-  const writer: GenerationWriter = setup.stream
-    ? {
-        token(piece) {
-          writeNdjsonHead(res);
-          res.write(
-            `{"model":${modelJson},"created_at":"${nowIso()}","response":${JSON.stringify(piece)},"done":false}\n`,
-          );
-        },
-        done(timings) {
-          writeNdjsonHead(res);
-          res.end(`${JSON.stringify(final(timings, ''))}\n`);
-        },
-      }
-    : { token() {}, done: (timings) => sendJson(res, 200, final(timings, reply.text)) };
-  startOrBusy(ctx, reply, writer);
-}
 
 function handleEmbed(ctx: RouteContext): void {
   const modelName = requireString(ctx.body, 'model');
   const model = ctx.rt.requireModel(modelName);
   const inputs = embeddingInputs(ctx.body.input);
   const dimensions = embeddingDimensions(ctx.body.dimensions, model.embeddingDimension);
-  ctx.rt.models.touch(model, parseKeepAlive(ctx.body.keep_alive));
-  withSlot(ctx.rt, ctx.res, () => {
+  const keepAliveMs = parseKeepAlive(ctx.body.keep_alive, ctx.rt.tunables.keepAliveMs);
+  withSlot(ctx.rt, ctx.res, model, keepAliveMs, (modelReadyAt) => {
     const embeddings = inputs.map((text) => simulatedEmbedding(modelName, text, dimensions));
     const elapsed = Number(process.hrtime.bigint() - ctx.receivedAt);
     sendJson(ctx.res, 200, {
       model: modelName,
       embeddings,
       total_duration: elapsed,
-      load_duration: 0,
+      load_duration: Math.max(0, Number(modelReadyAt - ctx.receivedAt)),
       prompt_eval_count: inputs.reduce((sum, text) => sum + countPromptTokens(text), 0),
     });
   });
@@ -180,8 +34,8 @@ function handleLegacyEmbeddings(ctx: RouteContext): void {
   const modelName = requireString(ctx.body, 'model');
   const model = ctx.rt.requireModel(modelName);
   const prompt = typeof ctx.body.prompt === 'string' ? ctx.body.prompt : '';
-  ctx.rt.models.touch(model, parseKeepAlive(ctx.body.keep_alive));
-  withSlot(ctx.rt, ctx.res, () => {
+  const keepAliveMs = parseKeepAlive(ctx.body.keep_alive, ctx.rt.tunables.keepAliveMs);
+  withSlot(ctx.rt, ctx.res, model, keepAliveMs, () => {
     const embedding = prompt === '' ? [] : simulatedEmbedding(modelName, prompt, model.embeddingDimension);
     sendJson(ctx.res, 200, { embedding });
   });
@@ -217,13 +71,13 @@ function handleShow(ctx: RouteContext): void {
       'sim.context_length': contextLength,
       'sim.embedding_length': model.embeddingDimension,
     },
-    capabilities: model.kind === 'embedding' ? ['embedding'] : ['completion'],
+    capabilities: model.capabilities,
     modified_at: model.modifiedAt,
   });
 }
 
 function handlePs(ctx: RouteContext): void {
-  const models = ctx.rt.models.loaded().map(({ model, expiresAt }) => ({
+  const models = ctx.rt.scheduler.loaded().map(({ model, expiresAt }) => ({
     ...tagEntry(model),
     expires_at: new Date(Number.isFinite(expiresAt) ? expiresAt : Date.UTC(2318, 0, 1)).toISOString(),
     size_vram: model.size,

@@ -1,12 +1,16 @@
-import { runGeneration, type GenerationWriter } from './engine.js';
+import { runGeneration, type DoneTimings, type GenerationWriter } from './engine.js';
 import {
-  contentText,
-  countPromptTokens,
-  lastUserMessage,
-  openAIFormat,
-  simulatedEmbedding,
-  simulatedReply,
-} from './generator.js';
+  cacheTextAfterReply,
+  chatCacheText,
+  checkCapabilities,
+  checkImageBytes,
+  parseTools,
+  resolveThink,
+} from './features.js';
+import { contentText, countPromptTokens, simulatedEmbedding } from './generator.js';
+import { handleCompletions } from './openai-completions.js';
+import { convertOpenAIMessages, formatFromOpenAI, thinkFromOpenAI } from './openai-request.js';
+import { simulatedChatReply, type SimToolCall } from './reply.js';
 import { SimHttpError, optionalNumber, requireString, sendJson } from './http-util.js';
 import { normalizeModelName, type SimModel } from './models.js';
 import {
@@ -27,77 +31,114 @@ export function openAIError(status: number, message: string): Record<string, unk
 
 let completionCounter = 0;
 
+interface OpenAIToolCall {
+  id: string;
+  index: number;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** Ollama's `ToToolCalls`: ids kept, arguments as a JSON string, the call's index. */
+function openAIToolCalls(calls: SimToolCall[]): OpenAIToolCall[] {
+  return calls.map((call) => ({
+    id: call.id,
+    index: call.function.index,
+    type: 'function',
+    function: { name: call.function.name, arguments: JSON.stringify(call.function.arguments) },
+  }));
+}
+
 function handleChatCompletions(ctx: RouteContext): void {
   const { rt, res, body } = ctx;
   const modelName = requireString(body, 'model');
+  const rawMessages = body.messages;
+  if (!Array.isArray(rawMessages) || rawMessages.length === 0)
+    throw new SimHttpError(400, "[] is too short - 'messages'");
+  const { messages, images } = convertOpenAIMessages(rawMessages);
+  const format = formatFromOpenAI(body.response_format);
+  const requestedThink = thinkFromOpenAI(body);
   const model = rt.requireModel(modelName);
-  if (model.kind === 'embedding')
-    throw new SimHttpError(400, `${JSON.stringify(modelName)} does not support chat`);
-  const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0)
-    throw new SimHttpError(400, 'messages must not be empty');
-  const typed = messages as Array<{ role?: unknown; content?: unknown }>;
-  rt.models.touch(model, 5 * 60_000);
-  const reply = simulatedReply({
+  const tools = parseTools(body.tools);
+  const think = resolveThink(modelName, model.capabilities, requestedThink);
+  checkCapabilities(modelName, model, 'chat', tools);
+  const imageError = checkImageBytes(model, images);
+  if (imageError) throw new SimHttpError(500, imageError.message);
+
+  const reply = simulatedChatReply({
     model: modelName,
-    prompt: lastUserMessage(typed),
+    capabilities: model.capabilities,
+    messages,
+    tools,
+    think,
+    format,
+    imageCount: images.length,
     seed: optionalNumber(body.seed) ?? rt.tunables.seed,
     numPredict: optionalNumber(body.max_completion_tokens) ?? optionalNumber(body.max_tokens),
-    format: openAIFormat(body.response_format),
     responseTokens: rt.tunables.responseTokens,
   });
-  const promptTokens = countPromptTokens(typed.map((m) => contentText(m?.content)).join('\n'));
-  const usage = {
-    prompt_tokens: promptTokens,
+  const usageOf = (timings: DoneTimings) => ({
+    prompt_tokens: timings.prompt_eval_count,
     completion_tokens: reply.evalCount,
-    total_tokens: promptTokens + reply.evalCount,
-  };
+    total_tokens: timings.prompt_eval_count + reply.evalCount,
+  });
   const id = `chatcmpl-${++completionCounter}`;
   const created = Math.floor(Date.now() / 1000);
-  const finishReason = reply.doneReason === 'length' ? 'length' : 'stop';
+  const calls = openAIToolCalls(reply.toolCalls);
+  const finishReason = calls.length > 0 ? 'tool_calls' : reply.doneReason === 'length' ? 'length' : 'stop';
   const includeUsage = objectField(body, 'stream_options').include_usage === true;
 
   let writer: GenerationWriter;
   if (body.stream === true) {
     const chunkHead = `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(modelName)},"system_fingerprint":"fp_ollama","choices":`;
-    const writeHead = (): void => {
+    const send = (delta: string): void => {
       if (!res.headersSent)
         res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      res.write(`data: ${chunkHead}[{"index":0,"delta":${delta},"finish_reason":null}]}\n\n`);
     };
     writer = {
-      token(piece) {
-        writeHead();
-        res.write(
-          `data: ${chunkHead}[{"index":0,"delta":{"role":"assistant","content":${JSON.stringify(piece)}},"finish_reason":null}]}\n\n`,
-        );
-      },
-      done() {
-        writeHead();
+      token: (piece) => send(`{"role":"assistant","content":${JSON.stringify(piece)}}`),
+      thinking: (piece) => send(`{"role":"assistant","content":"","reasoning":${JSON.stringify(piece)}}`),
+      toolCalls: () => send(JSON.stringify({ role: 'assistant', content: '', tool_calls: calls })),
+      done(timings) {
+        if (!res.headersSent)
+          res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
         const last = [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: finishReason }];
         let out = `data: ${chunkHead}${JSON.stringify(last)}}\n\n`;
-        if (includeUsage) out += `data: ${chunkHead}[],"usage":${JSON.stringify(usage)}}\n\n`;
+        if (includeUsage) out += `data: ${chunkHead}[],"usage":${JSON.stringify(usageOf(timings))}}\n\n`;
         res.end(`${out}data: [DONE]\n\n`);
       },
     };
   } else {
     writer = {
       token() {},
-      done() {
+      done(timings) {
+        const message: Record<string, unknown> = { role: 'assistant', content: reply.text };
+        if (reply.thinking.length > 0) message.reasoning = reply.thinking.join('');
+        if (calls.length > 0) message.tool_calls = calls;
         sendJson(res, 200, {
           id,
           object: 'chat.completion',
           created,
           model: modelName,
           system_fingerprint: 'fp_ollama',
-          choices: [
-            { index: 0, message: { role: 'assistant', content: reply.text }, finish_reason: finishReason },
-          ],
-          usage,
+          choices: [{ index: 0, message, finish_reason: finishReason }],
+          usage: usageOf(timings),
         });
       },
     };
   }
-  const plan = { reply, receivedAt: ctx.receivedAt, dropAfterTokens: ctx.dropAfterTokens };
+  const cacheText = chatCacheText(messages);
+  const answer = { role: 'assistant', content: reply.text, tool_calls: reply.toolCalls };
+  const plan = {
+    model,
+    reply,
+    keepAliveMs: rt.tunables.keepAliveMs,
+    promptTokens: countPromptTokens(messages.map((m) => contentText(m.content)).join('\n')),
+    cacheText,
+    cacheTextAfter: cacheTextAfterReply(cacheText, answer),
+    receivedAt: ctx.receivedAt,
+    dropAfterTokens: ctx.dropAfterTokens,
+  };
   if (!runGeneration(rt, res, plan, writer)) throw new SimHttpError(503, BUSY_MESSAGE);
 }
 
@@ -118,8 +159,7 @@ function handleEmbeddings(ctx: RouteContext): void {
   if (inputs.length === 0 || inputs.some((text) => text === '')) throw new SimHttpError(400, 'invalid input');
   const dimensions = embeddingDimensions(body.dimensions, model.embeddingDimension);
   const base64 = body.encoding_format === 'base64';
-  rt.models.touch(model, 5 * 60_000);
-  withSlot(rt, res, () => {
+  withSlot(rt, res, model, rt.tunables.keepAliveMs, () => {
     const data = inputs.map((text, index) => {
       const vector = simulatedEmbedding(modelName, text, dimensions);
       const embedding = base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
@@ -137,6 +177,7 @@ function handleEmbeddings(ctx: RouteContext): void {
 
 export const openAIRoutes: RouteTable = {
   'POST /v1/chat/completions': { generation: true, jsonBody: true, handle: handleChatCompletions },
+  'POST /v1/completions': { generation: true, jsonBody: true, handle: handleCompletions },
   'POST /v1/embeddings': { jsonBody: true, handle: handleEmbeddings },
   'GET /v1/models': {
     handle: ({ rt, res }) => sendJson(res, 200, { object: 'list', data: rt.models.list().map(modelEntry) }),

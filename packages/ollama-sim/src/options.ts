@@ -14,7 +14,22 @@ export interface SimTunables {
   maxQueue: number;
   /** Seed used when a request gives none (`options.seed` / OpenAI `seed`). */
   seed: number;
+  /** Time to load a model that is not in (simulated) GPU memory; `SimModelSpec.loadMs` overrides it. */
+  loadMs: number;
+  /** Models in memory at once, like OLLAMA_MAX_LOADED_MODELS (the idle one used least recently goes); 0 = unlimited. */
+  maxLoadedModels: number;
+  /** How long an idle model stays loaded when a request gives no `keep_alive`, like OLLAMA_KEEP_ALIVE; negative = forever. */
+  keepAliveMs: number;
+  /** Prompt processing speed (prefill); 0 = free. */
+  promptTokensPerSecond: number;
+  /** Each busy slot of a model beyond the first makes its decoding this much slower (0.15 = 15 % per slot). */
+  busySlotSlowdown: number;
+  /** Reuse a slot's KV cache: a prompt's prefix already in the slot costs nothing and is left out of `prompt_eval_count`. */
+  promptCache: boolean;
 }
+
+/** Named sets of tunables; `fast` is the default (every cost off, for tests). */
+export type SimProfileName = 'fast' | 'gpu-8b';
 
 /** What the simulator does wrong on purpose, for resilience tests. */
 export type FailureMode =
@@ -50,6 +65,8 @@ export interface OllamaSimOptions extends Partial<SimTunables> {
   logger?: ((line: string) => void) | null;
   /** Reported by `GET /api/version`. */
   version?: string;
+  /** A preset the explicit tunables override; default `fast`. */
+  profile?: SimProfileName;
 }
 
 export const DEFAULT_TUNABLES: SimTunables = {
@@ -59,30 +76,74 @@ export const DEFAULT_TUNABLES: SimTunables = {
   maxParallel: 0,
   maxQueue: 512,
   seed: 0,
+  loadMs: 0,
+  maxLoadedModels: 0,
+  keepAliveMs: 5 * 60_000,
+  promptTokensPerSecond: 0,
+  busySlotSlowdown: 0,
+  promptCache: false,
 };
 
-export const DEFAULT_MODELS = ['llama3.2', 'nomic-embed-text'];
-export const DEFAULT_VERSION = '0.12.0-sim';
+/**
+ * Near an 8B Q4_K_M model (about 5 GB) on one 24 GB GPU (L4/A10 class): a few seconds to load from
+ * local disk, about 2,000 prompt tokens/s and 45 decode tokens/s for one stream, 4 slots per model
+ * (OLLAMA_NUM_PARALLEL=4), room for 3 such models (Ollama's default OLLAMA_MAX_LOADED_MODELS for one GPU).
+ */
+export const GPU_8B_PROFILE: Partial<SimTunables> = {
+  tokensPerSecond: 45,
+  ttftMs: 15,
+  maxParallel: 4,
+  maxQueue: 512,
+  loadMs: 3000,
+  maxLoadedModels: 3,
+  keepAliveMs: 5 * 60_000,
+  promptTokensPerSecond: 2000,
+  busySlotSlowdown: 0.15,
+  promptCache: true,
+};
+
+export const PROFILES: Record<SimProfileName, Partial<SimTunables>> = { fast: {}, 'gpu-8b': GPU_8B_PROFILE };
+
+/** A chat model with tools, a vision model, a thinking model and an embedding model. */
+export const DEFAULT_MODELS = ['llama3.2', 'llava', 'qwen3', 'nomic-embed-text'];
+export const DEFAULT_VERSION = '0.13.0-sim';
+
+/** The tunables a profile and explicit options give, over the defaults. */
+export function resolveTunables(profile: unknown, explicit: Partial<SimTunables>): SimTunables {
+  if (profile !== undefined && !Object.hasOwn(PROFILES, profile as string)) {
+    throw new RangeError(`profile must be one of ${Object.keys(PROFILES).join(', ')}`);
+  }
+  const preset = PROFILES[(profile as SimProfileName | undefined) ?? 'fast'];
+  return { ...DEFAULT_TUNABLES, ...preset, ...validateTunables(explicit) };
+}
 
 const TUNABLE_KEYS = Object.keys(DEFAULT_TUNABLES) as Array<keyof SimTunables>;
+const INTEGER_KEYS = ['responseTokens', 'maxParallel', 'maxQueue', 'seed', 'maxLoadedModels'];
 
 /** Checks a partial set of tunables; throws a RangeError naming the bad field. */
 export function validateTunables(input: unknown): Partial<SimTunables> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new RangeError('options must be an object');
   }
-  const out: Partial<SimTunables> = {};
+  const out: Record<string, number | boolean> = {};
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined || !TUNABLE_KEYS.includes(key as keyof SimTunables)) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    if (key === 'promptCache') {
+      if (typeof value !== 'boolean')
+        throw new RangeError(`promptCache must be a boolean, got ${JSON.stringify(value)}`);
+      out[key] = value;
+      continue;
+    }
+    const lowest = key === 'keepAliveMs' ? -Infinity : 0;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < lowest) {
       throw new RangeError(`${key} must be a finite number >= 0, got ${JSON.stringify(value)}`);
     }
-    if (key !== 'tokensPerSecond' && key !== 'ttftMs' && !Number.isInteger(value)) {
+    if (INTEGER_KEYS.includes(key) && !Number.isInteger(value)) {
       throw new RangeError(`${key} must be an integer, got ${value}`);
     }
-    out[key as keyof SimTunables] = value;
+    out[key] = value;
   }
-  return out;
+  return out as Partial<SimTunables>;
 }
 
 const FAILURE_MODES = ['none', 'refuse', 'error-500', 'drop-mid-stream', 'hang'];

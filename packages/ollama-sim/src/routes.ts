@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimHttpError } from './http-util.js';
+import type { SimModel } from './models.js';
 import type { SimRuntime } from './runtime.js';
+import type { GpuTicket, Grant } from './scheduler.js';
 
 export interface RouteContext {
   rt: SimRuntime;
@@ -36,25 +38,34 @@ export function objectField(body: Record<string, unknown>, field: string): Recor
   return value as Record<string, unknown>;
 }
 
-/** Runs quick work (embeddings) under the same parallel limit and queue as generations. */
-export function withSlot(rt: SimRuntime, res: ServerResponse, work: () => void): void {
-  const ticket = rt.admission.tryEnter();
+/** Runs quick work (embeddings) once its model is loaded and has a free slot, like a generation. */
+export function withSlot(
+  rt: SimRuntime,
+  res: ServerResponse,
+  model: SimModel,
+  keepAliveMs: number,
+  work: (modelReadyAt: bigint) => void,
+): void {
+  let ticket: GpuTicket | null = null;
+  const run = (grant: Grant): void => {
+    try {
+      if (!res.destroyed) work(grant.modelReadyAt);
+    } finally {
+      if (ticket) rt.scheduler.release(ticket);
+      else released = true;
+    }
+  };
+  let released = false;
+  ticket = rt.scheduler.enter(model, keepAliveMs, '', run);
   if (!ticket) {
     rt.stats.rejectedBusy++;
     throw new SimHttpError(503, BUSY_MESSAGE);
   }
-  const run = (): void => {
-    try {
-      if (!res.destroyed) work();
-    } finally {
-      rt.admission.release(ticket);
-    }
-  };
-  if (ticket.state === 'running') return run();
-  ticket.onGrant = run;
+  const own = ticket;
+  if (released) return rt.scheduler.release(own);
   res.on('close', () => {
-    if (ticket.state !== 'queued') return;
-    rt.admission.release(ticket);
+    if (own.state !== 'queued' && own.state !== 'loading') return;
+    rt.scheduler.release(own);
     rt.stats.cancelled++;
   });
 }

@@ -1,14 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import { Admission } from './admission.js';
 import type { ModelRegistry, SimModel } from './models.js';
 import {
-  DEFAULT_TUNABLES,
+  resolveTunables,
   validateFailure,
   validateTunables,
   type FailureSetting,
+  type OllamaSimOptions,
   type SimTunables,
 } from './options.js';
 import { SimHttpError } from './http-util.js';
+import { GpuScheduler, type ModelStats } from './scheduler.js';
 
 /** Counters tests read to see what reached the simulator. */
 export interface SimStats {
@@ -28,6 +29,8 @@ export interface SimStats {
   tokensEmitted: number;
   /** Requests hit by each injected failure. */
   failures: { refused: number; error500: number; dropped: number; hung: number };
+  /** Per model: cold loads, evictions, expirations, slots in use and their peak since the last reset. */
+  models: Record<string, ModelStats>;
 }
 
 export function emptyStats(): SimStats {
@@ -40,6 +43,7 @@ export function emptyStats(): SimStats {
     rejectedBusy: 0,
     tokensEmitted: 0,
     failures: { refused: 0, error500: 0, dropped: 0, hung: 0 },
+    models: {},
   };
 }
 
@@ -51,7 +55,7 @@ export interface Abortable {
 /** Shared state of one simulator instance: tunables, models, admission, failure mode, counters. */
 export class SimRuntime {
   readonly tunables: SimTunables;
-  readonly admission: Admission;
+  readonly scheduler: GpuScheduler;
   readonly inFlight = new Set<Abortable>();
   readonly hung = new Set<ServerResponse>();
   stats: SimStats = emptyStats();
@@ -60,16 +64,16 @@ export class SimRuntime {
 
   constructor(
     readonly models: ModelRegistry,
-    tunables: Partial<SimTunables>,
+    options: OllamaSimOptions,
     readonly version: string,
   ) {
-    this.tunables = { ...DEFAULT_TUNABLES, ...validateTunables(tunables) };
-    this.admission = new Admission(this.tunables.maxParallel, this.tunables.maxQueue);
+    this.tunables = resolveTunables(options.profile, options);
+    this.scheduler = new GpuScheduler(this.tunables);
   }
 
   setOptions(partial: Partial<SimTunables>): SimTunables {
     Object.assign(this.tunables, validateTunables(partial));
-    this.admission.setLimits(this.tunables.maxParallel, this.tunables.maxQueue);
+    this.scheduler.setLimits();
     return { ...this.tunables };
   }
 
@@ -103,7 +107,8 @@ export class SimRuntime {
       ...this.stats,
       requests: { ...this.stats.requests },
       failures: { ...this.stats.failures },
-      queued: this.admission.queued,
+      queued: this.scheduler.queued,
+      models: this.scheduler.modelStats(),
     };
   }
 
@@ -111,6 +116,7 @@ export class SimRuntime {
     const activeStreams = this.stats.activeStreams;
     this.stats = emptyStats();
     this.stats.activeStreams = activeStreams;
+    this.scheduler.resetStats();
   }
 
   countRequest(routeKey: string): void {

@@ -87,6 +87,7 @@ export function createSimServer(rt: SimRuntime): Server {
 /** Ends every open stream and hung request, then stops listening. */
 export function closeSimServer(rt: SimRuntime, server: Server): Promise<void> {
   rt.closing = true;
+  rt.scheduler.close();
   for (const run of [...rt.inFlight]) run.abort();
   for (const res of [...rt.hung]) res.destroy();
   rt.hung.clear();

@@ -35,7 +35,7 @@ describe('cli', () => {
     });
     try {
       expect(output).toContain('ollama-sim (simulator, not a real model)');
-      expect(await (await fetch(`${url}/api/version`)).json()).toEqual({ version: '0.12.0-sim' });
+      expect(await (await fetch(`${url}/api/version`)).json()).toEqual({ version: '0.13.0-sim' });
       const tags = (await (await fetch(`${url}/api/tags`)).json()) as { models: Array<{ name: string }> };
       expect(tags.models.map((m) => m.name)).toEqual(['llama3.2:latest', 'nomic-embed-text:latest']);
     } finally {

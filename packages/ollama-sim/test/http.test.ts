@@ -37,7 +37,7 @@ describe('raw HTTP: wire format', () => {
     expect(await (await fetch(`${sim.url}/`)).text()).toBe('Ollama is running');
     const head = await fetch(`${sim.url}/`, { method: 'HEAD' });
     expect(head.status).toBe(200);
-    expect(await (await fetch(`${sim.url}/api/version`)).json()).toEqual({ version: '0.12.0-sim' });
+    expect(await (await fetch(`${sim.url}/api/version`)).json()).toEqual({ version: '0.13.0-sim' });
   });
 
   it('an empty messages list loads the model without generating', async () => {

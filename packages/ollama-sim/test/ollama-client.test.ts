@@ -104,7 +104,12 @@ describe('ollama client: happy paths', () => {
 
   it('list shows the models, marked as the "sim" family', async () => {
     const { models } = await ollama.list();
-    expect(models.map((m) => m.name)).toEqual(['llama3.2:latest', 'nomic-embed-text:latest']);
+    expect(models.map((m) => m.name)).toEqual([
+      'llama3.2:latest',
+      'llava:latest',
+      'qwen3:latest',
+      'nomic-embed-text:latest',
+    ]);
     expect(models[0]?.details.family).toBe('sim');
     expect(models[0]?.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(models[0]?.size).toBeGreaterThan(0);

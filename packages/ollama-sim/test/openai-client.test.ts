@@ -58,7 +58,7 @@ describe('openai client: happy paths', () => {
   it('lists models in OpenAI shape', async () => {
     const page = await openai.models.list();
     const ids = page.data.map((model) => model.id);
-    expect(ids).toEqual(['llama3.2:latest', 'nomic-embed-text:latest']);
+    expect(ids).toEqual(['llama3.2:latest', 'llava:latest', 'qwen3:latest', 'nomic-embed-text:latest']);
     expect(page.data[0]).toMatchObject({ object: 'model', owned_by: 'library' });
   });
 

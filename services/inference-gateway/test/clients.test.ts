@@ -63,7 +63,7 @@ describe('the ollama npm client, pointed at the gateway, works unchanged', () =>
     const ollama = new Ollama({ host: gateway.url });
     const shown = await ollama.show({ model: 'qwen2.5' });
     expect(shown.modelfile).toContain('qwen2.5:latest');
-    expect(shown.capabilities).toEqual(['completion']);
+    expect(shown.capabilities).toEqual(['completion', 'tools']);
   });
 
   it('an unknown model is the error Ollama itself gives', async () => {
