@@ -150,14 +150,19 @@ describe('the chat app in a browser', () => {
 
   it('Regenerate makes a second branch; the first one, switched back to, is still shown after a reload', async () => {
     const first = await replyText();
+    const firstId = await lastReply().getAttribute('data-message-id');
     await lastReply().getByRole('button', { name: 'Regenerate' }).click();
     await page.getByRole('button', { name: /Stop/ }).waitFor();
-    await page.waitForFunction(
-      () =>
-        (
-          document.querySelector('article.message--assistant:last-of-type .message__body')?.textContent ?? ''
-        ).trim().length > 0,
-    );
+    // Esc only once the new reply (not the stopped one still on screen) has text of its own.
+    await page.waitForFunction((previousId) => {
+      const replies = document.querySelectorAll('article.message--assistant');
+      const last = replies[replies.length - 1];
+      return (
+        last !== undefined &&
+        last.getAttribute('data-message-id') !== previousId &&
+        (last.querySelector('.message__body')?.textContent ?? '').trim().length > 0
+      );
+    }, firstId);
     await page.keyboard.press('Escape');
     await lastReply().getByText(STOPPED_NOTE).waitFor();
     const branches = lastReply().getByLabel('Branches');
