@@ -11,6 +11,7 @@ import { seedBootstrapAdmin } from './domain/bootstrap.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes, introspectionRoutes } from './routes/api-keys.js';
+import { requireJsonBody } from './routes/request-guards.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -63,6 +64,7 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
   scheduleRotation(ctx, kit);
 
   return createHttpApp(kit, (app) => {
+    app.use(requireJsonBody);
     app.use(wellKnownRoutes(ctx));
     app.use('/api/auth', cookieParser(), sessionRoutes(ctx), introspectionRoutes(ctx));
     app.use('/api/auth/api-keys', apiKeyRoutes(ctx));

@@ -149,11 +149,8 @@ export const loginAdmin = (url: string) => login(url, ADMIN.email, ADMIN.passwor
 export async function createActiveUser(url: string, admin: Session, email?: string): Promise<Session> {
   const address = email ?? `user-${randomBytes(4).toString('hex')}@corral.test`;
   const password = 'user-password-123';
-  const registered = await request(url)
-    .post('/api/auth/register')
-    .send({ email: address, password })
-    .expect(201);
-  const id = (registered.body as { user: { id: string } }).user.id;
+  await request(url).post('/api/auth/register').send({ email: address, password }).expect(202);
+  const id = await userIdOf(url, admin, address);
   await request(url)
     .post(`/api/auth/admin/users/${id}/activate`)
     .set('Authorization', `Bearer ${admin.accessToken}`)
@@ -162,6 +159,18 @@ export async function createActiveUser(url: string, admin: Session, email?: stri
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** Registration does not say who has an account; an admin finds the id. */
+export async function userIdOf(url: string, admin: Session, email: string): Promise<string> {
+  const found = await request(url)
+    .get('/api/auth/admin/users')
+    .query({ q: email })
+    .set(bearer(admin.accessToken))
+    .expect(200);
+  const user = (found.body as { items: { id: string; email: string }[] }).items.find((u) => u.email === email);
+  if (!user) throw new Error(`no account for ${email}`);
+  return user.id;
+}
 
 /** Polls until `check` passes or `timeoutMs` runs out; for effects that land after a cache expires. */
 export async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {

@@ -2,6 +2,7 @@ import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import type { Prisma, User } from '../generated/prisma/client.js';
 import { hashPassword } from './passwords.js';
+import { revokeUserTokens } from './revocation.js';
 import { revokeAllSessions } from './sessions.js';
 
 export interface Actor {
@@ -63,6 +64,7 @@ export async function setUserStatus(
   }
   const updated = await ctx.prisma.user.update({ where: { id: userId }, data: { status } });
   const revokedSessions = status === 'disabled' ? await revokeAllSessions(ctx, userId) : 0;
+  if (status === 'disabled') await revokeUserTokens(ctx, userId);
   await ctx.audit.record({
     action: status === 'active' ? 'user.activated' : 'user.disabled',
     actorId: actor.id,
@@ -85,6 +87,8 @@ export async function setUserRole(
     throw new AppError('conflict', 'Administrators cannot remove their own admin role.');
   }
   const updated = await ctx.prisma.user.update({ where: { id: userId }, data: { role } });
+  // Tokens carry the role: the old ones must not keep the old role (a demoted admin stays no admin).
+  if (user.role !== role) await revokeUserTokens(ctx, userId);
   await ctx.audit.record({
     action: 'user.role_changed',
     actorId: actor.id,
@@ -107,6 +111,7 @@ export async function resetPassword(
   const passwordHash = await hashPassword(password, ctx.config.PASSWORD_SCRYPT_LOG_N);
   await ctx.prisma.user.update({ where: { id: userId }, data: { passwordHash } });
   const revokedSessions = await revokeAllSessions(ctx, userId);
+  await revokeUserTokens(ctx, userId);
   await ctx.audit.record({
     action: 'user.password_reset',
     actorId: actor.id,

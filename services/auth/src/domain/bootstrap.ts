@@ -2,9 +2,17 @@ import type { AuthContext } from '../context.js';
 import { withAdvisoryLock } from '../data/db.js';
 import { createApiKey, generateApiKey } from './api-keys.js';
 import { sha256Hex } from './crypto.js';
+import { API_KEY_SCOPES } from './key-scopes.js';
 import { createUser, normalizeEmail } from './users.js';
 
 export const BOOTSTRAP_KEY_NAME = 'bootstrap';
+/** The operator set this key for automation, which is an admin granting every scope explicitly. */
+const BOOTSTRAP_KEY_GRANT = {
+  name: BOOTSTRAP_KEY_NAME,
+  scopes: [...API_KEY_SCOPES],
+  models: null,
+  expiresAt: null,
+};
 
 export interface BootstrapResult {
   userId: string;
@@ -51,7 +59,7 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
     if (apiKey) {
       const existing = await ctx.prisma.apiKey.findUnique({ where: { keyHash: sha256Hex(apiKey) } });
       if (!existing) {
-        await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, apiKey);
+        await createApiKey(ctx, user.id, BOOTSTRAP_KEY_GRANT, { id: null }, apiKey);
         apiKeyCreated = true;
       } else if (existing.userId !== user.id) {
         ctx.logger.warn('BOOTSTRAP_ADMIN_API_KEY is already registered to another account; not reassigned');
@@ -70,7 +78,7 @@ export async function rotateBootstrapKey(ctx: AuthContext, email: string, newKey
       where: { userId: user.id, name: BOOTSTRAP_KEY_NAME, revokedAt: null },
       data: { revokedAt: new Date() },
     });
-    const created = await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, newKey);
+    const created = await createApiKey(ctx, user.id, BOOTSTRAP_KEY_GRANT, { id: null }, newKey);
     return { key: created.key, keyId: created.apiKey.id, revoked: revoked.count };
   });
 }

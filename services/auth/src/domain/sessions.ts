@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
-import type { User } from '../generated/prisma/client.js';
-import { randomToken, sha256Hex } from './crypto.js';
+import type { RefreshToken, User } from '../generated/prisma/client.js';
+import { randomToken, sha256Hex, successorToken } from './crypto.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { revokeSessionTokens } from './revocation.js';
 import { normalizeEmail, toPublicUser, type PublicUser } from './users.js';
 
 export interface IssuedSession {
@@ -101,7 +102,7 @@ export async function issueSession(ctx: AuthContext, user: User, familyId: strin
       expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
     },
   });
-  const access = await ctx.accessTokens.issue(user);
+  const access = await ctx.accessTokens.issue(user, familyId);
   ctx.metrics.tokensIssued.inc({ kind: 'access' });
   ctx.metrics.tokensIssued.inc({ kind: 'refresh' });
   return {
@@ -120,7 +121,8 @@ const invalidRefresh = () =>
 /**
  * Exchanges a refresh token for a new pair. Each token works once: presenting a used or revoked
  * one means it leaked (or was replayed), so the whole family is revoked and everyone holding it
- * must sign in again.
+ * must sign in again — except within REFRESH_REUSE_GRACE_SECONDS of its exchange while its
+ * successor is unused (two tabs refreshing at once): then the same successor comes back.
  */
 export async function refreshSession(
   ctx: AuthContext,
@@ -132,6 +134,10 @@ export async function refreshSession(
     include: { user: true },
   });
   if (!stored) throw invalidRefresh();
+  if (stored.replacedById) {
+    const again = await reissueWithinGrace(ctx, stored, refreshToken);
+    if (again) return again;
+  }
   if (stored.revokedAt || stored.replacedById) {
     await revokeFamily(ctx, stored.familyId);
     await ctx.audit.record({
@@ -146,28 +152,36 @@ export async function refreshSession(
   }
   if (stored.expiresAt <= new Date() || stored.user.status !== 'active') throw invalidRefresh();
 
-  // Claim the token atomically: of two concurrent refreshes with one token, exactly one wins.
+  // Claim the token and store its successor in one transaction: of two concurrent refreshes with
+  // one token, exactly one claims it; the other waits on the row lock, then finds the successor.
   const nextId = randomUUID();
-  const claimed = await ctx.prisma.refreshToken.updateMany({
-    where: { id: stored.id, revokedAt: null, replacedById: null },
-    data: { revokedAt: new Date(), replacedById: nextId },
+  const newToken = successorToken(refreshToken, ctx.config.SIGNING_KEY_SECRET);
+  const refreshExpiresIn = ctx.config.REFRESH_TOKEN_TTL_SECONDS;
+  const claimed = await ctx.prisma.$transaction(async (tx) => {
+    const claim = await tx.refreshToken.updateMany({
+      where: { id: stored.id, revokedAt: null, replacedById: null },
+      data: { revokedAt: new Date(), replacedById: nextId },
+    });
+    if (claim.count !== 1) return false;
+    await tx.refreshToken.create({
+      data: {
+        id: nextId,
+        userId: stored.userId,
+        familyId: stored.familyId,
+        tokenHash: sha256Hex(newToken),
+        expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
+      },
+    });
+    return true;
   });
-  if (claimed.count !== 1) {
+  if (!claimed) {
+    const current = await ctx.prisma.refreshToken.findUnique({ where: { id: stored.id }, include: { user: true } });
+    const again = current ? await reissueWithinGrace(ctx, current, refreshToken) : undefined;
+    if (again) return again;
     await revokeFamily(ctx, stored.familyId);
     throw invalidRefresh();
   }
-  const newToken = randomToken(32);
-  const refreshExpiresIn = ctx.config.REFRESH_TOKEN_TTL_SECONDS;
-  await ctx.prisma.refreshToken.create({
-    data: {
-      id: nextId,
-      userId: stored.userId,
-      familyId: stored.familyId,
-      tokenHash: sha256Hex(newToken),
-      expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
-    },
-  });
-  const access = await ctx.accessTokens.issue(stored.user);
+  const access = await ctx.accessTokens.issue(stored.user, stored.familyId);
   ctx.metrics.tokensIssued.inc({ kind: 'access' });
   ctx.metrics.tokensIssued.inc({ kind: 'refresh' });
   return {
@@ -180,11 +194,43 @@ export async function refreshSession(
   };
 }
 
+/** The successor of a token exchanged moments ago, if it is still unused: the same pair again (new access token). */
+async function reissueWithinGrace(
+  ctx: AuthContext,
+  stored: RefreshToken & { user: User },
+  presented: string,
+): Promise<IssuedSession | undefined> {
+  if (!stored.replacedById || !stored.revokedAt || stored.user.status !== 'active') return undefined;
+  if (Date.now() - stored.revokedAt.getTime() > ctx.config.REFRESH_REUSE_GRACE_SECONDS * 1000) return undefined;
+  const successor = await ctx.prisma.refreshToken.findUnique({ where: { id: stored.replacedById } });
+  const token = successorToken(presented, ctx.config.SIGNING_KEY_SECRET);
+  if (
+    !successor ||
+    successor.revokedAt ||
+    successor.replacedById ||
+    successor.expiresAt <= new Date() ||
+    successor.tokenHash !== sha256Hex(token)
+  ) {
+    return undefined;
+  }
+  const access = await ctx.accessTokens.issue(stored.user, successor.familyId);
+  ctx.metrics.tokensIssued.inc({ kind: 'access' });
+  return {
+    accessToken: access.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+    refreshToken: token,
+    refreshExpiresIn: Math.max(1, Math.floor((successor.expiresAt.getTime() - Date.now()) / 1000)),
+    user: toPublicUser(stored.user),
+  };
+}
+
 /** Ends the session the refresh token belongs to (its whole family). Unknown tokens are ignored. */
 export async function signOut(ctx: AuthContext, refreshToken: string, ip: string): Promise<void> {
   const stored = await ctx.prisma.refreshToken.findUnique({ where: { tokenHash: sha256Hex(refreshToken) } });
   if (!stored) return;
   await revokeFamily(ctx, stored.familyId);
+  await revokeSessionTokens(ctx, stored.userId, stored.familyId);
   await ctx.audit.record({
     action: 'user.sign_out',
     actorId: stored.userId,
