@@ -41,6 +41,11 @@ export const chatEnvShape = {
     ),
   REDIS_KEY_PREFIX: z.string().min(1).default('corral:chat:'),
   AUTH_URL: httpUrl('http://127.0.0.1:5001').describe('auth service: JWKS and API key introspection.'),
+  REVOCATION_CHANNEL: z
+    .string()
+    .min(1)
+    .default('corral:revocations')
+    .describe("Redis channel auth publishes revocation stamps on (auth's REVOCATION_CHANNEL)."),
   JWT_ISSUER: z.string().min(1).default('corral-auth'),
   JWT_AUDIENCE: z.string().min(1).default('corral'),
   INTERNAL_SERVICE_TOKEN: secret({
