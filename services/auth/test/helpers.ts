@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { createAuthenticator, type Authenticator } from '@corral/auth-client';
+import { createAuthenticator, requireScope, type Authenticator } from '@corral/auth-client';
 import { baseEnvShape, createHttpApp, createLogger, createServiceKit, loadConfig } from '@corral/service-kit';
 import {
+  TEST_REDIS_URL,
   authTestEnv,
   dropSchema,
   listen,
@@ -10,6 +11,7 @@ import {
   serveApp,
   uniqueSchema as uniqueSchemaFor,
 } from '@corral/test-support';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createApp } from '../src/app.js';
@@ -63,9 +65,17 @@ export interface Downstream {
 /** Another Corral service, as chat-api would be: protects /whoami with auth-client against `auth`. */
 export async function startDownstream(
   auth: TestAuth,
-  options: { introspectionCacheMs?: number; jwksCooldownMs?: number } = {},
+  options: {
+    introspectionCacheMs?: number;
+    jwksCooldownMs?: number;
+    accessTokenCacheMs?: number;
+    /** Check revocation stamps: over Redis pub/sub plus polling, or (`poll`) polling alone. */
+    revocations?: 'redis' | 'poll';
+    pollMs?: number;
+  } = {},
 ): Promise<Downstream> {
   const config = loadConfig('downstream', { ...baseEnvShape }, { NODE_ENV: 'test', LOG_LEVEL: 'error' });
+  let redis: Redis | undefined;
   const logger = createLogger({ service: 'downstream', level: 'error', stream: new PassThrough().resume() });
   const kit = createServiceKit({ name: 'downstream', config, logger });
   const authenticator = createAuthenticator({
@@ -77,7 +87,17 @@ export async function startDownstream(
     introspectionCacheMs: options.introspectionCacheMs ?? 200,
     introspectionNegativeCacheMs: 0,
     jwksCooldownMs: options.jwksCooldownMs ?? 0,
+    accessTokenCacheMs: options.accessTokenCacheMs ?? 0,
     logger,
+    ...(options.revocations
+      ? {
+          revocations: {
+            redis: options.revocations === 'redis' ? (redis = new Redis(TEST_REDIS_URL)) : undefined,
+            channel: auth.config.REVOCATION_CHANNEL,
+            ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+          },
+        }
+      : {}),
   });
   const app = createHttpApp(kit, (router) => {
     router.get('/whoami', authenticator.requireAuth, (req, res) => {
@@ -86,9 +106,27 @@ export async function startDownstream(
     router.get('/admin-only', authenticator.requireAuth, authenticator.requireRole('admin'), (_req, res) => {
       res.json({ ok: true });
     });
+    // As chat-api mounts its admin relays: a session, or an admin's key granted the admin scope.
+    router.get(
+      '/admin-relay',
+      authenticator.requireAuth,
+      requireScope('admin'),
+      authenticator.requireRole('admin'),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
   });
   const server = await listen(app);
-  return { url: server.url, authenticator, close: server.close };
+  return {
+    url: server.url,
+    authenticator,
+    close: async () => {
+      await server.close();
+      await authenticator.close();
+      redis?.disconnect();
+    },
+  };
 }
 
 export interface AuthStack {

@@ -47,14 +47,24 @@ export class RevocationPublisher {
 
 /**
  * Every access token of the user issued until now stops working everywhere (disable, role change,
- * password change): the stamp goes on the user row (new tokens are issued at or after it) and out
- * to chat-api and the gateway.
+ * password change): the stamp goes on the user row and out to chat-api and the gateway.
  */
 export async function revokeUserTokens(ctx: AuthContext, userId: string): Promise<void> {
-  const now = new Date();
-  await setTokensValidAfter(ctx.prisma, userId, now);
-  const row = await insertRevocation(ctx.prisma, { userId, sessionId: null, notBefore: now });
+  const user = await ctx.prisma.user.findUnique({ where: { id: userId }, select: { tokensValidAfter: true } });
+  const notBefore = nextStamp(Date.now(), user?.tokensValidAfter ?? null);
+  await setTokensValidAfter(ctx.prisma, userId, notBefore);
+  const row = await insertRevocation(ctx.prisma, { userId, sessionId: null, notBefore });
   ctx.revocations.publish(toRevocationView(row));
+}
+
+/**
+ * `iat` counts whole seconds, so a stamp is the next whole second (tokens issued after it are
+ * dated from it, see AccessTokens.issue), and a second stamp within that second moves one further:
+ * a token issued between two stamps is then still older than the second one.
+ */
+export function nextStamp(nowMs: number, previous: Date | null): Date {
+  const next = (Math.floor(nowMs / 1000) + 1) * 1000;
+  return new Date(previous && previous.getTime() >= next ? previous.getTime() + 1000 : next);
 }
 
 /** The access tokens of one session (`sid`, the refresh-token family) stop working everywhere (sign-out). */
