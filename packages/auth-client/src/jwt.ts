@@ -100,10 +100,13 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
     // The contract puts `kid` in every token; without it jose would try every key in the set.
     if (typeof header.kid !== 'string' || header.kid === '') throw invalidToken();
     if (staleKeys && Date.now() < retryRemoteAt) return staleKeys(header, token);
+    // Not cooling down, jose refetches by itself for an unknown kid: that counts as our last refetch.
+    const joseMayRefetch = !remoteKeys.coolingDown;
     try {
       return await remoteKeys(header, token);
     } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey) {
+      if (error instanceof errors.JWKSNoMatchingKey && joseMayRefetch) eagerRefetchAt = Date.now();
+      else if (error instanceof errors.JWKSNoMatchingKey) {
         const newer = await resolveNewerKey(header, token).catch(() => undefined);
         if (newer) return newer;
       }
