@@ -108,14 +108,14 @@ describe('sessions: happy path', () => {
     );
   });
 
-  it('publishes OpenID discovery pointing at the JWKS (its own port, uncached, without PUBLIC_URL)', async () => {
+  it('publishes OpenID discovery pointing at the JWKS (its configured port, uncached, without PUBLIC_URL)', async () => {
     const res = await request(stack.auth.url)
       .get('/.well-known/openid-configuration')
       .set('Host', 'evil.example')
       .expect(200);
     expect(res.body).toMatchObject({
       issuer: 'corral-auth',
-      jwks_uri: `http://localhost:${new URL(stack.auth.url).port}/.well-known/jwks.json`,
+      jwks_uri: `http://localhost:${stack.auth.config.PORT}/.well-known/jwks.json`,
       id_token_signing_alg_values_supported: ['RS256'],
     });
     expect(res.headers['cache-control']).toBe('no-store');
