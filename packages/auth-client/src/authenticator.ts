@@ -104,7 +104,8 @@ export function requireRole(...roles: [Role, ...Role[]]): RequestHandler {
 export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
     if (req.auth === undefined) return next(missingCredentials());
-    if (req.auth.kind === 'api_key' && !req.auth.scopes.includes(scope)) return next(insufficientScope(scope));
+    if (req.auth.kind === 'api_key' && !req.auth.scopes.includes(scope))
+      return next(insufficientScope(scope));
     return next();
   };
 }
@@ -120,7 +121,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const logger = options.logger ?? createLogger({ service: 'auth-client' });
   const revocations = options.revocations
     ? new RevocationList({
-        feedUrl: options.revocations.feedUrl ?? options.introspectionUrl.replace(/\/introspect$/, '/revocations'),
+        feedUrl:
+          options.revocations.feedUrl ?? options.introspectionUrl.replace(/\/introspect$/, '/revocations'),
         serviceToken: options.serviceToken,
         pollMs: options.revocations.pollMs ?? 2000,
         timeoutMs: options.introspectionTimeoutMs ?? 3000,

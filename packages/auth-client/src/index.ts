@@ -8,4 +8,12 @@ export {
 } from './authenticator.js';
 export { API_KEY_PREFIX } from './introspection.js';
 export { RevocationList, type RevocationStamp, type RevocationSubscriberSource } from './revocations.js';
-export { ROLES, SCOPES, isRole, type AuthLogger, type AuthPrincipal, type Role, type Scope } from './types.js';
+export {
+  ROLES,
+  SCOPES,
+  isRole,
+  type AuthLogger,
+  type AuthPrincipal,
+  type Role,
+  type Scope,
+} from './types.js';

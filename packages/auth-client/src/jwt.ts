@@ -38,7 +38,9 @@ const EAGER_REFETCH_MIN_INTERVAL_MS = 1000;
 /** The (not yet verified) `iat` of a token, to tell whether it may be signed by a key newer than our set. */
 function unverifiedIssuedAt(token: FlattenedJWSInput): number | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(String(token.payload), 'base64url').toString('utf8')) as { iat?: unknown };
+    const payload = JSON.parse(Buffer.from(String(token.payload), 'base64url').toString('utf8')) as {
+      iat?: unknown;
+    };
     return typeof payload.iat === 'number' ? payload.iat : undefined;
   } catch {
     return undefined;

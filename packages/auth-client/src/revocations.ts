@@ -138,7 +138,9 @@ export class RevocationList {
     const subscriber = redis.duplicate();
     this.subscriber = subscriber;
     subscriber.on('error', (error) =>
-      this.options.logger.warn('revocation subscription error; polling continues', { message: error.message }),
+      this.options.logger.warn('revocation subscription error; polling continues', {
+        message: error.message,
+      }),
     );
     subscriber.on('message', (channel, message) => {
       if (channel !== this.options.channel) return;

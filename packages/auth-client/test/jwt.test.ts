@@ -304,7 +304,9 @@ describe('access tokens: refused', () => {
     // A forged token dated in the future, or an old one with an unknown kid, refetches nothing.
     const future = Math.floor(Date.now() / 1000) + 3600;
     expectInvalidToken(await me(harness, await signAccessToken(stranger, { iat: future, exp: future + 60 })));
-    expectInvalidToken(await me(harness, await signAccessToken(stranger, { iat: Math.floor(Date.now() / 1000) - 60 })));
+    expectInvalidToken(
+      await me(harness, await signAccessToken(stranger, { iat: Math.floor(Date.now() / 1000) - 60 })),
+    );
     expect(jwks.fetches).toBe(first + 2);
   });
 

@@ -55,7 +55,13 @@ describe('requireScope', () => {
     app.use((error: AppError, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status(error.status).set(error.headers).json({ code: error.code });
     });
-    const answer = (scopes: string[]) => ({ active: true, sub: 'u1', role: 'admin', keyId: `k-${scopes.length}`, scopes });
+    const answer = (scopes: string[]) => ({
+      active: true,
+      sub: 'u1',
+      role: 'admin',
+      keyId: `k-${scopes.length}`,
+      scopes,
+    });
     introspection.setAnswer('sk-corral-inference-only', answer(['inference']));
     introspection.setAnswer('sk-corral-with-admin', answer(['inference', 'admin']));
     await request(app)

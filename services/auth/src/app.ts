@@ -77,7 +77,9 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
 /** Hourly: revocation stamps older than any token they could refuse are deleted. */
 function schedulePruning(ctx: AuthContext, kit: ServiceKit<AuthConfig>): void {
   const timer = setInterval(() => {
-    pruneOldRevocations(ctx).catch((error: unknown) => kit.logger.warn('pruning revocation stamps failed', { error }));
+    pruneOldRevocations(ctx).catch((error: unknown) =>
+      kit.logger.warn('pruning revocation stamps failed', { error }),
+    );
   }, HOUR_MS);
   timer.unref();
   kit.lifecycle.onShutdown('revocation-pruning', () => clearInterval(timer));

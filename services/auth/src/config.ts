@@ -71,9 +71,13 @@ export const authEnvShape = {
   LOGIN_ACCOUNT_WINDOW_SECONDS: envInt(60, { min: 1 }),
   LOGIN_MAX_FAILURES_PER_IP: envInt(50, { min: 1 }),
   LOGIN_IP_WINDOW_SECONDS: envInt(900, { min: 1 }),
-  REGISTRATION_MAX_PER_IP: envInt(10, { min: 1 }).describe('Registrations one client IP may make per window.'),
+  REGISTRATION_MAX_PER_IP: envInt(10, { min: 1 }).describe(
+    'Registrations one client IP may make per window.',
+  ),
   REGISTRATION_IP_WINDOW_SECONDS: envInt(3600, { min: 1 }),
-  REGISTRATION_MAX_GLOBAL: envInt(200, { min: 1 }).describe('Registrations from everyone together per window.'),
+  REGISTRATION_MAX_GLOBAL: envInt(200, { min: 1 }).describe(
+    'Registrations from everyone together per window.',
+  ),
   REGISTRATION_GLOBAL_WINDOW_SECONDS: envInt(3600, { min: 1 }),
   REFRESH_REUSE_GRACE_SECONDS: envInt(10, { max: 300 }).describe(
     'A refresh token presented again this soon after its exchange gets the same new refresh token (two tabs racing) instead of revoking the session.',

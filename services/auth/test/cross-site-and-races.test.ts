@@ -9,7 +9,8 @@ const stack = useAuthStack({ env: { PUBLIC_URL: 'http://corral.test' } });
 
 const cookie = (token: string) => `corral_refresh=${token}`;
 const stillRefreshes = async (token: string) =>
-  (await request(stack.auth.url).post('/api/auth/refresh').set('Cookie', cookie(token)).expect(200)).body as Session;
+  (await request(stack.auth.url).post('/api/auth/refresh').set('Cookie', cookie(token)).expect(200))
+    .body as Session;
 
 describe('cross-site requests change nothing', () => {
   it('a cross-site form POST to logout or refresh is refused and the session lives on', async () => {
@@ -64,7 +65,10 @@ describe('cross-site requests change nothing', () => {
       .set('Cookie', cookie(viaFetch.body.refreshToken as string))
       .expect(204);
     const other = await login(stack.auth.url, user.user.email, 'user-password-123');
-    await request(stack.auth.url).post('/api/auth/logout').send({ refreshToken: other.refreshToken }).expect(204);
+    await request(stack.auth.url)
+      .post('/api/auth/logout')
+      .send({ refreshToken: other.refreshToken })
+      .expect(204);
   });
 });
 
@@ -80,7 +84,10 @@ describe('two tabs refreshing at once', () => {
     const tokens = new Set(answers.map((res) => res.body.refreshToken as string));
     expect(tokens.size).toBe(1);
     for (const res of answers) {
-      await request(stack.auth.url).get('/api/auth/me').set(bearer(res.body.accessToken as string)).expect(200);
+      await request(stack.auth.url)
+        .get('/api/auth/me')
+        .set(bearer(res.body.accessToken as string))
+        .expect(200);
     }
     // The shared successor goes on working: the family was not revoked.
     const next = await stillRefreshes([...tokens][0] ?? '');

@@ -205,7 +205,9 @@ export async function userIdOf(url: string, admin: Session, email: string): Prom
     .query({ q: email })
     .set(bearer(admin.accessToken))
     .expect(200);
-  const user = (found.body as { items: { id: string; email: string }[] }).items.find((u) => u.email === email);
+  const user = (found.body as { items: { id: string; email: string }[] }).items.find(
+    (u) => u.email === email,
+  );
   if (!user) throw new Error(`no account for ${email}`);
   return user.id;
 }

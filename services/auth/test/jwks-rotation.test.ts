@@ -21,13 +21,17 @@ const kidOf = (token: string) =>
 
 describe('JWKS refetch for a newer kid', () => {
   // Each rotation makes an RSA key pair: slow on a busy machine.
-  it('verifies new tokens at once after two rotations within the cooldown', { timeout: 120_000 }, async () => {
-    await request(stack.downstream.url).get('/whoami').set(bearer(stack.admin.accessToken)).expect(200);
-    for (let rotation = 1; rotation <= 2; rotation += 1) {
-      const { kid } = await rotate();
-      const fresh = await loginAdmin(stack.auth.url);
-      expect(kidOf(fresh.accessToken)).toBe(kid);
-      await request(stack.downstream.url).get('/whoami').set(bearer(fresh.accessToken)).expect(200);
-    }
-  });
+  it(
+    'verifies new tokens at once after two rotations within the cooldown',
+    { timeout: 120_000 },
+    async () => {
+      await request(stack.downstream.url).get('/whoami').set(bearer(stack.admin.accessToken)).expect(200);
+      for (let rotation = 1; rotation <= 2; rotation += 1) {
+        const { kid } = await rotate();
+        const fresh = await loginAdmin(stack.auth.url);
+        expect(kidOf(fresh.accessToken)).toBe(kid);
+        await request(stack.downstream.url).get('/whoami').set(bearer(fresh.accessToken)).expect(200);
+      }
+    },
+  );
 });

@@ -23,7 +23,16 @@ import { MIGRATIONS_DIR } from '../src/migrations.js';
 
 const stack = useAuthStack({ downstream: { introspectionCacheMs: 100 } });
 
-type Created = { key: string; apiKey: { id: string; scopes: string[]; models: string[] | null; expiresAt: string | null; parentKeyId: string | null } };
+type Created = {
+  key: string;
+  apiKey: {
+    id: string;
+    scopes: string[];
+    models: string[] | null;
+    expiresAt: string | null;
+    parentKeyId: string | null;
+  };
+};
 
 async function ownKey(token: string, body: Record<string, unknown>) {
   return request(stack.auth.url).post('/api/auth/api-keys').set(bearer(token)).send(body);
@@ -53,14 +62,21 @@ describe('api key scopes: a default key is for inference only', () => {
     expect(res.status).toBe(201);
     key = res.body as Created;
     expect(key.apiKey.scopes).toEqual(['inference']);
-    expect((await introspect(key.key).expect(200)).body).toMatchObject({ active: true, scopes: ['inference'] });
+    expect((await introspect(key.key).expect(200)).body).toMatchObject({
+      active: true,
+      scopes: ['inference'],
+    });
     const who = await request(stack.downstream.url).get('/whoami').set(bearer(key.key)).expect(200);
     expect(who.body.scopes).toEqual(['inference']);
   });
 
   it('cannot create, list or revoke keys, nor change the account', async () => {
     expectProblem(await ownKey(key.key, { name: 'wider' }), 403, 'forbidden');
-    expectProblem(await request(stack.auth.url).get('/api/auth/api-keys').set(bearer(key.key)), 403, 'forbidden');
+    expectProblem(
+      await request(stack.auth.url).get('/api/auth/api-keys').set(bearer(key.key)),
+      403,
+      'forbidden',
+    );
     expectProblem(
       await request(stack.auth.url).delete(`/api/auth/api-keys/${key.apiKey.id}`).set(bearer(key.key)),
       403,
@@ -82,17 +98,31 @@ describe('api key scopes: a default key is for inference only', () => {
     const admin = request(stack.auth.url);
     expectProblem(await admin.get('/api/auth/admin/users').set(bearer(adminKey.key)), 403, 'forbidden');
     expectProblem(
-      await admin.put(`/api/auth/admin/users/${victim.user.id}/role`).set(bearer(adminKey.key)).send({ role: 'admin' }),
+      await admin
+        .put(`/api/auth/admin/users/${victim.user.id}/role`)
+        .set(bearer(adminKey.key))
+        .send({ role: 'admin' }),
       403,
       'forbidden',
     );
     expectProblem(
-      await admin.post(`/api/auth/admin/users/${victim.user.id}/api-keys`).set(bearer(adminKey.key)).send({ name: 'x' }),
+      await admin
+        .post(`/api/auth/admin/users/${victim.user.id}/api-keys`)
+        .set(bearer(adminKey.key))
+        .send({ name: 'x' }),
       403,
       'forbidden',
     );
-    expectProblem(await admin.post('/api/auth/admin/keys/rotate').set(bearer(adminKey.key)), 403, 'forbidden');
-    expectProblem(await request(stack.downstream.url).get('/admin-relay').set(bearer(adminKey.key)), 403, 'forbidden');
+    expectProblem(
+      await admin.post('/api/auth/admin/keys/rotate').set(bearer(adminKey.key)),
+      403,
+      'forbidden',
+    );
+    expectProblem(
+      await request(stack.downstream.url).get('/admin-relay').set(bearer(adminKey.key)),
+      403,
+      'forbidden',
+    );
     const after = await stack.auth.ctx.prisma.user.findUniqueOrThrow({ where: { id: victim.user.id } });
     expect(after.role).toBe('user');
     // A session still does all of it.
@@ -131,19 +161,29 @@ describe('api key scopes: granted by an admin, never widened by a key', () => {
       expiresAt: new Date(expiresAt).toISOString(),
       parentKeyId: parent.apiKey.id,
     });
-    const grandchild = (await ownKey(inherited.key, { name: 'grandchild', scopes: ['inference'], models: ['m1'] }))
-      .body as Created;
+    const grandchild = (
+      await ownKey(inherited.key, { name: 'grandchild', scopes: ['inference'], models: ['m1'] })
+    ).body as Created;
     expect(grandchild.apiKey.models).toEqual(['m1']);
 
     // The key sees the keys it made (and theirs), not its owner's others.
     const sibling = (await ownKey(user.accessToken, { name: 'laptop' })).body as Created;
-    const listed = await request(stack.auth.url).get('/api/auth/api-keys').set(bearer(parent.key)).expect(200);
+    const listed = await request(stack.auth.url)
+      .get('/api/auth/api-keys')
+      .set(bearer(parent.key))
+      .expect(200);
     const ids = (listed.body.items as { id: string }[]).map((k) => k.id).sort();
     expect(ids).toEqual([inherited.apiKey.id, grandchild.apiKey.id].sort());
-    await request(stack.auth.url).delete(`/api/auth/api-keys/${sibling.apiKey.id}`).set(bearer(parent.key)).expect(404);
+    await request(stack.auth.url)
+      .delete(`/api/auth/api-keys/${sibling.apiKey.id}`)
+      .set(bearer(parent.key))
+      .expect(404);
 
     // Revoking the parent (in a session) revokes what it created.
-    await request(stack.auth.url).delete(`/api/auth/api-keys/${parent.apiKey.id}`).set(bearer(user.accessToken)).expect(204);
+    await request(stack.auth.url)
+      .delete(`/api/auth/api-keys/${parent.apiKey.id}`)
+      .set(bearer(user.accessToken))
+      .expect(204);
     for (const key of [parent, inherited, grandchild]) {
       expect((await introspect(key.key)).body).toEqual({ active: false });
     }
@@ -174,7 +214,11 @@ describe('api key scopes: granted by an admin, never widened by a key', () => {
       'forbidden',
     );
     // Nor manage its own owner's keys (no keys scope).
-    expectProblem(await request(stack.auth.url).get('/api/auth/api-keys').set(bearer(ops.key)), 403, 'forbidden');
+    expectProblem(
+      await request(stack.auth.url).get('/api/auth/api-keys').set(bearer(ops.key)),
+      403,
+      'forbidden',
+    );
   });
 
   it('keys made before scopes existed migrate to inference only', async () => {

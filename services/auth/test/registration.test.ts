@@ -20,7 +20,11 @@ const register = (ip: string, body: Record<string, unknown> = {}) =>
   request(stack.auth.url)
     .post('/api/auth/register')
     .set('X-Forwarded-For', ip)
-    .send({ email: `reg-${(n += 1)}-${Date.now()}@corral.test`, password: 'a-long-unusual-passphrase', ...body });
+    .send({
+      email: `reg-${(n += 1)}-${Date.now()}@corral.test`,
+      password: 'a-long-unusual-passphrase',
+      ...body,
+    });
 
 describe('registration throttling', () => {
   it('refuses the 4th registration from one IP (429, Retry-After), then everyone past the global limit', async () => {
@@ -46,7 +50,9 @@ describe('registration answers, password policy, content types, discovery', () =
 
   it('answers the same for a new address and a taken one, and audits both', async () => {
     const email = `same-${Date.now()}@corral.test`;
-    const fresh = await request(open.url).post('/api/auth/register').send({ email, password: 'first-long-passphrase' });
+    const fresh = await request(open.url)
+      .post('/api/auth/register')
+      .send({ email, password: 'first-long-passphrase' });
     const taken = await request(open.url)
       .post('/api/auth/register')
       .send({ email: email.toUpperCase(), password: 'second-long-passphrase' });

@@ -94,7 +94,8 @@ describe('revocation reaches other services within seconds', () => {
       await request(service.url).get('/admin-only').set(bearer(asAdmin.accessToken)).expect(200);
     }
     await promote('user');
-    for (const service of [viaRedis, viaPolling]) await refusedWithin(service, asAdmin.accessToken, '/admin-only');
+    for (const service of [viaRedis, viaPolling])
+      await refusedWithin(service, asAdmin.accessToken, '/admin-only');
 
     // Signing in again at once (within the same second as the stamp) gives a token that works.
     const again = await login(stack.auth.url, user.user.email, 'user-password-123');
@@ -122,7 +123,10 @@ describe('revocation reaches other services within seconds', () => {
 
   it('the feed needs the internal service token', async () => {
     expectProblem(await request(stack.auth.url).get('/api/auth/revocations'), 401, 'unauthorized');
-    const feed = await request(stack.auth.url).get('/api/auth/revocations').set(bearer(SERVICE_TOKEN)).expect(200);
+    const feed = await request(stack.auth.url)
+      .get('/api/auth/revocations')
+      .set(bearer(SERVICE_TOKEN))
+      .expect(200);
     expect(feed.body.items.length).toBeGreaterThan(0);
     expect(feed.body.items[0]).toEqual({
       id: expect.any(String),

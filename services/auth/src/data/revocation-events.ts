@@ -26,8 +26,15 @@ export async function revocationsAfter(
   });
 }
 
-export async function sessionRevoked(prisma: PrismaClient, userId: string, sessionId: string): Promise<boolean> {
-  const found = await prisma.revocationEvent.findFirst({ where: { userId, sessionId }, select: { id: true } });
+export async function sessionRevoked(
+  prisma: PrismaClient,
+  userId: string,
+  sessionId: string,
+): Promise<boolean> {
+  const found = await prisma.revocationEvent.findFirst({
+    where: { userId, sessionId },
+    select: { id: true },
+  });
   return found !== null;
 }
 

@@ -78,7 +78,12 @@ export async function createApiKey(
     targetType: 'api_key',
     targetId: row.id,
     ip: actor.ip,
-    details: { ownerId: userId, name: input.name, scopes: input.scopes, parentKeyId: input.parentKeyId ?? null },
+    details: {
+      ownerId: userId,
+      name: input.name,
+      scopes: input.scopes,
+      parentKeyId: input.parentKeyId ?? null,
+    },
   });
   return { key: plaintext, apiKey: toApiKeyView(row) };
 }

@@ -50,9 +50,11 @@ describe('sessionGrant', () => {
     expect(refusal(() => sessionGrant({ scopes: ['keys'] }, { byAdmin: false, ownerIsAdmin: true }))).toBe(
       'forbidden',
     );
-    expect(sessionGrant({ scopes: ['keys'] }, { byAdmin: true, ownerIsAdmin: false }).scopes).toEqual(['keys']);
-    expect(
-      refusal(() => sessionGrant({ scopes: ['admin'] }, { byAdmin: true, ownerIsAdmin: false })),
-    ).toBe('validation_failed');
+    expect(sessionGrant({ scopes: ['keys'] }, { byAdmin: true, ownerIsAdmin: false }).scopes).toEqual([
+      'keys',
+    ]);
+    expect(refusal(() => sessionGrant({ scopes: ['admin'] }, { byAdmin: true, ownerIsAdmin: false }))).toBe(
+      'validation_failed',
+    );
   });
 });

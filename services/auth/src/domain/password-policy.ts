@@ -6,7 +6,8 @@ const MIN_DISTINCT_CHARACTERS = 5;
 
 // zxcvbn-ts's list of the most common passwords (from leaked sets), lower-cased: checked as data.
 let common: Set<string> | undefined;
-const commonPasswords = () => (common ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase())));
+const commonPasswords = () =>
+  (common ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase())));
 
 /** Why a new password is refused, or undefined when it is acceptable. Length counts code points. */
 export function passwordProblem(password: string): string | undefined {
@@ -16,6 +17,7 @@ export function passwordProblem(password: string): string | undefined {
   if (new Set(password.toLowerCase()).size < MIN_DISTINCT_CHARACTERS) {
     return `must use at least ${MIN_DISTINCT_CHARACTERS} different characters`;
   }
-  if (commonPasswords().has(password.toLowerCase())) return 'is one of the most common passwords; choose another';
+  if (commonPasswords().has(password.toLowerCase()))
+    return 'is one of the most common passwords; choose another';
   return undefined;
 }

@@ -21,7 +21,12 @@ export class RegistrationThrottle {
   private readonly global: RateLimiterAbstract;
 
   constructor(options: RegistrationThrottleOptions) {
-    this.perIp = limiter(options.redis, `${options.keyPrefix}register:ip`, options.maxPerIp, options.ipWindowSeconds);
+    this.perIp = limiter(
+      options.redis,
+      `${options.keyPrefix}register:ip`,
+      options.maxPerIp,
+      options.ipWindowSeconds,
+    );
     this.global = limiter(
       options.redis,
       `${options.keyPrefix}register:all`,

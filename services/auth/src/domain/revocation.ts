@@ -50,7 +50,10 @@ export class RevocationPublisher {
  * password change): the stamp goes on the user row and out to chat-api and the gateway.
  */
 export async function revokeUserTokens(ctx: AuthContext, userId: string): Promise<void> {
-  const user = await ctx.prisma.user.findUnique({ where: { id: userId }, select: { tokensValidAfter: true } });
+  const user = await ctx.prisma.user.findUnique({
+    where: { id: userId },
+    select: { tokensValidAfter: true },
+  });
   const notBefore = nextStamp(Date.now(), user?.tokensValidAfter ?? null);
   await setTokensValidAfter(ctx.prisma, userId, notBefore);
   const row = await insertRevocation(ctx.prisma, { userId, sessionId: null, notBefore });
@@ -68,13 +71,21 @@ export function nextStamp(nowMs: number, previous: Date | null): Date {
 }
 
 /** The access tokens of one session (`sid`, the refresh-token family) stop working everywhere (sign-out). */
-export async function revokeSessionTokens(ctx: AuthContext, userId: string, sessionId: string): Promise<void> {
+export async function revokeSessionTokens(
+  ctx: AuthContext,
+  userId: string,
+  sessionId: string,
+): Promise<void> {
   const row = await insertRevocation(ctx.prisma, { userId, sessionId, notBefore: new Date() });
   ctx.revocations.publish(toRevocationView(row));
 }
 
 /** Auth's own check for its routes: the user's stamp, and whether the token's session was ended. */
-export async function accessTokenRevoked(ctx: AuthContext, user: User, claims: AccessTokenClaims): Promise<boolean> {
+export async function accessTokenRevoked(
+  ctx: AuthContext,
+  user: User,
+  claims: AccessTokenClaims,
+): Promise<boolean> {
   const issuedAtMs = (claims.iat ?? 0) * 1000;
   if (user.tokensValidAfter && issuedAtMs < user.tokensValidAfter.getTime()) return true;
   return typeof claims.sid === 'string' && (await sessionRevoked(ctx.prisma, user.id, claims.sid));
@@ -87,7 +98,10 @@ export async function revocationFeed(
 ): Promise<{ items: RevocationView[]; last: string | null }> {
   const since = new Date(Date.now() - revocationLifetimeMs(ctx));
   const rows = await revocationsAfter(ctx.prisma, { afterId, since, limit: 1000 });
-  return { items: rows.map(toRevocationView), last: rows.at(-1)?.id.toString() ?? afterId?.toString() ?? null };
+  return {
+    items: rows.map(toRevocationView),
+    last: rows.at(-1)?.id.toString() ?? afterId?.toString() ?? null,
+  };
 }
 
 /** Past this age a stamp cannot matter: every token it could refuse has expired. */

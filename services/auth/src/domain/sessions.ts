@@ -175,7 +175,10 @@ export async function refreshSession(
     return true;
   });
   if (!claimed) {
-    const current = await ctx.prisma.refreshToken.findUnique({ where: { id: stored.id }, include: { user: true } });
+    const current = await ctx.prisma.refreshToken.findUnique({
+      where: { id: stored.id },
+      include: { user: true },
+    });
     const again = current ? await reissueWithinGrace(ctx, current, refreshToken) : undefined;
     if (again) return again;
     await revokeFamily(ctx, stored.familyId);
@@ -201,7 +204,8 @@ async function reissueWithinGrace(
   presented: string,
 ): Promise<IssuedSession | undefined> {
   if (!stored.replacedById || !stored.revokedAt || stored.user.status !== 'active') return undefined;
-  if (Date.now() - stored.revokedAt.getTime() > ctx.config.REFRESH_REUSE_GRACE_SECONDS * 1000) return undefined;
+  if (Date.now() - stored.revokedAt.getTime() > ctx.config.REFRESH_REUSE_GRACE_SECONDS * 1000)
+    return undefined;
   const successor = await ctx.prisma.refreshToken.findUnique({ where: { id: stored.replacedById } });
   const token = successorToken(presented, ctx.config.SIGNING_KEY_SECRET);
   if (

@@ -7,7 +7,14 @@ import { createApiKey, introspectApiKey, revokeApiKey, toApiKeyView } from '../d
 import { safeEqual } from '../domain/crypto.js';
 import { API_KEY_SCOPES, narrowGrant, sessionGrant } from '../domain/key-scopes.js';
 import { revocationFeed } from '../domain/revocation.js';
-import { bearerToken, clientIp, principal, requireScope, requireUser, type Principal } from './authenticate.js';
+import {
+  bearerToken,
+  clientIp,
+  principal,
+  requireScope,
+  requireUser,
+  type Principal,
+} from './authenticate.js';
 
 export const newApiKeyBody = z.object({
   name: z.string().trim().min(1).max(100),
@@ -27,11 +34,19 @@ const idParams = z.object({ id: z.uuid() });
  * The grant of a key `caller` creates for `ownerIsAdmin`'s account: from a key, never wider than
  * that key (and remembered as its child); from a session, by the rules of key-scopes.
  */
-export function grantFor(caller: Principal, body: NewApiKeyBody, options: { byAdmin: boolean; ownerIsAdmin: boolean }) {
+export function grantFor(
+  caller: Principal,
+  body: NewApiKeyBody,
+  options: { byAdmin: boolean; ownerIsAdmin: boolean },
+) {
   if (caller.via === 'api_key' && caller.key) {
     const parent = caller.key;
     const grant = narrowGrant(
-      { scopes: parent.scopes, models: (parent.models as string[] | null) ?? null, expiresAt: parent.expiresAt },
+      {
+        scopes: parent.scopes,
+        models: (parent.models as string[] | null) ?? null,
+        expiresAt: parent.expiresAt,
+      },
       body,
     );
     if (grant.scopes.includes('admin') && !options.ownerIsAdmin) {

@@ -60,9 +60,13 @@ export const requireScope =
   (_req, res, next) => {
     const { via, key } = principal(res);
     if (via === 'api_key' && !key?.scopes.includes(scope)) {
-      throw new AppError('forbidden', `This needs a signed-in session, or an API key with the "${scope}" scope.`, {
-        headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
-      });
+      throw new AppError(
+        'forbidden',
+        `This needs a signed-in session, or an API key with the "${scope}" scope.`,
+        {
+          headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
+        },
+      );
     }
     next();
   };

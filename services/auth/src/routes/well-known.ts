@@ -34,4 +34,3 @@ export function wellKnownRoutes(ctx: AuthContext): Router {
 
   return router;
 }
-

@@ -47,8 +47,12 @@ export async function login(email: string, password: string): Promise<Session> {
 
 /** Registration does not say who has an account; an admin looks the id up. */
 export async function userIdOf(admin: Session, email: string): Promise<string> {
-  const found = await call(`/api/auth/admin/users?q=${encodeURIComponent(email)}`, { token: admin.accessToken });
-  const user = (found.body.items as { id: string; email: string }[] | undefined)?.find((u) => u.email === email);
+  const found = await call(`/api/auth/admin/users?q=${encodeURIComponent(email)}`, {
+    token: admin.accessToken,
+  });
+  const user = (found.body.items as { id: string; email: string }[] | undefined)?.find(
+    (u) => u.email === email,
+  );
   if (!user) throw new Error(`no account for ${email}: ${found.status} ${JSON.stringify(found.body)}`);
   return user.id;
 }

@@ -22,7 +22,11 @@ let kidBefore: string;
 
 const auth = () => fuzzStack().authUrl;
 
-async function createKey(token: string, path: string, body: Record<string, unknown>): Promise<{ key: string; id: string }> {
+async function createKey(
+  token: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<{ key: string; id: string }> {
   const res = await call(auth(), path, { token, body });
   if (res.status !== 201) throw new Error(`create key ${path}: ${res.status} ${res.text}`);
   const created = res.json as { key: string; apiKey: { id: string } };
@@ -38,14 +42,23 @@ beforeAll(async () => {
   [victim, admin] = await Promise.all([signUp(auth(), 'scope-victim'), loginAdmin(auth())]);
   victimKeyId = (await createKey(victim.token, '/api/auth/api-keys', { name: 'victim laptop' })).id;
   const soon = new Date(Date.now() + 3_600_000).toISOString();
-  const kind = async (name: string, token: string, path: string, body: Record<string, unknown>, managesKeys = false) => ({
+  const kind = async (
+    name: string,
+    token: string,
+    path: string,
+    body: Record<string, unknown>,
+    managesKeys = false,
+  ) => ({
     kind: name,
     managesKeys,
     ...(await createKey(token, path, { name, ...body })),
   });
   kinds = [
     await kind('user inference key', victim.token, '/api/auth/api-keys', {}),
-    await kind('user key, one model, expiring', victim.token, '/api/auth/api-keys', { models: ['m'], expiresAt: soon }),
+    await kind('user key, one model, expiring', victim.token, '/api/auth/api-keys', {
+      models: ['m'],
+      expiresAt: soon,
+    }),
     await kind('admin inference ("embed-only") key', admin.token, '/api/auth/api-keys', {}),
     await kind(
       'user key granted the keys scope, limited',
@@ -68,7 +81,10 @@ beforeAll(async () => {
 afterAll(async () => {
   // Nothing an attempt could have changed did change.
   const me = await call(auth(), '/api/auth/me', { token: victim.token });
-  expect((me.json as { user: { role: string; status: string } }).user).toMatchObject({ role: 'user', status: 'active' });
+  expect((me.json as { user: { role: string; status: string } }).user).toMatchObject({
+    role: 'user',
+    status: 'active',
+  });
   expect(await currentKid()).toBe(kidBefore);
   const victimKey = await call(auth(), `/api/auth/admin/users/${victim.id}/api-keys`, { token: admin.token });
   const laptop = (victimKey.json as { items: { id: string; revokedAt: string | null }[] }).items.find(
@@ -78,7 +94,14 @@ afterAll(async () => {
 });
 
 /** Every route that manages keys or needs an admin, with a body where it takes one. */
-function adminRoutes(): Array<{ base: string; method: string; path: string; body?: unknown; token?: (key: string) => string; headers?: Record<string, string> }> {
+function adminRoutes(): Array<{
+  base: string;
+  method: string;
+  path: string;
+  body?: unknown;
+  token?: (key: string) => string;
+  headers?: Record<string, string>;
+}> {
   const { chatUrl, gatewayUrl } = fuzzStack();
   const a = auth();
   const id = victim.id;
@@ -88,7 +111,12 @@ function adminRoutes(): Array<{ base: string; method: string; path: string; body
     { base: a, method: 'POST', path: `/api/auth/admin/users/${id}/activate` },
     { base: a, method: 'POST', path: `/api/auth/admin/users/${id}/disable` },
     { base: a, method: 'PUT', path: `/api/auth/admin/users/${id}/role`, body: { role: 'admin' } },
-    { base: a, method: 'POST', path: `/api/auth/admin/users/${id}/password`, body: { password: 'taken-over-passphrase' } },
+    {
+      base: a,
+      method: 'POST',
+      path: `/api/auth/admin/users/${id}/password`,
+      body: { password: 'taken-over-passphrase' },
+    },
     { base: a, method: 'GET', path: `/api/auth/admin/users/${id}/api-keys` },
     { base: a, method: 'POST', path: `/api/auth/admin/users/${id}/api-keys`, body: { name: 'backdoor' } },
     { base: a, method: 'POST', path: '/api/auth/admin/keys/rotate' },
@@ -97,7 +125,12 @@ function adminRoutes(): Array<{ base: string; method: string; path: string; body
     { base: chatUrl, method: 'GET', path: `/api/admin/users/${id}/limits` },
     { base: chatUrl, method: 'PUT', path: `/api/admin/users/${id}/limits`, body: { dailyTokenBudget: null } },
     { base: chatUrl, method: 'GET', path: `/api/admin/api-keys/${victimKeyId}/limits` },
-    { base: chatUrl, method: 'PUT', path: `/api/admin/api-keys/${victimKeyId}/limits`, body: { dailyTokenBudget: null } },
+    {
+      base: chatUrl,
+      method: 'PUT',
+      path: `/api/admin/api-keys/${victimKeyId}/limits`,
+      body: { dailyTokenBudget: null },
+    },
     { base: chatUrl, method: 'GET', path: '/api/admin/usage' },
     { base: chatUrl, method: 'GET', path: '/api/admin/backends' },
     { base: chatUrl, method: 'POST', path: '/api/admin/models/pull', body: { model: 'x' } },
@@ -135,14 +168,25 @@ describe('API-key scope escalation: key management with every key kind', () => {
     for (const { kind, key, id, managesKeys } of kinds) {
       const wider = await call(auth(), '/api/auth/api-keys', {
         token: key,
-        body: { name: 'wider', models: null, expiresAt: null, scopes: ['inference', 'keys', 'account', 'admin'] },
+        body: {
+          name: 'wider',
+          models: null,
+          expiresAt: null,
+          scopes: ['inference', 'keys', 'account', 'admin'],
+        },
       });
       expect(wider.status, `${kind}: a wider key`).toBe(403);
       const list = await call(auth(), '/api/auth/api-keys', { token: key });
-      const revokeOther = await call(auth(), `/api/auth/api-keys/${victimKeyId}`, { token: key, method: 'DELETE' });
+      const revokeOther = await call(auth(), `/api/auth/api-keys/${victimKeyId}`, {
+        token: key,
+        method: 'DELETE',
+      });
       if (!managesKeys) {
         expect([list.status, revokeOther.status], kind).toEqual([403, 403]);
-        expect((await call(auth(), '/api/auth/api-keys', { token: key, body: { name: 'n' } })).status, kind).toBe(403);
+        expect(
+          (await call(auth(), '/api/auth/api-keys', { token: key, body: { name: 'n' } })).status,
+          kind,
+        ).toBe(403);
         continue;
       }
       expect(revokeOther.status, `${kind}: someone else's key`).toBe(404);
@@ -151,7 +195,10 @@ describe('API-key scope escalation: key management with every key kind', () => {
       const created = (child.json as { apiKey: { id: string; parentKeyId: string } }).apiKey;
       expect(created.parentKeyId).toBe(id);
       const seen = await call(auth(), '/api/auth/api-keys', { token: key });
-      expect((seen.json as { items: { id: string }[] }).items.map((k) => k.id), kind).toEqual([created.id]);
+      expect(
+        (seen.json as { items: { id: string }[] }).items.map((k) => k.id),
+        kind,
+      ).toEqual([created.id]);
     }
   });
 });

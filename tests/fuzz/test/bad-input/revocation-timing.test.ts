@@ -12,7 +12,9 @@ async function refusedEverywhereWithin(checks: Record<string, () => Promise<Repl
   const deadline = Date.now() + WITHIN_MS;
   let open = Object.keys(checks);
   for (;;) {
-    const statuses = await Promise.all(open.map(async (name) => [name, (await checks[name]!()).status] as const));
+    const statuses = await Promise.all(
+      open.map(async (name) => [name, (await checks[name]!()).status] as const),
+    );
     open = statuses.filter(([, status]) => status !== 401).map(([name]) => name);
     if (open.length === 0) return;
     if (Date.now() > deadline) expect.fail(`still accepted after ${WITHIN_MS} ms: ${open.join(', ')}`);
@@ -30,7 +32,10 @@ async function promotedAdmin(admin: User, what: string): Promise<{ user: User; k
   });
   expect(role.status).toBe(200);
   const session = await login(authUrl, user.email, user.password);
-  const key = await call(authUrl, '/api/auth/api-keys', { token: session.token, body: { name: 'revocation' } });
+  const key = await call(authUrl, '/api/auth/api-keys', {
+    token: session.token,
+    body: { name: 'revocation' },
+  });
   expect(key.status).toBe(201);
   return { user: session, key: (key.json as { key: string }).key };
 }
@@ -74,22 +79,30 @@ describe('revocation timing', () => {
     await refusedEverywhereWithin({
       'chat-api admin relay': () => call(chatUrl, '/api/admin/usage', { token: user.token }),
       'chat-api limits (what the demoted admin set on themself)': () =>
-        call(chatUrl, `/api/admin/users/${user.id}/limits`, { token: user.token, method: 'PUT', body: { dailyTokenBudget: null } }),
+        call(chatUrl, `/api/admin/users/${user.id}/limits`, {
+          token: user.token,
+          method: 'PUT',
+          body: { dailyTokenBudget: null },
+        }),
       'gateway /admin': () => call(gatewayUrl, '/admin/backends', { token: user.token }),
     });
   });
 
-  it('logout → that access token is refused within 5 s on chat-api and /v1', { timeout: 60_000 }, async () => {
-    const { authUrl, chatUrl } = fuzzStack();
-    const user = await signUp(authUrl, 'revoke-logout');
-    expect((await call(chatUrl, '/api/conversations', { token: user.token })).status).toBe(200);
-    const out = await call(authUrl, '/api/auth/logout', { body: { refreshToken: user.refreshToken } });
-    expect(out.status).toBe(204);
-    await refusedEverywhereWithin({
-      'chat-api UI route': () => call(chatUrl, '/api/conversations', { token: user.token }),
-      '/v1': () => call(chatUrl, '/v1/models', { token: user.token }),
-    });
-  });
+  it(
+    'logout → that access token is refused within 5 s on chat-api and /v1',
+    { timeout: 60_000 },
+    async () => {
+      const { authUrl, chatUrl } = fuzzStack();
+      const user = await signUp(authUrl, 'revoke-logout');
+      expect((await call(chatUrl, '/api/conversations', { token: user.token })).status).toBe(200);
+      const out = await call(authUrl, '/api/auth/logout', { body: { refreshToken: user.refreshToken } });
+      expect(out.status).toBe(204);
+      await refusedEverywhereWithin({
+        'chat-api UI route': () => call(chatUrl, '/api/conversations', { token: user.token }),
+        '/v1': () => call(chatUrl, '/v1/models', { token: user.token }),
+      });
+    },
+  );
 });
 
 describe('cross-site logout form', () => {
