@@ -5,8 +5,9 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { bearer, loginAdmin, useAuthStack } from './helpers.js';
 
-// auth-client's default cooldown, as chat-api and the gateway run.
-const stack = useAuthStack({ downstream: { jwksCooldownMs: 30_000 } });
+// Longer than auth-client's default 30 s, so both rotations fall within it however slow key
+// generation is on a busy machine (each takes seconds): without the eager refetch both would fail.
+const stack = useAuthStack({ downstream: { jwksCooldownMs: 600_000 } });
 
 const rotate = async () =>
   (
