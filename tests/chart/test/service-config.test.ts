@@ -107,7 +107,10 @@ describe('gateway service token', () => {
       ((podSpecOf(findOne(defaults, 'Deployment', name))!.volumes ?? []) as Loose[])
         .find((v) => v.name === 'secrets')
         ?.secret.items.map((item: { key: string }) => item.key);
-    expect(projected('corral-inference-gateway')).toEqual(['gateway-service-token', 'internal-service-token']);
+    expect(projected('corral-inference-gateway')).toEqual([
+      'gateway-service-token',
+      'internal-service-token',
+    ]);
     expect(projected('corral-chat-api')).toEqual(['internal-service-token', 'gateway-service-token']);
     expect(projected('corral-auth')).toEqual(['signing-key-secret', 'internal-service-token']);
     expect(projected('corral-web')).toBeUndefined();
