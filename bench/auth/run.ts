@@ -125,6 +125,8 @@ async function main(): Promise<void> {
       COOKIE_SECURE: 'false',
       // Every wrk connection comes from 127.0.0.1: keep the per-IP throttle out of the way.
       LOGIN_MAX_FAILURES_PER_IP: '1000000',
+      REGISTRATION_MAX_PER_IP: '1000000',
+      REGISTRATION_MAX_GLOBAL: '1000000',
     });
     const user = await signIn(auth.url, 'auth-bench@bench.local');
     const token = user.accessToken;

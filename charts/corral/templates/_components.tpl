@@ -16,7 +16,7 @@ and reads through NAME_FILE: each gets only what it uses.
 {{- define "corral.appSecretKeys" -}}
 auth: [signing-key-secret, internal-service-token]
 chat-api: [internal-service-token, gateway-service-token]
-inference-gateway: [gateway-service-token]
+inference-gateway: [gateway-service-token, internal-service-token]
 {{- end -}}
 
 {{- define "corral.secretFileEnv" -}}
@@ -102,6 +102,9 @@ inference-gateway: [gateway-service-token]
   value: {{ .Values.config.jwtIssuer | quote }}
 - name: JWT_AUDIENCE
   value: {{ .Values.config.jwtAudience | quote }}
+{{- /* Polls auth's revocation feed: a signed-out or demoted admin's token stops opening /admin/*. */}}
+- name: INTERNAL_SERVICE_TOKEN_FILE
+  value: /var/run/secrets/corral/internal-service-token
 {{- if .Values.ollama.enabled }}
 - name: OLLAMA_DISCOVERY
   value: kubernetes

@@ -28,5 +28,17 @@ export const insufficientRole = (): AppError =>
     headers: { 'WWW-Authenticate': challenge('insufficient_scope') },
   });
 
+export const revokedToken = (): AppError => invalidToken('This session has ended; sign in again.');
+
+export const insufficientScope = (scope: string): AppError =>
+  new AppError('forbidden', `This needs a signed-in session, or an API key with the "${scope}" scope.`, {
+    headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
+  });
+
+export const sessionRequired = (): AppError =>
+  new AppError('forbidden', 'This needs a signed-in session; API keys cannot do it.', {
+    headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' },
+  });
+
 export const authUnavailable = (detail: string): AppError =>
   new AppError('service_unavailable', detail, { headers: { 'Retry-After': '5' } });

@@ -1,9 +1,18 @@
 import { createLogger, setRequestUser } from '@corral/service-kit';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { insufficientRole, invalidToken, malformedAuthorization, missingCredentials } from './auth-errors.js';
+import {
+  insufficientRole,
+  insufficientScope,
+  invalidToken,
+  malformedAuthorization,
+  missingCredentials,
+  revokedToken,
+  sessionRequired,
+} from './auth-errors.js';
 import { API_KEY_PREFIX, createIntrospector } from './introspection.js';
 import { createJwtVerifier } from './jwt.js';
-import type { AuthLogger, AuthPrincipal, Role } from './types.js';
+import { RevocationList, type RevocationSubscriberSource } from './revocations.js';
+import type { AuthLogger, AuthPrincipal, Role, Scope } from './types.js';
 
 export interface AuthenticatorOptions {
   /** `{AUTH_URL}/.well-known/jwks.json` */
@@ -40,6 +49,17 @@ export interface AuthenticatorOptions {
   accessTokenCacheMaxEntries?: number;
   /** Where problems with auth itself are logged (a winston logger from service-kit fits). */
   logger?: AuthLogger;
+  /**
+   * Revocation stamps (sign-out, disable, role and password changes) checked on every request,
+   * cached principals included: polled from `feedUrl` (default: beside introspectionUrl) every
+   * `pollMs` (default 2 s) and, with `redis`, received over pub/sub on `channel` as they happen.
+   */
+  revocations?: {
+    feedUrl?: string;
+    pollMs?: number;
+    redis?: RevocationSubscriberSource | undefined;
+    channel?: string;
+  };
 }
 
 export interface Authenticator {
@@ -55,6 +75,10 @@ export interface Authenticator {
    */
   authenticate(authorization: string | undefined): Promise<AuthPrincipal>;
   requireRole: typeof requireRole;
+  /** The revocation stamps in memory (when `revocations` is configured). */
+  revocations: RevocationList | undefined;
+  /** Stops polling and the subscription. */
+  close(): Promise<void>;
 }
 
 // RFC 6750 b64token; anything else in the header is malformed.
@@ -73,9 +97,43 @@ export function requireRole(...roles: [Role, ...Role[]]): RequestHandler {
   };
 }
 
+/**
+ * 403 for an API key without `scope`; a signed-in session (JWT) passes (its role still applies).
+ * Put it after requireAuth on key management, admin relays and account changes.
+ */
+export function requireScope(scope: Scope): RequestHandler {
+  return (req, _res, next) => {
+    if (req.auth === undefined) return next(missingCredentials());
+    if (req.auth.kind === 'api_key' && !req.auth.scopes.includes(scope))
+      return next(insufficientScope(scope));
+    return next();
+  };
+}
+
+/** 403 for any API key: only a signed-in session may pass. */
+export const requireSession: RequestHandler = (req, _res, next) => {
+  if (req.auth === undefined) return next(missingCredentials());
+  if (req.auth.kind !== 'jwt') return next(sessionRequired());
+  return next();
+};
+
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const logger = options.logger ?? createLogger({ service: 'auth-client' });
-  const verifyAccessToken = createJwtVerifier({
+  const revocations = options.revocations
+    ? new RevocationList({
+        feedUrl:
+          options.revocations.feedUrl ?? options.introspectionUrl.replace(/\/introspect$/, '/revocations'),
+        serviceToken: options.serviceToken,
+        pollMs: options.revocations.pollMs ?? 2000,
+        timeoutMs: options.introspectionTimeoutMs ?? 3000,
+        redis: options.revocations.redis,
+        channel: options.revocations.channel ?? 'corral:revocations',
+        retentionMs: 24 * 3_600_000,
+        logger,
+      })
+    : undefined;
+  revocations?.start();
+  const verifySignedToken = createJwtVerifier({
     jwksUrl: options.jwksUrl,
     issuer: options.issuer,
     audience: options.audience,
@@ -95,7 +153,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     timeoutMs: options.introspectionTimeoutMs ?? 3000,
     maxCacheEntries: options.introspectionCacheMaxEntries ?? 10_000,
     logger,
+    ...(revocations ? { userNotBefore: (userId: string) => revocations.userNotBefore(userId) } : {}),
   });
+
+  // After the cache: a principal remembered for accessTokenCacheMs is refused as soon as a stamp lands.
+  async function verifyAccessToken(token: string): Promise<AuthPrincipal> {
+    const principal = await verifySignedToken(token);
+    if (revocations?.isTokenRevoked(principal.userId, principal.issuedAt ?? 0, principal.sessionId)) {
+      throw revokedToken();
+    }
+    return principal;
+  }
 
   async function authenticateHeader(header: string): Promise<AuthPrincipal> {
     const match = BEARER.exec(header);
@@ -132,5 +200,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return authenticateHeader(authorization);
     },
     requireRole,
+    revocations,
+    close: async () => revocations?.close(),
   };
 }

@@ -15,10 +15,12 @@ export interface IntrospectorOptions {
   timeoutMs: number;
   maxCacheEntries: number;
   logger: AuthLogger;
+  /** A user's latest revocation stamp (ms): a cached answer older than it is asked again. */
+  userNotBefore?: (userId: string) => number | undefined;
 }
 
 /** What the cache holds per key hash: the principal, or null for a key auth called inactive. */
-type Answer = { principal: AuthPrincipal; expiresAt: number | null } | null;
+type Answer = { principal: AuthPrincipal; expiresAt: number | null; fetchedAt: number } | null;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -29,7 +31,7 @@ const isOptionalString = (value: unknown): value is string | null | undefined =>
 function parseAnswer(body: unknown): Answer | undefined {
   if (!isObject(body)) return undefined;
   if (body.active === false) return null;
-  const { active, sub, email, role, keyId, keyName, models, expiresAt } = body;
+  const { active, sub, email, role, keyId, keyName, models, expiresAt, scopes } = body;
   if (active !== true || typeof sub !== 'string' || sub === '' || !isRole(role)) return undefined;
   if (typeof keyId !== 'string' || keyId === '' || !isOptionalString(email) || !isOptionalString(keyName)) {
     return undefined;
@@ -38,6 +40,9 @@ function parseAnswer(body: unknown): Answer | undefined {
     return undefined;
   }
   if (!isOptionalString(expiresAt)) return undefined;
+  if (scopes != null && !(Array.isArray(scopes) && scopes.every((s) => typeof s === 'string'))) {
+    return undefined;
+  }
   const expiresAtMs = expiresAt == null ? null : Date.parse(expiresAt);
   if (Number.isNaN(expiresAtMs)) return undefined;
   return {
@@ -49,8 +54,11 @@ function parseAnswer(body: unknown): Answer | undefined {
       tokenId: keyId,
       ...(keyName == null ? {} : { keyName }),
       models: models == null ? null : [...models],
+      // An auth from before scopes existed: its keys are treated as what they migrate to.
+      scopes: scopes == null ? ['inference'] : [...scopes],
     },
     expiresAt: expiresAtMs,
+    fetchedAt: Date.now(),
   };
 }
 
@@ -134,6 +142,9 @@ export function createIntrospector(options: IntrospectorOptions): (apiKey: strin
     if (!apiKey.startsWith(API_KEY_PREFIX) || apiKey.length > MAX_API_KEY_LENGTH) throw invalidApiKey();
     const cacheKey = createHash('sha256').update(apiKey).digest('base64url');
     let answer = cache.get(cacheKey);
+    // Disabled, demoted or re-passworded since this answer was fetched: ask auth again.
+    const stamp = answer ? options.userNotBefore?.(answer.principal.userId) : undefined;
+    if (answer && stamp !== undefined && stamp >= answer.fetchedAt) answer = undefined;
     if (answer === undefined) {
       let pending = inFlight.get(cacheKey);
       if (pending === undefined) {
@@ -146,6 +157,6 @@ export function createIntrospector(options: IntrospectorOptions): (apiKey: strin
       throw invalidApiKey();
     }
     const { principal } = answer;
-    return { ...principal, models: principal.models && [...principal.models] };
+    return { ...principal, models: principal.models && [...principal.models], scopes: [...principal.scopes] };
   };
 }

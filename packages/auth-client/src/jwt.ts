@@ -11,7 +11,7 @@ import {
 } from 'jose';
 import { authUnavailable, expiredToken, invalidToken } from './auth-errors.js';
 import { TtlCache } from '@corral/service-kit';
-import { type AuthLogger, type AuthPrincipal, isRole } from './types.js';
+import { type AuthLogger, type AuthPrincipal, SCOPES, isRole } from './types.js';
 
 export interface JwtVerifierOptions {
   jwksUrl: string | URL;
@@ -32,6 +32,20 @@ const MAX_TOKEN_LENGTH = 8192;
 /** After a failed JWKS refresh, how long the keys fetched before are used without asking again. */
 const STALE_KEYS_RETRY_MS = 5000;
 const REQUIRED_CLAIMS = ['sub', 'role', 'exp', 'iat', 'jti'];
+/** Refetches for a kid newer than the cached set skip the cooldown, but not more often than this. */
+const EAGER_REFETCH_MIN_INTERVAL_MS = 1000;
+
+/** The (not yet verified) `iat` of a token, to tell whether it may be signed by a key newer than our set. */
+function unverifiedIssuedAt(token: FlattenedJWSInput): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(String(token.payload), 'base64url').toString('utf8')) as {
+      iat?: unknown;
+    };
+    return typeof payload.iat === 'number' ? payload.iat : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Errors jose throws for a token that names no usable key; anything else from the key set is a fetch failure. */
 const isKeySelectionError = (error: unknown): boolean =>
@@ -60,14 +74,44 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
   });
   let staleKeys: ReturnType<typeof createLocalJWKSet> | undefined;
   let retryRemoteAt = 0;
+  let eagerRefetchAt = 0;
+
+  /**
+   * jose refetches for an unknown kid at most once per cooldown, so a second rotation within it
+   * would refuse new tokens until it ends. A token issued after our last refetch may be signed by
+   * a key newer than the set: refetch at once (at most once a second, and never for a token dated
+   * in the future, so forged tokens cannot turn this into a flood).
+   */
+  const resolveNewerKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
+    const now = Date.now();
+    const iat = unverifiedIssuedAt(token);
+    if (
+      iat === undefined ||
+      iat * 1000 <= eagerRefetchAt ||
+      iat * 1000 > now + options.clockToleranceSec * 1000 ||
+      now - eagerRefetchAt < EAGER_REFETCH_MIN_INTERVAL_MS
+    ) {
+      return undefined;
+    }
+    eagerRefetchAt = now;
+    await remoteKeys.reload();
+    return remoteKeys(header, token);
+  };
 
   const getKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
     // The contract puts `kid` in every token; without it jose would try every key in the set.
     if (typeof header.kid !== 'string' || header.kid === '') throw invalidToken();
     if (staleKeys && Date.now() < retryRemoteAt) return staleKeys(header, token);
+    // Not cooling down, jose refetches by itself for an unknown kid: that counts as our last refetch.
+    const joseMayRefetch = !remoteKeys.coolingDown;
     try {
       return await remoteKeys(header, token);
     } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey && joseMayRefetch) eagerRefetchAt = Date.now();
+      else if (error instanceof errors.JWKSNoMatchingKey) {
+        const newer = await resolveNewerKey(header, token).catch(() => undefined);
+        if (newer) return newer;
+      }
       if (isKeySelectionError(error)) throw error;
       const snapshot = remoteKeys.jwks();
       if (snapshot === undefined) {
@@ -114,15 +158,17 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
     if (token.length > MAX_TOKEN_LENGTH) throw invalidToken();
     const cacheKey = options.cacheMs > 0 ? createHash('sha256').update(token).digest('base64url') : undefined;
     const hit = cacheKey === undefined ? undefined : verified.get(cacheKey);
-    if (hit) return { ...hit };
-    const { sub, role, jti, email, exp } = await verifySignatureAndClaims(token);
+    if (hit) return { ...hit, scopes: [...hit.scopes] };
+    const { sub, role, jti, email, exp, iat, sid } = await verifySignatureAndClaims(token);
     if (
       typeof sub !== 'string' ||
       sub === '' ||
       typeof jti !== 'string' ||
       jti === '' ||
       !isRole(role) ||
-      (email !== undefined && typeof email !== 'string')
+      (email !== undefined && typeof email !== 'string') ||
+      typeof iat !== 'number' ||
+      (sid !== undefined && typeof sid !== 'string')
     ) {
       logger.debug('access token rejected', { reason: { message: 'a claim has the wrong type' } });
       throw invalidToken();
@@ -134,10 +180,13 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
       role,
       tokenId: jti,
       models: null,
+      scopes: [...SCOPES],
+      issuedAt: iat,
+      ...(typeof sid === 'string' ? { sessionId: sid } : {}),
     };
     if (cacheKey !== undefined && typeof exp === 'number') {
       verified.set(cacheKey, principal, Math.min(options.cacheMs, exp * 1000 - Date.now()));
     }
-    return { ...principal };
+    return { ...principal, scopes: [...principal.scopes] };
   };
 }

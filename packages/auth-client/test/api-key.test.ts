@@ -68,6 +68,8 @@ describe('API keys: happy path', () => {
       tokenId: `key-${keyCounter}`,
       keyName: 'ci pipeline',
       models: ['llama3.2'],
+      // An answer without scopes (an auth from before them) is what existing keys migrated to.
+      scopes: ['inference'],
     });
     expect(res.body.locals).toEqual(res.body.auth);
   });

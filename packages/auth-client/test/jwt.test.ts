@@ -77,6 +77,8 @@ describe('access tokens: happy path', () => {
       role: 'user',
       tokenId: 'jti-1',
       models: null,
+      scopes: ['inference', 'keys', 'account', 'admin'],
+      issuedAt: expect.any(Number),
     };
     expect(res.body.auth).toEqual(expected);
     expect(res.body.locals).toEqual(expected);
@@ -283,6 +285,29 @@ describe('access tokens: refused', () => {
       expectInvalidToken(await me(harness, await signAccessToken(anotherUnknown)));
     }
     expect(jwks.fetches).toBe(fetchesAfterFirstLoad + 1);
+  });
+
+  it('refetches at once, within the cooldown, for a token issued after the last refetch (a second rotation)', async () => {
+    const advance = freezeClock();
+    const harness = buildHarness({ jwksUrl: jwks.url });
+    await me(harness, await signAccessToken(current)).expect(200);
+    const first = jwks.fetches;
+    // Two rotations, each a few seconds after the last: well within jose's 30 s cooldown.
+    const third = await makeSigningKey('key-third');
+    jwks.setKeys([current.jwk, next.jwk]);
+    advance(3000);
+    await me(harness, await signAccessToken(next)).expect(200);
+    jwks.setKeys([current.jwk, next.jwk, third.jwk]);
+    advance(3000);
+    await me(harness, await signAccessToken(third)).expect(200);
+    expect(jwks.fetches).toBe(first + 2);
+    // A forged token dated in the future, or an old one with an unknown kid, refetches nothing.
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    expectInvalidToken(await me(harness, await signAccessToken(stranger, { iat: future, exp: future + 60 })));
+    expectInvalidToken(
+      await me(harness, await signAccessToken(stranger, { iat: Math.floor(Date.now() / 1000) - 60 })),
+    );
+    expect(jwks.fetches).toBe(first + 2);
   });
 
   it('refuses a token signed by a key auth removed from the JWKS, once the cached set ages out', async () => {

@@ -206,6 +206,11 @@ export async function startCorral(options: StartOptions): Promise<number> {
         BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
         BOOTSTRAP_ADMIN_PASSWORD: admin.password,
         COOKIE_SECURE: 'false',
+        // Behind the web proxy on this machine: believe its X-Forwarded-For, so sign-in
+        // throttling counts each client, not everyone as 127.0.0.1.
+        TRUST_PROXY: 'loopback',
+        // The address browsers use: discovery URLs and the same-origin check of refresh/logout.
+        PUBLIC_URL: `http://localhost:${webPort}`,
       },
       'chat-api': {
         ...base,

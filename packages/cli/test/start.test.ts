@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import axios from 'axios';
 import OpenAI from 'openai';
@@ -95,6 +96,27 @@ describe('corral start, first run', () => {
     expect(chunks).toBeGreaterThan(2);
     expect(text.trim().length).toBeGreaterThan(0);
   });
+
+  it('counts failed sign-ins per client behind the web proxy: 50 from one address do not lock out another', async () => {
+    // Two clients on this machine: 127.0.0.2 fails 50 times (the per-IP limit), 127.0.0.1 is the admin.
+    const port = new URL(webUrl).port;
+    const elsewhere = new http.Agent({ localAddress: '127.0.0.2' });
+    const attempt = (email: string, secret: string, agent?: http.Agent) =>
+      axios.post(
+        `http://127.0.0.1:${port}/api/auth/login`,
+        { email, password: secret },
+        { validateStatus: () => true, ...(agent ? { httpAgent: agent } : {}) },
+      );
+    try {
+      for (let i = 0; i < 50; i += 1) {
+        expect((await attempt(`nobody-${i}@corral.local`, 'not-the-password', elsewhere)).status).toBe(401);
+      }
+      expect((await attempt('nobody-else@corral.local', 'not-the-password', elsewhere)).status).toBe(429);
+      expect((await attempt('admin@corral.local', password)).status).toBe(200);
+    } finally {
+      elsewhere.destroy();
+    }
+  }, 180_000);
 
   it('reports every service ready with `corral status`', async () => {
     const status = await runCli(['status', '--json'], { ...env });

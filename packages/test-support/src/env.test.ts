@@ -37,13 +37,15 @@ describe('schemaEnv', () => {
 });
 
 describe('authTestEnv', () => {
-  it('gives auth the service token and bootstrap admin, cheap hashing and cookies over http', () => {
+  it('gives auth the service token and bootstrap admin, cheap hashing, cookies over http and room to register', () => {
     expect(authTestEnv({ serviceToken: 'token', admin: { email: 'a@b.test', password: 'pw' } })).toEqual({
       COOKIE_SECURE: 'false',
       PASSWORD_SCRYPT_LOG_N: '10',
       INTERNAL_SERVICE_TOKEN: 'token',
       BOOTSTRAP_ADMIN_EMAIL: 'a@b.test',
       BOOTSTRAP_ADMIN_PASSWORD: 'pw',
+      REGISTRATION_MAX_PER_IP: '100000',
+      REGISTRATION_MAX_GLOBAL: '100000',
     });
   });
 });

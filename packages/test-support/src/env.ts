@@ -46,5 +46,8 @@ export function authTestEnv(options: AuthTestEnvOptions): Record<string, string>
     INTERNAL_SERVICE_TOKEN: options.serviceToken,
     BOOTSTRAP_ADMIN_EMAIL: options.admin.email,
     BOOTSTRAP_ADMIN_PASSWORD: options.admin.password,
+    // Suites register many users from 127.0.0.1; the registration throttle has its own tests.
+    REGISTRATION_MAX_PER_IP: '100000',
+    REGISTRATION_MAX_GLOBAL: '100000',
   };
 }

@@ -8,9 +8,11 @@ import { type AuthConfig, checkAuthConfig } from './config.js';
 import { type AuthContext, createAuthContext } from './context.js';
 import { createDatabase, type Database, disconnectPrisma, pingDatabase } from './data/db.js';
 import { seedBootstrapAdmin } from './domain/bootstrap.js';
+import { pruneOldRevocations } from './domain/revocation.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes, introspectionRoutes } from './routes/api-keys.js';
+import { requireJsonBody } from './routes/request-guards.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -61,13 +63,26 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
   logger.info('signing key ready', { kid });
   await seedBootstrapAdmin(ctx);
   scheduleRotation(ctx, kit);
+  schedulePruning(ctx, kit);
 
   return createHttpApp(kit, (app) => {
+    app.use(requireJsonBody);
     app.use(wellKnownRoutes(ctx));
     app.use('/api/auth', cookieParser(), sessionRoutes(ctx), introspectionRoutes(ctx));
     app.use('/api/auth/api-keys', apiKeyRoutes(ctx));
     app.use('/api/auth/admin', adminRoutes(ctx));
   });
+}
+
+/** Hourly: revocation stamps older than any token they could refuse are deleted. */
+function schedulePruning(ctx: AuthContext, kit: ServiceKit<AuthConfig>): void {
+  const timer = setInterval(() => {
+    pruneOldRevocations(ctx).catch((error: unknown) =>
+      kit.logger.warn('pruning revocation stamps failed', { error }),
+    );
+  }, HOUR_MS);
+  timer.unref();
+  kit.lifecycle.onShutdown('revocation-pruning', () => clearInterval(timer));
 }
 
 /** SIGNING_KEY_ROTATION_DAYS > 0: check hourly and rotate a key that has grown too old. */

@@ -27,6 +27,11 @@ export const authEnvShape = {
       'Redis for login throttling shared by replicas; unset = in-process counters (one replica only).',
     ),
   REDIS_KEY_PREFIX: z.string().min(1).default('corral:auth:'),
+  REVOCATION_CHANNEL: z
+    .string()
+    .min(1)
+    .default('corral:revocations')
+    .describe('Redis pub/sub channel revocation stamps go out on (chat-api and the gateway listen).'),
   SIGNING_KEY_SECRET: secret({
     devDefault: 'corral-dev-signing-key-secret-not-for-production',
     description: 'Key-encryption secret: signing private keys are AES-256-GCM encrypted under it.',
@@ -83,6 +88,17 @@ export const authEnvShape = {
   LOGIN_ACCOUNT_WINDOW_SECONDS: envInt(60, { min: 1 }),
   LOGIN_MAX_FAILURES_PER_IP: envInt(50, { min: 1 }),
   LOGIN_IP_WINDOW_SECONDS: envInt(900, { min: 1 }),
+  REGISTRATION_MAX_PER_IP: envInt(10, { min: 1 }).describe(
+    'Registrations one client IP may make per window.',
+  ),
+  REGISTRATION_IP_WINDOW_SECONDS: envInt(3600, { min: 1 }),
+  REGISTRATION_MAX_GLOBAL: envInt(200, { min: 1 }).describe(
+    'Registrations from everyone together per window.',
+  ),
+  REGISTRATION_GLOBAL_WINDOW_SECONDS: envInt(3600, { min: 1 }),
+  REFRESH_REUSE_GRACE_SECONDS: envInt(10, { max: 300 }).describe(
+    'A refresh token presented again this soon after its exchange gets the same new refresh token (two tabs racing) instead of revoking the session.',
+  ),
   API_KEY_LAST_USED_INTERVAL_SECONDS: envInt(60, { max: DAY }).describe(
     'Introspection writes last-used at most this often per key.',
   ),

@@ -6,6 +6,8 @@ import { AccessTokens } from './domain/access-tokens.js';
 import { AuditLog } from './domain/audit.js';
 import { deriveKeyEncryptionKey } from './domain/crypto.js';
 import { LoginThrottle } from './domain/login-throttle.js';
+import { RegistrationThrottle } from './domain/registration-throttle.js';
+import { RevocationPublisher } from './domain/revocation.js';
 import { SigningKeys } from './domain/signing-keys.js';
 import { type AuthMetrics, createAuthMetrics } from './metrics.js';
 
@@ -18,6 +20,8 @@ export interface AuthContext {
   accessTokens: AccessTokens;
   audit: AuditLog;
   throttle: LoginThrottle;
+  registrations: RegistrationThrottle;
+  revocations: RevocationPublisher;
   metrics: AuthMetrics;
 }
 
@@ -55,6 +59,15 @@ export function createAuthContext({ config, logger, registry, db, redis }: Conte
       maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
       ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
     }),
+    registrations: new RegistrationThrottle({
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      maxPerIp: config.REGISTRATION_MAX_PER_IP,
+      ipWindowSeconds: config.REGISTRATION_IP_WINDOW_SECONDS,
+      maxGlobal: config.REGISTRATION_MAX_GLOBAL,
+      globalWindowSeconds: config.REGISTRATION_GLOBAL_WINDOW_SECONDS,
+    }),
+    revocations: new RevocationPublisher(redis, config.REVOCATION_CHANNEL, logger),
     metrics,
   };
 }

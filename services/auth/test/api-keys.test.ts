@@ -60,6 +60,7 @@ describe('api keys: happy path', () => {
       email: user.user.email,
       role: 'user',
       keyId: created.apiKey.id,
+      scopes: ['inference'],
       keyName: 'ci',
       models: ['llama3.2:3b'],
       expiresAt: null,

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { createAuthenticator, type Authenticator } from '@corral/auth-client';
+import { createAuthenticator, requireScope, type Authenticator } from '@corral/auth-client';
 import { baseEnvShape, createHttpApp, createLogger, createServiceKit, loadConfig } from '@corral/service-kit';
 import {
+  TEST_REDIS_URL,
   authTestEnv,
   dropSchema,
   listen,
@@ -10,6 +11,7 @@ import {
   serveApp,
   uniqueSchema as uniqueSchemaFor,
 } from '@corral/test-support';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createApp } from '../src/app.js';
@@ -63,9 +65,17 @@ export interface Downstream {
 /** Another Corral service, as chat-api would be: protects /whoami with auth-client against `auth`. */
 export async function startDownstream(
   auth: TestAuth,
-  options: { introspectionCacheMs?: number; jwksCooldownMs?: number } = {},
+  options: {
+    introspectionCacheMs?: number;
+    jwksCooldownMs?: number;
+    accessTokenCacheMs?: number;
+    /** Check revocation stamps: over Redis pub/sub plus polling, or (`poll`) polling alone. */
+    revocations?: 'redis' | 'poll';
+    pollMs?: number;
+  } = {},
 ): Promise<Downstream> {
   const config = loadConfig('downstream', { ...baseEnvShape }, { NODE_ENV: 'test', LOG_LEVEL: 'error' });
+  let redis: Redis | undefined;
   const logger = createLogger({ service: 'downstream', level: 'error', stream: new PassThrough().resume() });
   const kit = createServiceKit({ name: 'downstream', config, logger });
   const authenticator = createAuthenticator({
@@ -77,7 +87,17 @@ export async function startDownstream(
     introspectionCacheMs: options.introspectionCacheMs ?? 200,
     introspectionNegativeCacheMs: 0,
     jwksCooldownMs: options.jwksCooldownMs ?? 0,
+    accessTokenCacheMs: options.accessTokenCacheMs ?? 0,
     logger,
+    ...(options.revocations
+      ? {
+          revocations: {
+            redis: options.revocations === 'redis' ? (redis = new Redis(TEST_REDIS_URL)) : undefined,
+            channel: auth.config.REVOCATION_CHANNEL,
+            ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+          },
+        }
+      : {}),
   });
   const app = createHttpApp(kit, (router) => {
     router.get('/whoami', authenticator.requireAuth, (req, res) => {
@@ -86,9 +106,27 @@ export async function startDownstream(
     router.get('/admin-only', authenticator.requireAuth, authenticator.requireRole('admin'), (_req, res) => {
       res.json({ ok: true });
     });
+    // As chat-api mounts its admin relays: a session, or an admin's key granted the admin scope.
+    router.get(
+      '/admin-relay',
+      authenticator.requireAuth,
+      requireScope('admin'),
+      authenticator.requireRole('admin'),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
   });
   const server = await listen(app);
-  return { url: server.url, authenticator, close: server.close };
+  return {
+    url: server.url,
+    authenticator,
+    close: async () => {
+      await server.close();
+      await authenticator.close();
+      redis?.disconnect();
+    },
+  };
 }
 
 export interface AuthStack {
@@ -149,11 +187,8 @@ export const loginAdmin = (url: string) => login(url, ADMIN.email, ADMIN.passwor
 export async function createActiveUser(url: string, admin: Session, email?: string): Promise<Session> {
   const address = email ?? `user-${randomBytes(4).toString('hex')}@corral.test`;
   const password = 'user-password-123';
-  const registered = await request(url)
-    .post('/api/auth/register')
-    .send({ email: address, password })
-    .expect(201);
-  const id = (registered.body as { user: { id: string } }).user.id;
+  await request(url).post('/api/auth/register').send({ email: address, password }).expect(202);
+  const id = await userIdOf(url, admin, address);
   await request(url)
     .post(`/api/auth/admin/users/${id}/activate`)
     .set('Authorization', `Bearer ${admin.accessToken}`)
@@ -162,6 +197,20 @@ export async function createActiveUser(url: string, admin: Session, email?: stri
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** Registration does not say who has an account; an admin finds the id. */
+export async function userIdOf(url: string, admin: Session, email: string): Promise<string> {
+  const found = await request(url)
+    .get('/api/auth/admin/users')
+    .query({ q: email })
+    .set(bearer(admin.accessToken))
+    .expect(200);
+  const user = (found.body as { items: { id: string; email: string }[] }).items.find(
+    (u) => u.email === email,
+  );
+  if (!user) throw new Error(`no account for ${email}`);
+  return user.id;
+}
 
 /** Polls until `check` passes or `timeoutMs` runs out; for effects that land after a cache expires. */
 export async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {

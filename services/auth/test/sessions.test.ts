@@ -9,7 +9,13 @@ import {
   startAuth,
   type Session,
   useAuthStack,
+  userIdOf,
 } from './helpers.js';
+
+const REGISTRATION_ANSWER = {
+  status: 'pending',
+  message: 'If this address can register, it is pending: sign in once it is active.',
+};
 
 const stack = useAuthStack();
 
@@ -24,13 +30,11 @@ describe('sessions: happy path', () => {
     const registered = await request(stack.auth.url)
       .post('/api/auth/register')
       .send({ email, password })
-      .expect(201);
-    expect(registered.body.user).toMatchObject({
-      email: 'dana.pending@corral.test',
-      status: 'pending',
-      role: 'user',
-    });
-    expect(registered.body.user).not.toHaveProperty('passwordHash');
+      .expect(202);
+    expect(registered.body).toEqual(REGISTRATION_ANSWER);
+    const userId = await userIdOf(stack.auth.url, stack.admin, 'dana.pending@corral.test');
+    const stored = await stack.auth.ctx.db.prisma.user.findUniqueOrThrow({ where: { id: userId } });
+    expect(stored).toMatchObject({ status: 'pending', role: 'user' });
 
     expectProblem(
       await request(stack.auth.url).post('/api/auth/login').send({ email, password }),
@@ -39,7 +43,7 @@ describe('sessions: happy path', () => {
     );
 
     await request(stack.auth.url)
-      .post(`/api/auth/admin/users/${registered.body.user.id}/activate`)
+      .post(`/api/auth/admin/users/${userId}/activate`)
       .set(bearer(stack.admin.accessToken))
       .expect(200);
 
@@ -88,7 +92,7 @@ describe('sessions: happy path', () => {
     const reuse = await stack.auth.ctx.db.prisma.auditEvent.findFirst({
       where: { action: 'session.refresh_reuse' },
     });
-    expect(reuse?.actorId).toBe(registered.body.user.id);
+    expect(reuse?.actorId).toBe(userId);
 
     // A new sign-in starts a new family; logout ends it.
     const fresh = await login(stack.auth.url, email, password);
@@ -104,13 +108,17 @@ describe('sessions: happy path', () => {
     );
   });
 
-  it('publishes OpenID discovery pointing at the JWKS', async () => {
-    const res = await request(stack.auth.url).get('/.well-known/openid-configuration').expect(200);
+  it('publishes OpenID discovery pointing at the JWKS (its configured port, uncached, without PUBLIC_URL)', async () => {
+    const res = await request(stack.auth.url)
+      .get('/.well-known/openid-configuration')
+      .set('Host', 'evil.example')
+      .expect(200);
     expect(res.body).toMatchObject({
       issuer: 'corral-auth',
-      jwks_uri: `${stack.auth.url}/.well-known/jwks.json`,
+      jwks_uri: `http://localhost:${stack.auth.config.PORT}/.well-known/jwks.json`,
       id_token_signing_alg_values_supported: ['RS256'],
     });
+    expect(res.headers['cache-control']).toBe('no-store');
   });
 });
 
@@ -132,18 +140,21 @@ describe('sessions: error paths', () => {
     );
   });
 
-  it('refuses a second account with the same email in any letter case (409)', async () => {
-    await request(stack.auth.url)
+  it('keeps one account per email in any letter case, answering as for a new address (no 409)', async () => {
+    const first = await request(stack.auth.url)
       .post('/api/auth/register')
       .send({ email: 'twin@corral.test', password: 'twin-password-1' })
-      .expect(201);
-    expectProblem(
-      await request(stack.auth.url)
-        .post('/api/auth/register')
-        .send({ email: 'TWIN@Corral.Test', password: 'twin-password-2' }),
-      409,
-      'conflict',
-    );
+      .expect(202);
+    const second = await request(stack.auth.url)
+      .post('/api/auth/register')
+      .send({ email: 'TWIN@Corral.Test', password: 'twin-password-2' })
+      .expect(202);
+    expect(second.body).toEqual(first.body);
+    expect(await stack.auth.ctx.db.prisma.user.count({ where: { email: 'twin@corral.test' } })).toBe(1);
+    const audited = await stack.auth.ctx.db.prisma.auditEvent.findFirst({
+      where: { action: 'user.registered', outcome: 'failure' },
+    });
+    expect(audited?.details).toEqual({ reason: 'email_taken' });
   });
 
   it('gives the same answer for an unknown account and a wrong password', async () => {
@@ -232,11 +243,10 @@ describe('sessions: registration controls', () => {
         403,
         'registration_closed',
       );
-      const ok = await request(gated.url)
+      await request(gated.url)
         .post('/api/auth/register')
         .send({ ...body, registrationCode: 'open-sesame' })
-        .expect(201);
-      expect(ok.body.user.status).toBe('active');
+        .expect(202);
       await login(gated.url, body.email, body.password);
     } finally {
       await gated.close();

@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import { createAuthenticator, requireRole } from '@corral/auth-client';
+import { createAuthenticator, requireRole, requireScope } from '@corral/auth-client';
 import { AppError, createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
 import { connectPostgres } from '@corral/service-kit/postgres';
 import { connectRedis, redisCheck } from '@corral/service-kit/redis';
@@ -146,7 +146,10 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     // token a minute instead of one per request. A key auth removes works up to a minute longer.
     accessTokenCacheMs: ACCESS_TOKEN_CACHE_MS,
     logger,
+    // Sign-out, disable, demotion: refused within seconds, cached principals included.
+    revocations: { redis, channel: config.REVOCATION_CHANNEL },
   });
+  lifecycle.onShutdown('revocations', () => auth.close());
 
   const titles = new TitleWriter({
     db,
@@ -218,8 +221,10 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         conversationRoutes(ctx),
         messageRoutes(ctx),
       );
-      app.use('/api/admin', ...guard, requireRole('admin'), adminRoutes(ctx), poolRoutes(ctx));
-      app.use('/api/metrics', ...guard, requireRole('admin'), chatSummaryRoutes(ctx));
+      // Admin relays: a session, or an admin's key that was granted the admin scope.
+      const adminOnly = [...guard, requireScope('admin'), requireRole('admin')];
+      app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx));
+      app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, guard));
     },

@@ -33,6 +33,11 @@ export const chatEnvShape = {
   AUTH_URL: envUrl('http')
     .default('http://127.0.0.1:5001')
     .describe('auth service: JWKS and API key introspection.'),
+  REVOCATION_CHANNEL: z
+    .string()
+    .min(1)
+    .default('corral:revocations')
+    .describe("Redis channel auth publishes revocation stamps on (auth's REVOCATION_CHANNEL)."),
   JWT_ISSUER: z.string().min(1).default('corral-auth'),
   JWT_AUDIENCE: z.string().min(1).default('corral'),
   INTERNAL_SERVICE_TOKEN: secret({

@@ -90,7 +90,7 @@ export async function signUp(): Promise<TestUser> {
   const authUrl = inject('authUrl');
   const email = `user-${randomBytes(4).toString('hex')}@chat.test`;
   const password = 'user-password-123';
-  await request(authUrl).post('/api/auth/register').send({ email, password }).expect(201);
+  await request(authUrl).post('/api/auth/register').send({ email, password }).expect(202);
   const res = await request(authUrl).post('/api/auth/login').send({ email, password });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   const body = res.body as { accessToken: string; user: { id: string } };

@@ -111,8 +111,16 @@ export function adminVerifierFrom(
   };
 }
 
-/** Admin JWTs verified against auth's JWKS, when AUTH_URL is set. */
-export function adminJwtVerifier(config: GatewayConfig, logger: Logger): AdminTokenVerifier | undefined {
+/**
+ * Admin JWTs verified against auth's JWKS, when AUTH_URL is set. With INTERNAL_SERVICE_TOKEN the
+ * revocation feed is polled too, so sign-out, disable and demotion reach /admin/* within seconds.
+ * `onClose` receives what stops the polling (the kit's shutdown hook).
+ */
+export function adminJwtVerifier(
+  config: GatewayConfig,
+  logger: Logger,
+  onClose?: (close: () => Promise<void>) => void,
+): AdminTokenVerifier | undefined {
   if (config.AUTH_URL === undefined) return undefined;
   const auth = createAuthenticator({
     jwksUrl: `${config.AUTH_URL}/.well-known/jwks.json`,
@@ -120,8 +128,10 @@ export function adminJwtVerifier(config: GatewayConfig, logger: Logger): AdminTo
     audience: config.JWT_AUDIENCE,
     introspectionUrl: `${config.AUTH_URL}/api/auth/introspect`,
     // Only access tokens are verified here; API keys (the introspected kind) never open /admin.
-    serviceToken: 'unused-the-gateway-never-introspects-api-keys',
+    serviceToken: config.INTERNAL_SERVICE_TOKEN ?? 'unused-the-gateway-never-introspects-api-keys',
     logger,
+    ...(config.INTERNAL_SERVICE_TOKEN ? { revocations: {} } : {}),
   });
+  onClose?.(() => auth.close());
   return adminVerifierFrom(auth.verifyAccessToken);
 }

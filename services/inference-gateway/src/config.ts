@@ -85,6 +85,10 @@ export const gatewayEnvShape = {
     .describe(
       'auth service; when set, /admin/* also accepts an admin access token (verified against its JWKS).',
     ),
+  INTERNAL_SERVICE_TOKEN: optionalSecret({
+    description:
+      "auth's internal service token: with AUTH_URL, the gateway polls auth's revocation feed so a signed-out, disabled or demoted admin's token stops opening /admin/* within seconds.",
+  }),
   JWT_ISSUER: z.string().min(1).default('corral-auth').describe('Expected iss of admin access tokens.'),
   JWT_AUDIENCE: z.string().min(1).default('corral').describe('Expected aud of admin access tokens.'),
 } as const;

@@ -6,5 +6,10 @@ import { gatewayEnvShape } from './config.js';
 await runService({
   name: 'inference-gateway',
   envShape: gatewayEnvShape,
-  createApp: (kit) => createApp(kit, { verifyAdminToken: adminJwtVerifier(kit.config, kit.logger) }),
+  createApp: (kit) =>
+    createApp(kit, {
+      verifyAdminToken: adminJwtVerifier(kit.config, kit.logger, (close) =>
+        kit.lifecycle.onShutdown('revocations', close),
+      ),
+    }),
 });

@@ -64,6 +64,12 @@ function createProxy(
     xfwd: true,
     proxyTimeout: timeoutMs,
     on: {
+      // The client as this server sees it (its own TRUST_PROXY), not appended to what the client
+      // claimed: services behind trust this proxy's X-Forwarded-For for throttling.
+      proxyReq: (proxyReq, req) => {
+        const client = (req as { ip?: string }).ip ?? req.socket.remoteAddress;
+        if (client) proxyReq.setHeader('x-forwarded-for', client);
+      },
       proxyRes: (proxyRes) => {
         // Nginx-style proxies in front of us must not buffer event streams either.
         if (String(proxyRes.headers['content-type'] ?? '').startsWith('text/event-stream')) {

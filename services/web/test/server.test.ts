@@ -174,6 +174,8 @@ describe('local mode proxy', () => {
         'Content-Type': 'application/json',
         Cookie: 'corral_refresh=old',
         Authorization: 'Bearer t',
+        // A client's claim about its address is not passed on: auth throttles by what web saw.
+        'X-Forwarded-For': '203.0.113.66',
       },
       body: JSON.stringify({ email: 'a@b.c', password: 'pw' }),
     });
@@ -182,7 +184,7 @@ describe('local mode proxy', () => {
     const seen = auth.requests.at(-1);
     expect(seen?.headers.cookie).toBe('corral_refresh=old');
     expect(seen?.headers.authorization).toBe('Bearer t');
-    expect(seen?.headers['x-forwarded-for']).toBeDefined();
+    expect(seen?.headers['x-forwarded-for']).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
   });
 
   it('passes Server-Sent Events through as they are written, not when the stream ends', async () => {

@@ -31,6 +31,8 @@ describe("each service's own config loader accepts the env the chart gives it (N
       }
       // The same Secret key behind both sides (dummy values are derived from secret name + key).
       expect(chat?.INTERNAL_SERVICE_TOKEN).toBe(auth?.INTERNAL_SERVICE_TOKEN);
+      // The gateway polls auth's revocation feed with it.
+      expect(gateway?.INTERNAL_SERVICE_TOKEN).toBe(auth?.INTERNAL_SERVICE_TOKEN);
       expect(chat?.GATEWAY_SERVICE_TOKEN).toBeDefined();
       expect(chat?.GATEWAY_SERVICE_TOKEN).toBe(gateway?.GATEWAY_SERVICE_TOKEN);
     });
@@ -85,12 +87,12 @@ describe('the config check catches what would stop a service or be silently igno
     const unmounted = withEnv(defaults, 'inference-gateway', (env) =>
       env.map((e) =>
         e.name === 'GATEWAY_SERVICE_TOKEN_FILE'
-          ? { ...e, value: '/var/run/secrets/corral/internal-service-token' }
+          ? { ...e, value: '/var/run/secrets/corral/signing-key-secret' }
           : e,
       ),
     );
     expect(loadServiceConfig(unmounted, 'inference-gateway').problems.join('\n')).toContain(
-      'does not project internal-service-token',
+      'does not project signing-key-secret',
     );
   });
 });
@@ -105,7 +107,10 @@ describe('gateway service token', () => {
       ((podSpecOf(findOne(defaults, 'Deployment', name))!.volumes ?? []) as Loose[])
         .find((v) => v.name === 'secrets')
         ?.secret.items.map((item: { key: string }) => item.key);
-    expect(projected('corral-inference-gateway')).toEqual(['gateway-service-token']);
+    expect(projected('corral-inference-gateway')).toEqual([
+      'gateway-service-token',
+      'internal-service-token',
+    ]);
     expect(projected('corral-chat-api')).toEqual(['internal-service-token', 'gateway-service-token']);
     expect(projected('corral-auth')).toEqual(['signing-key-secret', 'internal-service-token']);
     expect(projected('corral-web')).toBeUndefined();

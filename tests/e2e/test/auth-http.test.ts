@@ -1,7 +1,7 @@
 // Sign-in flows over raw HTTP against the web origin (what curl or a browser's fetch sends),
 // through web's local-mode proxy to auth, on the stack `corral start` runs.
 import { describe, expect, it } from 'vitest';
-import { adminSession, call, login, refreshCookieFrom, uniqueEmail } from './support/accounts.js';
+import { adminSession, call, login, refreshCookieFrom, uniqueEmail, userIdOf } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
 describe('sign-in with the bootstrap admin', () => {
@@ -82,18 +82,20 @@ describe('registration with corral start’s defaults (open, new accounts wait f
     const email = uniqueEmail('register');
     const password = 'register-password-1';
     const registered = await call('/api/auth/register', { body: { email, password, name: 'New Person' } });
-    expect(registered.status).toBe(201);
-    expect(registered.body).toMatchObject({ user: { email, status: 'pending', role: 'user' } });
+    expect(registered.status).toBe(202);
+    expect(registered.body).toMatchObject({ status: 'pending' });
 
     const early = await call('/api/auth/login', { body: { email, password } });
     expect(early.status).toBe(403);
     expect(early.body.code).toBe('account_pending');
 
+    // The same answer for an address that has an account: registration does not tell who does.
     const duplicate = await call('/api/auth/register', { body: { email: email.toUpperCase(), password } });
-    expect(duplicate.status).toBe(409);
+    expect(duplicate.status).toBe(202);
+    expect(duplicate.body).toEqual(registered.body);
 
     const admin = await adminSession();
-    const userId = (registered.body.user as { id: string }).id;
+    const userId = await userIdOf(admin, email);
     const activated = await call(`/api/auth/admin/users/${userId}/activate`, {
       method: 'POST',
       token: admin.accessToken,
@@ -105,8 +107,8 @@ describe('registration with corral start’s defaults (open, new accounts wait f
 
   it('only admins may activate accounts', async () => {
     const email = uniqueEmail('self-approval');
-    const registered = await call('/api/auth/register', { body: { email, password: 'self-approval-1' } });
-    const userId = (registered.body.user as { id: string }).id;
+    await call('/api/auth/register', { body: { email, password: 'self-approval-1' } });
+    const userId = await userIdOf(await adminSession(), email);
     const anonymous = await call(`/api/auth/admin/users/${userId}/activate`, { method: 'POST' });
     expect(anonymous.status).toBe(401);
   });

@@ -12,14 +12,13 @@ export interface NewApiKeyRow {
   models: string[] | null;
   expiresAt: Date | null;
   createdById: string | null;
+  scopes: string[];
+  /** The key this one was created with (revoking that one revokes this one). */
+  parentKeyId: string | null;
 }
 
 export function insertApiKey(db: Database, row: NewApiKeyRow): Promise<ApiKey> {
   return db.prisma.apiKey.create({ data: { ...row, models: row.models ?? Prisma.DbNull } });
-}
-
-export async function markApiKeyRevoked(db: Database, id: string): Promise<void> {
-  await db.prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
 }
 
 /** The ids of the user's keys of that name still in use. */
@@ -61,13 +60,22 @@ export function findApiKeyWithOwner(
 }
 
 /** The user's own key `id`, or null (also for someone else's). */
-export function findOwnApiKey(db: Database, userId: string, id: string): Promise<ApiKey | null> {
+export function findOwnApiKey(
+  db: Database,
+  userId: string,
+  id: string,
+  within?: readonly string[],
+): Promise<ApiKey | null> {
+  if (within && !within.includes(id)) return Promise.resolve(null);
   return db.prisma.apiKey.findFirst({ where: { id, userId } });
 }
 
-/** Newest first. */
-export function listApiKeysOf(db: Database, userId: string): Promise<ApiKey[]> {
-  return db.prisma.apiKey.findMany({ where: { userId }, orderBy: { createdAt: 'desc' } });
+/** Newest first; with `within`, only those of these ids. */
+export function listApiKeysOf(db: Database, userId: string, within?: readonly string[]): Promise<ApiKey[]> {
+  return db.prisma.apiKey.findMany({
+    where: within ? { userId, id: { in: [...within] } } : { userId },
+    orderBy: { createdAt: 'desc' },
+  });
 }
 
 /** Sets last-used to `now` unless it is newer than `staleBefore` (the WHERE does the throttling). */

@@ -1,4 +1,5 @@
 import type { RefreshToken, User } from '../generated/prisma/client.js';
+export type { RefreshToken };
 import type { Database } from './db.js';
 
 export interface NewRefreshToken {
@@ -50,4 +51,35 @@ export async function revokeUserRefreshTokens(db: Database, userId: string): Pro
     data: { revokedAt: new Date() },
   });
   return result.count;
+}
+
+/**
+ * Claims the token (revoked, replaced by `next.id`) and stores its successor in one transaction:
+ * of two concurrent claims exactly one gets true; the other waits on the row lock.
+ */
+export async function claimAndReplaceRefreshToken(
+  db: Database,
+  id: string,
+  next: NewRefreshToken & { id: string },
+): Promise<boolean> {
+  return db.prisma.$transaction(async (tx) => {
+    const claim = await tx.refreshToken.updateMany({
+      where: { id, revokedAt: null, replacedById: null },
+      data: { revokedAt: new Date(), replacedById: next.id },
+    });
+    if (claim.count !== 1) return false;
+    await tx.refreshToken.create({ data: next });
+    return true;
+  });
+}
+
+export function findRefreshTokenById(db: Database, id: string): Promise<RefreshToken | null> {
+  return db.prisma.refreshToken.findUnique({ where: { id } });
+}
+
+export function findRefreshTokenByIdWithUser(
+  db: Database,
+  id: string,
+): Promise<(RefreshToken & { user: User }) | null> {
+  return db.prisma.refreshToken.findUnique({ where: { id }, include: { user: true } });
 }

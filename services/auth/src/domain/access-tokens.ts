@@ -9,6 +9,8 @@ export interface AccessTokenSubject {
   id: string;
   email: string;
   role: Role;
+  /** The user's revocation stamp: a new token is never dated before it, or it would be refused. */
+  tokensValidAfter?: Date | null;
 }
 
 export interface AccessTokenClaims extends JWTPayload {
@@ -16,6 +18,8 @@ export interface AccessTokenClaims extends JWTPayload {
   email: string;
   role: Role;
   jti: string;
+  /** The session (refresh-token family) the token belongs to; signing out revokes it. */
+  sid?: string;
 }
 
 export interface AccessTokenOptions {
@@ -31,17 +35,24 @@ export class AccessTokens {
     private readonly options: AccessTokenOptions,
   ) {}
 
-  async issue(user: AccessTokenSubject): Promise<{ token: string; expiresIn: number; jti: string }> {
+  async issue(
+    user: AccessTokenSubject,
+    sessionId: string,
+  ): Promise<{ token: string; expiresIn: number; jti: string }> {
     const signer = await this.keys.currentSigner();
     const jti = randomUUID();
-    const token = await new SignJWT({ email: user.email, role: user.role })
+    // `iat` has whole seconds: a token issued in the second of a revocation but after it is dated
+    // the next second, so "issued before the stamp" stays exact.
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const stampSeconds = user.tokensValidAfter ? Math.ceil(user.tokensValidAfter.getTime() / 1000) : 0;
+    const token = await new SignJWT({ email: user.email, role: user.role, sid: sessionId })
       .setProtectedHeader({ alg: 'RS256', kid: signer.kid, typ: 'JWT' })
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)
       .setSubject(user.id)
       .setJti(jti)
-      .setIssuedAt()
-      .setExpirationTime(`${this.options.ttlSeconds}s`)
+      .setIssuedAt(Math.max(nowSeconds, stampSeconds))
+      .setExpirationTime(nowSeconds + this.options.ttlSeconds)
       .sign(signer.privateKey);
     return { token, expiresIn: this.options.ttlSeconds, jti };
   }

@@ -2,6 +2,7 @@ import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import { findUserById, updateUser, type User } from '../data/users.js';
 import { hashPassword } from './passwords.js';
+import { revokeUserTokens } from './revocation.js';
 import { revokeAllSessions } from './sessions.js';
 
 export interface Actor {
@@ -31,6 +32,7 @@ export async function setUserStatus(
   }
   const updated = await updateUser(ctx.db, userId, { status });
   const revokedSessions = status === 'disabled' ? await revokeAllSessions(ctx, userId) : 0;
+  if (status === 'disabled') await revokeUserTokens(ctx, userId);
   await ctx.audit.record({
     action: status === 'active' ? 'user.activated' : 'user.disabled',
     actorId: actor.id,
@@ -53,6 +55,8 @@ export async function setUserRole(
     throw new AppError('conflict', 'Administrators cannot remove their own admin role.');
   }
   const updated = await updateUser(ctx.db, userId, { role });
+  // Tokens carry the role: the old ones must not keep the old role (a demoted admin stays no admin).
+  if (user.role !== role) await revokeUserTokens(ctx, userId);
   await ctx.audit.record({
     action: 'user.role_changed',
     actorId: actor.id,
@@ -75,6 +79,7 @@ export async function resetPassword(
   const passwordHash = await hashPassword(password, ctx.config.PASSWORD_SCRYPT_LOG_N);
   await updateUser(ctx.db, userId, { passwordHash });
   const revokedSessions = await revokeAllSessions(ctx, userId);
+  await revokeUserTokens(ctx, userId);
   await ctx.audit.record({
     action: 'user.password_reset',
     actorId: actor.id,

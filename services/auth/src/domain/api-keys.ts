@@ -4,11 +4,12 @@ import {
   type ApiKey,
   findApiKeyWithOwner,
   insertApiKey,
-  markApiKeyRevoked,
   touchApiKeyLastUsed,
 } from '../data/api-keys.js';
 import type { User } from '../data/users.js';
+import { keyWithDescendants, revokeKeys } from '../data/key-tree.js';
 import { randomToken, sha256Hex } from './crypto.js';
+import type { KeyGrant } from './key-scopes.js';
 
 export const API_KEY_PREFIX = 'sk-corral-';
 /** Shown in lists so people can tell keys apart; 6 random characters reveal nothing useful. */
@@ -25,6 +26,8 @@ export interface ApiKeyView {
   createdAt: string;
   revokedAt: string | null;
   createdById: string | null;
+  scopes: string[];
+  parentKeyId: string | null;
 }
 
 export const toApiKeyView = (key: ApiKey): ApiKeyView => ({
@@ -38,17 +41,19 @@ export const toApiKeyView = (key: ApiKey): ApiKeyView => ({
   createdAt: key.createdAt.toISOString(),
   revokedAt: key.revokedAt?.toISOString() ?? null,
   createdById: key.createdById,
+  scopes: key.scopes,
+  parentKeyId: key.parentKeyId,
 });
 
 export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomToken(32)}`;
 
-export interface NewApiKey {
+export interface NewApiKey extends KeyGrant {
   name: string;
-  models?: string[] | null | undefined;
-  expiresAt?: Date | null | undefined;
+  /** The key this one is created with (null: in a session); revoking it revokes this one. */
+  parentKeyId?: string | null | undefined;
 }
 
-/** Creates a key for `userId`; the plaintext is returned here and never again. */
+/** Creates a key for `userId` (its grant already decided, see key-scopes); the plaintext is returned here and never again. */
 export async function createApiKey(
   ctx: AuthContext,
   userId: string,
@@ -67,6 +72,8 @@ export async function createApiKey(
     models: input.models ?? null,
     expiresAt: input.expiresAt ?? null,
     createdById: actor.id,
+    scopes: input.scopes,
+    parentKeyId: input.parentKeyId ?? null,
   });
   ctx.metrics.tokensIssued.inc({ kind: 'api_key' });
   await ctx.audit.record({
@@ -75,26 +82,31 @@ export async function createApiKey(
     targetType: 'api_key',
     targetId: row.id,
     ip: actor.ip,
-    details: { ownerId: userId, name: input.name },
+    details: {
+      ownerId: userId,
+      name: input.name,
+      scopes: input.scopes,
+      parentKeyId: input.parentKeyId ?? null,
+    },
   });
   return { key: plaintext, apiKey: toApiKeyView(row) };
 }
 
+/** Revokes the key and every key created from it (they were never wider, and die with it). */
 export async function revokeApiKey(
   ctx: AuthContext,
   key: ApiKey,
   actor: { id: string | null; ip?: string | undefined },
 ): Promise<void> {
-  if (!key.revokedAt) {
-    await markApiKeyRevoked(ctx.db, key.id);
-  }
+  const ids = await keyWithDescendants(ctx.db, key.id);
+  const revoked = await revokeKeys(ctx.db, ids);
   await ctx.audit.record({
     action: 'api_key.revoked',
     actorId: actor.id,
     targetType: 'api_key',
     targetId: key.id,
     ip: actor.ip,
-    details: { ownerId: key.userId },
+    details: { ownerId: key.userId, revokedWithIt: Math.max(0, ids.length - 1), newlyRevoked: revoked },
   });
 }
 
@@ -109,6 +121,7 @@ export type IntrospectionResult =
       keyName: string;
       models: string[] | null;
       expiresAt: string | null;
+      scopes: string[];
     };
 
 /** The key and its owner if the key may be used now: not revoked, not expired, owner active. */
@@ -138,6 +151,7 @@ export async function introspectApiKey(ctx: AuthContext, token: string): Promise
     keyName: key.name,
     models: (key.models as string[] | null) ?? null,
     expiresAt: key.expiresAt?.toISOString() ?? null,
+    scopes: key.scopes,
   };
 }
 

@@ -4,9 +4,17 @@ import { withAdvisoryLock } from '../data/db.js';
 import { findUserByEmail } from '../data/users.js';
 import { createApiKey, generateApiKey } from './api-keys.js';
 import { sha256Hex } from './crypto.js';
+import { API_KEY_SCOPES } from './key-scopes.js';
 import { createUser, normalizeEmail } from './users.js';
 
 export const BOOTSTRAP_KEY_NAME = 'bootstrap';
+/** The operator set this key for automation, which is an admin granting every scope explicitly. */
+const BOOTSTRAP_KEY_GRANT = {
+  name: BOOTSTRAP_KEY_NAME,
+  scopes: [...API_KEY_SCOPES],
+  models: null,
+  expiresAt: null,
+};
 
 export interface BootstrapResult {
   userId: string;
@@ -55,7 +63,7 @@ export async function seedBootstrapAdmin(ctx: AuthContext): Promise<BootstrapRes
     if (apiKey) {
       const existing = await findApiKeyByHash(ctx.db, sha256Hex(apiKey));
       if (!existing) {
-        await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, apiKey);
+        await createApiKey(ctx, user.id, BOOTSTRAP_KEY_GRANT, { id: null }, apiKey);
         apiKeyCreated = true;
       } else if (existing.userId !== user.id) {
         ctx.logger.warn('BOOTSTRAP_ADMIN_API_KEY is already registered to another account; not reassigned');
@@ -75,7 +83,7 @@ export async function rotateBootstrapKey(ctx: AuthContext, email: string, newKey
   if (user.role !== 'admin') throw new Error(`${email} is not an admin; the bootstrap key is an admin's`);
   return withAdvisoryLock(ctx.db, 'bootstrap', async () => {
     const previous = await findActiveApiKeyIdsNamed(ctx.db, user.id, BOOTSTRAP_KEY_NAME);
-    const created = await createApiKey(ctx, user.id, { name: BOOTSTRAP_KEY_NAME }, { id: null }, newKey);
+    const created = await createApiKey(ctx, user.id, BOOTSTRAP_KEY_GRANT, { id: null }, newKey);
     const revoked = await revokeApiKeysById(ctx.db, previous);
     for (const id of previous) {
       await ctx.audit.record({

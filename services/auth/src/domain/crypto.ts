@@ -2,6 +2,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createHmac,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
@@ -15,6 +16,15 @@ export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('
 /** Constant-time string comparison (compares digests so lengths may differ). */
 export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/**
+ * The refresh token that replaces `token`: derived (HMAC under a key from SIGNING_KEY_SECRET), not
+ * random, so two tabs exchanging one token at once both get the same successor.
+ */
+export function successorToken(token: string, secret: string): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'corral-auth', 'refresh-token successor v1', 32));
+  return createHmac('sha256', key).update(token, 'utf8').digest('base64url');
 }
 
 const FORMAT = 'v1';

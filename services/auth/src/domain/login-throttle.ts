@@ -17,7 +17,7 @@ export interface LoginThrottleOptions {
   ipWindowSeconds: number;
 }
 
-function limiter(
+export function limiter(
   redis: Redis | undefined,
   keyPrefix: string,
   points: number,

@@ -2,16 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import {
-  claimRefreshToken,
+  claimAndReplaceRefreshToken,
   findRefreshToken,
+  findRefreshTokenById,
+  findRefreshTokenByIdWithUser,
   findRefreshTokenWithUser,
   insertRefreshToken,
   revokeRefreshFamily,
   revokeUserRefreshTokens,
+  type RefreshToken,
 } from '../data/refresh-tokens.js';
 import { findUserByEmail, updateUser, type User } from '../data/users.js';
-import { randomToken, sha256Hex } from './crypto.js';
+import { randomToken, sha256Hex, successorToken } from './crypto.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { revokeSessionTokens } from './revocation.js';
 import { normalizeEmail, toPublicUser, type PublicUser } from './users.js';
 
 export interface IssuedSession {
@@ -104,7 +108,7 @@ export async function issueSession(ctx: AuthContext, user: User, familyId: strin
     tokenHash: sha256Hex(refreshToken),
     expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
   });
-  const access = await ctx.accessTokens.issue(user);
+  const access = await ctx.accessTokens.issue(user, familyId);
   ctx.metrics.tokensIssued.inc({ kind: 'access' });
   ctx.metrics.tokensIssued.inc({ kind: 'refresh' });
   return {
@@ -123,7 +127,8 @@ const invalidRefresh = () =>
 /**
  * Exchanges a refresh token for a new pair. Each token works once: presenting a used or revoked
  * one means it leaked (or was replayed), so the whole family is revoked and everyone holding it
- * must sign in again.
+ * must sign in again — except within REFRESH_REUSE_GRACE_SECONDS of its exchange while its
+ * successor is unused (two tabs refreshing at once): then the same successor comes back.
  */
 export async function refreshSession(
   ctx: AuthContext,
@@ -132,6 +137,10 @@ export async function refreshSession(
 ): Promise<IssuedSession> {
   const stored = await findRefreshTokenWithUser(ctx.db, sha256Hex(refreshToken));
   if (!stored) throw invalidRefresh();
+  if (stored.replacedById) {
+    const again = await reissueWithinGrace(ctx, stored, refreshToken);
+    if (again) return again;
+  }
   if (stored.revokedAt || stored.replacedById) {
     await revokeFamily(ctx, stored.familyId);
     await ctx.audit.record({
@@ -146,22 +155,26 @@ export async function refreshSession(
   }
   if (stored.expiresAt <= new Date() || stored.user.status !== 'active') throw invalidRefresh();
 
-  // Claim the token atomically: of two concurrent refreshes with one token, exactly one wins.
+  // Claim the token and store its successor in one transaction: of two concurrent refreshes with
+  // one token, exactly one claims it; the other waits on the row lock, then finds the successor.
   const nextId = randomUUID();
-  if (!(await claimRefreshToken(ctx.db, stored.id, nextId))) {
-    await revokeFamily(ctx, stored.familyId);
-    throw invalidRefresh();
-  }
-  const newToken = randomToken(32);
+  const newToken = successorToken(refreshToken, ctx.config.SIGNING_KEY_SECRET);
   const refreshExpiresIn = ctx.config.REFRESH_TOKEN_TTL_SECONDS;
-  await insertRefreshToken(ctx.db, {
+  const claimed = await claimAndReplaceRefreshToken(ctx.db, stored.id, {
     id: nextId,
     userId: stored.userId,
     familyId: stored.familyId,
     tokenHash: sha256Hex(newToken),
     expiresAt: new Date(Date.now() + refreshExpiresIn * 1000),
   });
-  const access = await ctx.accessTokens.issue(stored.user);
+  if (!claimed) {
+    const current = await findRefreshTokenByIdWithUser(ctx.db, stored.id);
+    const again = current ? await reissueWithinGrace(ctx, current, refreshToken) : undefined;
+    if (again) return again;
+    await revokeFamily(ctx, stored.familyId);
+    throw invalidRefresh();
+  }
+  const access = await ctx.accessTokens.issue(stored.user, stored.familyId);
   ctx.metrics.tokensIssued.inc({ kind: 'access' });
   ctx.metrics.tokensIssued.inc({ kind: 'refresh' });
   return {
@@ -174,11 +187,44 @@ export async function refreshSession(
   };
 }
 
+/** The successor of a token exchanged moments ago, if it is still unused: the same pair again (new access token). */
+async function reissueWithinGrace(
+  ctx: AuthContext,
+  stored: RefreshToken & { user: User },
+  presented: string,
+): Promise<IssuedSession | undefined> {
+  if (!stored.replacedById || !stored.revokedAt || stored.user.status !== 'active') return undefined;
+  if (Date.now() - stored.revokedAt.getTime() > ctx.config.REFRESH_REUSE_GRACE_SECONDS * 1000)
+    return undefined;
+  const successor = await findRefreshTokenById(ctx.db, stored.replacedById);
+  const token = successorToken(presented, ctx.config.SIGNING_KEY_SECRET);
+  if (
+    !successor ||
+    successor.revokedAt ||
+    successor.replacedById ||
+    successor.expiresAt <= new Date() ||
+    successor.tokenHash !== sha256Hex(token)
+  ) {
+    return undefined;
+  }
+  const access = await ctx.accessTokens.issue(stored.user, successor.familyId);
+  ctx.metrics.tokensIssued.inc({ kind: 'access' });
+  return {
+    accessToken: access.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+    refreshToken: token,
+    refreshExpiresIn: Math.max(1, Math.floor((successor.expiresAt.getTime() - Date.now()) / 1000)),
+    user: toPublicUser(stored.user),
+  };
+}
+
 /** Ends the session the refresh token belongs to (its whole family). Unknown tokens are ignored. */
 export async function signOut(ctx: AuthContext, refreshToken: string, ip: string): Promise<void> {
   const stored = await findRefreshToken(ctx.db, sha256Hex(refreshToken));
   if (!stored) return;
   await revokeFamily(ctx, stored.familyId);
+  await revokeSessionTokens(ctx, stored.userId, stored.familyId);
   await ctx.audit.record({
     action: 'user.sign_out',
     actorId: stored.userId,

@@ -1,6 +1,6 @@
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
-import { insertUser, type User } from '../data/users.js';
+import { findUserByEmail, insertUser, type User } from '../data/users.js';
 import { safeEqual } from './crypto.js';
 import { hashPassword } from './passwords.js';
 
@@ -31,6 +31,17 @@ export const toPublicUser = (user: User): PublicUser => ({
   mustChangePassword: user.mustChangePassword,
 });
 
+/** What registration answers, whether or not the address already has an account. */
+export const REGISTRATION_ANSWER = {
+  status: 'pending',
+  message: 'If this address can register, it is pending: sign in once it is active.',
+} as const;
+
+/**
+ * Self-registration. Throttled per IP and globally; an address that already has an account gets
+ * the same answer (and costs the same scrypt) as a new one, so registration does not reveal who
+ * has an account. Both are audited.
+ */
 export async function registerUser(
   ctx: AuthContext,
   input: {
@@ -40,7 +51,7 @@ export async function registerUser(
     registrationCode?: string | undefined;
   },
   ip: string | undefined,
-): Promise<User> {
+): Promise<void> {
   const { config } = ctx;
   if (!config.ENABLE_REGISTRATION) {
     throw new AppError('registration_closed', 'Self-registration is turned off; ask an administrator.');
@@ -51,13 +62,29 @@ export async function registerUser(
       throw new AppError('registration_closed', 'A valid registration code is required.');
     }
   }
-  const user = await createUser(ctx, {
-    email: input.email,
-    password: input.password,
-    name: input.name,
-    role: 'user',
-    status: config.DEFAULT_USER_STATUS,
-  });
+  await ctx.registrations.consume(ip ?? 'unknown');
+  let user: User;
+  try {
+    user = await createUser(ctx, {
+      email: input.email,
+      password: input.password,
+      name: input.name,
+      role: 'user',
+      status: config.DEFAULT_USER_STATUS,
+    });
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'conflict')) throw error;
+    const existing = await findUserByEmail(ctx.db, normalizeEmail(input.email));
+    await ctx.audit.record({
+      action: 'user.registered',
+      outcome: 'failure',
+      targetType: 'user',
+      targetId: existing?.id ?? null,
+      ip,
+      details: { reason: 'email_taken' },
+    });
+    return;
+  }
   await ctx.audit.record({
     action: 'user.registered',
     actorId: user.id,
@@ -66,7 +93,6 @@ export async function registerUser(
     ip,
     details: { status: user.status },
   });
-  return user;
 }
 
 export async function createUser(

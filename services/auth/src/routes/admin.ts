@@ -7,8 +7,8 @@ import { listUsers } from '../data/users.js';
 import { findUserOr404, resetPassword, setUserRole, setUserStatus, type Actor } from '../domain/admin.js';
 import { createApiKey, toApiKeyView } from '../domain/api-keys.js';
 import { toPublicUser } from '../domain/users.js';
-import { newApiKeyBody } from './api-keys.js';
-import { clientIp, principal, requireAdmin, requireUser } from './authenticate.js';
+import { grantFor, newApiKeyBody } from './api-keys.js';
+import { clientIp, principal, requireAdmin, requireScope, requireUser } from './authenticate.js';
 import { passwordSchema } from './sessions.js';
 
 const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -39,10 +39,10 @@ const auditQuery = auditFilter
     return after === undefined ? rest : { ...rest, before: after };
   });
 
-/** /api/auth/admin: users, signing-key rotation and the audit log. Admins only. */
+/** /api/auth/admin: users, signing-key rotation and the audit log. Admins only, in a session or with an `admin`-scoped key. */
 export function adminRoutes(ctx: AuthContext): Router {
   const router = Router();
-  router.use(requireUser(ctx), requireAdmin);
+  router.use(requireUser(ctx), requireScope('admin'), requireAdmin);
   const actor = (req: { ip?: string | undefined }, res: Response): Actor => ({
     id: principal(res).user.id,
     ip: req.ip,
@@ -93,8 +93,10 @@ export function adminRoutes(ctx: AuthContext): Router {
   router.post('/users/:id/api-keys', async (req, res) => {
     const { id } = parseInput(idParams, req.params, 'params');
     const body = parseInput(newApiKeyBody, req.body);
-    await findUserOr404(ctx, id);
-    const created = await createApiKey(ctx, id, body, { id: principal(res).user.id, ip: clientIp(req) });
+    const owner = await findUserOr404(ctx, id);
+    const caller = principal(res);
+    const grant = grantFor(caller, body, { byAdmin: true, ownerIsAdmin: owner.role === 'admin' });
+    const created = await createApiKey(ctx, id, grant, { id: caller.user.id, ip: clientIp(req) });
     res.status(201).set('Cache-Control', 'no-store').json(created);
   });
 

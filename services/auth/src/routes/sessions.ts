@@ -4,14 +4,23 @@ import { z } from 'zod';
 import type { AuthContext } from '../context.js';
 import { changeOwnPassword } from '../domain/password-change.js';
 import { refreshSession, signIn, signOut, type IssuedSession } from '../domain/sessions.js';
-import { registerUser, toPublicUser } from '../domain/users.js';
+import { MAX_PASSWORD_LENGTH, passwordProblem } from '../domain/password-policy.js';
+import { REGISTRATION_ANSWER, registerUser, toPublicUser } from '../domain/users.js';
 import { clientIp, principal, requireUser } from './authenticate.js';
+import { requireSameOrigin } from './request-guards.js';
 
 export const REFRESH_COOKIE = 'corral_refresh';
 const COOKIE_PATH = '/api/auth';
 
 const email = z.email().max(254);
-export const passwordSchema = z.string().min(10, 'must be at least 10 characters').max(256);
+/** A new password: at least 12 characters, not repetitive, not on the common-password list. */
+export const passwordSchema = z
+  .string()
+  .max(MAX_PASSWORD_LENGTH * 4)
+  .superRefine((password, check) => {
+    const problem = passwordProblem(password);
+    if (problem) check.addIssue({ code: 'custom', message: problem });
+  });
 
 const registerBody = z.object({
   email,
@@ -48,8 +57,8 @@ export function sessionRoutes(ctx: AuthContext): Router {
 
   router.post('/register', async (req, res) => {
     const body = parseInput(registerBody, req.body);
-    const user = await registerUser(ctx, body, clientIp(req));
-    res.status(201).json({ user: toPublicUser(user) });
+    await registerUser(ctx, body, clientIp(req));
+    res.status(202).set('Cache-Control', 'no-store').json(REGISTRATION_ANSWER);
   });
 
   router.post('/login', async (req, res) => {
@@ -57,7 +66,9 @@ export function sessionRoutes(ctx: AuthContext): Router {
     sendSession(res, await signIn(ctx, body, clientIp(req)));
   });
 
-  router.post('/refresh', async (req, res) => {
+  const sameOrigin = requireSameOrigin(ctx.config.PUBLIC_URL);
+
+  router.post('/refresh', sameOrigin, async (req, res) => {
     const token = presentedRefreshToken(req);
     if (!token)
       throw new AppError('unauthorized', 'Send the refresh token in the cookie or as {"refreshToken"}.');
@@ -69,7 +80,7 @@ export function sessionRoutes(ctx: AuthContext): Router {
     }
   });
 
-  router.post('/logout', async (req, res) => {
+  router.post('/logout', sameOrigin, async (req, res) => {
     const token = presentedRefreshToken(req);
     if (token) await signOut(ctx, token, clientIp(req));
     res.clearCookie(REFRESH_COOKIE, cookieOptions).status(204).end();

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { AuthContext } from '../context.js';
 
 /** JWKS and OpenID discovery: what other services (and auth-client) read to verify our tokens. */
@@ -11,9 +11,13 @@ export function wellKnownRoutes(ctx: AuthContext): Router {
     res.set('Cache-Control', `public, max-age=${config.JWKS_MAX_AGE_SECONDS}`).json({ keys });
   });
 
-  router.get('/.well-known/openid-configuration', (req, res) => {
-    const base = publicBase(req, config.PUBLIC_URL);
-    res.set('Cache-Control', `public, max-age=${config.JWKS_MAX_AGE_SECONDS}`).json({
+  // Built from PUBLIC_URL, never the Host header (which a client chooses and a cache would keep).
+  // Without PUBLIC_URL the answer names this process's own port and is not cached.
+  const base = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+  const cacheControl = config.PUBLIC_URL ? `public, max-age=${config.JWKS_MAX_AGE_SECONDS}` : 'no-store';
+
+  router.get('/.well-known/openid-configuration', (_req, res) => {
+    res.set('Cache-Control', cacheControl).json({
       issuer: config.JWT_ISSUER,
       jwks_uri: `${base}/.well-known/jwks.json`,
       token_endpoint: `${base}/api/auth/login`,
@@ -24,14 +28,9 @@ export function wellKnownRoutes(ctx: AuthContext): Router {
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['none'],
-      claims_supported: ['iss', 'aud', 'sub', 'email', 'role', 'jti', 'iat', 'exp'],
+      claims_supported: ['iss', 'aud', 'sub', 'email', 'role', 'jti', 'iat', 'exp', 'sid'],
     });
   });
 
   return router;
-}
-
-function publicBase(req: Request, configured: string | undefined): string {
-  if (configured) return configured.replace(/\/$/, '');
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }

@@ -17,8 +17,14 @@ export function authApi(http: ApiClient) {
       http.acceptSession(session);
       return session.user;
     },
-    async register(input: { email: string; password: string; name?: string; registrationCode?: string }) {
-      return (await http.request<{ user: User }>('/api/auth/register', { body: input, auth: false })).user;
+    /** auth answers the same whether or not the address has an account (it does not say who does). */
+    async register(input: {
+      email: string;
+      password: string;
+      name?: string;
+      registrationCode?: string;
+    }): Promise<void> {
+      await http.request('/api/auth/register', { body: input, auth: false });
     },
     async logout(): Promise<void> {
       try {

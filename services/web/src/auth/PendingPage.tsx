@@ -10,12 +10,12 @@ export function PendingPage() {
         <p>
           {email ? (
             <>
-              The account <strong>{email}</strong> exists
+              If <strong>{email}</strong> can register, its account is pending:
             </>
           ) : (
-            'Your account exists'
+            'Your account is pending:'
           )}{' '}
-          but an administrator has to activate it before you can sign in.
+          an administrator has to activate it before you can sign in.
         </p>
         <p>You will be able to sign in as soon as it is approved.</p>
         <Link className="btn" to="/login">

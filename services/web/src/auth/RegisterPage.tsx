@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
+import { ApiError } from '../api/errors.js';
 import { api } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 
@@ -18,17 +19,19 @@ export function RegisterPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const user = await api.auth.register({
+      await api.auth.register({
         email: form.email,
         password: form.password,
         ...(form.name ? { name: form.name } : {}),
         ...(form.registrationCode ? { registrationCode: form.registrationCode } : {}),
       });
-      if (user.status === 'active') {
+      // Registration does not say whether the account is active (or new): signing in tells.
+      try {
         await api.auth.login(form.email, form.password);
         navigate('/', { replace: true });
-      } else {
-        navigate('/pending', { state: { email: user.email } });
+      } catch (loginError) {
+        if (!(loginError instanceof ApiError) || loginError.status >= 500) throw loginError;
+        navigate('/pending', { state: { email: form.email } });
       }
     } catch (caught) {
       setError(caught);
@@ -57,11 +60,11 @@ export function RegisterPage() {
             name="password"
             autoComplete="new-password"
             required
-            minLength={10}
+            minLength={12}
             aria-describedby="password-hint"
             {...field('password')}
           />
-          <small id="password-hint">At least 10 characters.</small>
+          <small id="password-hint">At least 12 characters, and not a common password.</small>
         </label>
         <label>
           Registration code (if you were given one)

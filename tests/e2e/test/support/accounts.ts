@@ -45,6 +45,18 @@ export async function login(email: string, password: string): Promise<Session> {
   return { ...(res.body as unknown as Omit<Session, 'refreshCookie'>), refreshCookie: cookie };
 }
 
+/** Registration does not say who has an account; an admin looks the id up. */
+export async function userIdOf(admin: Session, email: string): Promise<string> {
+  const found = await call(`/api/auth/admin/users?q=${encodeURIComponent(email)}`, {
+    token: admin.accessToken,
+  });
+  const user = (found.body.items as { id: string; email: string }[] | undefined)?.find(
+    (u) => u.email === email,
+  );
+  if (!user) throw new Error(`no account for ${email}: ${found.status} ${JSON.stringify(found.body)}`);
+  return user.id;
+}
+
 export const adminSession = (): Promise<Session> => login(corral().admin.email, corral().admin.password);
 
 export const uniqueEmail = (what: string): string => `${what}-${randomBytes(4).toString('hex')}@corral.test`;
@@ -56,10 +68,10 @@ export async function activeUser(
   const email = uniqueEmail(what);
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const registered = await call('/api/auth/register', { body: { email, password, name: what } });
-  if (registered.status !== 201)
+  if (registered.status !== 202)
     throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
-  const userId = (registered.body.user as { id: string }).id;
   const admin = await adminSession();
+  const userId = await userIdOf(admin, email);
   const activated = await call(`/api/auth/admin/users/${userId}/activate`, {
     method: 'POST',
     token: admin.accessToken,

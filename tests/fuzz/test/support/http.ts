@@ -79,7 +79,7 @@ export async function signUp(authUrl: string, what: string): Promise<User> {
   const email = `${what}-${randomBytes(4).toString('hex')}@fuzz.test`;
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const res = await call(authUrl, '/api/auth/register', { body: { email, password, name: what } });
-  if (res.status !== 201) throw new Error(`register: ${res.status} ${res.text}`);
+  if (res.status !== 202) throw new Error(`register: ${res.status} ${res.text}`);
   return login(authUrl, email, password);
 }
 

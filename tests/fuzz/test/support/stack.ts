@@ -103,6 +103,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         OLLAMA_URLS: sims.map((sim) => sim.url).join(','),
         GATEWAY_SERVICE_TOKEN,
         AUTH_URL: auth.url,
+        // As the chart and `corral start` run it: polls auth's revocation feed.
+        INTERNAL_SERVICE_TOKEN,
         HEALTH_INTERVAL_MS: '500',
         HEALTH_TIMEOUT_MS: '1000',
         ...options.env?.gateway,
