@@ -26,6 +26,10 @@ describe('change your own password: happy path', () => {
     // … every other session is over, including the caller's old refresh token.
     expectProblem(await refresh(laptop.refreshToken), 401, 'invalid_token');
     expectProblem(await refresh(stack.admin.refreshToken), 401, 'invalid_token');
+    // … and their access tokens stop working now, not when they expire; the new session's works.
+    const me = (accessToken: string) => request(stack.auth.url).get('/api/auth/me').set(bearer(accessToken));
+    expectProblem(await me(laptop.accessToken), 401, 'invalid_token');
+    expect((await me(res.body.accessToken as string)).status).toBe(200);
     // Only the new password signs in now.
     const old = await request(stack.auth.url)
       .post('/api/auth/login')

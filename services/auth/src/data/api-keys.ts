@@ -22,7 +22,11 @@ export function insertApiKey(db: Database, row: NewApiKeyRow): Promise<ApiKey> {
 }
 
 /** The ids of the user's keys of that name still in use. */
-export async function findActiveApiKeyIdsNamed(db: Database, userId: string, name: string): Promise<string[]> {
+export async function findActiveApiKeyIdsNamed(
+  db: Database,
+  userId: string,
+  name: string,
+): Promise<string[]> {
   const keys = await db.prisma.apiKey.findMany({
     where: { userId, name, revokedAt: null },
     select: { id: true },

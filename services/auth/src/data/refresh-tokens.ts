@@ -44,6 +44,16 @@ export async function revokeRefreshFamily(db: Database, familyId: string): Promi
   });
 }
 
+/** The families (sessions) of the user that still hold a live refresh token. */
+export async function liveFamiliesOf(db: Database, userId: string): Promise<string[]> {
+  const rows = await db.prisma.refreshToken.findMany({
+    where: { userId, revokedAt: null },
+    select: { familyId: true },
+    distinct: ['familyId'],
+  });
+  return rows.map((row) => row.familyId);
+}
+
 /** Revokes every live refresh token of the user; how many. */
 export async function revokeUserRefreshTokens(db: Database, userId: string): Promise<number> {
   const result = await db.prisma.refreshToken.updateMany({

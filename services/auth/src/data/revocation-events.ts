@@ -26,11 +26,7 @@ export async function revocationsAfter(
   });
 }
 
-export async function sessionRevoked(
-  db: Database,
-  userId: string,
-  sessionId: string,
-): Promise<boolean> {
+export async function sessionRevoked(db: Database, userId: string, sessionId: string): Promise<boolean> {
   const found = await db.prisma.revocationEvent.findFirst({
     where: { userId, sessionId },
     select: { id: true },

@@ -34,7 +34,9 @@ export async function insertUser(db: Database, data: NewUserRow): Promise<User |
   }
 }
 
-export type UserChanges = Partial<Pick<User, 'status' | 'role' | 'passwordHash' | 'lastLoginAt' | 'mustChangePassword'>>;
+export type UserChanges = Partial<
+  Pick<User, 'status' | 'role' | 'passwordHash' | 'lastLoginAt' | 'mustChangePassword'>
+>;
 
 export function updateUser(db: Database, id: string, changes: UserChanges): Promise<User> {
   return db.prisma.user.update({ where: { id }, data: changes });

@@ -1,11 +1,6 @@
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
-import {
-  type ApiKey,
-  findApiKeyWithOwner,
-  insertApiKey,
-  touchApiKeyLastUsed,
-} from '../data/api-keys.js';
+import { type ApiKey, findApiKeyWithOwner, insertApiKey, touchApiKeyLastUsed } from '../data/api-keys.js';
 import type { User } from '../data/users.js';
 import { keyWithDescendants, revokeKeys } from '../data/key-tree.js';
 import { randomToken, sha256Hex } from './crypto.js';

@@ -3,11 +3,11 @@ import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import { type User, updateUser } from '../data/users.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { issueSession, revokeAllSessions, type IssuedSession } from './sessions.js';
+import { endAllSessions, issueSession, type IssuedSession } from './sessions.js';
 
 /**
  * A signed-in user replaces their own password: the current one must be given, every session
- * (every device's refresh token) is revoked, and the caller gets a fresh session in their place.
+ * (every device's refresh token, and the access tokens of each) is revoked, and the caller gets a fresh session in their place.
  */
 export async function changeOwnPassword(
   ctx: AuthContext,
@@ -32,7 +32,7 @@ export async function changeOwnPassword(
   }
   const passwordHash = await hashPassword(input.newPassword, ctx.config.PASSWORD_SCRYPT_LOG_N);
   const updated = await updateUser(ctx.db, user.id, { passwordHash, mustChangePassword: false });
-  const revoked = await revokeAllSessions(ctx, user.id);
+  const revoked = await endAllSessions(ctx, user.id);
   await ctx.audit.record({
     action: 'user.password_changed',
     actorId: user.id,

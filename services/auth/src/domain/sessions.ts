@@ -8,6 +8,7 @@ import {
   findRefreshTokenByIdWithUser,
   findRefreshTokenWithUser,
   insertRefreshToken,
+  liveFamiliesOf,
   revokeRefreshFamily,
   revokeUserRefreshTokens,
   type RefreshToken,
@@ -240,4 +241,16 @@ async function revokeFamily(ctx: AuthContext, familyId: string): Promise<void> {
 
 export async function revokeAllSessions(ctx: AuthContext, userId: string): Promise<number> {
   return revokeUserRefreshTokens(ctx.db, userId);
+}
+
+/**
+ * Signs the user out of every session: refresh tokens revoked, and each session's access tokens
+ * stamped (by `sid`), so they stop working within seconds, not when they expire. A session issued
+ * afterwards is not affected (unlike a user-wide stamp).
+ */
+export async function endAllSessions(ctx: AuthContext, userId: string): Promise<number> {
+  const families = await liveFamiliesOf(ctx.db, userId);
+  const revoked = await revokeUserRefreshTokens(ctx.db, userId);
+  for (const familyId of families) await revokeSessionTokens(ctx, userId, familyId);
+  return revoked;
 }
