@@ -1,4 +1,4 @@
-import { normalizeModelName } from './models.js';
+import { normalizeModelName } from '@corral/contracts';
 import { DEFAULT_TUNABLES } from './options.js';
 
 // Lorem-ipsum pseudo-words: nobody mistakes them for a real model's answer.

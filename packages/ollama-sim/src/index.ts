@@ -23,7 +23,9 @@ export {
   type SimReply,
   type SimReplyInput,
 } from './generator.js';
-export { normalizeModelName, type SimModelKind, type SimModelSpec } from './models.js';
+export { type SimModelKind, type SimModelSpec } from './models.js';
+// Ollama's naming rule, which Corral's services share (@corral/contracts).
+export { normalizeModelName } from '@corral/contracts';
 export {
   DEFAULT_MODELS,
   DEFAULT_TUNABLES,

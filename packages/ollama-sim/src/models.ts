@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { normalizeModelName } from '@corral/contracts';
 
 export type SimModelKind = 'chat' | 'embedding';
 
@@ -80,13 +81,6 @@ const KNOWN_MODELS: Record<string, KnownModel> = {
 };
 
 const EMBEDDING_NAME = /embed|minilm|bge|(^|[-/])e5([-:]|$)/i;
-
-/** `llama3.2` → `llama3.2:latest`, the way Ollama names models without a tag. */
-export function normalizeModelName(name: string): string {
-  const trimmed = name.trim();
-  const lastSegment = trimmed.slice(trimmed.lastIndexOf('/') + 1);
-  return lastSegment.includes(':') ? trimmed : `${trimmed}:latest`;
-}
 
 function baseName(normalized: string): string {
   const withoutTag = normalized.slice(0, normalized.lastIndexOf(':'));

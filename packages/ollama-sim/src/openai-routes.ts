@@ -1,3 +1,4 @@
+import { normalizeModelName } from '@corral/contracts';
 import { runGeneration, type GenerationWriter } from './engine.js';
 import {
   contentText,
@@ -8,7 +9,7 @@ import {
   simulatedReply,
 } from './generator.js';
 import { SimHttpError, optionalNumber, requireString, sendJson } from './http-util.js';
-import { normalizeModelName, type SimModel } from './models.js';
+import type { SimModel } from './models.js';
 import {
   BUSY_MESSAGE,
   embeddingDimensions,

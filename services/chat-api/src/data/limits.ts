@@ -1,4 +1,4 @@
-import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '../contracts/limits.js';
+import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '@corral/contracts';
 import type { PrismaClient } from './db.js';
 
 /** The limits that apply to one user: an admin's values where set, else the deployment's. */

@@ -1,5 +1,5 @@
+import type { AdminUsageQuery, AdminUsageRow, UsageRow } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
-import type { AdminUsageQuery, AdminUsageRow, UsageRow } from '../contracts/usage.js';
 import type { Database } from '../data/db.js';
 
 export interface UsageEntry {

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { normalizeModelName } from '@corral/contracts';
 import { AppError, type DirectRoute } from '@corral/service-kit';
 import express, { type Express } from 'express';
 import { serviceTokenError } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
-import { normalizeModelName } from '../domain/model-names.js';
 import { type Lease, RoutingError } from '../domain/router.js';
 import { type UpstreamCall, type UpstreamSink, describeFailure } from '../domain/upstream.js';
 import { UsageEventFilter, requestUsageOnBehalf } from '../domain/usage-event-filter.js';
