@@ -12,7 +12,8 @@ export const auditEvent = z.object({
   targetType: z.string().nullable(),
   targetId: z.string().nullable(),
   ip: z.string().nullable(),
-  details: z.unknown(),
+  /** What else the event recorded (the email a failed sign-in tried, …). */
+  details: z.record(z.string(), z.unknown()).nullable(),
 });
 export type AuditEvent = z.infer<typeof auditEvent>;
 

@@ -8,5 +8,6 @@ export const testUser = (id: string, email: string): User => ({
   role: 'user',
   status: 'active',
   createdAt: '2025-01-01T00:00:00.000Z',
+  updatedAt: '2025-01-01T00:00:00.000Z',
   lastLoginAt: null,
 });
