@@ -68,3 +68,6 @@ export const pullBroken = z.object({ error: z.string(), done: z.literal(true) })
 
 /** A progress line before the end: Ollama's pull progress, tagged with the backend it came from. */
 export const pullProgress = z.looseObject({ backend: z.string() });
+
+/** Any line of a pull's NDJSON progress: a backend's progress, then the summary (or the break). */
+export const pullLine = z.union([pullSummary, pullBroken, pullProgress]);
