@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { problemDetails } from '@corral/contracts';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contractCheck } from './contract-check.js';
@@ -19,11 +20,19 @@ function send(res: ServerResponse, status: number, type: string, body: string) {
 
 /** A server whose answers are chosen by path: some keep their contract, some break it. */
 async function serveChecked() {
-  const check = contractCheck([
-    { method: 'GET', path: '/things/:id', body: z.object({ id: z.string() }) },
-    { method: 'POST', path: '/things/:id/stream', body: null, events: { tick: z.object({ n: z.number() }) } },
-    { method: 'GET', path: '/wire/*', body: null, errors: z.object({ error: z.string() }) },
-  ]);
+  const check = contractCheck(
+    [
+      { method: 'GET', path: '/things/:id', body: z.object({ id: z.string() }) },
+      {
+        method: 'POST',
+        path: '/things/:id/stream',
+        body: null,
+        events: { tick: z.object({ n: z.number() }) },
+      },
+      { method: 'GET', path: '/wire/*', body: null, errors: z.object({ error: z.string() }) },
+    ],
+    problemDetails,
+  );
   const server = await listen(
     check.wrap((req, res) => {
       const answers: Record<string, () => void> = {

@@ -1,5 +1,4 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { problemDetails } from '@corral/contracts';
 import type { ZodType } from 'zod';
 
 /** What a route answers, by the schemas in @corral/contracts. */
@@ -29,7 +28,7 @@ export interface ContractViolation {
 /**
  * Checks every response a service sends in a test against its contract: the app is wrapped where
  * the test serves it, so whatever sends the request (supertest, fetch, an SDK) is covered.
- * problem+json bodies are always checked against `problemDetails`.
+ * problem+json bodies, on any route, are checked against `problem` (contracts' `problemDetails`).
  */
 export class ContractCheck {
   readonly violations: ContractViolation[] = [];
@@ -37,7 +36,10 @@ export class ContractCheck {
   readonly checked = new Map<string, number>();
   private readonly compiled: Array<{ route: ContractRoute; pattern: RegExp }>;
 
-  constructor(routes: readonly ContractRoute[]) {
+  constructor(
+    routes: readonly ContractRoute[],
+    private readonly problem: ZodType,
+  ) {
     this.compiled = routes.map((route) => ({ route, pattern: compilePath(route.path) }));
   }
 
@@ -64,6 +66,9 @@ export class ContractCheck {
   }
 
   private observe(req: IncomingMessage, res: ServerResponse): void {
+    // Read now: express rewrites req.url inside mounted routers.
+    const method = req.method ?? 'GET';
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const chunks: Buffer[] = [];
     const keep = (chunk: unknown, encoding?: unknown) => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
@@ -103,15 +108,13 @@ export class ContractCheck {
     const settle = (complete: boolean) => {
       if (settled) return;
       settled = true;
-      this.check(req, res, Buffer.concat(chunks).toString('utf8'), complete);
+      this.check(method, path, res, Buffer.concat(chunks).toString('utf8'), complete);
     };
     res.once('finish', () => settle(true));
     res.once('close', () => settle(res.writableFinished));
   }
 
-  private check(req: IncomingMessage, res: ServerResponse, text: string, complete: boolean): void {
-    const method = req.method ?? 'GET';
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+  private check(method: string, path: string, res: ServerResponse, text: string, complete: boolean): void {
     const status = res.statusCode;
     const request = `${method} ${path}`;
     const violation = (problem: string): void => void this.violations.push({ request, status, problem });
@@ -124,7 +127,7 @@ export class ContractCheck {
     if (method === 'HEAD' || status === 204 || status === 304 || text === '') return;
 
     if (type.startsWith('application/problem+json')) {
-      if (complete) expectJson(problemDetails, text, violation);
+      if (complete) expectJson(this.problem, text, violation);
       return;
     }
     if (type.startsWith('text/event-stream')) {
@@ -152,7 +155,8 @@ export class ContractCheck {
 
 const contentTypes = new WeakMap<ServerResponse, string>();
 
-export const contractCheck = (routes: readonly ContractRoute[]): ContractCheck => new ContractCheck(routes);
+export const contractCheck = (routes: readonly ContractRoute[], problem: ZodType): ContractCheck =>
+  new ContractCheck(routes, problem);
 
 function compilePath(path: string): RegExp {
   const prefix = path.endsWith('/*');
