@@ -1,3 +1,4 @@
+import type { ApiKey as ApiKeyContract, IntrospectionResult } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import { Prisma, type ApiKey, type User } from '../generated/prisma/client.js';
@@ -7,18 +8,8 @@ export const API_KEY_PREFIX = 'sk-corral-';
 /** Shown in lists so people can tell keys apart; 6 random characters reveal nothing useful. */
 const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  userId: string;
-  models: string[] | null;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-  createdById: string | null;
-}
+/** auth's view of a key: the contract its callers (the web app, tests) read. */
+export type ApiKeyView = ApiKeyContract;
 
 export const toApiKeyView = (key: ApiKey): ApiKeyView => ({
   id: key.id,
@@ -93,18 +84,7 @@ export async function revokeApiKey(
   });
 }
 
-export type IntrospectionResult =
-  | { active: false }
-  | {
-      active: true;
-      sub: string;
-      email: string;
-      role: 'admin' | 'user';
-      keyId: string;
-      keyName: string;
-      models: string[] | null;
-      expiresAt: string | null;
-    };
+export type { IntrospectionResult };
 
 /** The key and its owner if the key may be used now: not revoked, not expired, owner active. */
 export async function findUsableApiKey(

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '@corral/contracts';
 import type { Logger } from '@corral/service-kit';
 import type { PrismaClient } from '../data/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -26,17 +27,8 @@ export interface AuditEntry {
   details?: Prisma.InputJsonObject;
 }
 
-export interface AuditEventView {
-  id: string;
-  at: string;
-  action: string;
-  outcome: string;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  details: unknown;
-}
+/** One event as auth answers it: the contract its callers read. */
+export type AuditEventView = AuditEvent;
 
 /** Writes the audit trail. A failed write is logged, never fails the request that caused it. */
 export class AuditLog {
@@ -91,5 +83,7 @@ export function toView(row: {
   ip: string | null;
   details: unknown;
 }): AuditEventView {
-  return { ...row, id: row.id.toString(), at: row.at.toISOString() };
+  // record() writes details only as an object (AuditEntry.details), or not at all.
+  const details = (row.details ?? null) as AuditEventView['details'];
+  return { ...row, id: row.id.toString(), at: row.at.toISOString(), details };
 }

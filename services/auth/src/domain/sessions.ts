@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import type { Session } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import type { User } from '../generated/prisma/client.js';
 import { randomToken, sha256Hex } from './crypto.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
-import { normalizeEmail, toPublicUser, type PublicUser } from './users.js';
+import { normalizeEmail, toPublicUser } from './users.js';
 
-export interface IssuedSession {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshToken: string;
-  refreshExpiresIn: number;
-  user: PublicUser;
-}
+/** What sign-in and refresh answer: the session contract its callers read. */
+export type IssuedSession = Session;
 
 // Compared against when the account does not exist, so both paths cost one scrypt.
 let dummyHash: Promise<string> | undefined;
