@@ -15,8 +15,11 @@ export interface ContractRoute {
   events?: Record<string, ZodType>;
   /** application/x-ndjson: the schema of each line. */
   lines?: ZodType;
-  /** The JSON body of an error that is not problem+json (a wire format's own errors). */
-  errors?: ZodType;
+  /**
+   * The JSON body of an error that is not problem+json (a wire format's own errors); `null`: a
+   * route whose errors are not a Corral view (a probe's JSON). Unset: errors are problem+json.
+   */
+  errors?: ZodType | null;
 }
 
 export interface ContractViolation {
@@ -144,6 +147,7 @@ export class ContractCheck {
     }
     if (!type.includes('json') || !complete) return;
     if (status >= 400) {
+      if (route?.errors === null) return;
       if (route?.errors) expectJson(route.errors, text, violation);
       else violation(`an error as ${type || 'no type'}, not application/problem+json`);
       return;

@@ -39,12 +39,12 @@ export const AUTH_ROUTES: readonly ContractRoute[] = [
   // JWKS (RFC 7517) and OpenID discovery: standard documents jose and OIDC clients read.
   { method: 'GET', path: '/.well-known/jwks.json', body: null },
   { method: 'GET', path: '/.well-known/openid-configuration', body: null },
-  // service-kit's probes and Prometheus text: not a view another service reads.
-  { method: 'GET', path: '/healthz', body: null },
-  { method: 'GET', path: '/health', body: null },
-  { method: 'GET', path: '/readyz', body: null },
-  { method: 'GET', path: '/ready', body: null },
-  { method: 'GET', path: '/metrics', body: null },
+  // service-kit's probes (a 503 is their JSON, not a problem) and Prometheus text: no Corral view.
+  { method: 'GET', path: '/healthz', body: null, errors: null },
+  { method: 'GET', path: '/health', body: null, errors: null },
+  { method: 'GET', path: '/readyz', body: null, errors: null },
+  { method: 'GET', path: '/ready', body: null, errors: null },
+  { method: 'GET', path: '/metrics', body: null, errors: null },
 ];
 
 /** Every auth this file's tests serve answers through this check; each test ends with it clean. */

@@ -57,12 +57,12 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
   { method: 'GET', path: '/api/metrics/chat', body: chatSummary },
   // OpenAI's wire format: the openai SDK in the tests reads the answers; errors are OpenAI's body.
   { method: '*', path: '/v1/*', body: null, errors: openAiErrorResponse },
-  // service-kit's probes and Prometheus text: not a view another service reads.
-  { method: 'GET', path: '/healthz', body: null },
-  { method: 'GET', path: '/health', body: null },
-  { method: 'GET', path: '/readyz', body: null },
-  { method: 'GET', path: '/ready', body: null },
-  { method: 'GET', path: '/metrics', body: null },
+  // service-kit's probes (a 503 is their JSON, not a problem) and Prometheus text: no Corral view.
+  { method: 'GET', path: '/healthz', body: null, errors: null },
+  { method: 'GET', path: '/health', body: null, errors: null },
+  { method: 'GET', path: '/readyz', body: null, errors: null },
+  { method: 'GET', path: '/ready', body: null, errors: null },
+  { method: 'GET', path: '/metrics', body: null, errors: null },
 ];
 
 /** Every chat-api this file's tests serve answers through this check; each test ends with it clean. */

@@ -29,12 +29,12 @@ export const GATEWAY_ROUTES: readonly ContractRoute[] = [
   { method: '*', path: '/api/*', body: null, errors: wireErrors(z.string()) },
   { method: '*', path: '/v1/*', body: null, errors: wireErrors(openAiError) },
   { method: '*', path: '/', body: null },
-  // service-kit's probes and Prometheus text: not a view another service reads.
-  { method: 'GET', path: '/healthz', body: null },
-  { method: 'GET', path: '/health', body: null },
-  { method: 'GET', path: '/readyz', body: null },
-  { method: 'GET', path: '/ready', body: null },
-  { method: 'GET', path: '/metrics', body: null },
+  // service-kit's probes (a 503 is their JSON, not a problem) and Prometheus text: no Corral view.
+  { method: 'GET', path: '/healthz', body: null, errors: null },
+  { method: 'GET', path: '/health', body: null, errors: null },
+  { method: 'GET', path: '/readyz', body: null, errors: null },
+  { method: 'GET', path: '/ready', body: null, errors: null },
+  { method: 'GET', path: '/metrics', body: null, errors: null },
 ];
 
 /** Every gateway this file's tests start answers through this check; each test ends with it clean. */
