@@ -20,22 +20,6 @@ export const userLimitsPatch = z
   .strict();
 export type UserLimitsPatch = z.infer<typeof userLimitsPatch>;
 
-/** What an admin stored for a user; `null` = the deployment default applies. */
-export const userLimitsView = z.object({
-  userId: z.string(),
-  requestsPerMinute: z.number().int().nullable(),
-  dailyTokenBudget: z.number().int().nullable(),
-  maxConcurrentStreams: z.number().int().nullable(),
-  allowedModels: z.array(z.string()).nullable(),
-  updatedBy: z.string().nullable(),
-  updatedAt: z.string().nullable(),
-});
-export type UserLimitsView = z.infer<typeof userLimitsView>;
-
-/** `PUT /api/admin/api-keys/:keyId/limits`: `null` = DAILY_TOKEN_BUDGET_PER_KEY applies. */
-export const apiKeyLimitsPatch = z.object({ dailyTokenBudget: limit }).strict();
-export type ApiKeyLimitsPatch = z.infer<typeof apiKeyLimitsPatch>;
-
 /** The limits a user may have set; `null` = the deployment default. */
 const limitValues = z.object({
   requestsPerMinute: z.number().int().nullable(),
@@ -44,6 +28,18 @@ const limitValues = z.object({
   allowedModels: z.array(z.string()).nullable(),
 });
 export type UserLimits = z.infer<typeof limitValues>;
+
+/** What an admin stored for a user; `null` = the deployment default applies. */
+export const userLimitsView = limitValues.extend({
+  userId: z.string(),
+  updatedBy: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+});
+export type UserLimitsView = z.infer<typeof userLimitsView>;
+
+/** `PUT /api/admin/api-keys/:keyId/limits`: `null` = DAILY_TOKEN_BUDGET_PER_KEY applies. */
+export const apiKeyLimitsPatch = z.object({ dailyTokenBudget: limit }).strict();
+export type ApiKeyLimitsPatch = z.infer<typeof apiKeyLimitsPatch>;
 
 /** What applies to a user once stored values and defaults are combined (`0` = unlimited). */
 export const effectiveLimits = z.object({
