@@ -22,6 +22,15 @@ export interface ContractRoute {
   errors?: ZodType | null;
 }
 
+/** service-kit's probes (a 503 is their own JSON, not a problem) and Prometheus text: no Corral view. */
+export const PROBE_ROUTES: readonly ContractRoute[] = [
+  '/healthz',
+  '/health',
+  '/readyz',
+  '/ready',
+  '/metrics',
+].map((path) => ({ method: 'GET', path, body: null, errors: null }));
+
 export interface ContractViolation {
   request: string;
   status: number;

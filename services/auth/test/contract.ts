@@ -11,7 +11,7 @@ import {
   userPage,
   userResponse,
 } from '@corral/contracts';
-import { type ContractRoute, contractCheck } from '@corral/test-support';
+import { type ContractRoute, PROBE_ROUTES, contractCheck } from '@corral/test-support';
 import { afterEach } from 'vitest';
 
 /** Every route auth answers, with the contract of its answer (specific paths before `:id`). */
@@ -39,12 +39,7 @@ export const AUTH_ROUTES: readonly ContractRoute[] = [
   // JWKS (RFC 7517) and OpenID discovery: standard documents jose and OIDC clients read.
   { method: 'GET', path: '/.well-known/jwks.json', body: null },
   { method: 'GET', path: '/.well-known/openid-configuration', body: null },
-  // service-kit's probes (a 503 is their JSON, not a problem) and Prometheus text: no Corral view.
-  { method: 'GET', path: '/healthz', body: null, errors: null },
-  { method: 'GET', path: '/health', body: null, errors: null },
-  { method: 'GET', path: '/readyz', body: null, errors: null },
-  { method: 'GET', path: '/ready', body: null, errors: null },
-  { method: 'GET', path: '/metrics', body: null, errors: null },
+  ...PROBE_ROUTES,
 ];
 
 /** Every auth this file's tests serve answers through this check; each test ends with it clean. */

@@ -17,7 +17,7 @@ import {
   usageResponse,
   userLimitsResponse,
 } from '@corral/contracts';
-import { type ContractRoute, contractCheck } from '@corral/test-support';
+import { type ContractRoute, PROBE_ROUTES, contractCheck } from '@corral/test-support';
 import { afterEach } from 'vitest';
 
 /** Every route chat-api answers, with the contract of its answer (specific paths before `:id`). */
@@ -57,12 +57,7 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
   { method: 'GET', path: '/api/metrics/chat', body: chatSummary },
   // OpenAI's wire format: the openai SDK in the tests reads the answers; errors are OpenAI's body.
   { method: '*', path: '/v1/*', body: null, errors: openAiErrorResponse },
-  // service-kit's probes (a 503 is their JSON, not a problem) and Prometheus text: no Corral view.
-  { method: 'GET', path: '/healthz', body: null, errors: null },
-  { method: 'GET', path: '/health', body: null, errors: null },
-  { method: 'GET', path: '/readyz', body: null, errors: null },
-  { method: 'GET', path: '/ready', body: null, errors: null },
-  { method: 'GET', path: '/metrics', body: null, errors: null },
+  ...PROBE_ROUTES,
 ];
 
 /** Every chat-api this file's tests serve answers through this check; each test ends with it clean. */

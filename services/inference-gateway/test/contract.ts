@@ -1,5 +1,5 @@
 import { backendPool, backendView, openAiError, problemDetails, pullLine } from '@corral/contracts';
-import { type ContractRoute, contractCheck } from '@corral/test-support';
+import { type ContractRoute, PROBE_ROUTES, contractCheck } from '@corral/test-support';
 import { afterEach } from 'vitest';
 import { type ZodType, z } from 'zod';
 
@@ -29,12 +29,7 @@ export const GATEWAY_ROUTES: readonly ContractRoute[] = [
   { method: '*', path: '/api/*', body: null, errors: wireErrors(z.string()) },
   { method: '*', path: '/v1/*', body: null, errors: wireErrors(openAiError) },
   { method: '*', path: '/', body: null },
-  // service-kit's probes (a 503 is their JSON, not a problem) and Prometheus text: no Corral view.
-  { method: 'GET', path: '/healthz', body: null, errors: null },
-  { method: 'GET', path: '/health', body: null, errors: null },
-  { method: 'GET', path: '/readyz', body: null, errors: null },
-  { method: 'GET', path: '/ready', body: null, errors: null },
-  { method: 'GET', path: '/metrics', body: null, errors: null },
+  ...PROBE_ROUTES,
 ];
 
 /** Every gateway this file's tests start answers through this check; each test ends with it clean. */
