@@ -4,7 +4,7 @@ import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import type { GatewayModel } from './gateway.js';
 
-/** Ollama names default to the `latest` tag: `llama3.2` and `llama3.2:latest` are one model. */
+/** Whether an allowlist (none or empty = all) names `model`, under any name Ollama treats as the same. */
 function listed(list: readonly string[] | null, model: string): boolean {
   if (list === null || list.length === 0) return true;
   const wanted = normalizeModelName(model);
