@@ -1,4 +1,4 @@
-import { normalizeModelName } from './models.js';
+import { normalizeModelName } from '@corral/contracts';
 import { DEFAULT_TUNABLES } from './options.js';
 import { sampleFromSchema } from './schema-sample.js';
 

@@ -34,7 +34,9 @@ export {
   type ToolDeclaration,
 } from './reply.js';
 export { type Capability } from './known-models.js';
-export { fullModelName, normalizeModelName, type SimModelKind, type SimModelSpec } from './models.js';
+export { fullModelName, type SimModelKind, type SimModelSpec } from './models.js';
+// Ollama's naming rule, which Corral's services share (@corral/contracts).
+export { normalizeModelName } from '@corral/contracts';
 export {
   DEFAULT_MODELS,
   DEFAULT_TUNABLES,

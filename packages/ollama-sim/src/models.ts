@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { normalizeModelName } from '@corral/contracts';
 
 import {
   CAPABILITIES,
@@ -41,13 +42,6 @@ export interface SimModel {
   modifiedAt: string;
   imageEngine: ImageEngine;
   loadMs?: number;
-}
-
-/** `llama3.2` → `llama3.2:latest`, the way Ollama names models without a tag. */
-export function normalizeModelName(name: string): string {
-  const trimmed = name.trim();
-  const lastSegment = trimmed.slice(trimmed.lastIndexOf('/') + 1);
-  return lastSegment.includes(':') ? trimmed : `${trimmed}:latest`;
 }
 
 function baseName(normalized: string): string {

@@ -1,3 +1,4 @@
+import { normalizeModelName } from '@corral/contracts';
 import { runGeneration, type DoneTimings, type GenerationWriter } from './engine.js';
 import {
   cacheTextAfterReply,
@@ -12,7 +13,7 @@ import { handleCompletions } from './openai-completions.js';
 import { convertOpenAIMessages, formatFromOpenAI, thinkFromOpenAI } from './openai-request.js';
 import { simulatedChatReply, type SimToolCall } from './reply.js';
 import { SimHttpError, optionalNumber, requireString, sendJson } from './http-util.js';
-import { normalizeModelName, type SimModel } from './models.js';
+import type { SimModel } from './models.js';
 import {
   BUSY_MESSAGE,
   embeddingDimensions,

@@ -8,7 +8,7 @@ import {
   type SimReply,
 } from './generator.js';
 import type { Capability } from './known-models.js';
-import { normalizeModelName } from './models.js';
+import { normalizeModelName } from '@corral/contracts';
 import { sampleFromSchema } from './schema-sample.js';
 
 /** A tool call as Ollama's /api/chat returns it (`arguments` is an object there, a JSON string in /v1). */

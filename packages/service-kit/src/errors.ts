@@ -1,39 +1,8 @@
-/**
- * The closed list of error codes every Corral service answers with, each mapped to one HTTP
- * status here and nowhere else. Clients switch on `code` (and the `type` URI built from it).
- */
-export const ERROR_CATALOG = {
-  bad_request: { status: 400, title: 'Bad request' },
-  malformed_json: { status: 400, title: 'Malformed JSON body' },
-  validation_failed: { status: 400, title: 'Request validation failed' },
-  unauthorized: { status: 401, title: 'Authentication required' },
-  invalid_credentials: { status: 401, title: 'Invalid email or password' },
-  invalid_token: { status: 401, title: 'Invalid or expired token' },
-  forbidden: { status: 403, title: 'Forbidden' },
-  account_pending: { status: 403, title: 'Account awaiting approval' },
-  account_disabled: { status: 403, title: 'Account disabled' },
-  registration_closed: { status: 403, title: 'Registration is closed' },
-  not_found: { status: 404, title: 'Not found' },
-  route_not_found: { status: 404, title: 'No such route' },
-  model_not_found: { status: 404, title: 'Model not found' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
-  conflict: { status: 409, title: 'Conflict' },
-  payload_too_large: { status: 413, title: 'Request body too large' },
-  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
-  rate_limited: { status: 429, title: 'Too many requests' },
-  quota_exceeded: { status: 429, title: 'Token budget spent' },
-  too_many_streams: { status: 429, title: 'Too many concurrent streams' },
-  client_closed_request: { status: 499, title: 'Client closed request' },
-  internal: { status: 500, title: 'Internal server error' },
-  bad_gateway: { status: 502, title: 'Upstream failed' },
-  service_unavailable: { status: 503, title: 'Service unavailable' },
-  overloaded: { status: 503, title: 'All backends are busy' },
-  upstream_timeout: { status: 504, title: 'Upstream timed out' },
-} as const satisfies Record<string, { status: number; title: string }>;
+import { ERROR_CATALOG, type ErrorCode, problemType } from '@corral/contracts';
 
-export type ErrorCode = keyof typeof ERROR_CATALOG;
-
-export const problemType = (code: ErrorCode): string => `urn:corral:error:${code}`;
+// The closed list of error codes (each with its one HTTP status) is a contract: it lives in
+// @corral/contracts, which clients read too; re-exported here for the services.
+export { ERROR_CATALOG, type ErrorCode, problemType };
 
 export interface ProblemDetails {
   type: string;

@@ -28,3 +28,5 @@ export type {
 export { TcpRelay } from './tcp-relay.js';
 export { waitFor } from './wait.js';
 export type { WaitOptions } from './wait.js';
+export { ContractCheck, PROBE_ROUTES, contractCheck } from './contract-check.js';
+export type { ContractRoute, ContractViolation } from './contract-check.js';

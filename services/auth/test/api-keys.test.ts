@@ -1,3 +1,4 @@
+import { createdApiKey } from '@corral/contracts';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,7 +20,7 @@ async function createKey(session: Session, body: Record<string, unknown> = { nam
     .set(bearer(session.accessToken))
     .send(body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { key: string; apiKey: { id: string; prefix: string; name: string } };
+  return createdApiKey.parse(res.body);
 }
 
 const introspect = (token: string, serviceToken = SERVICE_TOKEN) =>

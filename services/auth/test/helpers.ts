@@ -1,3 +1,4 @@
+import { type Session, session } from '@corral/contracts';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createAuthenticator, requireScope, type Authenticator } from '@corral/auth-client';
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { createApp } from '../src/app.js';
 import { type AuthConfig, authEnvShape } from '../src/config.js';
 import type { AuthContext } from '../src/context.js';
+import { contract } from './contract.js';
 
 export const SERVICE_TOKEN = 'test-internal-service-token-0123456789abcdef';
 export const ADMIN = { email: 'admin@corral.test', password: 'admin-password-123' };
@@ -50,7 +52,7 @@ export async function startAuth(
     logger: createLogger({ service: 'auth', level: 'error', stream: new PassThrough().resume() }),
   });
   const app = await serveApp<AuthContext>(
-    (onContext) => createApp(kit, { onContext }),
+    async (onContext) => contract.wrap(await createApp(kit, { onContext })),
     () => kit.lifecycle.runShutdownHooks(kit.logger),
   );
   return { ...app, config, schema };
@@ -169,16 +171,12 @@ export function useAuthStack(
   return stack;
 }
 
-export interface Session {
-  accessToken: string;
-  refreshToken: string;
-  user: { id: string; email: string; role: string; status: string };
-}
+export type { Session };
 
 export async function login(url: string, email: string, password: string): Promise<Session> {
   const res = await request(url).post('/api/auth/login').send({ email, password });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as Session;
+  return session.parse(res.body);
 }
 
 export const loginAdmin = (url: string) => login(url, ADMIN.email, ADMIN.password);

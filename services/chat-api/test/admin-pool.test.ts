@@ -1,3 +1,4 @@
+import { backendPool } from '@corral/contracts';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { answersOf, bearer, expectProblem, type TestChat, useChatApiStack } from './helpers.js';
@@ -14,12 +15,6 @@ const stack = useChatApiStack({
 
 const chatAt = (gatewayUrl: string, token: string): Promise<TestChat> =>
   stack.startChat({ env: { GATEWAY_URL: gatewayUrl, GATEWAY_SERVICE_TOKEN: token } });
-
-interface PoolView {
-  strategy: string;
-  queue: { depth: number; max: number };
-  backends: Array<{ id: string; url: string; state: string; models: string[] }>;
-}
 
 /** POSTs a pull and reads the NDJSON answer line by line, as the admin page does. */
 async function startPull(token: string, body: unknown, signal?: AbortSignal) {
@@ -53,7 +48,7 @@ describe('admin model pool: happy path', () => {
       .get('/api/admin/backends')
       .set(bearer(stack.admin.token))
       .expect(200);
-    const pool = res.body as PoolView;
+    const pool = backendPool.parse(res.body);
     expect(pool.strategy).toBe('round-robin');
     expect(pool.queue).toMatchObject({ depth: 0 });
     expect(pool.backends.map((b) => b.url).sort()).toEqual([stack.simA.url, stack.simB.url].sort());
@@ -98,9 +93,10 @@ describe('admin model pool: happy path', () => {
     });
 
     // Each backend's inventory is read again as its pull succeeds: the model shows at once.
-    const pool = (
-      await request(stack.chat.url).get('/api/admin/backends').set(bearer(stack.admin.token)).expect(200)
-    ).body as PoolView;
+    const pool = backendPool.parse(
+      (await request(stack.chat.url).get('/api/admin/backends').set(bearer(stack.admin.token)).expect(200))
+        .body,
+    );
     for (const backend of pool.backends) {
       expect(backend.models).toEqual(expect.arrayContaining([expect.stringMatching(/^phi3/)]));
     }

@@ -1,18 +1,9 @@
+import type { Conversation, ConversationResponse, Page } from '@corral/contracts';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { bearer, createConversation, expectProblem, signUp, useChatApiStack } from './helpers.js';
 
 const stack = useChatApiStack({ users: ['alice', 'bob'] });
-
-type ConversationView = {
-  id: string;
-  title: string;
-  pinned: boolean;
-  archived: boolean;
-  tags: string[];
-  model: string;
-};
-type Page = { items: ConversationView[]; nextCursor: string | null };
 
 describe('conversations: happy path', () => {
   it('creates, reads, changes and deletes a conversation', async () => {
@@ -21,8 +12,7 @@ describe('conversations: happy path', () => {
       .set(bearer(stack.alice.token))
       .send({ title: 'Trip plans', systemPrompt: 'Be brief.', tags: ['travel'] })
       .expect(201);
-    const conversation = (created.body as { conversation: ConversationView & { systemPrompt: string } })
-      .conversation;
+    const conversation = (created.body as ConversationResponse).conversation;
     expect(conversation).toMatchObject({
       title: 'Trip plans',
       model: 'llama3.2',
@@ -79,7 +69,7 @@ describe('conversations: happy path', () => {
         .query({ limit: 2, ...(cursor ? { cursor } : {}) })
         .set(bearer(user.token))
         .expect(200);
-      const page = res.body as Page;
+      const page = res.body as Page<Conversation>;
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((c) => c.id));
       cursor = page.nextCursor;
@@ -100,7 +90,9 @@ describe('conversations: happy path', () => {
       .query({ q: 'sourdough' })
       .set(bearer(user.token))
       .expect(200);
-    expect((found.body as Page).items.map((c) => c.id).sort()).toEqual([byTitle.id, byContent.id].sort());
+    expect((found.body as Page<Conversation>).items.map((c) => c.id).sort()).toEqual(
+      [byTitle.id, byContent.id].sort(),
+    );
 
     await request(stack.chat.url)
       .patch(`/api/conversations/${byTitle.id}`)
@@ -116,23 +108,23 @@ describe('conversations: happy path', () => {
       .get('/api/conversations?pinned=true')
       .set(bearer(user.token))
       .expect(200);
-    expect((pinned.body as Page).items.map((c) => c.id)).toEqual([byTitle.id]);
+    expect((pinned.body as Page<Conversation>).items.map((c) => c.id)).toEqual([byTitle.id]);
     const active = await request(stack.chat.url)
       .get('/api/conversations')
       .set(bearer(user.token))
       .expect(200);
-    expect((active.body as Page).items.map((c) => c.id)).not.toContain(other.id);
+    expect((active.body as Page<Conversation>).items.map((c) => c.id)).not.toContain(other.id);
     const archived = await request(stack.chat.url)
       .get('/api/conversations?archived=true')
       .set(bearer(user.token))
       .expect(200);
-    expect((archived.body as Page).items.map((c) => c.id)).toEqual([other.id]);
+    expect((archived.body as Page<Conversation>).items.map((c) => c.id)).toEqual([other.id]);
     // Other users' conversations never show up, search included.
     const bobs = await request(stack.chat.url)
       .get('/api/conversations?q=sourdough')
       .set(bearer(stack.bob.token))
       .expect(200);
-    expect((bobs.body as Page).items).toEqual([]);
+    expect((bobs.body as Page<Conversation>).items).toEqual([]);
   });
 
   it('lists the messages of the current branch', async () => {

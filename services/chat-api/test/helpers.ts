@@ -22,6 +22,7 @@ import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { type ChatConfig, chatEnvShape } from '../src/config.js';
 import type { ChatContext } from '../src/context.js';
+import { contract } from './contract.js';
 
 export const uniqueSchema = () => uniqueSchemaFor('chat_test');
 
@@ -73,7 +74,7 @@ export async function startChat(sim: OllamaSim, options: StartChatOptions = {}):
     logger: createLogger({ service: 'chat-api', level: 'error', stream: new PassThrough().resume() }),
   });
   const app = await serveApp<ChatContext>(
-    (onContext) => createApp(kit, { onContext }),
+    async (onContext) => contract.wrap(await createApp(kit, { onContext })),
     () => kit.lifecycle.runShutdownHooks(kit.logger),
   );
   return { ...app, kit, schema };

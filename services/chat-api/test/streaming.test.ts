@@ -1,3 +1,4 @@
+import { type Message, replyStart } from '@corral/contracts';
 import { expectedChatReply } from '@corral/ollama-sim';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -17,34 +18,20 @@ const stack = useChatApiStack({
   users: ['alice'],
 });
 
-interface MessageView {
-  id: string;
-  parentId: string | null;
-  role: string;
-  content: string;
-  status: string;
-  error: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-}
-
 const expected = (content: string, responseTokens = 24) =>
   expectedChatReply({ model: 'llama3.2', messages: [{ role: 'user', content }] }, { responseTokens });
 
 const sendUrl = (id: string) => `${stack.chat.url}/api/conversations/${id}/messages`;
 
-async function messages(
-  conversationId: string,
-  branch: 'current' | 'all' = 'current',
-): Promise<MessageView[]> {
+async function messages(conversationId: string, branch: 'current' | 'all' = 'current'): Promise<Message[]> {
   const res = await request(stack.chat.url)
     .get(`/api/conversations/${conversationId}/messages?branch=${branch}`)
     .set(bearer(stack.alice.token))
     .expect(200);
-  return (res.body as { items: MessageView[] }).items;
+  return (res.body as { items: Message[] }).items;
 }
 
-async function reply(conversationId: string): Promise<MessageView> {
+async function reply(conversationId: string): Promise<Message> {
   const items = await messages(conversationId);
   return items.at(-1)!;
 }
@@ -96,10 +83,7 @@ describe('streaming replies: happy path', () => {
     stack.sim.setFailure({ mode: 'hang', paths: ['/api/chat'] });
     const conversation = await createConversation(stack.chat, stack.alice);
     const stream = await openSse(sendUrl(conversation.id), stack.alice.token, { content: 'Are you there?' });
-    const start = JSON.parse((await readUntil(stream, 'start')).event.data) as {
-      userMessage: MessageView;
-      assistantMessage: MessageView;
-    };
+    const start = replyStart.parse(JSON.parse((await readUntil(stream, 'start')).event.data));
     const rows = await stack.chat.ctx.db.prisma.message.findMany({
       where: { conversationId: conversation.id },
       orderBy: { createdAt: 'asc' },
@@ -108,7 +92,7 @@ describe('streaming replies: happy path', () => {
       ['user', 'complete', 'Are you there?'],
       ['assistant', 'streaming', ''],
     ]);
-    expect(rows[0]!.id).toBe(start.userMessage.id);
+    expect(rows[0]!.id).toBe(start.userMessage?.id);
     await request(stack.chat.url)
       .post(`/api/conversations/${conversation.id}/stop`)
       .set(bearer(stack.alice.token))

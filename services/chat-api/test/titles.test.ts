@@ -1,3 +1,4 @@
+import { type Conversation, conversationResponse } from '@corral/contracts';
 import { expectedChatReply } from '@corral/ollama-sim';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -18,12 +19,6 @@ const stack = useChatApiStack({
   users: ['alice', 'bob'],
 });
 
-interface ConversationView {
-  id: string;
-  title: string;
-  titleSource: string;
-}
-
 const replyText = (model: string, content: string) =>
   expectedChatReply({ model, messages: [{ role: 'user', content }] }).text;
 
@@ -33,9 +28,9 @@ const expectedTitle = (titleModel: string, question: string, answerModel = 'llam
 
 const chatRequests = () => stack.sim.stats().requests['POST /api/chat'] ?? 0;
 
-async function conversationOf(target: TestChat, user: TestUser, id: string): Promise<ConversationView> {
+async function conversationOf(target: TestChat, user: TestUser, id: string): Promise<Conversation> {
   const res = await request(target.url).get(`/api/conversations/${id}`).set(bearer(user.token)).expect(200);
-  return (res.body as { conversation: ConversationView }).conversation;
+  return conversationResponse.parse(res.body).conversation;
 }
 
 async function exchange(target: TestChat, user: TestUser, id: string, content: string) {

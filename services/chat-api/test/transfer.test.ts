@@ -1,6 +1,6 @@
+import type { ExportFile, ImportResult } from '@corral/contracts';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import type { ExportFile, ImportResult } from '../src/contracts/export.js';
 import {
   bearer,
   createConversation,

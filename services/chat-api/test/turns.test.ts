@@ -1,3 +1,4 @@
+import type { Message, ReplySummary } from '@corral/contracts';
 import { countPromptTokens } from '@corral/ollama-sim';
 import OpenAI from 'openai';
 import request from 'supertest';
@@ -15,34 +16,25 @@ import {
 // What a chat turn stores in one statement, and usage written in batches, seen from outside.
 const stack = useChatApiStack({ chat: { env: { MAX_CONCURRENT_STREAMS: '50' } } });
 
-interface MessageView {
-  id: string;
-  role: string;
-  content: string;
-  status: string;
-}
-
-interface Done {
-  messageId: string;
-  status: string;
-  promptTokens: number;
-  completionTokens: number;
-}
-
-async function say(user: TestUser, conversationId: string, path: string, body: unknown): Promise<Done> {
+async function say(
+  user: TestUser,
+  conversationId: string,
+  path: string,
+  body: unknown,
+): Promise<ReplySummary> {
   const url = `${stack.chat.url}/api/conversations/${conversationId}/messages${path}`;
   const events = await (await openSse(url, user.token, body)).rest();
   const last = events.at(-1);
   expect(last?.event, JSON.stringify(events.at(-1))).toBe('done');
-  return JSON.parse(last!.data) as Done;
+  return JSON.parse(last!.data) as ReplySummary;
 }
 
-async function branch(user: TestUser, conversationId: string): Promise<MessageView[]> {
+async function branch(user: TestUser, conversationId: string): Promise<Message[]> {
   const res = await request(stack.chat.url)
     .get(`/api/conversations/${conversationId}/messages`)
     .set(bearer(user.token))
     .expect(200);
-  return (res.body as { items: MessageView[] }).items;
+  return (res.body as { items: Message[] }).items;
 }
 
 async function usageToday(user: TestUser) {
@@ -101,8 +93,8 @@ describe('chat turns: happy path', () => {
     }
     expect(await usageToday(user)).toEqual({
       requests: 12,
-      promptTokens: done.reduce((sum, d) => sum + d.promptTokens, 0),
-      completionTokens: done.reduce((sum, d) => sum + d.completionTokens, 0),
+      promptTokens: done.reduce((sum, d) => sum + (d.promptTokens ?? 0), 0),
+      completionTokens: done.reduce((sum, d) => sum + (d.completionTokens ?? 0), 0),
     });
   });
 });

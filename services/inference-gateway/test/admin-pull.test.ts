@@ -1,3 +1,4 @@
+import { pullSummary } from '@corral/contracts';
 import type { OllamaSim } from '@corral/ollama-sim';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,14 +14,6 @@ const pool = usePoolPerTest();
 
 const pull = (gw: TestGateway, body: unknown) => postJson(`${gw.url}/admin/models/pull`, body);
 
-interface Summary {
-  status: string;
-  model: string;
-  done: boolean;
-  backends: Array<{ backend: string; status: string; error?: string }>;
-  skipped: string[];
-}
-
 describe('POST /admin/models/pull', () => {
   it('pulls onto every backend, streaming progress tagged by backend, then a summary; the model is routable at once', async () => {
     const sims = await pool.startSims(2, { models: ['llama3.2'] });
@@ -33,7 +26,7 @@ describe('POST /admin/models/pull', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const lines = await ndjsonLines(res);
-    const summary = lines.at(-1) as unknown as Summary;
+    const summary = pullSummary.parse(lines.at(-1));
     for (const sim of sims) {
       const own = lines.slice(0, -1).filter((line) => line.backend === sim.url);
       expect(own[0]).toMatchObject({ status: 'pulling manifest' });
@@ -70,7 +63,7 @@ describe('POST /admin/models/pull', () => {
     bad.setFailure({ mode: 'error-500', message: 'disk full', paths: ['/api/pull'] });
     const summary = (await ndjsonLines(await pull(gateway, { model: 'mistral' }))).at(-1);
     expect(summary).toMatchObject({ status: 'partial', done: true });
-    const results = (summary as unknown as Summary).backends;
+    const results = pullSummary.parse(summary).backends;
     expect(results).toContainEqual({ backend: good.url, status: 'success' });
     expect(results).toContainEqual({ backend: bad.url, status: 'failed', error: 'disk full' });
     // A failed pull is the backend's answer, not a sign it is down.

@@ -74,7 +74,11 @@ describe('with GATEWAY_SERVICE_TOKEN: callers that do not', () => {
 
     const models = await fetch(`${gateway.url}/v1/models`);
     expect(models.status).toBe(401);
-    expect(((await models.json()) as { error: unknown }).error).toMatchObject({ code: 'unauthorized' });
+    // Corral's code in the problem fields; OpenAI's type and code in `error`, as OpenAI's SDKs read them.
+    expect(await models.json()).toMatchObject({
+      code: 'unauthorized',
+      error: { type: 'authentication_error', code: 'invalid_api_key' },
+    });
     expect((await fetch(`${gateway.url}/api/tags`)).status).toBe(401);
     expect((await fetch(`${gateway.url}/`)).status).toBe(401);
   });

@@ -105,6 +105,7 @@ describe('the openai npm client, pointed at <gateway>/v1, works unchanged', () =
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const failure = await openai.chat.completions.create({ model: 'nope', messages }).catch((e) => e);
     expect(failure).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(failure.error).toMatchObject({ type: 'not_found_error', code: 'model_not_found' });
+    // As OpenAI answers a missing model: 404, type invalid_request_error, code model_not_found.
+    expect(failure.error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found' });
   });
 });

@@ -64,8 +64,11 @@ describe('the streamed model routes (answered before express)', () => {
     });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('invalid_token');
-    const body = (await res.json()) as { error: { code: string } };
-    expect(body.error.code).toBe('invalid_token');
+    // Corral's code in the problem fields; OpenAI's type and code for a refused credential in `error`.
+    expect(await res.json()).toMatchObject({
+      code: 'invalid_token',
+      error: { type: 'authentication_error', code: 'invalid_api_key' },
+    });
     expect(sims[0]?.stats().requests['POST /v1/chat/completions'] ?? 0).toBe(0);
   });
 

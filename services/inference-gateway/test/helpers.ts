@@ -1,3 +1,4 @@
+import { type BackendView, backendPool } from '@corral/contracts';
 import {
   type RunningServer,
   baseEnvShape,
@@ -10,6 +11,7 @@ import { type OllamaSim, type OllamaSimOptions, startOllamaSim } from '@corral/o
 import { afterEach } from 'vitest';
 import { type GatewayDeps, createApp } from '../src/app.js';
 import { type GatewayConfig, gatewayEnvShape } from '../src/config.js';
+import { contract } from './contract.js';
 
 export interface TestGateway {
   url: string;
@@ -19,15 +21,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export interface BackendView {
-  id: string;
-  url: string;
-  state: string;
-  models: string[];
-  inFlight: number;
-  queued: number;
-  errors: number;
-}
+export type { BackendView };
 
 /** Short timers so health, ejection and return happen within a test; callers override per case. */
 const TEST_ENV: Record<string, string> = {
@@ -60,7 +54,7 @@ export async function startGateway(
     logger: createLogger({ service: 'inference-gateway', level: 'error' }),
   });
   const app = await createApp(kit, deps);
-  const server = await startServer(kit, app, { port: 0, handleSignals: false });
+  const server = await startServer(kit, contract.wrap(app), { port: 0, handleSignals: false });
   const token = config.GATEWAY_SERVICE_TOKEN;
   const gateway: TestGateway = {
     url: server.url,
@@ -95,8 +89,7 @@ export async function backendStates(gateway: {
   headers?: Record<string, string>;
 }): Promise<BackendView[]> {
   const res = await fetch(`${gateway.url}/admin/backends`, { headers: gateway.headers ?? {} });
-  const body = (await res.json()) as { backends: BackendView[] };
-  return body.backends;
+  return backendPool.parse(await res.json()).backends;
 }
 
 export async function backendState(

@@ -81,7 +81,8 @@ describe('models nobody holds', () => {
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: unknown }).error).toMatchObject({
       message: 'model "mistral" not found, try pulling it first',
-      type: 'not_found_error',
+      type: 'invalid_request_error',
+      code: 'model_not_found',
     });
   });
 

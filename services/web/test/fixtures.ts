@@ -8,7 +8,9 @@ export const testUser = (id: string, email: string): User => ({
   role: 'user',
   status: 'active',
   createdAt: '2025-01-01T00:00:00.000Z',
+  updatedAt: '2025-01-01T00:00:00.000Z',
   lastLoginAt: null,
+  mustChangePassword: false,
 });
 
 /** A conversation as chat-api answers one; tests override what they look at. */
@@ -47,5 +49,6 @@ export const testMessage = (
   completionTokens: null,
   durationMs: null,
   createdAt: `2025-01-01T00:00:${String(at).padStart(2, '0')}.000Z`,
+  updatedAt: `2025-01-01T00:00:${String(at).padStart(2, '0')}.000Z`,
   ...fields,
 });

@@ -1,3 +1,4 @@
+import type { BackendPool, BackendView } from '@corral/contracts';
 import axios from 'axios';
 import { CliError } from '../errors.js';
 import { say } from '../output.js';
@@ -45,16 +46,6 @@ export async function probe(service: ServiceKey, url: string | undefined): Promi
   }
 }
 
-export interface BackendView {
-  id: string;
-  url: string;
-  state: string;
-  version: string | null;
-  models: string[];
-  inFlight: number;
-  tokensPerSecond: number;
-}
-
 export const statusCommand: Command = {
   name: 'status',
   summary: "every service's readiness, the inference pool and versions",
@@ -95,7 +86,7 @@ Exit code 1 when any service is not ready.`,
           timeout: 5000,
           headers: token ? { Authorization: `Bearer ${token}` } : {},
         });
-        backends = (response.data as { backends: BackendView[] }).backends;
+        backends = (response.data as BackendPool).backends;
       } catch {
         backends = undefined;
       }

@@ -2,7 +2,8 @@
 import tls from 'node:tls';
 import axios from 'axios';
 import { Redis } from 'ioredis';
-import { type BackendView, probe, type ServiceStatus } from '../commands/status.js';
+import type { BackendView } from '@corral/contracts';
+import { probe, type ServiceStatus } from '../commands/status.js';
 import { errorMessage } from '../errors.js';
 import type { ServiceKey } from '../targets.js';
 import { type CheckResult, fail, pass, warnAt } from './report.js';

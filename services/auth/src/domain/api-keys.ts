@@ -1,29 +1,22 @@
+import type { ApiKey as ApiKeyContract, IntrospectionResult } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import { type ApiKey, findApiKeyWithOwner, insertApiKey, touchApiKeyLastUsed } from '../data/api-keys.js';
 import type { User } from '../data/users.js';
 import { keyWithDescendants, revokeKeys } from '../data/key-tree.js';
 import { randomToken, sha256Hex } from './crypto.js';
-import type { KeyGrant } from './key-scopes.js';
+import { API_KEY_SCOPES, type ApiKeyScope, type KeyGrant } from './key-scopes.js';
+
+/** The scopes a stored key carries (the column holds only what key-scopes granted; anything else is dropped). */
+const storedScopes = (scopes: readonly string[]): ApiKeyScope[] =>
+  scopes.filter((scope): scope is ApiKeyScope => (API_KEY_SCOPES as readonly string[]).includes(scope));
 
 export const API_KEY_PREFIX = 'sk-corral-';
 /** Shown in lists so people can tell keys apart; 6 random characters reveal nothing useful. */
 const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  userId: string;
-  models: string[] | null;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-  createdById: string | null;
-  scopes: string[];
-  parentKeyId: string | null;
-}
+/** auth's view of a key: the contract its callers (the web app, tests) read. */
+export type ApiKeyView = ApiKeyContract;
 
 export const toApiKeyView = (key: ApiKey): ApiKeyView => ({
   id: key.id,
@@ -36,7 +29,7 @@ export const toApiKeyView = (key: ApiKey): ApiKeyView => ({
   createdAt: key.createdAt.toISOString(),
   revokedAt: key.revokedAt?.toISOString() ?? null,
   createdById: key.createdById,
-  scopes: key.scopes,
+  scopes: storedScopes(key.scopes),
   parentKeyId: key.parentKeyId,
 });
 
@@ -105,19 +98,7 @@ export async function revokeApiKey(
   });
 }
 
-export type IntrospectionResult =
-  | { active: false }
-  | {
-      active: true;
-      sub: string;
-      email: string;
-      role: 'admin' | 'user';
-      keyId: string;
-      keyName: string;
-      models: string[] | null;
-      expiresAt: string | null;
-      scopes: string[];
-    };
+export type { IntrospectionResult };
 
 /** The key and its owner if the key may be used now: not revoked, not expired, owner active. */
 export async function findUsableApiKey(
@@ -146,7 +127,7 @@ export async function introspectApiKey(ctx: AuthContext, token: string): Promise
     keyName: key.name,
     models: (key.models as string[] | null) ?? null,
     expiresAt: key.expiresAt?.toISOString() ?? null,
-    scopes: key.scopes,
+    scopes: storedScopes(key.scopes),
   };
 }
 

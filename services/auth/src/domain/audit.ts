@@ -1,3 +1,4 @@
+import type { AuditEvent } from '@corral/contracts';
 import type { Logger } from '@corral/service-kit';
 import { type AuditEventRow, findAuditEvents, insertAuditEvent } from '../data/audit.js';
 import type { Database } from '../data/db.js';
@@ -27,17 +28,8 @@ export interface AuditEntry {
   details?: AuditEventRow['details'];
 }
 
-export interface AuditEventView {
-  id: string;
-  at: string;
-  action: string;
-  outcome: string;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  details: unknown;
-}
+/** One event as auth answers it: the contract its callers read. */
+export type AuditEventView = AuditEvent;
 
 /** Writes the audit trail. A failed write is logged, never fails the request that caused it. */
 export class AuditLog {
@@ -82,5 +74,7 @@ export function toView(row: {
   ip: string | null;
   details: unknown;
 }): AuditEventView {
-  return { ...row, id: row.id.toString(), at: row.at.toISOString() };
+  // record() writes details only as an object (AuditEntry.details), or not at all.
+  const details = (row.details ?? null) as AuditEventView['details'];
+  return { ...row, id: row.id.toString(), at: row.at.toISOString(), details };
 }

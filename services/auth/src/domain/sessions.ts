@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Session } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import {
@@ -17,16 +18,10 @@ import { findUserByEmail, updateUser, type User } from '../data/users.js';
 import { randomToken, sha256Hex, successorToken } from './crypto.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { revokeSessionTokens } from './revocation.js';
-import { normalizeEmail, toPublicUser, type PublicUser } from './users.js';
+import { normalizeEmail, toPublicUser } from './users.js';
 
-export interface IssuedSession {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshToken: string;
-  refreshExpiresIn: number;
-  user: PublicUser;
-}
+/** What sign-in and refresh answer: the session contract its callers read. */
+export type IssuedSession = Session;
 
 // Compared against when the account does not exist, so both paths cost one scrypt.
 let dummyHash: Promise<string> | undefined;

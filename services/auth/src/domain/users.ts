@@ -1,3 +1,4 @@
+import type { User as UserView } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import { findUserByEmail, insertUser, type User } from '../data/users.js';
@@ -6,18 +7,8 @@ import { hashPassword } from './passwords.js';
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
-export interface PublicUser {
-  id: string;
-  email: string;
-  name: string | null;
-  role: 'admin' | 'user';
-  status: 'active' | 'pending' | 'disabled';
-  createdAt: string;
-  updatedAt: string;
-  lastLoginAt: string | null;
-  /** The bootstrap admin until they replace the generated password (the web app asks them to). */
-  mustChangePassword: boolean;
-}
+/** auth's view of a user: the contract its callers read. */
+export type PublicUser = UserView;
 
 export const toPublicUser = (user: User): PublicUser => ({
   id: user.id,

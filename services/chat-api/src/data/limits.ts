@@ -1,5 +1,5 @@
+import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '@corral/contracts';
 import { TtlCache } from '@corral/service-kit';
-import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '../contracts/limits.js';
 import type { Database, PrismaClient } from './db.js';
 
 /** The limits that apply to one user: an admin's values where set, else the deployment's. */

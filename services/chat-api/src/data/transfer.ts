@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { ExportedConversation, ExportedMessage, ImportResult } from '@corral/contracts';
 import type { PoolClient } from 'pg';
-import type { ExportedConversation, ExportedMessage, ImportResult } from '../contracts/export.js';
 import { toConversationView, toMessageView } from './conversations.js';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AdminUsageQuery, AdminUsageRow, UsageRow } from '../contracts/usage.js';
+import type { AdminUsageQuery, AdminUsageRow, UsageRow } from '@corral/contracts';
 import { decodeCursor, keysetPage } from './cursor.js';
 import type { Database } from './db.js';
 

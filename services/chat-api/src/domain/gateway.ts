@@ -1,7 +1,7 @@
+import type { ModelPullRequest } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
 import axios, { type AxiosInstance } from 'axios';
 import { Agent, type Dispatcher, request } from 'undici';
-import type { ModelPullRequest } from '../contracts/pool.js';
 import { streamChat } from './chat-stream.js';
 
 /** One chat turn in Ollama's wire format. */

@@ -1,16 +1,15 @@
+import { normalizeModelName } from '@corral/contracts';
 import type { AuthPrincipal } from '@corral/auth-client';
 import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import type { Caller } from './admission.js';
 import type { GatewayModel } from './gateway.js';
 
-/** Ollama names default to the `latest` tag: `llama3.2` and `llama3.2:latest` are one model. */
-export const normalizeModel = (name: string): string => (name.includes(':') ? name : `${name}:latest`);
-
+/** Whether an allowlist (none or empty = all) names `model`, under any name Ollama treats as the same. */
 function listed(list: readonly string[] | null, model: string): boolean {
   if (list === null || list.length === 0) return true;
-  const wanted = normalizeModel(model);
-  return list.some((entry) => normalizeModel(entry) === wanted);
+  const wanted = normalizeModelName(model);
+  return list.some((entry) => normalizeModelName(entry) === wanted);
 }
 
 /**

@@ -1,8 +1,7 @@
+import { adminUsageQuery, apiKeyLimitsPatch, userLimitsPatch } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
-import { apiKeyLimitsPatch, userLimitsPatch } from '../contracts/limits.js';
-import { adminUsageQuery } from '../contracts/usage.js';
 import type { ChatContext } from '../context.js';
 import { adminUsage, usageToday } from '../data/usage.js';
 import { principal } from './principal.js';

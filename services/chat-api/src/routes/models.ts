@@ -1,6 +1,6 @@
+import { usageQuery } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
-import { usageQuery } from '../contracts/usage.js';
 import type { ChatContext } from '../context.js';
 import { isEmbeddingModel, visibleModels } from '../domain/models.js';
 import { usageByDay } from '../data/usage.js';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
+import { modelPullRequest } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
-import { modelPullRequest } from '../contracts/pool.js';
 import type { ChatContext } from '../context.js';
 
 /**

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
+import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedConversation, exportFile } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import express, { type Response, Router } from 'express';
-import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedConversation, exportFile } from '../contracts/export.js';
 import type { ChatContext } from '../context.js';
 import { findOwnConversation } from '../data/conversations.js';
 import { exportConversations, importConversations } from '../data/transfer.js';

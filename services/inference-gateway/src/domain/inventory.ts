@@ -1,5 +1,5 @@
+import { normalizeModelName } from '@corral/contracts';
 import type { Backend, TagEntry } from './backend.js';
-import { normalizeModelName } from './model-names.js';
 import type { BackendPool } from './pool.js';
 import { type UpstreamClient, describeFailure } from './upstream.js';
 

@@ -1,8 +1,8 @@
+import { normalizeModelName } from '@corral/contracts';
 import { AppError } from '@corral/service-kit';
 import type { Express, Response } from 'express';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
-import { normalizeModelName } from '../domain/model-names.js';
 import { type WireFamily, sendWireError } from './wire-errors.js';
 
 function healthyBackends(gw: GatewayContext): Backend[] {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { normalizeModelName } from '@corral/contracts';
 import { AppError, type DirectRoute, byteSize, readBody } from '@corral/service-kit';
 import { serviceTokenError } from '../auth.js';
 import type { GatewayContext } from '../context.js';
@@ -10,7 +11,6 @@ import {
   outcomeOf,
   routingErrorToApp,
 } from '../domain/failover.js';
-import { normalizeModelName } from '../domain/model-names.js';
 import { type Lease, RoutingError } from '../domain/router.js';
 import type { UpstreamCall } from '../domain/upstream.js';
 import { requestUsageOnBehalf } from '../domain/usage-event-filter.js';

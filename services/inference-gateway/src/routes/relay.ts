@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { openAiErrorBody } from '@corral/contracts';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
 import type { ErrorResponse } from '../domain/failover.js';
@@ -45,7 +46,7 @@ function isStreamingType(contentType: string | undefined): 'ndjson' | 'sse' | un
 function finalErrorLine(kind: 'ndjson' | 'sse', message: string, endsWithNewline: boolean): string {
   if (kind === 'ndjson')
     return `${endsWithNewline ? '' : '\n'}${JSON.stringify({ error: message, done: true })}\n`;
-  const event = { error: { message, type: 'api_error', param: null, code: 'bad_gateway' } };
+  const event = openAiErrorBody('bad_gateway', message);
   return `${endsWithNewline ? '' : '\n\n'}data: ${JSON.stringify(event)}\n\n`;
 }
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { openAiErrorBody } from '@corral/contracts';
 import {
   type AppError,
-  type ErrorCode,
   type ErrorRenderer,
   openAiRenderer,
   renderOllamaError,
@@ -11,25 +11,9 @@ import {
 /** Which client family a route serves: errors must be in the shape that family's SDKs parse. */
 export type WireFamily = 'ollama' | 'openai';
 
-const OPENAI_ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
-  bad_request: 'invalid_request_error',
-  malformed_json: 'invalid_request_error',
-  validation_failed: 'invalid_request_error',
-  payload_too_large: 'invalid_request_error',
-  model_not_found: 'not_found_error',
-};
-
-/** OpenAI's error object for a gateway-made error, beside the problem fields Corral's callers read. */
-function openAiErrorBody(error: AppError, requestId: string | undefined) {
-  return {
-    ...error.toProblem(requestId),
-    error: {
-      message: error.message,
-      type: OPENAI_ERROR_TYPES[error.code] ?? 'api_error',
-      param: null,
-      code: error.code,
-    },
-  };
+/** OpenAI's error object for a gateway-made error (the one mapping, @corral/contracts), beside the problem fields Corral's callers read. */
+function openAiWireBody(error: AppError, requestId: string | undefined) {
+  return { ...error.toProblem(requestId), ...openAiErrorBody(error.code, error.message) };
 }
 
 /**
@@ -39,7 +23,7 @@ function openAiErrorBody(error: AppError, requestId: string | undefined) {
  */
 export const WIRE_ERRORS: Record<WireFamily, ErrorRenderer> = {
   ollama: renderOllamaError,
-  openai: openAiRenderer(openAiErrorBody),
+  openai: openAiRenderer(openAiWireBody),
 };
 
 /** Answers an error in the family's shape from an express route (a started stream is cut instead). */

@@ -2,14 +2,14 @@
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { testUser } from '../../test/fixtures.js';
-import type { Page, UsageRow, User } from '../api/index.js';
+import type { AdminUsageRow, Page, User } from '../api/index.js';
 import { AdminUsagePanel } from './AdminUsagePanel.js';
 
 const ADA = '6f1c2a9e-0b7d-4c1e-9a55-1d2e3f4a5b6c';
 const BOB = '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d';
 const GONE = 'd3adbeef-1234-4abc-9def-0123456789ab';
 
-const row = (userId: string, model: string, tokens: number): UsageRow => ({
+const row = (userId: string, model: string, tokens: number): AdminUsageRow => ({
   day: new Date().toISOString().slice(0, 10),
   model,
   requests: 1,
@@ -21,7 +21,7 @@ const row = (userId: string, model: string, tokens: number): UsageRow => ({
 let requests: string[];
 
 /** Stands in for chat-api's usage route and auth's users list (two pages, `GONE` in neither). */
-function serve(usage: UsageRow[], userPages: Array<Page<User>>) {
+function serve(usage: AdminUsageRow[], userPages: Array<Page<User>>) {
   requests = [];
   vi.stubGlobal(
     'fetch',

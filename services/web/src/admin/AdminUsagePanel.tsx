@@ -1,15 +1,14 @@
 import { useEffect, useId, useMemo, useState } from 'react';
-import { api, type UsageRow } from '../api/index.js';
+import { api, type AdminUsageRow } from '../api/index.js';
 import { UsageChart } from '../settings/UsageChart.js';
 import { UsageTable } from '../settings/UsagePanel.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { UserName, useUserDirectory } from './UserName.js';
 
 /** Tokens per user id, most first (chat-api's rows are per day, user and model). */
-export function tokensByUser(rows: readonly UsageRow[]): Array<{ userId: string; tokens: number }> {
+export function tokensByUser(rows: readonly AdminUsageRow[]): Array<{ userId: string; tokens: number }> {
   const byUser = new Map<string, number>();
   for (const row of rows) {
-    if (!row.userId) continue;
     byUser.set(row.userId, (byUser.get(row.userId) ?? 0) + row.promptTokens + row.completionTokens);
   }
   return [...byUser]
@@ -18,7 +17,7 @@ export function tokensByUser(rows: readonly UsageRow[]): Array<{ userId: string;
 }
 
 export function AdminUsagePanel() {
-  const [rows, setRows] = useState<UsageRow[] | null>(null);
+  const [rows, setRows] = useState<AdminUsageRow[] | null>(null);
   const [error, setError] = useState<unknown>();
   useEffect(() => {
     api.chat.admin.usage(30).then(setRows, setError);

@@ -13,6 +13,7 @@ const AT = '2025-11-23T10:00:00.000Z';
 const event = (id: string, action: string, fields: Partial<AuditEvent>): AuditEvent => ({
   id,
   action,
+  outcome: 'success',
   actorId: null,
   targetType: null,
   targetId: null,

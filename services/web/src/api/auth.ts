@@ -1,5 +1,15 @@
+import {
+  apiKeyList,
+  auditPage,
+  createdApiKey,
+  meResponse,
+  registrationAnswer,
+  session as sessionSchema,
+  userPage,
+  userResponse,
+} from '@corral/contracts';
 import type { ApiClient } from './http.js';
-import type { ApiKey, AuditEvent, CreatedApiKey, Page, Role, Session, User, UserStatus } from './types.js';
+import type { Page, Role, User, UserStatus } from './types.js';
 
 /** The most users one page of auth's admin list holds (its maximum). */
 const USERS_PAGE = 200;
@@ -10,7 +20,7 @@ const USERS_MAX_PAGES = 50;
 export function authApi(http: ApiClient) {
   return {
     async login(email: string, password: string): Promise<User> {
-      const session = await http.request<Session>('/api/auth/login', {
+      const session = await http.json(sessionSchema, '/api/auth/login', {
         body: { email, password },
         auth: false,
       });
@@ -24,7 +34,7 @@ export function authApi(http: ApiClient) {
       name?: string;
       registrationCode?: string;
     }): Promise<void> {
-      await http.request('/api/auth/register', { body: input, auth: false });
+      await http.json(registrationAnswer, '/api/auth/register', { body: input, auth: false });
     },
     async logout(): Promise<void> {
       try {
@@ -35,25 +45,26 @@ export function authApi(http: ApiClient) {
     },
     /** Reload: the refresh cookie, if any, becomes a session. */
     restore: () => http.refresh(),
-    me: async () => (await http.request<{ user: User }>('/api/auth/me')).user,
+    me: async () => (await http.json(meResponse, '/api/auth/me')).user,
     /** Every other session ends; this one continues with the new session auth returns. */
     async changePassword(currentPassword: string, newPassword: string): Promise<User> {
-      const session = await http.request<Session>('/api/auth/password', {
+      const next = await http.json(sessionSchema, '/api/auth/password', {
         body: { currentPassword, newPassword },
       });
-      http.acceptSession(session);
-      return session.user;
+      http.acceptSession(next);
+      return next.user;
     },
 
-    listApiKeys: async () => (await http.request<{ items: ApiKey[] }>('/api/auth/api-keys')).items,
+    listApiKeys: async () => (await http.json(apiKeyList, '/api/auth/api-keys')).items,
     createApiKey: (input: { name: string; expiresAt: string | null }) =>
-      http.request<CreatedApiKey>('/api/auth/api-keys', { body: input }),
-    revokeApiKey: (id: string) =>
-      http.request<void>(`/api/auth/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+      http.json(createdApiKey, '/api/auth/api-keys', { body: input }),
+    revokeApiKey: async (id: string): Promise<void> => {
+      await http.request(`/api/auth/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    },
 
     admin: {
       users: (query: { q?: string; status?: UserStatus; cursor?: string }) =>
-        http.request<Page<User>>('/api/auth/admin/users', { query: { ...query, limit: 50 } }),
+        http.json(userPage, '/api/auth/admin/users', { query: { ...query, limit: 50 } }),
       /**
        * The users with these ids, for views that only have ids (usage, audit). auth's list has no
        * id filter, so it is read in big pages until every id is found or the list ends; an id not
@@ -64,7 +75,7 @@ export function authApi(http: ApiClient) {
         const found = new Map<string, User>();
         let cursor: string | null = null;
         for (let page = 0; wanted.size > 0 && page < USERS_MAX_PAGES; page += 1) {
-          const body: Page<User> = await http.request('/api/auth/admin/users', {
+          const body: Page<User> = await http.json(userPage, '/api/auth/admin/users', {
             query: { limit: USERS_PAGE, cursor },
           });
           for (const user of body.items) {
@@ -76,18 +87,14 @@ export function authApi(http: ApiClient) {
         return found;
       },
       activate: async (id: string) =>
-        (await http.request<{ user: User }>(`/api/auth/admin/users/${id}/activate`, { method: 'POST' })).user,
+        (await http.json(userResponse, `/api/auth/admin/users/${id}/activate`, { method: 'POST' })).user,
       disable: async (id: string) =>
-        (await http.request<{ user: User }>(`/api/auth/admin/users/${id}/disable`, { method: 'POST' })).user,
+        (await http.json(userResponse, `/api/auth/admin/users/${id}/disable`, { method: 'POST' })).user,
       setRole: async (id: string, role: Role) =>
-        (
-          await http.request<{ user: User }>(`/api/auth/admin/users/${id}/role`, {
-            method: 'PUT',
-            body: { role },
-          })
-        ).user,
+        (await http.json(userResponse, `/api/auth/admin/users/${id}/role`, { method: 'PUT', body: { role } }))
+          .user,
       audit: (query: { before?: string; action?: string }) =>
-        http.request<Page<AuditEvent>>('/api/auth/admin/audit', { query: { ...query, limit: 100 } }),
+        http.json(auditPage, '/api/auth/admin/audit', { query: { ...query, limit: 100 } }),
     },
   };
 }

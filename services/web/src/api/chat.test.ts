@@ -1,5 +1,7 @@
+import type { ModelListing, UserLimitsResponse } from '@corral/contracts';
 import { describe, expect, it, vi } from 'vitest';
 import { chatApi, readNdjson } from './chat.js';
+import { UnexpectedAnswer } from './errors.js';
 import { ApiClient } from './http.js';
 
 const streamOf = (...chunks: string[]) =>
@@ -34,9 +36,63 @@ describe('readNdjson (the gateway’s pull progress)', () => {
   });
 });
 
-describe('admin calls match chat-api’s and the gateway’s routes', () => {
+describe('models', () => {
+  const entry = (name: string, kind: 'chat' | 'embedding') => ({
+    name,
+    kind,
+    size: 1,
+    modifiedAt: null,
+    details: {},
+  });
+
+  it('reads GET /api/models only: chat models by name, the default one first', async () => {
+    const { api, requests } = clientAnswering(() =>
+      Response.json({
+        defaultModel: 'qwen2.5',
+        items: [
+          entry('llama3.2:latest', 'chat'),
+          entry('nomic-embed-text:latest', 'embedding'),
+          entry('qwen2.5:latest', 'chat'),
+        ],
+      } satisfies ModelListing),
+    );
+    expect(await api.models()).toEqual([{ id: 'qwen2.5:latest' }, { id: 'llama3.2:latest' }]);
+    expect(requests.map((r) => r.url)).toEqual(['/api/models']);
+  });
+
+  it('refuses an answer in another shape instead of guessing at it', async () => {
+    const { api } = clientAnswering(() =>
+      Response.json({ object: 'list', data: [{ id: 'llama3.2:latest' }] }),
+    );
+    await expect(api.models()).rejects.toBeInstanceOf(UnexpectedAnswer);
+  });
+});
+
+describe('admin calls match chat-api’s routes', () => {
   it('setLimits sends only the fields the strict limits schema accepts', async () => {
-    const { api, requests } = clientAnswering(() => Response.json({ userId: 'u1' }));
+    const { api, requests } = clientAnswering(() =>
+      Response.json({
+        userId: 'u1',
+        requestsPerMinute: null,
+        dailyTokenBudget: 1000,
+        maxConcurrentStreams: null,
+        allowedModels: null,
+        updatedBy: 'admin',
+        updatedAt: '2025-11-23T10:00:00.000Z',
+        defaults: {
+          requestsPerMinute: 60,
+          dailyTokenBudget: 0,
+          maxConcurrentStreams: 3,
+          allowedModels: null,
+        },
+        effective: {
+          requestsPerMinute: 60,
+          dailyTokenBudget: 1000,
+          maxConcurrentStreams: 3,
+          allowedModels: [],
+        },
+      } satisfies UserLimitsResponse),
+    );
     await api.admin.setLimits('u1', {
       dailyTokenBudget: 1000,
       requestsPerMinute: null,
@@ -68,6 +124,7 @@ describe('admin calls match chat-api’s and the gateway’s routes', () => {
     ]);
   });
 
+  // The Ingress sends /admin/* to the web app, not the gateway: chat-api's relay is the one route.
   it('pullModel posts to chat-api’s /api/admin/models/pull relay and resolves with the summary line', async () => {
     const { api, requests } = clientAnswering(
       () =>

@@ -1,19 +1,31 @@
-import { ApiError, NetworkError, problemFrom } from './errors.js';
+import {
+  adminUsagePage,
+  conversationPage,
+  conversationResponse,
+  importResult,
+  messageList,
+  modelListing,
+  normalizeModelName,
+  parseReplyEvent,
+  pullBroken,
+  pullSummary,
+  stopResult,
+  usageResponse,
+  userLimitsResponse,
+  backendPool,
+} from '@corral/contracts';
+import { ApiError, NetworkError, UnexpectedAnswer, problemFrom } from './errors.js';
 import type { ApiClient } from './http.js';
 import { readSse } from './sse.js';
 import type {
+  AdminUsageRow,
   BackendPool,
   Conversation,
-  MessageList,
   ModelInfo,
   Page,
-  ReplyEvent,
-  ImportResult,
   PullSummary,
-  ReplySummary,
-  UsageRow,
+  ReplyEvent,
   UserLimits,
-  UserLimitsView,
 } from './types.js';
 
 export interface ConversationQuery {
@@ -64,31 +76,25 @@ export async function* parseReplyStream(body: ReadableStream<Uint8Array>): Async
   let finished = false;
   try {
     for await (const event of readSse(body)) {
-      let data: Record<string, unknown>;
+      let data: unknown;
       try {
-        data = JSON.parse(event.data) as Record<string, unknown>;
+        data = JSON.parse(event.data);
       } catch {
         continue;
       }
-      if (event.event === 'token') {
-        yield { type: 'token', text: typeof data.text === 'string' ? data.text : '' };
-      } else if (event.event === 'start') {
-        yield { ...(data as unknown as Omit<ReplyEvent & { type: 'start' }, 'type'>), type: 'start' };
-      } else if (event.event === 'done') {
-        finished = true;
-        yield { type: 'done', summary: data as unknown as ReplySummary };
-      } else if (event.event === 'error') {
-        finished = true;
-        yield {
-          type: 'error',
-          summary: data as Partial<ReplySummary>,
-          code: typeof data.code === 'string' ? data.code : 'internal',
-          message: typeof data.message === 'string' ? data.message : 'The reply failed.',
-        };
-      }
+      const parsed = parseReplyEvent(event.event, data);
+      if (!parsed) continue;
+      if (parsed.type === 'done' || parsed.type === 'error') finished = true;
+      yield parsed;
     }
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    if (error instanceof UnexpectedAnswer) throw error;
+    if (error instanceof Error && error.name === 'ZodError') {
+      throw new UnexpectedAnswer('the reply stream', 'an event does not match its contract', {
+        cause: error,
+      });
+    }
     throw new NetworkError('The connection was lost while the reply was streaming.', { cause: error });
   }
   if (!finished) throw new NetworkError('The connection was lost while the reply was streaming.');
@@ -108,27 +114,26 @@ export function chatApi(http: ApiClient) {
 
   return {
     conversations: (query: ConversationQuery) =>
-      http.request<Page<Conversation>>('/api/conversations', {
+      http.json(conversationPage, '/api/conversations', {
         query: { limit: query.limit ?? 30, q: query.q, cursor: query.cursor, archived: query.archived },
       }),
     createConversation: async (input: { model?: string; systemPrompt?: string | null; title?: string }) =>
-      (await http.request<{ conversation: Conversation }>('/api/conversations', { body: input }))
-        .conversation,
+      (await http.json(conversationResponse, '/api/conversations', { body: input })).conversation,
     conversation: async (conversationId: string) =>
-      (await http.request<{ conversation: Conversation }>(`/api/conversations/${id(conversationId)}`))
-        .conversation,
+      (await http.json(conversationResponse, `/api/conversations/${id(conversationId)}`)).conversation,
     updateConversation: async (conversationId: string, patch: ConversationPatch) =>
       (
-        await http.request<{ conversation: Conversation }>(`/api/conversations/${id(conversationId)}`, {
+        await http.json(conversationResponse, `/api/conversations/${id(conversationId)}`, {
           method: 'PATCH',
           body: patch,
         })
       ).conversation,
-    deleteConversation: (conversationId: string) =>
-      http.request<void>(`/api/conversations/${id(conversationId)}`, { method: 'DELETE' }),
+    deleteConversation: async (conversationId: string): Promise<void> => {
+      await http.request(`/api/conversations/${id(conversationId)}`, { method: 'DELETE' });
+    },
     /** Every message of every branch, plus the leaf the server considers current. */
     messages: (conversationId: string) =>
-      http.request<MessageList>(`/api/conversations/${id(conversationId)}/messages`, {
+      http.json(messageList, `/api/conversations/${id(conversationId)}/messages`, {
         query: { branch: 'all' },
       }),
 
@@ -139,39 +144,22 @@ export function chatApi(http: ApiClient) {
     edit: (conversationId: string, messageId: string, content: string, signal?: AbortSignal) =>
       reply(`/api/conversations/${id(conversationId)}/messages/${id(messageId)}/edit`, { content }, signal),
     stop: (conversationId: string) =>
-      http.request<{ stopping: string[] }>(`/api/conversations/${id(conversationId)}/stop`, {
-        method: 'POST',
-      }),
+      http.json(stopResult, `/api/conversations/${id(conversationId)}/stop`, { method: 'POST' }),
 
-    /** Chat models the caller may use (chat-api's /api/models; the OpenAI-style /v1/models as a fallback). */
+    /** Chat models the caller may use (chat-api's GET /api/models), the deployment's default first. */
     async models(): Promise<ModelInfo[]> {
-      type Entry = { id?: string; name?: string; kind?: string };
-      type Listing = { defaultModel?: string; items?: Entry[]; data?: Entry[]; models?: Entry[] };
-      let listing: Listing;
-      try {
-        listing = await http.request<Listing>('/api/models');
-      } catch (error) {
-        if (!(error instanceof ApiError) || error.status !== 404) throw error;
-        listing = await http.request<Listing>('/v1/models');
-      }
-      const models = (listing.items ?? listing.data ?? listing.models ?? [])
-        .filter((entry) => entry.kind !== 'embedding')
-        .map((entry) => ({ id: entry.id ?? entry.name ?? '' }))
-        .filter((entry) => entry.id !== '');
+      const listing = await http.json(modelListing, '/api/models');
+      const models = listing.items
+        .filter((entry) => entry.kind === 'chat')
+        .map((entry) => ({ id: entry.name }));
       // The deployment's default model first, so a new chat starts with it.
-      const preferred = listing.defaultModel;
-      const index = preferred
-        ? models.findIndex((m) => m.id === preferred || m.id === `${preferred}:latest`)
-        : -1;
+      const preferred = normalizeModelName(listing.defaultModel);
+      const index = models.findIndex((m) => normalizeModelName(m.id) === preferred);
       return index > 0 ? [models[index]!, ...models.slice(0, index), ...models.slice(index + 1)] : models;
     },
 
-    usage: async (days = 30) => {
-      const body = await http.request<{ items?: UsageRow[]; days?: UsageRow[] } | UsageRow[]>('/api/usage', {
-        query: { days },
-      });
-      return Array.isArray(body) ? body : (body.items ?? body.days ?? []);
-    },
+    /** The caller's own tokens by day and model (GET /api/usage). */
+    usage: async (days = 30) => (await http.json(usageResponse, '/api/usage', { query: { days } })).items,
 
     /** The server's export (all conversations with every branch), as a downloadable blob. */
     exportAll: async () => (await http.send('/api/conversations/export')).blob(),
@@ -179,7 +167,7 @@ export function chatApi(http: ApiClient) {
     exportConversation: async (conversationId: string) =>
       (await http.send(`/api/conversations/${id(conversationId)}/export`)).blob(),
     importFile: (file: File) =>
-      http.request<ImportResult>('/api/conversations/import', {
+      http.json(importResult, '/api/conversations/import', {
         body: file,
         headers: { 'Content-Type': 'application/json' },
       }),
@@ -187,20 +175,19 @@ export function chatApi(http: ApiClient) {
     admin: {
       /** Every user's tokens by day, user and model (chat-api pages them; all pages are read). */
       usage: async (days = 30) => {
-        const rows: UsageRow[] = [];
+        const rows: AdminUsageRow[] = [];
         let cursor: string | null = null;
         for (let page = 0; page < USAGE_MAX_PAGES; page += 1) {
-          const body: { items: UsageRow[]; nextCursor: string | null } = await http.request(
-            '/api/admin/usage',
-            { query: { days, limit: USAGE_PAGE, cursor } },
-          );
+          const body: Page<AdminUsageRow> = await http.json(adminUsagePage, '/api/admin/usage', {
+            query: { days, limit: USAGE_PAGE, cursor },
+          });
           rows.push(...body.items);
           cursor = body.nextCursor;
           if (!cursor) break;
         }
         return rows;
       },
-      limits: (userId: string) => http.request<UserLimitsView>(`/api/admin/users/${id(userId)}/limits`),
+      limits: (userId: string) => http.json(userLimitsResponse, `/api/admin/users/${id(userId)}/limits`),
       /** Sends only the settable fields: the route rejects anything else (a strict schema). */
       setLimits: (userId: string, limits: Partial<UserLimits>) => {
         const patch: Partial<UserLimits> = {};
@@ -209,24 +196,14 @@ export function chatApi(http: ApiClient) {
         if (limits.maxConcurrentStreams !== undefined)
           patch.maxConcurrentStreams = limits.maxConcurrentStreams;
         if (limits.allowedModels !== undefined) patch.allowedModels = limits.allowedModels;
-        return http.request<UserLimitsView>(`/api/admin/users/${id(userId)}/limits`, {
+        return http.json(userLimitsResponse, `/api/admin/users/${id(userId)}/limits`, {
           method: 'PUT',
           body: patch,
         });
       },
-      /** The gateway's pool, through chat-api (admin-only), else the gateway path local mode proxies. */
-      async backends(): Promise<BackendPool> {
-        try {
-          return await http.request<BackendPool>('/api/admin/backends');
-        } catch (error) {
-          if (!(error instanceof ApiError) || error.status !== 404) throw error;
-          return http.request<BackendPool>('/admin/backends');
-        }
-      },
-      /**
-       * The gateway pulls the model onto every healthy backend and streams NDJSON progress, relayed
-       * by chat-api (`/api/admin/models/pull`: the gateway is private behind an Ingress or web's proxy).
-       */
+      /** The gateway's pool, as chat-api relays it to admins (the Ingress does not expose the gateway). */
+      backends: (): Promise<BackendPool> => http.json(backendPool, '/api/admin/backends'),
+      /** The gateway pulls the model onto every healthy backend; chat-api relays its NDJSON progress. */
       async pullModel(
         model: string,
         onProgress?: (line: Record<string, unknown>) => void,
@@ -234,8 +211,15 @@ export function chatApi(http: ApiClient) {
         const res = await http.send('/api/admin/models/pull', { body: { model } });
         if (!res.body) throw new NetworkError('The gateway sent no progress stream.');
         for await (const line of readNdjson(res.body)) {
-          if (line.done === true) return line as unknown as PullSummary;
-          onProgress?.(line);
+          if (line.done !== true) {
+            onProgress?.(line);
+            continue;
+          }
+          const summary = pullSummary.safeParse(line);
+          if (summary.success) return summary.data;
+          const broken = pullBroken.safeParse(line);
+          if (broken.success) throw new NetworkError(`The model pull broke off: ${broken.data.error}.`);
+          throw new UnexpectedAnswer('/api/admin/models/pull', 'its last line is not a pull summary');
         }
         throw new NetworkError('The connection was lost while the model was being pulled.');
       },

@@ -1,3 +1,5 @@
+import { errorCodeForStatus } from '@corral/contracts';
+
 /** An RFC 9457 problem as Corral's services send it. */
 export interface Problem {
   type: string;
@@ -42,6 +44,14 @@ export class NetworkError extends Error {
   }
 }
 
+/** A service answered, but not in the shape its contract says: a bug on one side, not the user's doing. */
+export class UnexpectedAnswer extends Error {
+  constructor(path: string, why: string, options?: { cause?: unknown }) {
+    super(`The server's answer to ${path} was not what this app expects (${why}).`, options);
+    this.name = 'UnexpectedAnswer';
+  }
+}
+
 /** `Retry-After` is either delta-seconds or an HTTP date; anything else is ignored. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -51,23 +61,6 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
-
-const fallbackCode = (status: number): string =>
-  status === 401
-    ? 'unauthorized'
-    : status === 403
-      ? 'forbidden'
-      : status === 404
-        ? 'not_found'
-        : status === 429
-          ? 'rate_limited'
-          : status === 502 || status === 504
-            ? 'bad_gateway'
-            : status === 503
-              ? 'service_unavailable'
-              : status >= 500
-                ? 'internal'
-                : 'bad_request';
 
 /** Any error body (problem+json, plain JSON, HTML from a proxy) becomes one typed error. */
 export async function toApiError(res: Response): Promise<ApiError> {
@@ -86,7 +79,7 @@ export function problemFrom(body: unknown, status: number, statusText = ''): Pro
     error?: unknown;
     message?: unknown;
   };
-  const code = typeof raw.code === 'string' ? raw.code : fallbackCode(status);
+  const code = typeof raw.code === 'string' ? raw.code : errorCodeForStatus(status);
   const title = typeof raw.title === 'string' ? raw.title : statusText || `HTTP ${status}`;
   const detail =
     typeof raw.detail === 'string'

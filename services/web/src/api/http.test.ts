@@ -1,16 +1,10 @@
+import type { Session } from '@corral/contracts';
 import { describe, expect, it, vi } from 'vitest';
+import { testUser } from '../../test/fixtures.js';
 import { ApiError } from './errors.js';
 import { ApiClient } from './http.js';
 
-const USER = {
-  id: 'u1',
-  email: 'a@corral.test',
-  name: null,
-  role: 'user',
-  status: 'active',
-  createdAt: '',
-  lastLoginAt: null,
-};
+const USER = testUser('6f1c2a9e-0b7d-4c1e-9a55-1d2e3f4a5b6c', 'a@corral.test');
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
@@ -29,7 +23,14 @@ const problem = (status: number, code: string, detail: string, headers: Record<s
   );
 
 const session = (token: string) =>
-  json(200, { accessToken: token, tokenType: 'Bearer', expiresIn: 900, user: USER });
+  json(200, {
+    accessToken: token,
+    tokenType: 'Bearer',
+    expiresIn: 900,
+    refreshToken: `refresh-${token}`,
+    refreshExpiresIn: 86_400,
+    user: USER,
+  } satisfies Session);
 
 /** A fake server: the access token "fresh" is accepted, anything else is invalid_token. */
 function fakeServer() {
@@ -52,7 +53,7 @@ describe('ApiClient token handling', () => {
   it('refreshes once on 401 invalid_token and retries the call', async () => {
     const { calls, fetchImpl } = fakeServer();
     const client = new ApiClient('', fetchImpl);
-    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 900, user: USER as never });
+    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 900, user: USER });
 
     await expect(client.request('/api/conversations')).resolves.toEqual({
       ok: true,
@@ -68,7 +69,7 @@ describe('ApiClient token handling', () => {
   it('shares one refresh between calls that fail together', async () => {
     const { calls, fetchImpl } = fakeServer();
     const client = new ApiClient('', fetchImpl);
-    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 900, user: USER as never });
+    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 900, user: USER });
 
     await Promise.all([client.request('/api/a'), client.request('/api/b'), client.request('/api/c')]);
     expect(calls.filter((c) => c.url.endsWith('/refresh'))).toHaveLength(1);
@@ -78,7 +79,7 @@ describe('ApiClient token handling', () => {
     const { calls, fetchImpl } = fakeServer();
     let now = 1_000_000;
     const client = new ApiClient('', fetchImpl, () => now);
-    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 60, user: USER as never });
+    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 60, user: USER });
     now += 45_000;
     await client.request('/api/x');
     expect(calls.map((c) => c.url)).toEqual(['/api/auth/refresh', '/api/x']);
@@ -93,7 +94,7 @@ describe('ApiClient token handling', () => {
     const client = new ApiClient('', fetchImpl);
     const changes: Array<string | undefined> = [];
     client.onSessionChange((s) => changes.push(s.reason));
-    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 900, user: USER as never });
+    client.acceptSession({ accessToken: 'stale', tokenType: 'Bearer', expiresIn: 900, user: USER });
 
     const error = await client.request('/api/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);

@@ -1,4 +1,6 @@
-import { ApiError, NetworkError, toApiError } from './errors.js';
+import { session as sessionSchema } from '@corral/contracts';
+import type { z } from 'zod';
+import { ApiError, NetworkError, UnexpectedAnswer, toApiError } from './errors.js';
 import type { Session, User } from './types.js';
 
 type Fetch = typeof fetch;
@@ -54,7 +56,10 @@ export class ApiClient {
   }
 
   /** Stores a fresh session (from login or refresh) and tells listeners who is signed in. */
-  acceptSession(session: Session, reason: 'signed-in' | 'refreshed' = 'signed-in'): void {
+  acceptSession(
+    session: Omit<Session, 'refreshToken' | 'refreshExpiresIn'>,
+    reason: 'signed-in' | 'refreshed' = 'signed-in',
+  ): void {
     this.accessToken = session.accessToken;
     this.expiresAt = this.now() + session.expiresIn * 1000;
     this.emit({ user: session.user, reason });
@@ -94,17 +99,26 @@ export class ApiClient {
       }
       throw await toApiError(res);
     }
-    this.acceptSession((await res.json()) as Session, 'refreshed');
+    this.acceptSession(await answerOf(sessionSchema, REFRESH_PATH, res), 'refreshed');
     return true;
   }
 
-  /** A JSON call; resolves to the parsed body (undefined for 204). */
-  async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  /** A JSON call whose answer must match `schema` (its contract in @corral/contracts). */
+  async json<Schema extends z.ZodType>(
+    schema: Schema,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<z.output<Schema>> {
+    return answerOf(schema, path, await this.send(path, options));
+  }
+
+  /** A call whose answer has no body the caller reads (204s, sign-out); resolves to the body as sent. */
+  async request(path: string, options: RequestOptions = {}): Promise<unknown> {
     const res = await this.send(path, options);
-    if (res.status === 204) return undefined as T;
+    if (res.status === 204) return undefined;
     const type = res.headers.get('content-type') ?? '';
-    if (!type.includes('json')) return (await res.text()) as T;
-    return (await res.json()) as T;
+    if (!type.includes('json')) return res.text();
+    return res.json();
   }
 
   /** The raw response (for streams and downloads), after the same auth and error handling. */
@@ -167,6 +181,32 @@ export class ApiClient {
   private emit(state: Parameters<SessionListener>[0]): void {
     for (const listener of this.listeners) listener(state);
   }
+}
+
+/** Reads a JSON answer and checks it against its contract: the client never guesses a shape. */
+async function answerOf<Schema extends z.ZodType>(
+  schema: Schema,
+  path: string,
+  res: Response,
+): Promise<z.output<Schema>> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch (error) {
+    throw new UnexpectedAnswer(path, 'it is not JSON', { cause: error });
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UnexpectedAnswer(
+      path,
+      `${issue?.path.join('.') || 'the body'}: ${issue?.message ?? 'invalid'}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  return parsed.data;
 }
 
 export function queryString(query: RequestOptions['query']): string {

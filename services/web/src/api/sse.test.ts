@@ -1,22 +1,55 @@
+import type { ReplyStart, ReplySummary } from '@corral/contracts';
 import { describe, expect, it } from 'vitest';
 import { parseReplyStream } from './chat.js';
-import { NetworkError } from './errors.js';
+import { NetworkError, UnexpectedAnswer } from './errors.js';
 import { SseParser, readSse } from './sse.js';
+
+const REPLY_ID = '6f1c2a9e-0b7d-4c1e-9a55-1d2e3f4a5b6c';
+const CONVERSATION_ID = '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d';
+const AT = '2025-11-23T10:00:00.000Z';
+/** chat-api's `start` and `done` data for a reply, as its contract has them. */
+const START = JSON.stringify({
+  conversationId: CONVERSATION_ID,
+  userMessage: null,
+  assistantMessage: {
+    id: REPLY_ID,
+    conversationId: CONVERSATION_ID,
+    parentId: null,
+    role: 'assistant',
+    content: '',
+    model: 'llama3.2:latest',
+    status: 'streaming',
+    error: null,
+    promptTokens: null,
+    completionTokens: null,
+    durationMs: null,
+    createdAt: AT,
+    updatedAt: AT,
+  },
+} satisfies ReplyStart);
+const DONE = JSON.stringify({
+  messageId: REPLY_ID,
+  status: 'complete',
+  promptTokens: 3,
+  completionTokens: 2,
+  durationMs: 40,
+  tokensPerSecond: 50,
+} satisfies ReplySummary);
 
 const STREAM =
   ': keep-alive\n\n' +
-  'event: start\ndata: {"assistantMessage":{"id":"a1"},"userMessage":null}\n\n' +
+  `event: start\ndata: ${START}\n\n` +
   'event: token\r\ndata: {"text":"Hé"}\r\n\r\n' +
   'event: token\rdata: {"text":"llo 👋"}\r\r' +
   'event: token\ndata: {"text":"multi"}\ndata: {"line":true}\n\n' +
-  'event: done\ndata: {"messageId":"a1","status":"complete"}\n\n';
+  `event: done\ndata: ${DONE}\n\n`;
 
 const EXPECTED = [
-  { event: 'start', data: '{"assistantMessage":{"id":"a1"},"userMessage":null}' },
+  { event: 'start', data: START },
   { event: 'token', data: '{"text":"Hé"}' },
   { event: 'token', data: '{"text":"llo 👋"}' },
   { event: 'token', data: '{"text":"multi"}\n{"line":true}' },
-  { event: 'done', data: '{"messageId":"a1","status":"complete"}' },
+  { event: 'done', data: DONE },
 ];
 
 function bytesStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -77,6 +110,13 @@ describe('parseReplyStream', () => {
     // The two-line data is not JSON, so it is skipped rather than breaking the stream.
     expect(events.map((e) => e.type)).toEqual(['start', 'token', 'token', 'done']);
     expect(events[1]).toEqual({ type: 'token', text: 'Hé' });
+  });
+
+  it('refuses an event that does not match its contract, rather than guessing', async () => {
+    const odd = new TextEncoder().encode('event: done\ndata: {"messageId":"a1","status":"complete"}\n\n');
+    await expect(async () => {
+      for await (const e of parseReplyStream(bytesStream([odd]))) void e;
+    }).rejects.toBeInstanceOf(UnexpectedAnswer);
   });
 
   it('reports a stream cut before done as a lost connection', async () => {

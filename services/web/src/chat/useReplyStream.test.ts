@@ -32,7 +32,12 @@ function replyFeed() {
 
 const question = testMessage('q1', null, 'user', 1, { conversationId: 'c1' });
 const placeholder = testMessage('a1', 'q1', 'assistant', 2, { content: '', status: 'streaming' });
-const start: ReplyEvent = { type: 'start', userMessage: question, assistantMessage: placeholder };
+const start: ReplyEvent = {
+  type: 'start',
+  conversationId: 'c1',
+  userMessage: question,
+  assistantMessage: placeholder,
+};
 
 /** The hook with the message list and error notice a chat view keeps around it. */
 function renderStream() {
@@ -122,7 +127,14 @@ describe('useReplyStream', () => {
       feed.send({ type: 'token', text: 'Par' });
       feed.send({
         type: 'error',
-        summary: { messageId: 'a1' },
+        summary: {
+          messageId: 'a1',
+          status: 'error',
+          promptTokens: null,
+          completionTokens: null,
+          durationMs: null,
+          tokensPerSecond: null,
+        },
         code: 'bad_gateway',
         message: 'model crashed',
       });

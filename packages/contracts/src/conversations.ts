@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { page, timestamp } from './common.js';
+
+export const titleSource = z.enum(['none', 'auto', 'generated', 'user']);
+export type TitleSource = z.infer<typeof titleSource>;
+
+export const messageRole = z.enum(['system', 'user', 'assistant']);
+export type MessageRole = z.infer<typeof messageRole>;
+
+export const messageStatus = z.enum(['streaming', 'complete', 'stopped', 'error', 'interrupted']);
+export type MessageStatus = z.infer<typeof messageStatus>;
+
+/** chat-api's view of a conversation (no messages; those are read separately). */
+export const conversation = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  /** none | auto (first line of the first message) | generated (title model) | user (renamed). */
+  titleSource,
+  model: z.string(),
+  systemPrompt: z.string().nullable(),
+  tags: z.array(z.string()),
+  pinned: z.boolean(),
+  archived: z.boolean(),
+  /** The leaf of the branch shown and continued. */
+  currentMessageId: z.uuid().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Conversation = z.infer<typeof conversation>;
+
+/** `POST/GET/PATCH /api/conversations[/:id]`. */
+export const conversationResponse = z.object({ conversation });
+export type ConversationResponse = z.infer<typeof conversationResponse>;
+
+/** `GET /api/conversations`: most recently active first. */
+export const conversationPage = page(conversation);
+
+/** chat-api's view of one message; siblings (same parent) are alternative branches. */
+export const message = z.object({
+  id: z.uuid(),
+  conversationId: z.uuid(),
+  parentId: z.uuid().nullable(),
+  role: messageRole,
+  content: z.string(),
+  model: z.string().nullable(),
+  status: messageStatus,
+  error: z.string().nullable(),
+  promptTokens: z.number().int().nullable(),
+  completionTokens: z.number().int().nullable(),
+  durationMs: z.number().int().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Message = z.infer<typeof message>;
+
+/** `GET /api/conversations/:id/messages` (`?branch=current` the shown branch, `all` every message). */
+export const messageList = z.object({ items: z.array(message), currentMessageId: z.uuid().nullable() });
+export type MessageList = z.infer<typeof messageList>;
+
+/** `POST /api/conversations/:id/stop`: the replies that were streaming and are being stopped. */
+export const stopResult = z.object({ stopping: z.array(z.uuid()) });
+export type StopResult = z.infer<typeof stopResult>;

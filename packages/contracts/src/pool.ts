@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** `POST /api/admin/models/pull`: relayed to the gateway's `POST /admin/models/pull`. */
+export const modelPullRequest = z.object({
+  model: z.string().trim().min(1, 'name the model to pull').max(200),
+  /** Allow a registry without TLS (Ollama's `insecure`). */
+  insecure: z.boolean().optional(),
+});
+export type ModelPullRequest = z.infer<typeof modelPullRequest>;
+
+export const backendState = z.enum(['pending', 'healthy', 'ejected', 'draining']);
+export type BackendState = z.infer<typeof backendState>;
+
+/** The gateway's view of one Ollama backend (`GET /admin/backends`, relayed at `/api/admin/backends`). */
+export const backendView = z.object({
+  id: z.string(),
+  url: z.string(),
+  state: backendState,
+  version: z.string().nullable(),
+  /** The models it holds, tagged and sorted. */
+  models: z.array(z.string()),
+  inFlight: z.number().int().min(0),
+  maxParallel: z.number().int().positive(),
+  queued: z.number().int().min(0),
+  busy: z.boolean(),
+  tokensPerSecond: z.number().min(0),
+  errors: z.number().int().min(0),
+  consecutiveFailures: z.number().int().min(0),
+  lastError: z.string().nullable(),
+  ejections: z.number().int().min(0),
+  ejectedUntil: z.iso.datetime({ offset: true }).nullable(),
+});
+export type BackendView = z.infer<typeof backendView>;
+
+/** `GET /admin/backends`: the routing strategy, the wait queue and every backend. */
+export const backendPool = z.object({
+  strategy: z.enum(['round-robin', 'least-outstanding']),
+  queue: z.object({
+    depth: z.number().int().min(0),
+    max: z.number().int().min(0),
+    timeoutMs: z.number().int().min(0),
+  }),
+  backends: z.array(backendView),
+});
+export type BackendPool = z.infer<typeof backendPool>;
+
+/** One backend's outcome in a pull's summary. */
+export const pullResult = z.object({
+  backend: z.string(),
+  status: z.enum(['success', 'failed']),
+  error: z.string().optional(),
+});
+export type PullResult = z.infer<typeof pullResult>;
+
+/** The last line of `POST /admin/models/pull`'s NDJSON progress (relayed at `/api/admin/models/pull`). */
+export const pullSummary = z.object({
+  status: z.enum(['success', 'partial', 'failed']),
+  model: z.string(),
+  backends: z.array(pullResult),
+  /** Backends not pulled onto (not healthy). */
+  skipped: z.array(z.string()),
+  done: z.literal(true),
+});
+export type PullSummary = z.infer<typeof pullSummary>;
+
+/** The last line when the pull broke off (the relay lost the gateway): what happened, and the end. */
+export const pullBroken = z.object({ error: z.string(), done: z.literal(true) });
+
+/** A progress line before the end: Ollama's pull progress, tagged with the backend it came from. */
+export const pullProgress = z.looseObject({ backend: z.string() });
+
+/** Any line of a pull's NDJSON progress: a backend's progress, then the summary (or the break). */
+export const pullLine = z.union([pullSummary, pullBroken, pullProgress]);

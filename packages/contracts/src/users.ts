@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { page, timestamp } from './common.js';
+
+export const role = z.enum(['admin', 'user']);
+export type Role = z.infer<typeof role>;
+
+export const userStatus = z.enum(['active', 'pending', 'disabled']);
+export type UserStatus = z.infer<typeof userStatus>;
+
+/** auth's view of a user, wherever it answers with one (register, sign-in, me, admin). */
+export const user = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string().nullable(),
+  role,
+  status: userStatus,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  lastLoginAt: timestamp.nullable(),
+  /** The bootstrap admin until they replace the generated password (the web app asks them to). */
+  mustChangePassword: z.boolean(),
+});
+export type User = z.infer<typeof user>;
+
+/** `POST /api/auth/register`: 202, the same whether or not the address already has an account. */
+export const registrationAnswer = z.object({ status: z.literal('pending'), message: z.string() });
+export type RegistrationAnswer = z.infer<typeof registrationAnswer>;
+
+/** `{ user }`: GET /me-style reads and the admin's changes to one user. */
+export const userResponse = z.object({ user });
+export type UserResponse = z.infer<typeof userResponse>;
+
+/** `GET /api/auth/me`: who the caller is and how they signed the request. */
+export const meResponse = z.object({ user, via: z.enum(['access_token', 'api_key']) });
+export type MeResponse = z.infer<typeof meResponse>;
+
+/** `GET /api/auth/admin/users`. */
+export const userPage = page(user);
+
+/** `POST /api/auth/login` and `/refresh`: an access token, the refresh token (also the cookie), the user. */
+export const session = z.object({
+  accessToken: z.string().min(1),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int().positive(),
+  refreshToken: z.string().min(1),
+  refreshExpiresIn: z.number().int().positive(),
+  user,
+});
+export type Session = z.infer<typeof session>;
+
+/** `POST /api/auth/admin/keys/rotate`: the new signing key and the ones it retired. */
+export const signingKeyRotation = z.object({ kid: z.string(), retired: z.array(z.string()) });
+export type SigningKeyRotation = z.infer<typeof signingKeyRotation>;

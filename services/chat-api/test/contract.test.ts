@@ -1,0 +1,132 @@
+import {
+  adminUsagePage,
+  apiKeyLimitsResponse,
+  backendPool,
+  chatSummary,
+  conversationPage,
+  conversationResponse,
+  exportFile,
+  importResult,
+  messageList,
+  modelListing,
+  openAiErrorResponse,
+  parseReplyEvent,
+  problemDetails,
+  pullLine,
+  pullSummary,
+  stopResult,
+  usageResponse,
+  userLimitsResponse,
+} from '@corral/contracts';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { CHAT_API_ROUTES, contract } from './contract.js';
+import { bearer, createApiKeyWithId, openSse, useChatApiStack } from './helpers.js';
+
+const TOKEN = 'contract-gateway-service-token-0123456789abcdef';
+
+// The real gateway in front of the sim, so the pool views chat-api relays are the gateway's own.
+const stack = useChatApiStack({ gatewayToken: TOKEN, admin: true, users: ['alice'] });
+
+const api = () => request(stack.chat.url);
+
+describe('chat-api answers as @corral/contracts says', () => {
+  it('conversations, messages, the reply stream, stop, export and import', async () => {
+    const auth = bearer(stack.alice.token);
+    const created = await api().post('/api/conversations').set(auth).send({ title: 'Contract' }).expect(201);
+    const { conversation } = conversationResponse.parse(created.body);
+    const base = `/api/conversations/${conversation.id}`;
+
+    const events = await (
+      await openSse(`${stack.chat.url}${base}/messages`, stack.alice.token, { content: 'Hello' })
+    ).rest();
+    const parsed = events.map((event) => parseReplyEvent(event.event, JSON.parse(event.data)));
+    expect(parsed.at(0)?.type).toBe('start');
+    expect(parsed.at(-1)?.type).toBe('done');
+
+    conversationResponse.parse((await api().get(base).set(auth).expect(200)).body);
+    conversationResponse.parse((await api().patch(base).set(auth).send({ pinned: true }).expect(200)).body);
+    conversationPage.parse((await api().get('/api/conversations').set(auth).expect(200)).body);
+    const messages = messageList.parse(
+      (await api().get(`${base}/messages`).query({ branch: 'all' }).set(auth).expect(200)).body,
+    );
+    expect(messages.items.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(stopResult.parse((await api().post(`${base}/stop`).set(auth).expect(200)).body)).toEqual({
+      stopping: [],
+    });
+
+    const file = exportFile.parse(JSON.parse((await api().get(`${base}/export`).set(auth).expect(200)).text));
+    exportFile.parse(JSON.parse((await api().get('/api/conversations/export').set(auth).expect(200)).text));
+    const imported = importResult.parse(
+      (await api().post('/api/conversations/import').set(auth).send(file).expect(200)).body,
+    );
+    expect(imported).toMatchObject({ imported: 0, skipped: 1 });
+    await api().delete(base).set(auth).expect(204);
+  });
+
+  it('models, usage, limits, admin usage, the summary and the gateway’s pool', async () => {
+    const auth = bearer(stack.alice.token);
+    const admin = bearer(stack.admin.token);
+    const models = modelListing.parse((await api().get('/api/models').set(auth).expect(200)).body);
+    expect(models.items.map((m) => m.name)).toContain('llama3.2:latest');
+    usageResponse.parse((await api().get('/api/usage').set(auth).expect(200)).body);
+
+    const limits = `/api/admin/users/${stack.alice.id}/limits`;
+    userLimitsResponse.parse((await api().get(limits).set(admin).expect(200)).body);
+    userLimitsResponse.parse(
+      (await api().put(limits).set(admin).send({ requestsPerMinute: 500 }).expect(200)).body,
+    );
+    const key = await createApiKeyWithId(stack.alice);
+    const keyLimits = `/api/admin/api-keys/${key.id}/limits`;
+    apiKeyLimitsResponse.parse((await api().get(keyLimits).set(admin).expect(200)).body);
+    apiKeyLimitsResponse.parse(
+      (await api().put(keyLimits).set(admin).send({ dailyTokenBudget: 10 }).expect(200)).body,
+    );
+
+    adminUsagePage.parse((await api().get('/api/admin/usage').set(admin).expect(200)).body);
+    chatSummary.parse((await api().get('/api/metrics/chat').set(admin).expect(200)).body);
+    const pool = backendPool.parse((await api().get('/api/admin/backends').set(admin).expect(200)).body);
+    expect(pool.backends.map((backend) => backend.url)).toEqual([stack.sim.url]);
+
+    const pull = await api()
+      .post('/api/admin/models/pull')
+      .set(admin)
+      .send({ model: 'llama3.2' })
+      .expect(200);
+    const lines = pull.text
+      .trim()
+      .split('\n')
+      .map((line) => pullLine.parse(JSON.parse(line)));
+    expect(pullSummary.parse(lines.at(-1))).toMatchObject({ status: 'success', done: true });
+  });
+
+  it('errors: problem+json on /api, OpenAI’s body on /v1 (an unknown model is invalid_request_error)', async () => {
+    const auth = bearer(stack.alice.token);
+    const missing = await api().get('/api/conversations/00000000-0000-4000-8000-000000000000').set(auth);
+    expect(problemDetails.parse(JSON.parse(missing.text))).toMatchObject({ status: 404, code: 'not_found' });
+    const invalid = await api().post('/api/conversations').set(auth).send({ tags: 'x' });
+    expect(problemDetails.parse(JSON.parse(invalid.text))).toMatchObject({ code: 'validation_failed' });
+
+    const key = await createApiKeyWithId(stack.alice);
+    const unknown = await api()
+      .post('/v1/chat/completions')
+      .set(bearer(key.key))
+      .send({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] });
+    expect(unknown.status).toBe(404);
+    expect(openAiErrorResponse.parse(unknown.body)).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'model_not_found' },
+    });
+  });
+
+  it('checked every answer above, on each route of the contract table but OpenAI’s and the probes', () => {
+    const seen = new Set([...contract.checked.keys()].map((key) => key.split(' ').slice(0, 2).join(' ')));
+    const owned = CHAT_API_ROUTES.filter((route) => route.body !== null || route.events || route.lines);
+    const missing = owned.map((route) => `${route.method} ${route.path}`).filter((route) => !seen.has(route));
+    // regenerate and edit stream the same events as a new message (streaming.test.ts sends them).
+    expect(missing.sort()).toEqual([
+      'POST /api/conversations/:id/messages/:messageId/edit',
+      'POST /api/conversations/:id/messages/:messageId/regenerate',
+    ]);
+    expect(contract.violations).toEqual([]);
+  });
+});
