@@ -4,12 +4,15 @@
 #   (SERVICE = auth | chat-api | inference-gateway | web)
 # Kubernetes probes do health checking, so there is no HEALTHCHECK here.
 
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+# Node 24 is the current LTS. Where no registry is reachable, scripts/build-base-image.sh builds an
+# equivalent base locally and tags it with this name.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
+# corepack is pinned (never @latest): it verifies pnpm's release signatures, so a build is repeatable.
+ARG COREPACK_VERSION=0.36.0
 
 # ---- build: install the whole workspace, build the service and its workspace deps, deploy prod deps
 FROM ${NODE_IMAGE} AS build
-ARG SERVICE
-RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<auth|chat-api|inference-gateway|web>" >&2; exit 1)
+ARG COREPACK_VERSION
 ENV PNPM_HOME=/pnpm \
     PATH=/pnpm:$PATH \
     COREPACK_ENABLE_DOWNLOAD_PROMPT=0 \
@@ -17,9 +20,9 @@ ENV PNPM_HOME=/pnpm \
     TURBO_TELEMETRY_DISABLED=1
 WORKDIR /repo
 # corepack reads "packageManager" (pnpm@x.y.z) from package.json: the image uses exactly that pnpm.
-# A current corepack first: older bundled ones cannot verify newer pnpm release signatures.
+# A pinned corepack first: older bundled ones cannot verify newer pnpm release signatures.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
-RUN npm install -g corepack@latest --loglevel=error && corepack enable && corepack install
+RUN npm install -g "corepack@${COREPACK_VERSION}" --loglevel=error && corepack enable && corepack install
 # `pnpm fetch` needs only the lockfile, so this layer stays cached until dependencies change.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm fetch --store-dir /pnpm/store
@@ -29,6 +32,9 @@ COPY services/ services/
 COPY tests/ tests/
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --offline --store-dir /pnpm/store
+# SERVICE is declared only from here on, so every layer above is shared by the four images.
+ARG SERVICE
+RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<auth|chat-api|inference-gateway|web>" >&2; exit 1)
 # `...` builds the service and every workspace package it depends on; the services' build
 # scripts run `prisma generate` themselves.
 RUN pnpm --filter "@corral/${SERVICE}..." build
@@ -47,7 +53,8 @@ RUN cd /out \
     && test -f dist/index.js \
     && node --input-type=module -e "console.log(import.meta.resolve('@corral/service-kit/otel-register'))"
 
-# ---- runtime: small, non-root, tini as PID 1, nothing writable but /tmp (an emptyDir in the chart)
+# ---- runtime: small, non-root, tini as PID 1, nothing writable but /tmp (an emptyDir in the chart);
+# no npm/corepack/yarn at run time (nothing installs packages in a running pod).
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
 ARG VERSION=0.0.0-dev
@@ -59,6 +66,8 @@ LABEL org.opencontainers.image.title="corral-${SERVICE}" \
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
+    && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
+              /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
     && groupadd --system --gid 10001 corral \
     && useradd --system --uid 10001 --gid corral --home-dir /app --shell /usr/sbin/nologin corral
 # NODE_OPTIONS and MALLOC_MMAP_THRESHOLD_ size the process the same way as the chart, `corral start`
