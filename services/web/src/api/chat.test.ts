@@ -68,7 +68,7 @@ describe('admin calls match chat-api’s and the gateway’s routes', () => {
     ]);
   });
 
-  it('pullModel posts to the gateway’s /admin/models/pull and resolves with the summary line', async () => {
+  it('pullModel posts to chat-api’s /api/admin/models/pull relay (the path the Ingress routes) and resolves with the summary line', async () => {
     const { api, requests } = clientAnswering(
       () =>
         new Response(
@@ -81,7 +81,7 @@ describe('admin calls match chat-api’s and the gateway’s routes', () => {
     );
     const progress: unknown[] = [];
     const summary = await api.admin.pullModel('m', (line) => progress.push(line));
-    expect(requests[0]).toMatchObject({ url: '/admin/models/pull', method: 'POST' });
+    expect(requests[0]).toMatchObject({ url: '/api/admin/models/pull', method: 'POST' });
     expect(progress).toEqual([{ backend: 'b1', status: 'pulling manifest' }]);
     expect(summary).toMatchObject({ status: 'success', model: 'm', done: true });
   });

@@ -224,14 +224,15 @@ export function chatApi(http: ApiClient) {
         }
       },
       /**
-       * The gateway pulls the model onto every healthy backend and streams NDJSON progress
-       * (`/admin/models/pull`; local mode proxies it, like /admin/backends).
+       * The gateway pulls the model onto every healthy backend and streams NDJSON progress, reached
+       * through chat-api's `/api/admin/models/pull` relay: the Ingress sends /api to chat-api, while
+       * a bare /admin path would reach web and 404.
        */
       async pullModel(
         model: string,
         onProgress?: (line: Record<string, unknown>) => void,
       ): Promise<PullSummary> {
-        const res = await http.send('/admin/models/pull', { body: { model } });
+        const res = await http.send('/api/admin/models/pull', { body: { model } });
         if (!res.body) throw new NetworkError('The gateway sent no progress stream.');
         for await (const line of readNdjson(res.body)) {
           if (line.done === true) return line as unknown as PullSummary;
