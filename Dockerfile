@@ -13,19 +13,28 @@ ARG COREPACK_VERSION=0.36.0
 # ---- build: install the whole workspace, build the service and its workspace deps, deploy prod deps
 FROM ${NODE_IMAGE} AS build
 ARG COREPACK_VERSION
+# Set to 0 only for a registry mirror that serves no signatures (scripts/build-images.sh says so when it does).
+ARG COREPACK_SKIP_SIGNATURES=
 ENV PNPM_HOME=/pnpm \
     PATH=/pnpm:$PATH \
     COREPACK_ENABLE_DOWNLOAD_PROMPT=0 \
     CI=true \
+    CHECKPOINT_DISABLE=1 \
     TURBO_TELEMETRY_DISABLED=1
 WORKDIR /repo
 # corepack reads "packageManager" (pnpm@x.y.z) from package.json: the image uses exactly that pnpm.
 # A pinned corepack first: older bundled ones cannot verify newer pnpm release signatures.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
-RUN npm install -g "corepack@${COREPACK_VERSION}" --loglevel=error && corepack enable && corepack install
+# The optional `extra-ca` build secret is a CA bundle for a TLS-intercepting egress proxy
+# (scripts/build-images.sh passes the host's NODE_EXTRA_CA_CERTS); it is never stored in a layer.
+RUN --mount=type=secret,id=extra-ca \
+    if [ -s /run/secrets/extra-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra-ca; fi \
+    && if [ "$COREPACK_SKIP_SIGNATURES" = 1 ]; then export COREPACK_INTEGRITY_KEYS=0; fi \
+    && npm install -g "corepack@${COREPACK_VERSION}" --loglevel=error && corepack enable && corepack install
 # `pnpm fetch` needs only the lockfile, so this layer stays cached until dependencies change.
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm fetch --store-dir /pnpm/store
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store --mount=type=secret,id=extra-ca \
+    if [ -s /run/secrets/extra-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra-ca; fi \
+    && pnpm fetch --store-dir /pnpm/store
 COPY tsconfig.base.json turbo.json ./
 COPY packages/ packages/
 COPY services/ services/
