@@ -18,7 +18,9 @@ describe('Ollama GPU pool', () => {
     expect(server.resources?.limits?.['nvidia.com/gpu']).toBe(1);
     expect(server.resources?.requests?.['nvidia.com/gpu']).toBe(1);
     expect(server.resources?.limits?.memory).toBe('40Gi');
-    expect(pod.runtimeClassName).toBe('nvidia');
+    // GKE installs the driver itself: no RuntimeClass, and no nvidia.com/gpu.present label to require.
+    expect(pod.runtimeClassName).toBeUndefined();
+    expect(JSON.stringify(pod.affinity ?? {})).not.toContain('nvidia.com/gpu.present');
     expect(pod.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
     expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   });
