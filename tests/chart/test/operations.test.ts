@@ -3,12 +3,23 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, REPO_ROOT, findOne, parseManifests, renderChart, runHelm, type K8sObject, type Loose } from './helm.js';
+import {
+  CHART_DIR,
+  REPO_ROOT,
+  findOne,
+  parseManifests,
+  renderChart,
+  runHelm,
+  type K8sObject,
+  type Loose,
+} from './helm.js';
 import { podSpecOf, restrictedViolations } from './pods.js';
 
 const envOf = (obj: K8sObject, container?: string): Record<string, Loose> => {
   const pod = podSpecOf(obj)!;
-  const c = container ? [...(pod.initContainers ?? []), ...pod.containers].find((x) => x.name === container)! : pod.containers[0]!;
+  const c = container
+    ? [...(pod.initContainers ?? []), ...pod.containers].find((x) => x.name === container)!
+    : pod.containers[0]!;
   return Object.fromEntries(((c as Loose).env ?? []).map((e: Loose) => [e.name, e.value ?? e.valueFrom]));
 };
 const fails = (args: string[]) => runHelm(['template', 'corral', CHART_DIR, ...args]);
@@ -48,10 +59,26 @@ describe('database connections', () => {
     expect(chat.PGPASSWORD).toEqual({ secretKeyRef: { name: 'corral-postgresql', key: 'password' } });
   });
   it('refuses pools x replicas above max_connections, naming the sum', () => {
-    const result = fails(['--set', 'chatApi.autoscaling.enabled=true', '--set', 'chatApi.autoscaling.maxReplicas=20']);
+    const result = fails([
+      '--set',
+      'chatApi.autoscaling.enabled=true',
+      '--set',
+      'chatApi.autoscaling.maxReplicas=20',
+    ]);
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toMatch(/connection budget: 3 auth pods x 5 .* 25 chat-api pods x 8 .* = 225, above postgresql.maxConnections \(100\)/);
-    expect(fails(['--set', 'chatApi.autoscaling.enabled=true', '--set', 'chatApi.autoscaling.maxReplicas=20', '--set', 'postgresql.maxConnections=300']).status).toBe(0);
+    expect(result.stderr).toMatch(
+      /connection budget: 3 auth pods x 5 .* 25 chat-api pods x 8 .* = 225, above postgresql.maxConnections \(100\)/,
+    );
+    expect(
+      fails([
+        '--set',
+        'chatApi.autoscaling.enabled=true',
+        '--set',
+        'chatApi.autoscaling.maxReplicas=20',
+        '--set',
+        'postgresql.maxConnections=300',
+      ]).status,
+    ).toBe(0);
   });
 });
 
@@ -77,17 +104,23 @@ describe('Ollama pods', () => {
     expect(args).not.toMatch(/^\s*ollama pull "\$model"\s*$/m);
   });
   it('take extra env and no longer require the nvidia.com/gpu.present label by default', () => {
-    const extra = renderChart({ set: ['ollama.extraEnv[0].name=OLLAMA_KV_CACHE_TYPE', 'ollama.extraEnv[0].value=q8_0'] });
+    const extra = renderChart({
+      set: ['ollama.extraEnv[0].name=OLLAMA_KV_CACHE_TYPE', 'ollama.extraEnv[0].value=q8_0'],
+    });
     expect(envOf(findOne(extra, 'StatefulSet', 'corral-ollama')).OLLAMA_KV_CACHE_TYPE).toBe('q8_0');
     expect(JSON.stringify(pod.affinity)).not.toContain('gpu.present');
     const required = renderChart({ set: ['ollama.gpu.requireNodeLabel=true'] });
-    expect(JSON.stringify(podSpecOf(findOne(required, 'StatefulSet', 'corral-ollama'))!.affinity)).toContain('nvidia.com/gpu.present');
+    expect(JSON.stringify(podSpecOf(findOne(required, 'StatefulSet', 'corral-ollama'))!.affinity)).toContain(
+      'nvidia.com/gpu.present',
+    );
   });
 });
 
 describe('egress NetworkPolicies', () => {
   const objects = renderChart();
-  const egress = objects.filter((o) => o.kind === 'NetworkPolicy' && (o.spec as Loose).policyTypes.includes('Egress'));
+  const egress = objects.filter(
+    (o) => o.kind === 'NetworkPolicy' && (o.spec as Loose).policyTypes.includes('Egress'),
+  );
   it('allow DNS and in-release traffic to all, the API server to the gateway only, the registry to Ollama only', () => {
     expect(egress.map((o) => o.metadata.name).sort()).toEqual([
       'corral-egress',
@@ -102,7 +135,9 @@ describe('egress NetworkPolicies', () => {
   });
   it('can be turned off', () => {
     const off = renderChart({ set: ['networkPolicy.egress.enabled=false'] });
-    expect(off.filter((o) => o.kind === 'NetworkPolicy' && (o.spec as Loose).policyTypes.includes('Egress'))).toEqual([]);
+    expect(
+      off.filter((o) => o.kind === 'NetworkPolicy' && (o.spec as Loose).policyTypes.includes('Egress')),
+    ).toEqual([]);
   });
 });
 
@@ -110,31 +145,62 @@ describe('autoscaling and monitoring', () => {
   it('adds the Pods metric only where the custom metrics API is served', () => {
     const args = ['--set', 'chatApi.autoscaling.enabled=true'];
     const hpa = (extra: string[]) =>
-      findOne(parseManifests(runHelm(['template', 'corral', CHART_DIR, ...args, ...extra]).stdout), 'HorizontalPodAutoscaler', 'corral-chat-api');
+      findOne(
+        parseManifests(runHelm(['template', 'corral', CHART_DIR, ...args, ...extra]).stdout),
+        'HorizontalPodAutoscaler',
+        'corral-chat-api',
+      );
     expect(((hpa([]).spec as Loose).metrics as Loose[]).map((m) => m.type)).toEqual(['Resource']);
-    expect(((hpa(['--api-versions', 'custom.metrics.k8s.io/v1beta1']).spec as Loose).metrics as Loose[]).map((m) => m.type)).toEqual(['Resource', 'Pods']);
+    expect(
+      ((hpa(['--api-versions', 'custom.metrics.k8s.io/v1beta1']).spec as Loose).metrics as Loose[]).map(
+        (m) => m.type,
+      ),
+    ).toEqual(['Resource', 'Pods']);
   });
   it('the GPU-pool and KEDA scenarios label their ServiceMonitor for kube-prometheus-stack', () => {
     for (const file of ['gpu-pool-hpa-values.yaml', 'gpu-pool-keda-values.yaml']) {
-      const sm = renderChart({ valuesFiles: [join(CHART_DIR, 'ci', file)] }).find((o) => o.kind === 'ServiceMonitor');
+      const sm = renderChart({ valuesFiles: [join(CHART_DIR, 'ci', file)] }).find(
+        (o) => o.kind === 'ServiceMonitor',
+      );
       expect(sm?.metadata.labels?.release, file).toBe('kube-prometheus-stack');
     }
   });
   it('the dashboard queries only metrics the services define', () => {
-    const sources = [...readdirSync(join(REPO_ROOT, 'services')).map((s) => join(REPO_ROOT, 'services', s, 'src')), join(REPO_ROOT, 'packages', 'service-kit', 'src')];
-    const code = sources.flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(dir, f), 'utf8'))).join('\n');
-    const dashboard = readdirSync(join(CHART_DIR, 'dashboards')).map((f) => readFileSync(join(CHART_DIR, 'dashboards', f), 'utf8')).join('\n');
-    const names = new Set([...dashboard.matchAll(/corral_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+    const sources = [
+      ...readdirSync(join(REPO_ROOT, 'services')).map((s) => join(REPO_ROOT, 'services', s, 'src')),
+      join(REPO_ROOT, 'packages', 'service-kit', 'src'),
+    ];
+    const code = sources
+      .flatMap((dir) =>
+        readdirSync(dir, { recursive: true, encoding: 'utf8' })
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => readFileSync(join(dir, f), 'utf8')),
+      )
+      .join('\n');
+    const dashboard = readdirSync(join(CHART_DIR, 'dashboards'))
+      .map((f) => readFileSync(join(CHART_DIR, 'dashboards', f), 'utf8'))
+      .join('\n');
+    const names = new Set(
+      [...dashboard.matchAll(/corral_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+    );
     // The gateway names its metrics `${PREFIX}…` with PREFIX = 'corral_gateway_'.
     const defined = (name: string) =>
-      code.includes(`'${name}'`) || (name.startsWith('corral_gateway_') && code.includes(`\`\${PREFIX}${name.slice('corral_gateway_'.length)}\``));
+      code.includes(`'${name}'`) ||
+      (name.startsWith('corral_gateway_') &&
+        code.includes(`\`\${PREFIX}${name.slice('corral_gateway_'.length)}\``));
     expect([...names].filter((name) => !defined(name))).toEqual([]);
   });
   it('alerts match the real Service names of a long release, and a retried backup that succeeded does not fire', () => {
     const release = 'a-long-release-name-that-an-operator-might-pick-corral'.slice(0, 53); // Helm's limit
-    const objects = parseManifests(runHelm(['template', release, CHART_DIR, '--set', 'metrics.prometheusRule.enabled=true']).stdout);
+    const objects = parseManifests(
+      runHelm(['template', release, CHART_DIR, '--set', 'metrics.prometheusRule.enabled=true']).stdout,
+    );
     const rules = JSON.stringify(objects.find((o) => o.kind === 'PrometheusRule')!.spec);
-    for (const svc of objects.filter((o) => o.kind === 'Service' && ['auth', 'chat-api', 'web'].includes(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''))) {
+    for (const svc of objects.filter(
+      (o) =>
+        o.kind === 'Service' &&
+        ['auth', 'chat-api', 'web'].includes(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''),
+    )) {
       expect(rules).toContain(svc.metadata.name);
     }
     expect(rules).toContain('unless on (namespace, job_name) (kube_job_status_succeeded');
@@ -146,7 +212,11 @@ describe('values.schema.json rejects values that used to pass', () => {
     ['a host with spaces', 'ingress.host=chat example.com', /ingress\/host/],
     ['a non-cron backup schedule', 'backup.schedule=every day', /backup\/schedule/],
     ['an e-mail that is not one', 'auth.bootstrapAdmin.email=admin', /bootstrapAdmin\/email/],
-    ['min replicas above max', 'chatApi.autoscaling.minReplicas=9', /minReplicas \(9\) is above chatApi.autoscaling.maxReplicas \(6\)/],
+    [
+      'min replicas above max',
+      'chatApi.autoscaling.minReplicas=9',
+      /minReplicas \(9\) is above chatApi.autoscaling.maxReplicas \(6\)/,
+    ],
   ])('%s', (_what, pair, message) => {
     const result = fails([pair.includes('Replicas') ? '--set' : '--set-string', pair]);
     expect(result.status).not.toBe(0);
@@ -160,7 +230,10 @@ describe('values.schema.json rejects values that used to pass', () => {
 
 describe('what the anchor charts offer', () => {
   const extraObjects = join(mkdtempSync(join(tmpdir(), 'corral-chart-')), 'extra.yaml');
-  writeFileSync(extraObjects, 'extraObjects:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: \'{{ .Release.Name }}-extra\'\n');
+  writeFileSync(
+    extraObjects,
+    "extraObjects:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: '{{ .Release.Name }}-extra'\n",
+  );
   const objects = renderChart({
     valuesFiles: [extraObjects],
     set: [
@@ -183,7 +256,10 @@ describe('what the anchor charts offer', () => {
     expect(web.template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'corral-extra' } }]);
     const chat = findOne(objects, 'Deployment', 'corral-chat-api').spec as Loose;
     expect(chat.template.spec.volumes).toContainEqual({ name: 'certs', configMap: { name: 'corporate-ca' } });
-    expect(chat.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'certs', mountPath: '/etc/corporate-ca' });
+    expect(chat.template.spec.containers[0].volumeMounts).toContainEqual({
+      name: 'certs',
+      mountPath: '/etc/corporate-ca',
+    });
   });
   it('extraObjects (templated) and an HTTPRoute with the Ingress routes', () => {
     expect(findOne(objects, 'ConfigMap', 'corral-extra').kind).toBe('ConfigMap');

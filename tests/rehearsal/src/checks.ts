@@ -8,14 +8,18 @@ import {
   type Workload,
 } from './manifests.js';
 
-export type DefectId = 'existing-secret-key' | 'default-model' | 'admin-route' | 'missing-command' | 'read-only-root';
+export type DefectId =
+  'existing-secret-key' | 'default-model' | 'admin-route' | 'missing-command' | 'read-only-root';
 
 export interface Defect {
   id: DefectId;
   message: string;
 }
 
-export const containersOf = (w: Workload): Container[] => [...(w.spec.initContainers ?? []), ...w.spec.containers];
+export const containersOf = (w: Workload): Container[] => [
+  ...(w.spec.initContainers ?? []),
+  ...w.spec.containers,
+];
 
 /** Secret and ConfigMap keys every container reads (env, envFrom, volumes) must exist. */
 export function checkSecretKeys(all: Workload[], store: SecretStore): Defect[] {
@@ -92,7 +96,9 @@ export function ingressRoutes(objects: K8sObject[]): Route[] {
 }
 
 export function routeFor(routes: Route[], path: string): Route | undefined {
-  return routes.find((r) => r.path === '/' || path === r.path || path.startsWith(`${r.path.replace(/\/$/, '')}/`));
+  return routes.find(
+    (r) => r.path === '/' || path === r.path || path.startsWith(`${r.path.replace(/\/$/, '')}/`),
+  );
 }
 
 /** The admin page's "Pull a model" must reach chat-api's relay, not web (which answers 404). */
@@ -130,7 +136,10 @@ export function readOnlyWrites(describe: string, log: string): Defect[] {
     .split('\n')
     .filter((line) => /EROFS|read-only file system/i.test(line))
     .slice(0, 3)
-    .map((line) => ({ id: 'read-only-root' as const, message: `write to a read-only root in ${describe}: ${line.trim().slice(0, 300)}` }));
+    .map((line) => ({
+      id: 'read-only-root' as const,
+      message: `write to a read-only root in ${describe}: ${line.trim().slice(0, 300)}`,
+    }));
 }
 
 /** What can tell whether a file or command exists in an image. */
@@ -142,7 +151,17 @@ export interface ImageInspector {
 }
 
 /** Tools the chart's shell scripts call; each must exist in the image that runs the script. */
-const SCRIPT_TOOLS = ['pg_dump', 'pg_isready', 'psql', 'wget', 'gzip', 'ollama', 'find', 'sha256sum', 'openssl'];
+const SCRIPT_TOOLS = [
+  'pg_dump',
+  'pg_isready',
+  'psql',
+  'wget',
+  'gzip',
+  'ollama',
+  'find',
+  'sha256sum',
+  'openssl',
+];
 
 /** Every command a Job, CronJob or Deployment container calls must exist in its image. */
 export async function checkCommands(all: Workload[], inspector: ImageInspector): Promise<Defect[]> {
@@ -164,13 +183,20 @@ export async function checkCommands(all: Workload[], inspector: ImageInspector):
       // `node <script>`: the script must be in the image too.
       if (/(^|\/)node$/.test(program)) {
         const script = argv.slice(1).find((arg) => !arg.startsWith('-'));
-        if (script && !(await inspector.exists(c.image, script, c.workingDir))) missing(w, c, `node ${script}`);
+        if (script && !(await inspector.exists(c.image, script, c.workingDir)))
+          missing(w, c, `node ${script}`);
       }
       // `sh -c <script>`: the tools it names.
       if (/(^|\/)(ba)?sh$/.test(program)) {
-        const script = argv.slice(1).filter((arg) => !arg.startsWith('-')).join('\n');
+        const script = argv
+          .slice(1)
+          .filter((arg) => !arg.startsWith('-'))
+          .join('\n');
         for (const tool of SCRIPT_TOOLS) {
-          if (new RegExp(`(^|[\\s;|&(])${tool}(\\s|$)`, 'm').test(script) && !(await inspector.which(c.image, tool))) {
+          if (
+            new RegExp(`(^|[\\s;|&(])${tool}(\\s|$)`, 'm').test(script) &&
+            !(await inspector.which(c.image, tool))
+          ) {
             missing(w, c, tool);
           }
         }

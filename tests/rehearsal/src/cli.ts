@@ -29,8 +29,28 @@ function buildImages(): void {
   execFileSync('bash', ['scripts/build-images.sh', 'rehearsal'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const base = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').match(/^ARG NODE_IMAGE=(.+)$/m)?.[1] ?? '';
   const baseRef = base.includes('/') ? base : `docker.io/library/${base}`;
-  execFileSync('podman', ['build', '--network', 'host', '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
-    '--build-arg', `BASE=${baseRef}`, '-t', TOOLS_IMAGE, '-f', 'tests/rehearsal/Containerfile.tools', 'tests/rehearsal'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  execFileSync(
+    'podman',
+    [
+      'build',
+      '--network',
+      'host',
+      '--runtime',
+      'runc',
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=1024:1024',
+      '--build-arg',
+      `BASE=${baseRef}`,
+      '-t',
+      TOOLS_IMAGE,
+      '-f',
+      'tests/rehearsal/Containerfile.tools',
+      'tests/rehearsal',
+    ],
+    { cwd: REPO_ROOT, stdio: 'ignore' },
+  );
   console.log(`images built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
@@ -38,7 +58,9 @@ function buildImages(): void {
 async function defectSelfTest(): Promise<number> {
   const serviceDefault = await serviceDefaultModel();
   let failures = 0;
-  for (const file of readdirSync(DEFECTS_DIR).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(DEFECTS_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const text = readFileSync(join(DEFECTS_DIR, file), 'utf8');
     const expected = text.match(/^# defect: (\S+)/m)?.[1];
     const pullPath = text.match(/^# pull-path: (\S+)/m)?.[1] ?? (await webPullPath());
@@ -48,7 +70,9 @@ async function defectSelfTest(): Promise<number> {
     if (named) console.log(`named   ${file}: ${named.message}`);
     else {
       failures += 1;
-      console.log(`MISSED  ${file}: expected [${expected}], found ${found.map((d) => d.id).join(', ') || 'nothing'}`);
+      console.log(
+        `MISSED  ${file}: expected [${expected}], found ${found.map((d) => d.id).join(', ') || 'nothing'}`,
+      );
     }
   }
   return failures;
@@ -57,15 +81,22 @@ async function defectSelfTest(): Promise<number> {
 async function main(): Promise<number> {
   if (!values['skip-build']) buildImages();
   console.log('== image sizes');
-  for (const service of SERVICES) console.log(`  ${imageOf(service).padEnd(48)} ${(await imageSize(imageOf(service)) / 1e6).toFixed(0)} MB`);
+  for (const service of SERVICES)
+    console.log(
+      `  ${imageOf(service).padEnd(48)} ${((await imageSize(imageOf(service))) / 1e6).toFixed(0)} MB`,
+    );
   if (values.defects) return defectSelfTest();
   console.log('== rehearsal');
   const result = await rehearse({
     extraValues: (values.values ?? []).map((f) => join(process.env.INIT_CWD ?? process.cwd(), f)),
-    reporter: { info: (line) => console.log(`  ${line}`), step: (s) => console.log(`  journey: ${s.step.padEnd(18)} ${s.detail}`) },
+    reporter: {
+      info: (line) => console.log(`  ${line}`),
+      step: (s) => console.log(`  journey: ${s.step.padEnd(18)} ${s.detail}`),
+    },
   });
   console.log('== start to ready');
-  for (const r of result.ready) console.log(`  ${r.workload.name.padEnd(32)} ${((r.readyMs ?? 0) / 1000).toFixed(1)} s`);
+  for (const r of result.ready)
+    console.log(`  ${r.workload.name.padEnd(32)} ${((r.readyMs ?? 0) / 1000).toFixed(1)} s`);
   console.log('rehearsal passed');
   return 0;
 }
@@ -73,7 +104,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof RehearsalFailed ? `REHEARSAL FAILED\n${error.message}` : `REHEARSAL FAILED: ${error instanceof Error ? error.stack : String(error)}`);
+    console.error(
+      error instanceof RehearsalFailed
+        ? `REHEARSAL FAILED\n${error.message}`
+        : `REHEARSAL FAILED: ${error instanceof Error ? error.stack : String(error)}`,
+    );
     process.exit(1);
   },
 );

@@ -17,16 +17,29 @@ export interface FrontSettings {
 }
 
 /** What the rendered Ingress says, with each backend Service mapped to the port it listens on here. */
-export function frontFromIngress(objects: K8sObject[], upstreamFor: (service: string, port: number) => string): FrontSettings {
+export function frontFromIngress(
+  objects: K8sObject[],
+  upstreamFor: (service: string, port: number) => string,
+): FrontSettings {
   const ingress = objects.find((obj) => obj.kind === 'Ingress');
   if (!ingress) throw new Error('the rendered chart has no Ingress: the rehearsal needs ingress.enabled');
   const a = ingress.metadata.annotations ?? {};
-  const rule = (ingress.spec as { rules: { host: string; http: { paths: { path: string; backend: { service: { name: string; port: { number: number } } } }[] } }[] }).rules[0];
+  const rule = (
+    ingress.spec as {
+      rules: {
+        host: string;
+        http: { paths: { path: string; backend: { service: { name: string; port: { number: number } } } }[] };
+      }[];
+    }
+  ).rules[0];
   if (!rule) throw new Error('the Ingress has no rules');
   const seconds = (value: string | undefined, fallback: string) => `${value ?? fallback}s`;
   return {
     host: rule.host,
-    paths: rule.http.paths.map((p) => ({ path: p.path, upstream: upstreamFor(p.backend.service.name, p.backend.service.port.number) })),
+    paths: rule.http.paths.map((p) => ({
+      path: p.path,
+      upstream: upstreamFor(p.backend.service.name, p.backend.service.port.number),
+    })),
     clientMaxBodySize: a['nginx.ingress.kubernetes.io/proxy-body-size'] ?? '1m', // ingress-nginx's default
     readTimeout: seconds(a['nginx.ingress.kubernetes.io/proxy-read-timeout'], '60'),
     sendTimeout: seconds(a['nginx.ingress.kubernetes.io/proxy-send-timeout'], '60'),
@@ -81,15 +94,33 @@ ${locations}
 
 /** A self-signed certificate for the Ingress host (what cert-manager would put in the TLS Secret). */
 export function generateCertificate(dir: string, host: string): string {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${host}`,
-    '-addext', `subjectAltName=DNS:${host}`, '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${host}`,
+      '-addext',
+      `subjectAltName=DNS:${host}`,
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(dir, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   return join(dir, 'tls.crt');
 }
 
 export function startNginx(f: FrontSettings, dir: string, port: number): ChildProcess {
-  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'tmp', sub), { recursive: true });
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    mkdirSync(join(dir, 'tmp', sub), { recursive: true });
   chmodSync(join(dir, 'tmp'), 0o777);
   writeFileSync(join(dir, 'nginx.conf'), nginxConf(f, dir, port));
   execFileSync('nginx', ['-t', '-q', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'pipe' });

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* eslint-disable no-console -- a command-line entry point, like cli.ts */
 // The rehearsal's journey against an installed release (CI's kind job), through its Ingress:
 //   CORRAL_HOST=corral.localtest.me CORRAL_PORT=8443 CORRAL_CA=tls.crt \
 //   CORRAL_ADMIN_EMAIL=… CORRAL_ADMIN_PASSWORD=… CORRAL_MODEL=qwen2.5:0.5b pnpm --filter @corral/rehearsal journey

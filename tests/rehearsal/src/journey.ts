@@ -71,7 +71,10 @@ export async function runJourney(options: {
   expectStatus('sign-in as the bootstrap admin', login, [200]);
   const accessToken = (JSON.parse(login.text) as { accessToken: string }).accessToken;
   const cookie = login.headers.getSetCookie().find((c) => c.startsWith('corral_refresh='));
-  log({ step: 'sign-in', detail: `POST /api/auth/login -> 200, refresh cookie ${cookie?.includes('Secure') ? 'Secure' : 'NOT Secure'}` });
+  log({
+    step: 'sign-in',
+    detail: `POST /api/auth/login -> 200, refresh cookie ${cookie?.includes('Secure') ? 'Secure' : 'NOT Secure'}`,
+  });
 
   const key = await json('/api/auth/api-keys', { body: { name: 'rehearsal' }, token: accessToken });
   expectStatus('create an API key', key, [201]);
@@ -88,7 +91,10 @@ export async function runJourney(options: {
   });
   const text = reply.choices[0]?.message.content ?? '';
   if (!text) throw new Error('openai chat.completions.create returned no content');
-  log({ step: 'openai chat', detail: `${reply.usage?.completion_tokens ?? '?'} tokens: ${text.slice(0, 60)}…` });
+  log({
+    step: 'openai chat',
+    detail: `${reply.usage?.completion_tokens ?? '?'} tokens: ${text.slice(0, 60)}…`,
+  });
 
   const stream = await openai.chat.completions.create({
     model: options.model,
@@ -110,7 +116,10 @@ export async function runJourney(options: {
     token: apiKey,
   });
   if (noModel.status === 404) {
-    defects.push({ id: 'default-model', message: `default model not pulled: POST /v1/chat/completions without a model -> 404 ${noModel.text.slice(0, 200)}` });
+    defects.push({
+      id: 'default-model',
+      message: `default model not pulled: POST /v1/chat/completions without a model -> 404 ${noModel.text.slice(0, 200)}`,
+    });
   } else {
     expectStatus('/v1/chat/completions without a model', noModel, [200]);
     log({ step: 'default model', detail: `/v1 call without a model -> ${noModel.status}` });
@@ -119,7 +128,10 @@ export async function runJourney(options: {
   // The admin page's "Pull a model", on the path the shipped web bundle posts to.
   const pull = await json(options.pullPath, { body: { model: options.model }, token: accessToken });
   if (pull.status === 404) {
-    defects.push({ id: 'admin-route', message: `the /admin route: POST ${options.pullPath} (the admin page's "Pull a model") -> 404 through the Ingress` });
+    defects.push({
+      id: 'admin-route',
+      message: `the /admin route: POST ${options.pullPath} (the admin page's "Pull a model") -> 404 through the Ingress`,
+    });
   } else {
     expectStatus(`POST ${options.pullPath}`, pull, [200, 202]);
     log({ step: 'admin model pull', detail: `POST ${options.pullPath} -> ${pull.status}` });

@@ -81,8 +81,18 @@ export interface Workload {
   spec: PodSpec;
 }
 
-export function renderChart(options: { valuesFiles?: string[]; release?: string; namespace?: string }): K8sObject[] {
-  const args = ['template', options.release ?? 'corral', CHART_DIR, '--namespace', options.namespace ?? 'corral'];
+export function renderChart(options: {
+  valuesFiles?: string[];
+  release?: string;
+  namespace?: string;
+}): K8sObject[] {
+  const args = [
+    'template',
+    options.release ?? 'corral',
+    CHART_DIR,
+    '--namespace',
+    options.namespace ?? 'corral',
+  ];
   for (const file of options.valuesFiles ?? []) args.push('-f', file);
   const text = execFileSync('helm', args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
   return parseAllDocuments(text)

@@ -10,7 +10,14 @@ import { effectiveSecurityContext, type Container, type PodSpec, type SecretStor
 
 const run = promisify(execFile);
 /** Root podman on this kind of host: runc (crun refuses the hybrid cgroup layout), ulimits no higher than ours. */
-export const PODMAN_FLAGS = ['--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+export const PODMAN_FLAGS = [
+  '--runtime',
+  'runc',
+  '--ulimit',
+  'nofile=1024:1024',
+  '--ulimit',
+  'nproc=1024:1024',
+];
 
 export async function podman(args: string[], timeoutMs = 120_000): Promise<string> {
   const { stdout } = await run('podman', args, { maxBuffer: 32 << 20, timeout: timeoutMs });
@@ -37,7 +44,8 @@ export function podmanRunArgs(spec: RunSpec): string[] {
   if (spec.detach) args.push('--detach');
   else args.push('--rm');
   if (sc.runAsUser !== undefined) args.push('--user', `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}`);
-  if (pod.securityContext?.fsGroup !== undefined) args.push('--group-add', String(pod.securityContext.fsGroup));
+  if (pod.securityContext?.fsGroup !== undefined)
+    args.push('--group-add', String(pod.securityContext.fsGroup));
   if (sc.readOnlyRootFilesystem) args.push('--read-only', '--read-only-tmpfs=false');
   for (const cap of sc.capabilities?.drop ?? []) args.push('--cap-drop', cap.toLowerCase());
   for (const cap of sc.capabilities?.add ?? []) args.push('--cap-add', cap.toLowerCase());
@@ -48,7 +56,9 @@ export function podmanRunArgs(spec: RunSpec): string[] {
     const volume = pod.volumes?.find((v) => v.name === mount.name);
     if (!volume) throw new Error(`${spec.name}: volumeMount ${mount.name} has no volume`);
     if (volume.emptyDir) {
-      const size = volume.emptyDir.sizeLimit ? `,size=${volume.emptyDir.sizeLimit.replace(/i$/, '').toLowerCase()}` : '';
+      const size = volume.emptyDir.sizeLimit
+        ? `,size=${volume.emptyDir.sizeLimit.replace(/i$/, '').toLowerCase()}`
+        : '';
       args.push('--tmpfs', `${mount.mountPath}:rw,mode=1777${size}`);
     } else if (volume.secret || volume.configMap) {
       args.push('--volume', `${writeSecretVolume(spec, volume.name)}:${mount.mountPath}:ro`);
@@ -71,7 +81,10 @@ function writeSecretVolume(spec: RunSpec, volumeName: string): string {
   const volume = spec.pod.volumes?.find((v) => v.name === volumeName);
   const ref = volume?.secret ? `Secret/${volume.secret.secretName}` : `ConfigMap/${volume?.configMap?.name}`;
   const values = spec.store.get(ref) ?? {};
-  const items = volume?.secret?.items ?? volume?.configMap?.items ?? Object.keys(values).map((key) => ({ key, path: key }));
+  const items =
+    volume?.secret?.items ??
+    volume?.configMap?.items ??
+    Object.keys(values).map((key) => ({ key, path: key }));
   const dir = join(spec.workDir, 'volumes', `${spec.name}-${volumeName}`);
   mkdirSync(dir, { recursive: true });
   const group = spec.pod.securityContext?.fsGroup ?? 0;
@@ -107,8 +120,21 @@ export class PodmanInspector implements ImageInspector {
 
   private async sh(image: string, script: string, arg: string): Promise<string | undefined> {
     const result = await runToCompletion([
-      'run', '--rm', ...PODMAN_FLAGS, '--pull', 'never', '--network', 'none', '--read-only',
-      '--entrypoint', '/bin/sh', image, '-c', script, 'sh', arg,
+      'run',
+      '--rm',
+      ...PODMAN_FLAGS,
+      '--pull',
+      'never',
+      '--network',
+      'none',
+      '--read-only',
+      '--entrypoint',
+      '/bin/sh',
+      image,
+      '-c',
+      script,
+      'sh',
+      arg,
     ]);
     return result.code === 0 ? result.output.trim() : undefined;
   }

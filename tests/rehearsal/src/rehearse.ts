@@ -22,9 +22,25 @@ import {
 import { resolveEnv } from './env.js';
 import { frontFromIngress, generateCertificate, startNginx } from './front.js';
 import { runJourney, type JourneyStep } from './journey.js';
-import { hooksOf, renderChart, secretStore, serviceNames, workloads, type K8sObject, type Workload } from './manifests.js';
+import {
+  hooksOf,
+  renderChart,
+  secretStore,
+  serviceNames,
+  workloads,
+  type K8sObject,
+  type Workload,
+} from './manifests.js';
 import { PodmanInspector, podman, podmanRunArgs, runToCompletion } from './podman.js';
-import { ADMIN_SECRET, REHEARSAL_VALUES, existingSecrets, imageOf, isCorralImage, mergeStores, runValues } from './setup.js';
+import {
+  ADMIN_SECRET,
+  REHEARSAL_VALUES,
+  existingSecrets,
+  imageOf,
+  isCorralImage,
+  mergeStores,
+  runValues,
+} from './setup.js';
 
 export interface Reporter {
   info(line: string): void;
@@ -33,7 +49,9 @@ export interface Reporter {
 
 export class RehearsalFailed extends Error {
   constructor(readonly defects: Defect[]) {
-    super(`the rehearsal found ${defects.length} defect(s):\n${defects.map((d) => `  - [${d.id}] ${d.message}`).join('\n')}`);
+    super(
+      `the rehearsal found ${defects.length} defect(s):\n${defects.map((d) => `  - [${d.id}] ${d.message}`).join('\n')}`,
+    );
   }
 }
 
@@ -50,29 +68,58 @@ export const freePort = (): Promise<number> =>
 /** The path the shipped web bundle posts "Pull a model" to (read from the web image itself). */
 export async function webPullPath(): Promise<string> {
   const out = await podman([
-    'run', '--rm', '--runtime', 'runc', '--network', 'none', '--pull', 'never', '--entrypoint', '/bin/sh',
-    imageOf('web'), '-c', `grep -rhoE "[\\"'\\\`][^\\"'\\\`]*models/pull[\\"'\\\`]" dist | head -n 1`,
+    'run',
+    '--rm',
+    '--runtime',
+    'runc',
+    '--network',
+    'none',
+    '--pull',
+    'never',
+    '--entrypoint',
+    '/bin/sh',
+    imageOf('web'),
+    '-c',
+    `grep -rhoE "[\\"'\\\`][^\\"'\\\`]*models/pull[\\"'\\\`]" dist | head -n 1`,
   ]);
   const path = out.trim().slice(1, -1);
-  if (!path.startsWith('/')) throw new Error(`could not find the model-pull path in the web image's bundle (got "${out.trim()}")`);
+  if (!path.startsWith('/'))
+    throw new Error(`could not find the model-pull path in the web image's bundle (got "${out.trim()}")`);
   return path;
 }
 
 /** chat-api's built-in DEFAULT_MODEL (what it uses when the chart sets none), from its image. */
 export async function serviceDefaultModel(): Promise<string> {
   const out = await podman([
-    'run', '--rm', '--runtime', 'runc', '--network', 'none', '--pull', 'never', '--entrypoint', 'node',
-    imageOf('chat-api'), '--input-type=module', '-e',
+    'run',
+    '--rm',
+    '--runtime',
+    'runc',
+    '--network',
+    'none',
+    '--pull',
+    'never',
+    '--entrypoint',
+    'node',
+    imageOf('chat-api'),
+    '--input-type=module',
+    '-e',
     "const m = await import('/app/dist/config.js'); console.log(m.chatEnvShape.DEFAULT_MODEL.parse(undefined))",
   ]);
   return out.trim();
 }
 
 /** The checks that need no running pod. */
-export async function staticDefects(objects: K8sObject[], options: { serviceDefault: string; pullPath: string; inspect: boolean }): Promise<Defect[]> {
+export async function staticDefects(
+  objects: K8sObject[],
+  options: { serviceDefault: string; pullPath: string; inspect: boolean },
+): Promise<Defect[]> {
   const all = workloads(objects);
   const store = mergeStores(secretStore(objects), existingSecrets());
-  const chatService = objects.find((o) => o.kind === 'Service' && o.metadata.labels?.['app.kubernetes.io/component'] === 'chat-api')?.metadata.name ?? '';
+  const chatService =
+    objects.find(
+      (o) => o.kind === 'Service' && o.metadata.labels?.['app.kubernetes.io/component'] === 'chat-api',
+    )?.metadata.name ?? '';
   return [
     ...checkSecretKeys(all, store),
     ...checkDefaultModel(all, options.serviceDefault),
@@ -91,7 +138,11 @@ interface Running {
   readyMs?: number;
 }
 
-export async function rehearse(options: { extraValues: string[]; reporter: Reporter; pullPath?: string }): Promise<{ ready: Running[] }> {
+export async function rehearse(options: {
+  extraValues: string[];
+  reporter: Reporter;
+  pullPath?: string;
+}): Promise<{ ready: Running[] }> {
   const { reporter } = options;
   const dir = mkdtempSync(join(tmpdir(), 'corral-rehearsal-'));
   const runId = randomBytes(3).toString('hex');
@@ -102,21 +153,31 @@ export async function rehearse(options: { extraValues: string[]; reporter: Repor
   const started: string[] = [];
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
-    const objects = renderChart({ valuesFiles: [REHEARSAL_VALUES, runValues(dir, database), ...options.extraValues] });
+    const objects = renderChart({
+      valuesFiles: [REHEARSAL_VALUES, runValues(dir, database), ...options.extraValues],
+    });
     const all = workloads(objects);
     const store = mergeStores(secretStore(objects), existingSecrets());
     reporter.info(`rendered ${objects.length} objects; database ${database} on the machine's PostgreSQL`);
 
     const pullPath = options.pullPath ?? (await webPullPath());
-    const defects = await staticDefects(objects, { serviceDefault: await serviceDefaultModel(), pullPath, inspect: true });
+    const defects = await staticDefects(objects, {
+      serviceDefault: await serviceDefaultModel(),
+      pullPath,
+      inspect: true,
+    });
     if (defects.length > 0) throw new RehearsalFailed(defects);
 
     // Stand-ins, stated: ollama-sim for the Ollama pods, the machine's PostgreSQL and Redis.
     const models = pulledModels(all) ?? [];
     const sim = await startOllamaSim({ port: await freePort(), host: '127.0.0.1', models });
     cleanups.push(() => sim.close());
-    reporter.info(`STAND-IN: the Ollama StatefulSet's pods are replaced by ollama-sim (a simulator) at ${sim.url}, holding ${models.join(', ')}`);
-    reporter.info("STAND-IN: PostgreSQL and Redis are this machine's servers (127.0.0.1:5432, :6379); the bundled StatefulSets are not started");
+    reporter.info(
+      `STAND-IN: the Ollama StatefulSet's pods are replaced by ollama-sim (a simulator) at ${sim.url}, holding ${models.join(', ')}`,
+    );
+    reporter.info(
+      "STAND-IN: PostgreSQL and Redis are this machine's servers (127.0.0.1:5432, :6379); the bundled StatefulSets are not started",
+    );
 
     const hosts = serviceNames(objects);
     const deployments = all.filter((w) => w.kind === 'Deployment');
@@ -125,10 +186,13 @@ export async function rehearse(options: { extraValues: string[]; reporter: Repor
       // Host networking: every pod's metrics port would be 9464; each gets its own (stated).
       const metricsPort = await freePort();
       const env: Record<string, string> = { METRICS_PORT: String(metricsPort) };
-      if (d.component === 'inference-gateway') Object.assign(env, { OLLAMA_DISCOVERY: 'static', OLLAMA_URLS: sim.url });
+      if (d.component === 'inference-gateway')
+        Object.assign(env, { OLLAMA_DISCOVERY: 'static', OLLAMA_URLS: sim.url });
       overrides.set(d.name, env);
     }
-    reporter.info('DEVIATION: METRICS_PORT is a free port per pod (all pods share the host network); the gateway uses static discovery of the simulator (no Kubernetes API here)');
+    reporter.info(
+      'DEVIATION: METRICS_PORT is a free port per pod (all pods share the host network); the gateway uses static discovery of the simulator (no Kubernetes API here)',
+    );
 
     const runJob = async (job: Workload) => {
       for (let attempt = 1; ; attempt++) {
@@ -139,7 +203,9 @@ export async function rehearse(options: { extraValues: string[]; reporter: Repor
           if (r.code !== 0) break;
         }
         if (results.every((r) => r.code === 0)) {
-          results.push(...(await Promise.all(job.spec.containers.map((c) => runContainer(job, c.name, false)))));
+          results.push(
+            ...(await Promise.all(job.spec.containers.map((c) => runContainer(job, c.name, false)))),
+          );
         }
         for (const r of results) defects.push(...readOnlyWrites(`${job.name}/${r.container}`, r.output));
         const failed = results.find((r) => r.code !== 0);
@@ -148,7 +214,9 @@ export async function rehearse(options: { extraValues: string[]; reporter: Repor
           return;
         }
         if (attempt > job.backoffLimit || defects.length > 0) {
-          throw new Error(`Job ${job.name}, container ${failed.container} failed (exit ${failed.code}):\n${failed.output.slice(-2000)}`);
+          throw new Error(
+            `Job ${job.name}, container ${failed.container} failed (exit ${failed.code}):\n${failed.output.slice(-2000)}`,
+          );
         }
       }
     };
@@ -173,33 +241,57 @@ export async function rehearse(options: { extraValues: string[]; reporter: Repor
       const startedAt = Date.now();
       const r = await runContainer(d, c.name, true);
       if (r.code !== 0) throw new Error(`podman could not start ${d.name}: ${r.output}`);
-      running.push({ name: r.name, workload: d, port, startedAt, metricsPort: Number(overrides.get(d.name)?.METRICS_PORT) });
+      running.push({
+        name: r.name,
+        workload: d,
+        port,
+        startedAt,
+        metricsPort: Number(overrides.get(d.name)?.METRICS_PORT),
+      });
     }
 
     for (const job of hooksOf(all, 'post-install')) await runJob(job);
 
     await Promise.all(running.map((r) => waitReady(r)));
-    for (const r of running) reporter.info(`ready: ${r.workload.name} in ${((r.readyMs ?? 0) / 1000).toFixed(1)} s (start to ready)`);
+    for (const r of running)
+      reporter.info(
+        `ready: ${r.workload.name} in ${((r.readyMs ?? 0) / 1000).toFixed(1)} s (start to ready)`,
+      );
 
     // The front, from the Ingress.
     const frontDir = join(dir, 'front');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(frontDir, { recursive: true });
     const settings = frontFromIngress(objects, (service, port) => {
-      const target = running.find((r) => r.workload.component === objects.find((o) => o.kind === 'Service' && o.metadata.name === service)?.metadata.labels?.['app.kubernetes.io/component']);
+      const target = running.find(
+        (r) =>
+          r.workload.component ===
+          objects.find((o) => o.kind === 'Service' && o.metadata.name === service)?.metadata.labels?.[
+            'app.kubernetes.io/component'
+          ],
+      );
       return `127.0.0.1:${target?.port ?? port}`;
     });
     const caFile = generateCertificate(frontDir, settings.host);
     const frontPort = await freePort();
     const nginx = startNginx(settings, frontDir, frontPort);
     cleanups.push(() => void nginx.kill('SIGTERM'));
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${frontPort}/`).catch(() => undefined)) !== undefined, 10_000, 'nginx front');
-    reporter.info(`front: nginx on https://${settings.host}:${frontPort} (self-signed), body ${settings.clientMaxBodySize}, read timeout ${settings.readTimeout}, buffering ${settings.buffering ? 'on' : 'off'}`);
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${frontPort}/`).catch(() => undefined)) !== undefined,
+      10_000,
+      'nginx front',
+    );
+    reporter.info(
+      `front: nginx on https://${settings.host}:${frontPort} (self-signed), body ${settings.clientMaxBodySize}, read timeout ${settings.readTimeout}, buffering ${settings.buffering ? 'on' : 'off'}`,
+    );
 
     defects.push(
       ...(await runJourney({
         front: { host: settings.host, port: frontPort, caFile },
-        admin: { email: String(objects.length && adminEmail(all)), password: store.get(`Secret/${ADMIN_SECRET}`)?.password ?? '' },
+        admin: {
+          email: String(objects.length && adminEmail(all)),
+          password: store.get(`Secret/${ADMIN_SECRET}`)?.password ?? '',
+        },
         model: models[0] ?? 'llama3.2',
         pullPath,
         log: (s) => reporter.step(s),
@@ -217,11 +309,16 @@ export async function rehearse(options: { extraValues: string[]; reporter: Repor
     for (const r of running) {
       const res = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`);
       const text = await res.text();
-      if (res.status !== 200 || !text.includes('# HELP')) throw new Error(`metrics of ${r.workload.name}: HTTP ${res.status}`);
-      reporter.step({ step: 'metrics', detail: `${r.workload.name}: ${text.split('\n').filter((l) => l.startsWith('# HELP')).length} metric families` });
+      if (res.status !== 200 || !text.includes('# HELP'))
+        throw new Error(`metrics of ${r.workload.name}: HTTP ${res.status}`);
+      reporter.step({
+        step: 'metrics',
+        detail: `${r.workload.name}: ${text.split('\n').filter((l) => l.startsWith('# HELP')).length} metric families`,
+      });
     }
 
-    for (const name of started) defects.push(...readOnlyWrites(name, await podman(['logs', name]).catch(() => '')));
+    for (const name of started)
+      defects.push(...readOnlyWrites(name, await podman(['logs', name]).catch(() => '')));
     if (defects.length > 0) throw new RehearsalFailed(defects);
     return { ready: running };
   } finally {
@@ -240,7 +337,10 @@ export async function rehearse(options: { extraValues: string[]; reporter: Repor
       await waitFor(
         async () => {
           const state = (await podman(['inspect', '--format', '{{.State.Status}}', r.name])).trim();
-          if (state === 'exited') throw new Error(`${r.workload.name} exited before it was ready:\n${(await podman(['logs', r.name]).catch(() => '')).slice(-3000)}`);
+          if (state === 'exited')
+            throw new Error(
+              `${r.workload.name} exited before it was ready:\n${(await podman(['logs', r.name]).catch(() => '')).slice(-3000)}`,
+            );
           const res = await fetch(`http://127.0.0.1:${r.port}${probe!.httpGet!.path}`).catch(() => undefined);
           return res?.status === 200;
         },

@@ -19,8 +19,9 @@ const render = (file?: string) =>
   renderChart({ valuesFiles: [REHEARSAL_VALUES, ...(file ? [join(DEFECTS_DIR, file)] : [])] });
 
 const chatService = (objects: K8sObject[]) =>
-  objects.find((o) => o.kind === 'Service' && o.metadata.labels?.['app.kubernetes.io/component'] === 'chat-api')!
-    .metadata.name;
+  objects.find(
+    (o) => o.kind === 'Service' && o.metadata.labels?.['app.kubernetes.io/component'] === 'chat-api',
+  )!.metadata.name;
 
 /** The checks that read only the rendered chart; chat-api's own default is `llama3.2`. */
 function defectsOf(objects: K8sObject[], pullPath = '/api/admin/models/pull'): Defect[] {
@@ -43,7 +44,9 @@ describe('each defect put back is named', () => {
   it('a key the bootstrap admin existingSecret does not hold', () => {
     const found = defectsOf(render('existing-secret-email.yaml'));
     expect(found.map((d) => d.id)).toEqual(['existing-secret-key']);
-    expect(found[0]!.message).toMatch(/reads key "email" of Secret corral-rehearsal-admin, which holds only \[password\].*CreateContainerConfigError/);
+    expect(found[0]!.message).toMatch(
+      /reads key "email" of Secret corral-rehearsal-admin, which holds only \[password\].*CreateContainerConfigError/,
+    );
   });
 
   it('a default model the Ollama pods never pull', () => {
@@ -63,13 +66,20 @@ describe('each defect put back is named', () => {
   it('a Corral container without a read-only root', () => {
     const found = defectsOf(render('read-only-root.yaml'));
     expect(new Set(found.map((d) => d.id))).toEqual(new Set(['read-only-root']));
-    expect(found.map((d) => d.message).join('\n')).toMatch(/Deployment corral-auth, container auth: no readOnlyRootFilesystem/);
+    expect(found.map((d) => d.message).join('\n')).toMatch(
+      /Deployment corral-auth, container auth: no readOnlyRootFilesystem/,
+    );
   });
 
   it('a write to the read-only root in a container log', () => {
-    const log = "Error: EROFS: read-only file system, open '/app/cache.json'\n    at Object.openSync (node:fs:573:18)";
+    const log =
+      "Error: EROFS: read-only file system, open '/app/cache.json'\n    at Object.openSync (node:fs:573:18)";
     expect(readOnlyWrites('corral-web', log)).toEqual([
-      { id: 'read-only-root', message: "write to a read-only root in corral-web: Error: EROFS: read-only file system, open '/app/cache.json'" },
+      {
+        id: 'read-only-root',
+        message:
+          "write to a read-only root in corral-web: Error: EROFS: read-only file system, open '/app/cache.json'",
+      },
     ]);
   });
 });
