@@ -65,13 +65,7 @@ RUN cd /out \
 # ---- runtime: small, non-root, tini as PID 1, nothing writable but /tmp (an emptyDir in the chart);
 # no npm/corepack/yarn at run time (nothing installs packages in a running pod).
 FROM ${NODE_IMAGE} AS runtime
-ARG SERVICE
-ARG VERSION=0.0.0-dev
-ARG REVISION=unknown
-LABEL org.opencontainers.image.title="corral-${SERVICE}" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.source="https://github.com/corral/corral"
+# Before any ARG: this layer is the same for the four images.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
@@ -79,6 +73,13 @@ RUN apt-get update \
               /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
     && groupadd --system --gid 10001 corral \
     && useradd --system --uid 10001 --gid corral --home-dir /app --shell /usr/sbin/nologin corral
+ARG SERVICE
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="corral-${SERVICE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="https://github.com/corral/corral"
 # NODE_OPTIONS and MALLOC_MMAP_THRESHOLD_ size the process the same way as the chart, `corral start`
 # and the benches (packages/service-kit/src/node-runtime.ts; why: docs/operations.md, "Memory").
 ENV NODE_ENV=production \

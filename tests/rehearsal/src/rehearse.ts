@@ -1,6 +1,6 @@
 // The rehearsal: render, check, run the hook Jobs and the Deployments from the real images as the
 // manifests say, put the Ingress-derived front before them, and walk the journey through it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,13 @@ export class RehearsalFailed extends Error {
     );
   }
 }
+
+const portIsFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -232,6 +239,15 @@ export async function rehearse(options: {
       return { ...result, container: container.name, name };
     };
 
+    // Host networking: each Deployment's http port must be free on this machine.
+    for (const d of deployments) {
+      const port = d.spec.containers[0]?.ports?.find((p) => p.name === 'http')?.containerPort ?? 0;
+      if (!(await portIsFree(port)))
+        throw new Error(
+          `port ${port} (${d.name}'s http port) is in use on this machine: stop what listens there and run again`,
+        );
+    }
+
     for (const job of hooksOf(all, 'pre-install')) await runJob(job);
 
     const running: Running[] = [];
@@ -260,7 +276,6 @@ export async function rehearse(options: {
 
     // The front, from the Ingress.
     const frontDir = join(dir, 'front');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(frontDir, { recursive: true });
     const settings = frontFromIngress(objects, (service, port) => {
       const target = running.find(
