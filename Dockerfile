@@ -50,8 +50,9 @@ RUN pnpm --filter "@corral/${SERVICE}..." build
 # pnpm 10's deploy requires inject-workspace-packages; --legacy deploys linked workspace packages.
 # dist/ is git-ignored (and dist/generated matches **/generated/), so it is copied explicitly
 # rather than trusting packlist rules; sources and tests are not shipped.
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm --filter "@corral/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store --mount=type=secret,id=extra-ca \
+    if [ -s /run/secrets/extra-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra-ca; fi \
+    && pnpm --filter "@corral/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
     && rm -rf /out/dist && cp -a "services/${SERVICE}/dist" /out/dist \
     && if [ -d "services/${SERVICE}/prisma" ]; then rm -rf /out/prisma && cp -a "services/${SERVICE}/prisma" /out/prisma; fi \
     && rm -rf /out/src /out/test /out/tsconfig*.json /out/vitest.config.ts /out/prisma.config.ts
