@@ -163,22 +163,13 @@ describe('data stores', () => {
 });
 
 describe('pod security', () => {
-  it('every pod but the documented Ollama GPU exception meets the restricted profile', () => {
+  it('every pod, the Ollama GPU pods included, meets the restricted profile', () => {
     for (const file of [undefined, ...ciValuesFiles()]) {
       const objects = file ? renderChart({ valuesFiles: [file] }) : defaults;
       for (const obj of objects) {
         const pod = podSpecOf(obj);
         if (!pod) continue;
-        const violations = restrictedViolations(pod);
-        if (obj.metadata.labels?.['app.kubernetes.io/component'] === 'ollama') {
-          // The exception still drops every capability and never escalates (baseline profile).
-          for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Container[]) {
-            expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
-            expect(c.securityContext?.capabilities?.drop).toEqual(['ALL']);
-          }
-          continue;
-        }
-        expect(violations, `${file ?? 'defaults'}: ${obj.kind}/${obj.metadata.name}`).toEqual([]);
+        expect(restrictedViolations(pod), `${file ?? 'defaults'}: ${obj.kind}/${obj.metadata.name}`).toEqual([]);
       }
     }
   });
