@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CHART_DIR, ciValuesFiles, findOne, renderChart, type K8sObject, type Loose } from './helm.js';
-import { podSpecOf, restrictedViolations, type Container } from './pods.js';
+import { podSpecOf, restrictedViolations } from './pods.js';
 
 const ci = (name: string) => join(CHART_DIR, 'ci', `${name}-values.yaml`);
 const defaults = renderChart();
@@ -169,7 +169,9 @@ describe('pod security', () => {
       for (const obj of objects) {
         const pod = podSpecOf(obj);
         if (!pod) continue;
-        expect(restrictedViolations(pod), `${file ?? 'defaults'}: ${obj.kind}/${obj.metadata.name}`).toEqual([]);
+        expect(restrictedViolations(pod), `${file ?? 'defaults'}: ${obj.kind}/${obj.metadata.name}`).toEqual(
+          [],
+        );
       }
     }
   });
