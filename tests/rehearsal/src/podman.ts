@@ -41,7 +41,8 @@ export function podmanRunArgs(spec: RunSpec): string[] {
   const { pod, container } = spec;
   const sc = effectiveSecurityContext(pod, container);
   const args = ['run', '--name', spec.name, '--network', 'host', ...PODMAN_FLAGS, '--pull', 'never'];
-  if (spec.detach) args.push('--detach');
+  // A Deployment's pod restarts its container (restartPolicy Always), e.g. until migrations ran.
+  if (spec.detach) args.push('--detach', '--restart', 'always');
   else args.push('--rm');
   if (sc.runAsUser !== undefined) args.push('--user', `${sc.runAsUser}:${sc.runAsGroup ?? sc.runAsUser}`);
   if (pod.securityContext?.fsGroup !== undefined)

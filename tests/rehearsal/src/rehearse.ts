@@ -349,19 +349,21 @@ export async function rehearse(options: {
     const probes = [c.startupProbe, c.readinessProbe].filter((p) => p?.httpGet);
     for (const probe of probes) {
       const limitMs = (probe!.periodSeconds ?? 10) * (probe!.failureThreshold ?? 3) * 1000 + 60_000;
-      await waitFor(
-        async () => {
-          const state = (await podman(['inspect', '--format', '{{.State.Status}}', r.name])).trim();
-          if (state === 'exited')
-            throw new Error(
-              `${r.workload.name} exited before it was ready:\n${(await podman(['logs', r.name]).catch(() => '')).slice(-3000)}`,
+      try {
+        await waitFor(
+          async () => {
+            const res = await fetch(`http://127.0.0.1:${r.port}${probe!.httpGet!.path}`).catch(
+              () => undefined,
             );
-          const res = await fetch(`http://127.0.0.1:${r.port}${probe!.httpGet!.path}`).catch(() => undefined);
-          return res?.status === 200;
-        },
-        limitMs,
-        `${r.workload.name} ${probe!.httpGet!.path}`,
-      );
+            return res?.status === 200;
+          },
+          limitMs,
+          `${r.workload.name} ${probe!.httpGet!.path}`,
+        );
+      } catch (error) {
+        const logs = await podman(['logs', '--tail', '40', r.name]).catch(() => '');
+        throw new Error(`${(error as Error).message}; its last log lines:\n${logs}`, { cause: error });
+      }
     }
     r.readyMs = Date.now() - r.startedAt;
   }
