@@ -110,19 +110,44 @@ export async function runJourney(options: {
   if (chunks < 2 || !streamed) throw new Error(`streamed reply: ${chunks} chunks, "${streamed}"`);
   log({ step: 'openai stream', detail: `${chunks} chunks through the front (buffering off)` });
 
-  // A client that names no model gets DEFAULT_MODEL: it must be a model the pool holds.
-  const noModel = await json('/v1/chat/completions', {
-    body: { messages: [{ role: 'user', content: 'hi' }] },
-    token: apiKey,
-  });
-  if (noModel.status === 404) {
+  // A conversation that names no model gets DEFAULT_MODEL: it must be a model the pool holds.
+  const conversation = await json('/api/conversations', { body: { title: 'rehearsal' }, token: accessToken });
+  if (conversation.status === 404) {
     defects.push({
       id: 'default-model',
-      message: `default model not pulled: POST /v1/chat/completions without a model -> 404 ${noModel.text.slice(0, 200)}`,
+      message: `default model not pulled: POST /api/conversations without a model -> 404 ${conversation.text.slice(0, 200)}`,
     });
   } else {
-    expectStatus('/v1/chat/completions without a model', noModel, [200]);
-    log({ step: 'default model', detail: `/v1 call without a model -> ${noModel.status}` });
+    expectStatus('a conversation without a model', conversation, [201]);
+    const { conversation: view } = JSON.parse(conversation.text) as {
+      conversation: { id: string; model: string };
+    };
+    const res = await httpFetch(`${base}/api/conversations/${view.id}/messages`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${accessToken}`,
+        'Content-Type': 'application/json',
+        Accept: 'text/event-stream',
+      },
+      body: JSON.stringify({ content: 'Hello from the rehearsal.' }),
+    });
+    const events = await res.text();
+    const failed = /^event: error$/m.test(events);
+    if (res.status === 404 || (failed && /not found|404/i.test(events))) {
+      defects.push({
+        id: 'default-model',
+        message: `default model not pulled: a reply in a conversation on the default model ${view.model} failed: ${events.slice(0, 200)}`,
+      });
+    } else if (res.status !== 200 || failed) {
+      throw new Error(
+        `a reply in a conversation on ${view.model}: HTTP ${res.status} ${events.slice(0, 300)}`,
+      );
+    } else {
+      log({
+        step: 'default model',
+        detail: `conversation on ${view.model} (DEFAULT_MODEL), reply streamed as SSE`,
+      });
+    }
   }
 
   // The admin page's "Pull a model", on the path the shipped web bundle posts to.
