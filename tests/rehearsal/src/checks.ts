@@ -68,7 +68,7 @@ export function checkDefaultModel(all: Workload[], serviceDefault: string): Defe
   return [
     {
       id: 'default-model',
-      message: `default model not pulled: chat-api's DEFAULT_MODEL is ${model} (${normalizeModel(model)}${set ? '' : ', the service default: the chart sets none'}) but the Ollama pods pull only [${models.join(', ')}] -> /v1 calls without a model get 404`,
+      message: `default model not pulled: chat-api's DEFAULT_MODEL is ${model} (${normalizeModel(model)}${set ? '' : ', the service default: the chart sets none'}) but the Ollama pods pull only [${models.join(', ')}] -> conversations and clients that name no model get 404`,
     },
   ];
 }
@@ -132,14 +132,14 @@ export function checkReadOnlyRoot(all: Workload[], isCorralImage: (image: string
 
 /** Lines of a container's log that show a write to the read-only root (EROFS). */
 export function readOnlyWrites(describe: string, log: string): Defect[] {
-  return log
+  const lines = log
     .split('\n')
-    .filter((line) => /EROFS|read-only file system/i.test(line))
-    .slice(0, 3)
-    .map((line) => ({
-      id: 'read-only-root' as const,
-      message: `write to a read-only root in ${describe}: ${line.trim().slice(0, 300)}`,
-    }));
+    .map((line) => line.trim())
+    .filter((line) => /EROFS:|read-only file system/i.test(line));
+  return [...new Set(lines)].slice(0, 3).map((line) => ({
+    id: 'read-only-root' as const,
+    message: `write to a read-only root in ${describe}: ${line.slice(0, 300)}`,
+  }));
 }
 
 /** What can tell whether a file or command exists in an image. */

@@ -75,6 +75,23 @@ async function defectSelfTest(): Promise<number> {
       );
     }
   }
+  // The runtime one: the whole rehearsal with a pod that writes to its read-only root.
+  const runtime = join(DEFECTS_DIR, 'runtime', 'read-only-write.yaml');
+  try {
+    await rehearse({ extraValues: [runtime], reporter: { info: () => undefined, step: () => undefined } });
+    failures += 1;
+    console.log('MISSED  runtime/read-only-write.yaml: the rehearsal passed');
+  } catch (error) {
+    const named =
+      error instanceof RehearsalFailed ? error.defects.find((d) => d.id === 'read-only-root') : undefined;
+    if (named) console.log(`named   runtime/read-only-write.yaml: ${named.message}`);
+    else {
+      failures += 1;
+      console.log(
+        `MISSED  runtime/read-only-write.yaml: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
   return failures;
 }
 

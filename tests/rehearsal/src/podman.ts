@@ -111,6 +111,11 @@ export function runToCompletion(args: string[]): Promise<{ code: number; output:
   });
 }
 
+/** A container's log, stdout and stderr together (`podman logs` replays them on both streams). */
+export async function containerLogs(name: string, tail = 40): Promise<string> {
+  return (await runToCompletion(['logs', '--tail', String(tail), name])).output;
+}
+
 export async function imageSize(image: string): Promise<number> {
   return Number((await podman(['image', 'inspect', '--format', '{{.Size}}', image])).trim());
 }

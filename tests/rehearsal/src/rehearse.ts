@@ -31,7 +31,14 @@ import {
   type K8sObject,
   type Workload,
 } from './manifests.js';
-import { PODMAN_FLAGS, PodmanInspector, podman, podmanRunArgs, runToCompletion } from './podman.js';
+import {
+  PODMAN_FLAGS,
+  PodmanInspector,
+  containerLogs,
+  podman,
+  podmanRunArgs,
+  runToCompletion,
+} from './podman.js';
 import {
   ADMIN_SECRET,
   REHEARSAL_VALUES,
@@ -336,8 +343,7 @@ export async function rehearse(options: {
       });
     }
 
-    for (const name of started)
-      defects.push(...readOnlyWrites(name, await podman(['logs', name]).catch(() => '')));
+    for (const name of started) defects.push(...readOnlyWrites(name, await containerLogs(name, 1000)));
     if (defects.length > 0) throw new RehearsalFailed(defects);
     return { ready: running };
   } finally {
@@ -351,11 +357,17 @@ export async function rehearse(options: {
   async function waitReady(r: Running): Promise<void> {
     const c = r.workload.spec.containers[0]!;
     const probes = [c.startupProbe, c.readinessProbe].filter((p) => p?.httpGet);
+    let polls = 0;
     for (const probe of probes) {
       const limitMs = (probe!.periodSeconds ?? 10) * (probe!.failureThreshold ?? 3) * 1000 + 60_000;
       try {
         await waitFor(
           async () => {
+            // A container that writes to its read-only root crash-loops: name it without waiting out the probe.
+            if (++polls % 10 === 0) {
+              const writes = readOnlyWrites(r.workload.name, await containerLogs(r.name));
+              if (writes.length > 0) throw new RehearsalFailed(writes);
+            }
             const res = await fetch(`http://127.0.0.1:${r.port}${probe!.httpGet!.path}`).catch(
               () => undefined,
             );
@@ -365,7 +377,10 @@ export async function rehearse(options: {
           `${r.workload.name} ${probe!.httpGet!.path}`,
         );
       } catch (error) {
-        const logs = await podman(['logs', '--tail', '40', r.name]).catch(() => '');
+        if (error instanceof RehearsalFailed) throw error;
+        const logs = await containerLogs(r.name);
+        const writes = readOnlyWrites(r.workload.name, logs);
+        if (writes.length > 0) throw new RehearsalFailed(writes);
         throw new Error(`${(error as Error).message}; its last log lines:\n${logs}`, { cause: error });
       }
     }
