@@ -4,39 +4,55 @@
 #   (SERVICE = auth | chat-api | inference-gateway | web)
 # Kubernetes probes do health checking, so there is no HEALTHCHECK here.
 
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+# Node 24 is the current LTS. Where no registry is reachable, scripts/build-base-image.sh builds an
+# equivalent base locally and tags it with this name.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
+# corepack is pinned (never @latest): it verifies pnpm's release signatures, so a build is repeatable.
+ARG COREPACK_VERSION=0.36.0
 
 # ---- build: install the whole workspace, build the service and its workspace deps, deploy prod deps
 FROM ${NODE_IMAGE} AS build
-ARG SERVICE
-RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<auth|chat-api|inference-gateway|web>" >&2; exit 1)
+ARG COREPACK_VERSION
+# Set to 0 only for a registry mirror that serves no signatures (scripts/build-images.sh says so when it does).
+ARG COREPACK_SKIP_SIGNATURES=
 ENV PNPM_HOME=/pnpm \
     PATH=/pnpm:$PATH \
     COREPACK_ENABLE_DOWNLOAD_PROMPT=0 \
     CI=true \
+    CHECKPOINT_DISABLE=1 \
     TURBO_TELEMETRY_DISABLED=1
 WORKDIR /repo
 # corepack reads "packageManager" (pnpm@x.y.z) from package.json: the image uses exactly that pnpm.
-# A current corepack first: older bundled ones cannot verify newer pnpm release signatures.
+# A pinned corepack first: older bundled ones cannot verify newer pnpm release signatures.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
-RUN npm install -g corepack@latest --loglevel=error && corepack enable && corepack install
+# The optional `extra-ca` build secret is a CA bundle for a TLS-intercepting egress proxy
+# (scripts/build-images.sh passes the host's NODE_EXTRA_CA_CERTS); it is never stored in a layer.
+RUN --mount=type=secret,id=extra-ca \
+    if [ -s /run/secrets/extra-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra-ca; fi \
+    && if [ "$COREPACK_SKIP_SIGNATURES" = 1 ]; then export COREPACK_INTEGRITY_KEYS=0; fi \
+    && npm install -g "corepack@${COREPACK_VERSION}" --loglevel=error && corepack enable && corepack install
 # `pnpm fetch` needs only the lockfile, so this layer stays cached until dependencies change.
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm fetch --store-dir /pnpm/store
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store --mount=type=secret,id=extra-ca \
+    if [ -s /run/secrets/extra-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra-ca; fi \
+    && pnpm fetch --store-dir /pnpm/store
 COPY tsconfig.base.json turbo.json ./
 COPY packages/ packages/
 COPY services/ services/
 COPY tests/ tests/
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --offline --store-dir /pnpm/store
+# SERVICE is declared only from here on, so every layer above is shared by the four images.
+ARG SERVICE
+RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<auth|chat-api|inference-gateway|web>" >&2; exit 1)
 # `...` builds the service and every workspace package it depends on; the services' build
 # scripts run `prisma generate` themselves.
 RUN pnpm --filter "@corral/${SERVICE}..." build
 # pnpm 10's deploy requires inject-workspace-packages; --legacy deploys linked workspace packages.
 # dist/ is git-ignored (and dist/generated matches **/generated/), so it is copied explicitly
 # rather than trusting packlist rules; sources and tests are not shipped.
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm --filter "@corral/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store --mount=type=secret,id=extra-ca \
+    if [ -s /run/secrets/extra-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra-ca; fi \
+    && pnpm --filter "@corral/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
     && rm -rf /out/dist && cp -a "services/${SERVICE}/dist" /out/dist \
     && if [ -d "services/${SERVICE}/prisma" ]; then rm -rf /out/prisma && cp -a "services/${SERVICE}/prisma" /out/prisma; fi \
     && rm -rf /out/src /out/test /out/tsconfig*.json /out/vitest.config.ts /out/prisma.config.ts
@@ -47,8 +63,17 @@ RUN cd /out \
     && test -f dist/index.js \
     && node --input-type=module -e "console.log(import.meta.resolve('@corral/service-kit/otel-register'))"
 
-# ---- runtime: small, non-root, tini as PID 1, nothing writable but /tmp (an emptyDir in the chart)
+# ---- runtime: small, non-root, tini as PID 1, nothing writable but /tmp (an emptyDir in the chart);
+# no npm/corepack/yarn at run time (nothing installs packages in a running pod).
 FROM ${NODE_IMAGE} AS runtime
+# Before any ARG: this layer is the same for the four images.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
+              /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+    && groupadd --system --gid 10001 corral \
+    && useradd --system --uid 10001 --gid corral --home-dir /app --shell /usr/sbin/nologin corral
 ARG SERVICE
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
@@ -56,11 +81,6 @@ LABEL org.opencontainers.image.title="corral-${SERVICE}" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="https://github.com/corral/corral"
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --system --gid 10001 corral \
-    && useradd --system --uid 10001 --gid corral --home-dir /app --shell /usr/sbin/nologin corral
 # NODE_OPTIONS and MALLOC_MMAP_THRESHOLD_ size the process the same way as the chart, `corral start`
 # and the benches (packages/service-kit/src/node-runtime.ts; why: docs/operations.md, "Memory").
 ENV NODE_ENV=production \

@@ -71,6 +71,8 @@ inference-gateway: [gateway-service-token, internal-service-token]
   value: {{ .Values.auth.cookieSecure | quote }}
 - name: AUTO_MIGRATE
   value: "false"
+- name: DATABASE_POOL_MAX
+  value: {{ .Values.auth.databasePoolMax | int | quote }}
 {{- end -}}
 
 {{/* Env of chat-api (services/chat-api/src/config.ts). */}}
@@ -90,6 +92,21 @@ inference-gateway: [gateway-service-token, internal-service-token]
   value: {{ .Values.chatApi.rateLimitPerMinute | int | quote }}
 - name: CHAT_RETENTION_DAYS
   value: {{ .Values.chatApi.retentionDays | int | quote }}
+- name: DATABASE_POOL_MAX
+  value: {{ .Values.chatApi.databasePoolMax | int | quote }}
+{{- with include "corral.defaultModel" . }}
+- name: DEFAULT_MODEL
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* chatApi.defaultModel, else the first model the Ollama pods pull (so it is always present). */}}
+{{- define "corral.defaultModel" -}}
+{{- if .Values.chatApi.defaultModel -}}
+{{- .Values.chatApi.defaultModel -}}
+{{- else if and .Values.ollama.enabled .Values.ollama.models -}}
+{{- first .Values.ollama.models -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Env of the inference-gateway (services/inference-gateway/src/config.ts). */}}

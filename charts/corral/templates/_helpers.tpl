@@ -122,13 +122,15 @@ Kubernetes expands $(VAR) from earlier entries, so the password never appears in
 {{- define "corral.databaseEnv" -}}
 {{- $root := .root -}}
 {{- if $root.Values.postgresql.enabled }}
-- name: CORRAL_DB_PASSWORD
+{{- /* The password travels as PGPASSWORD (node-postgres and libpq read it), never inside the URL:
+any character works, nothing needs URL-encoding, and it never appears in the pod spec. */}}
+- name: PGPASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ include "corral.postgresql.secretName" $root }}
       key: password
 - name: DATABASE_URL
-  value: {{ printf "postgresql://%s:$(CORRAL_DB_PASSWORD)@%s:5432/%s?schema=%s" $root.Values.postgresql.username (include "corral.postgresql.fullname" $root) $root.Values.postgresql.database .schema | quote }}
+  value: {{ printf "postgresql://%s@%s:5432/%s?schema=%s" ($root.Values.postgresql.username | urlquery) (include "corral.postgresql.fullname" $root) $root.Values.postgresql.database .schema | quote }}
 {{- else }}
 - name: CORRAL_DB_URL
   valueFrom:
@@ -147,13 +149,13 @@ Kubernetes expands $(VAR) from earlier entries, so the password never appears in
 {{/* URL pg_dump uses (no schema parameter: libpq would refuse it). */}}
 {{- define "corral.backupDatabaseEnv" -}}
 {{- if .Values.postgresql.enabled }}
-- name: CORRAL_DB_PASSWORD
+- name: PGPASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ include "corral.postgresql.secretName" . }}
       key: password
 - name: BACKUP_DATABASE_URL
-  value: {{ printf "postgresql://%s:$(CORRAL_DB_PASSWORD)@%s:5432/%s" .Values.postgresql.username (include "corral.postgresql.fullname" .) .Values.postgresql.database | quote }}
+  value: {{ printf "postgresql://%s@%s:5432/%s" (.Values.postgresql.username | urlquery) (include "corral.postgresql.fullname" .) .Values.postgresql.database | quote }}
 {{- else }}
 - name: BACKUP_DATABASE_URL
   valueFrom:

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CHART_DIR, ciValuesFiles, findOne, renderChart, type K8sObject, type Loose } from './helm.js';
-import { podSpecOf, restrictedViolations, type Container } from './pods.js';
+import { podSpecOf, restrictedViolations } from './pods.js';
 
 const ci = (name: string) => join(CHART_DIR, 'ci', `${name}-values.yaml`);
 const defaults = renderChart();
@@ -18,7 +18,9 @@ describe('Ollama GPU pool', () => {
     expect(server.resources?.limits?.['nvidia.com/gpu']).toBe(1);
     expect(server.resources?.requests?.['nvidia.com/gpu']).toBe(1);
     expect(server.resources?.limits?.memory).toBe('40Gi');
-    expect(pod.runtimeClassName).toBe('nvidia');
+    // GKE installs the driver itself: no RuntimeClass, and no nvidia.com/gpu.present label to require.
+    expect(pod.runtimeClassName).toBeUndefined();
+    expect(JSON.stringify(pod.affinity ?? {})).not.toContain('nvidia.com/gpu.present');
     expect(pod.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
     expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   });
@@ -161,22 +163,15 @@ describe('data stores', () => {
 });
 
 describe('pod security', () => {
-  it('every pod but the documented Ollama GPU exception meets the restricted profile', () => {
+  it('every pod, the Ollama GPU pods included, meets the restricted profile', () => {
     for (const file of [undefined, ...ciValuesFiles()]) {
       const objects = file ? renderChart({ valuesFiles: [file] }) : defaults;
       for (const obj of objects) {
         const pod = podSpecOf(obj);
         if (!pod) continue;
-        const violations = restrictedViolations(pod);
-        if (obj.metadata.labels?.['app.kubernetes.io/component'] === 'ollama') {
-          // The exception still drops every capability and never escalates (baseline profile).
-          for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Container[]) {
-            expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
-            expect(c.securityContext?.capabilities?.drop).toEqual(['ALL']);
-          }
-          continue;
-        }
-        expect(violations, `${file ?? 'defaults'}: ${obj.kind}/${obj.metadata.name}`).toEqual([]);
+        expect(restrictedViolations(pod), `${file ?? 'defaults'}: ${obj.kind}/${obj.metadata.name}`).toEqual(
+          [],
+        );
       }
     }
   });

@@ -23,7 +23,7 @@ export const SERVICE_NAMES = Object.keys(SERVICE_SHAPES) as ServiceName[];
 
 /** Variables the chart sets that no config schema reads, and who reads them instead. */
 const CHART_HELPERS: Record<string, string> = {
-  CORRAL_DB_PASSWORD: 'expanded into DATABASE_URL',
+  PGPASSWORD: 'node-postgres and libpq (the database password, kept out of DATABASE_URL)',
   CORRAL_DB_URL: 'expanded into DATABASE_URL',
   CORRAL_REDIS_PASSWORD: 'expanded into REDIS_URL',
   OTEL_SERVICE_NAME: "service-kit's otel-register",

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the four Corral images from the one Dockerfile with podman (buildah), the base image first
+# (scripts/build-base-image.sh: pulled where a registry answers, else built locally).
+#   scripts/build-images.sh [tag]      -> corral/<service>:<tag> (default: rehearsal)
+# Layers up to `pnpm install` are shared by the four builds; the pnpm store is a cache mount.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+TAG=${1:-rehearsal}
+SERVICES=${SERVICES:-auth chat-api inference-gateway web}
+# Root podman on hosts with a hybrid cgroup layout needs runc; ulimits no higher than the caller's.
+PODMAN_RUN_FLAGS=(--network host --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+
+bash scripts/build-base-image.sh
+# Behind a TLS-intercepting egress proxy the host trusts an extra CA; the build gets it as a secret.
+SECRET_FLAGS=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then
+  SECRET_FLAGS=(--secret "id=extra-ca,src=$NODE_EXTRA_CA_CERTS")
+fi
+# corepack verifies pnpm's npm signatures; a registry mirror that strips them would fail every build.
+PM=$(node -p "require('./package.json').packageManager")
+if [ -z "$(npm view "$PM" dist.signatures 2>/dev/null)" ]; then
+  echo "warning: the npm registry serves no signatures for $PM; corepack's signature check is off for this build" >&2
+  SECRET_FLAGS+=(--build-arg COREPACK_SKIP_SIGNATURES=1)
+fi
+for service in $SERVICES; do
+  start=$(date +%s)
+  podman build "${PODMAN_RUN_FLAGS[@]}" "${SECRET_FLAGS[@]}" --layers \
+    --build-arg "SERVICE=$service" --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    -t "corral/$service:$TAG" -f Dockerfile . >"${TMPDIR:-/tmp}/corral-build-$service.log" 2>&1 \
+    || { tail -n 40 "${TMPDIR:-/tmp}/corral-build-$service.log" >&2; echo "image build failed: $service" >&2; exit 1; }
+  size=$(podman image inspect --format '{{.Size}}' "corral/$service:$TAG")
+  printf 'built corral/%s:%s  %s MB  in %ss\n' "$service" "$TAG" "$((size / 1000000))" "$(($(date +%s) - start))"
+done
