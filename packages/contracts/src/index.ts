@@ -13,5 +13,6 @@ export * from './openai-errors.js';
 export * from './pool.js';
 export * from './replies.js';
 export * from './revocations.js';
+export * from './secrets.js';
 export * from './usage.js';
 export * from './users.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isWellKnownSecret } from '@corral/contracts';
 
 /** Thrown when the environment does not satisfy a service's schema; lists every bad variable by name. */
 export class ConfigError extends Error {
@@ -30,18 +31,6 @@ const secretOptions = new WeakMap<z.ZodType, Required<Pick<SecretOptions, 'minLe
 
 /** Variables whose values are hidden in errors even when not declared with `secret()`. */
 const SECRET_NAME = /SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE_KEY|_KEK$/;
-
-/** Values nobody should deploy with, whatever their length. */
-const WEAK_SECRETS = new Set([
-  'changeme',
-  'change-me',
-  'secret',
-  'password',
-  'admin',
-  'corral',
-  'test',
-  'default',
-]);
 
 /**
  * A secret env var: may come from `NAME` or `NAME_FILE`, is never echoed in errors, and in
@@ -226,7 +215,7 @@ function checkProductionSecrets(
     if (!options || typeof value !== 'string') continue;
     if (options.devDefault !== undefined && value === options.devDefault) {
       problems.push(`${key}: the development default is refused in production; set ${key} or ${key}_FILE`);
-    } else if (WEAK_SECRETS.has(value.toLowerCase())) {
+    } else if (isWellKnownSecret(value)) {
       problems.push(`${key}: a well-known weak value is refused in production`);
     } else if (value.length < options.minLength) {
       problems.push(`${key}: must be at least ${options.minLength} characters in production`);

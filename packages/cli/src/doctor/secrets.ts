@@ -1,6 +1,7 @@
 // Secret checks: present, not a development default or well-known value, long and varied enough.
 // Values are never printed; only the variable's name and what is wrong with it.
 import { readFileSync } from 'node:fs';
+import { isWellKnownSecret } from '@corral/contracts';
 import type { StoredSecrets } from '../local-state.js';
 import { type CheckResult, fail, pass, warnAt } from './report.js';
 
@@ -34,17 +35,6 @@ export const SECRET_RULES: SecretRule[] = [
   { name: 'BACKUP_ENCRYPTION_KEY', required: false, minLength: 16 },
 ];
 
-const WELL_KNOWN = new Set([
-  'changeme',
-  'change-me',
-  'secret',
-  'password',
-  'admin',
-  'corral',
-  'test',
-  'default',
-]);
-
 /** NAME, else the file NAME_FILE names; `unreadable` when that file cannot be read. */
 export function secretFromEnv(
   name: string,
@@ -63,7 +53,7 @@ export function secretFromEnv(
 /** Why a value is weak, or undefined when it is fine. */
 export function weakness(rule: SecretRule, value: string): string | undefined {
   if (rule.devDefault !== undefined && value === rule.devDefault) return 'is the development default';
-  if (WELL_KNOWN.has(value.toLowerCase())) return 'is a well-known value';
+  if (isWellKnownSecret(value)) return 'is a well-known value';
   if (value.length < rule.minLength) return `is ${value.length} characters, shorter than ${rule.minLength}`;
   if (new Set(value).size < Math.min(10, rule.minLength / 2)) return 'repeats a few characters (low entropy)';
   return undefined;
