@@ -37,7 +37,6 @@ for (const [net, prefix] of [
 }
 for (const [net, prefix] of [
   ['::', 127],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -46,10 +45,16 @@ for (const [net, prefix] of [
   refused.addSubnet(net, prefix, 'ipv6');
 }
 
+// IPv4-mapped IPv6 (::ffff:a.b.c.d) is refused whatever it maps to. It has a list of its own: BlockList
+// matches IPv4 addresses against IPv6 rules through this very mapping, so in `refused` it would catch all.
+const mapped = new BlockList();
+mapped.addSubnet('::ffff:0:0', 96, 'ipv6');
+
 /** True for an address an image URL may not lead to. */
 export function isRefusedAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
+  if (family === 6 && mapped.check(address, 'ipv6')) return true;
   return refused.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
