@@ -1,4 +1,4 @@
-import { expectedChatReply } from '@corral/ollama-sim';
+import { expectedChatReply, expectedGenerateReply } from '@corral/ollama-sim';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createApiKey, useChatApiStack } from './helpers.js';
@@ -76,8 +76,10 @@ describe('tools', () => {
   });
 
   it('sends the tool result back as a tool message named after the call, and gets text', async () => {
+    const question = { role: 'user', content: 'What is the weather in Paris?' };
+    const toolTurn = { role: 'tool', content: '{"temperature":21}', tool_name: 'get_weather' };
     const messages = [
-      { role: 'user', content: 'What is the weather in Paris?' },
+      question,
       {
         role: 'assistant',
         content: null,
@@ -97,13 +99,13 @@ describe('tools', () => {
     const expected = expectedChatReply({
       model: 'llama3.2',
       messages: [
-        messages[0],
+        question,
         {
           role: 'assistant',
           content: '',
           tool_calls: [{ function: { name: 'get_weather', arguments: { city: 'Paris', unit: 'c' } } }],
         },
-        { role: 'tool', content: '{"temperature":21}', tool_name: 'get_weather' },
+        toolTurn,
       ],
       tools: [weather],
     });
@@ -277,5 +279,57 @@ describe('refused input, named', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.type).toBe('invalid_request_error');
     expect(res.body.error.message.startsWith(`${param}:`)).toBe(true);
+  });
+});
+
+describe('/v1/completions (legacy)', () => {
+  const ask = { model: 'llama3.2', prompt: 'Once upon a time', max_tokens: 8 };
+  const expected = expectedGenerateReply({
+    model: 'llama3.2',
+    prompt: ask.prompt,
+    options: { num_predict: 8 },
+  });
+
+  it('completes a prompt whole and streamed, with usage', async () => {
+    const res = await request(stack.chat.url).post('/v1/completions').set(bearer(apiKey)).send(ask);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ object: 'text_completion', model: 'llama3.2' });
+    expect(res.body.choices[0]).toMatchObject({ index: 0, text: expected.text, finish_reason: 'length' });
+    expect(res.body.usage.completion_tokens).toBe(expected.evalCount);
+    const streamed = await request(stack.chat.url)
+      .post('/v1/completions')
+      .set(bearer(apiKey))
+      .send({ ...ask, stream: true, stream_options: { include_usage: true } })
+      .buffer(true)
+      .parse((r, done) => {
+        let text = '';
+        r.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        r.on('end', () => done(null, text));
+      });
+    const events = (streamed.body as string).split('\n\n').filter(Boolean);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as Record<string, any>);
+    expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe(expected.text);
+    expect(chunks.at(-1)?.usage.completion_tokens).toBe(expected.evalCount);
+  });
+
+  it.each([
+    ['n', { n: 2 }],
+    ['echo', { echo: true }],
+    ['logprobs', { logprobs: 2 }],
+    ['prompt', { prompt: ['a', 'b'] }],
+  ])('%s is refused with a 400 naming it', async (param, extra) => {
+    const res = await request(stack.chat.url)
+      .post('/v1/completions')
+      .set(bearer(apiKey))
+      .send({ ...ask, ...extra });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message.startsWith(`${param}:`)).toBe(true);
+  });
+
+  it('needs an API key like every /v1 route', async () => {
+    const res = await request(stack.chat.url).post('/v1/completions').send(ask);
+    expect(res.status).toBe(401);
+    expect(res.body.error.type).toBe('authentication_error');
   });
 });

@@ -33,6 +33,14 @@ export interface ChatRequest {
   think?: boolean | string;
 }
 
+/** Ollama's `/api/generate` request (a plain prompt), as /v1/completions sends it. */
+export interface GenerateRequest {
+  model: string;
+  prompt: string;
+  suffix?: string;
+  options?: Record<string, unknown>;
+}
+
 /** What a chat reply carries besides its text; each handler is optional. */
 export interface ChatEvents {
   /** A piece of the model's reasoning (Ollama's `message.thinking`), apart from the answer. */
@@ -68,6 +76,7 @@ export interface GatewayOptions {
 }
 
 interface OllamaChunk {
+  response?: unknown;
   message?: { content?: unknown; thinking?: unknown; tool_calls?: unknown };
   done?: unknown;
   done_reason?: unknown;
@@ -147,6 +156,7 @@ export class GatewayClient {
   private readonly authHeaders: Record<string, string>;
   private readonly chatHeaders: Record<string, string>;
   private readonly chatTarget: { origin: string; path: string };
+  private readonly generateTarget: { origin: string; path: string };
 
   constructor(private readonly options: GatewayOptions) {
     this.authHeaders = options.serviceToken ? { authorization: `Bearer ${options.serviceToken}` } : {};
@@ -157,6 +167,11 @@ export class GatewayClient {
     };
     const chatUrl = new URL(`${options.baseUrl}/api/chat`);
     this.chatTarget = { origin: chatUrl.origin, path: `${chatUrl.pathname}${chatUrl.search}` };
+    const generateUrl = new URL(`${options.baseUrl}/api/generate`);
+    this.generateTarget = {
+      origin: generateUrl.origin,
+      path: `${generateUrl.pathname}${generateUrl.search}`,
+    };
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
@@ -232,6 +247,23 @@ export class GatewayClient {
     );
   }
 
+  /** Streams a plain-prompt completion (`/api/generate`): `onToken` per piece, resolves with the counts. */
+  generate(body: GenerateRequest, onToken: (text: string) => void, signal: AbortSignal): Promise<ChatDone> {
+    return streamChat(
+      this.agent,
+      {
+        ...this.generateTarget,
+        headers: this.chatHeaders,
+        body: JSON.stringify({ ...body, stream: true }),
+        signal,
+      },
+      {
+        line: (line) => this.handleLine(line, onToken, undefined, true),
+        refusal: (status, text) => this.refusalFrom(status, text),
+      },
+    );
+  }
+
   /** The gateway's `GET /admin/backends` (the pool as it sees it), passed on as it answers. */
   async adminBackends(signal?: AbortSignal): Promise<unknown> {
     try {
@@ -292,6 +324,7 @@ export class GatewayClient {
     line: string,
     onToken: (text: string) => void,
     events: ChatEvents | undefined,
+    generated = false,
   ): ChatDone | undefined {
     let chunk: OllamaChunk;
     try {
@@ -300,7 +333,7 @@ export class GatewayClient {
       throw new AppError('bad_gateway', 'The model server sent a malformed chunk.');
     }
     if (chunk.error !== undefined) throw new AppError('bad_gateway', `The model failed: ${errorText(chunk)}`);
-    const content = chunk.message?.content;
+    const content = generated ? chunk.response : chunk.message?.content;
     if (events && chunk.message) {
       const { thinking, tool_calls: calls } = chunk.message;
       if (typeof thinking === 'string' && thinking !== '') events.thinking?.(thinking);

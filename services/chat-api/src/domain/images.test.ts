@@ -29,7 +29,7 @@ beforeAll(async () => {
       const n = Number(path.slice(5));
       return res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}` : '/cat.png' }).end();
     }
-    res.writeHead(404).end();
+    return res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

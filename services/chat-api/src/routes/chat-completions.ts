@@ -39,10 +39,22 @@ const finishReason = (done: ChatDone, toolCalls: number): 'stop' | 'length' | 't
  * errors in OpenAI's shape.
  */
 export function chatCompletionsRoute(ctx: ChatContext): DirectRoute {
+  return v1Route(ctx, '/v1/chat/completions', completeChat);
+}
+
+/**
+ * A `POST /v1/…` generation route answered the way `/v1/chat/completions` is: JSON body
+ * (BODY_LIMIT), credentials, rate limit, CORS, errors in OpenAI's shape; `complete` does the rest.
+ */
+export function v1Route(
+  ctx: ChatContext,
+  path: string,
+  complete: (ctx: ChatContext, caller: Caller, input: unknown, res: ServerResponse) => Promise<void>,
+): DirectRoute {
   const limit = byteSize(ctx.config.BODY_LIMIT);
   return {
     method: 'POST',
-    path: '/v1/chat/completions',
+    path,
     renderError: sendOpenAiError,
     handle: async (req, res) => {
       const body = await readJsonBody(req, { limit });
@@ -50,7 +62,7 @@ export function chatCompletionsRoute(ctx: ChatContext): DirectRoute {
       setRequestUser(authenticated.userId);
       const { caller, headers: limitHeaders } = await admitRequest(ctx, authenticated);
       for (const [name, value] of Object.entries(limitHeaders)) res.setHeader(name, value);
-      await completeChat(ctx, caller, body, res);
+      await complete(ctx, caller, body, res);
     },
   };
 }
@@ -192,7 +204,7 @@ async function completeChat(
   }
 }
 
-function sendJson(res: ServerResponse, body: unknown): void {
+export function sendJson(res: ServerResponse, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
