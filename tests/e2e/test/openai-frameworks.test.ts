@@ -169,6 +169,92 @@ describe('openai SDK', () => {
   });
 });
 
+describe('openai SDK: /v1/responses (stateless)', () => {
+  it('answers text input with instructions, whole and streamed alike', async () => {
+    const ask = {
+      model: TOOLS_MODEL,
+      instructions: 'Be brief.',
+      input: 'Name a river.',
+      max_output_tokens: 10,
+    };
+    const whole = await client.responses.create(ask);
+    expect(whole.object).toBe('response');
+    expect(whole.output_text.trim()).not.toBe('');
+    expect(whole.usage?.output_tokens).toBeGreaterThan(0);
+
+    const stream = await client.responses.create({ ...ask, stream: true });
+    const types: string[] = [];
+    let text = '';
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed' || event.type === 'response.incomplete')
+        completed = event.response;
+    }
+    expect(types[0]).toBe('response.created');
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.delta',
+        'response.output_text.done',
+        'response.output_item.done',
+      ]),
+    );
+    expect(text).toBe(whole.output_text);
+    expect(completed?.status).toBe(whole.status);
+    expect(completed?.usage?.output_tokens).toBe(whole.usage?.output_tokens);
+  });
+
+  it('calls a function tool, then answers once given its output as message input', async () => {
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      {
+        type: 'function',
+        name: 'get_weather',
+        description: 'Current weather in a city',
+        parameters: weatherTool.function.parameters ?? {},
+        strict: true,
+      },
+    ];
+    const input: OpenAI.Responses.ResponseInput = [{ role: 'user', content: 'Weather in Oslo?' }];
+    const first = await client.responses.create({ model: TOOLS_MODEL, input, tools });
+    const call = first.output.find((item) => item.type === 'function_call');
+    if (call?.type !== 'function_call') throw new Error('expected a function call');
+    expect(call.name).toBe('get_weather');
+    expect(Object.keys(JSON.parse(call.arguments) as object).sort()).toEqual(['city', 'unit']);
+    const second = await client.responses.create({
+      model: TOOLS_MODEL,
+      input: [...input, call, { type: 'function_call_output', call_id: call.call_id, output: '{"temp":3}' }],
+      tools,
+    });
+    expect(second.output.some((item) => item.type === 'function_call')).toBe(false);
+    expect(second.output_text.trim()).not.toBe('');
+  });
+
+  it('answers text.format json_schema with JSON valid against it', async () => {
+    const response = await client.responses.create({
+      model: TOOLS_MODEL,
+      input: 'A city',
+      text: {
+        format: {
+          type: 'json_schema',
+          name: 'city',
+          schema: {
+            type: 'object',
+            properties: { name: { type: 'string' }, population: { type: 'integer' } },
+            required: ['name', 'population'],
+            additionalProperties: false,
+          },
+        },
+      },
+    });
+    const value = JSON.parse(response.output_text) as Record<string, unknown>;
+    expect(typeof value.name).toBe('string');
+    expect(Number.isInteger(value.population)).toBe(true);
+  });
+});
+
 describe('Vercel AI SDK', () => {
   const provider = () =>
     createOpenAICompatible({ name: 'corral', apiKey, baseURL: baseURL(), supportsStructuredOutputs: true });

@@ -19,7 +19,7 @@ import { apiKeyIdOf } from './principal.js';
 import { type OpenStreamGauge, openEventStream } from './sse.js';
 
 /** Ollama's tool calls in OpenAI's form: an id (`call_…`), `type`, and `arguments` as a JSON string. */
-function openAiToolCall(call: OllamaToolCall) {
+export function openAiToolCall(call: OllamaToolCall) {
   return {
     id: call.id ?? `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
     type: 'function' as const,
