@@ -43,6 +43,23 @@ const post = (body: unknown) =>
     .set(bearer(apiKey))
     .send(body as object);
 
+interface ToolDelta {
+  index: number;
+  id?: string;
+  type?: string;
+  function: { name?: string; arguments?: string };
+}
+
+/** A `chat.completion.chunk` or `text_completion` chunk, the fields the tests read. */
+interface Chunk {
+  choices: Array<{
+    text?: string;
+    delta: { content?: string; reasoning?: string; tool_calls?: ToolDelta[] };
+    finish_reason: string | null;
+  }>;
+  usage?: { completion_tokens: number };
+}
+
 async function streamEvents(body: Record<string, unknown>) {
   const res = await post({ ...body, stream: true })
     .buffer(true)
@@ -54,7 +71,7 @@ async function streamEvents(body: Record<string, unknown>) {
   expect(res.status).toBe(200);
   const events = (res.body as string).split('\n\n').filter(Boolean);
   expect(events.at(-1)).toBe('data: [DONE]');
-  return events.slice(0, -1).map((event) => JSON.parse(event.slice('data: '.length)) as Record<string, any>);
+  return events.slice(0, -1).map((event) => JSON.parse(event.slice('data: '.length)) as Chunk);
 }
 
 describe('tools', () => {
@@ -140,7 +157,7 @@ describe('tools', () => {
     expect(Object.keys(JSON.parse(calls.get(1)!.args))).toEqual(['zone']);
     const finish = chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean);
     expect(finish).toEqual(['tool_calls']);
-    expect(chunks.at(-1)?.usage.completion_tokens).toBeGreaterThan(0);
+    expect(chunks.at(-1)?.usage?.completion_tokens).toBeGreaterThan(0);
   });
 
   it('tool_choice none sends no tools; a named choice sends only that tool', async () => {
@@ -152,7 +169,9 @@ describe('tools', () => {
       tools: [weather, time],
       tool_choice: { type: 'function', function: { name: 'get_time' } },
     });
-    expect(named.body.choices[0].message.tool_calls.map((c: any) => c.function.name)).toEqual(['get_time']);
+    expect(
+      named.body.choices[0].message.tool_calls.map((c: { function: { name: string } }) => c.function.name),
+    ).toEqual(['get_time']);
     const single = await post({ ...ask, tools: [weather, time], parallel_tool_calls: false });
     expect(single.body.choices[0].message.tool_calls).toHaveLength(1);
   });
@@ -308,9 +327,9 @@ describe('/v1/completions (legacy)', () => {
       });
     const events = (streamed.body as string).split('\n\n').filter(Boolean);
     expect(events.at(-1)).toBe('data: [DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as Record<string, any>);
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as Chunk);
     expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe(expected.text);
-    expect(chunks.at(-1)?.usage.completion_tokens).toBe(expected.evalCount);
+    expect(chunks.at(-1)?.usage?.completion_tokens).toBe(expected.evalCount);
   });
 
   it.each([

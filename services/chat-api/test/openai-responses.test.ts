@@ -14,7 +14,20 @@ beforeAll(async () => {
 
 const post = (body: object) => request(stack.chat.url).post('/v1/responses').set(bearer(apiKey)).send(body);
 
-async function events(body: object): Promise<Array<{ event: string; data: Record<string, any> }>> {
+interface ResponseItem {
+  type: string;
+  summary?: Array<{ text: string }>;
+  content?: Array<{ text: string }>;
+}
+
+interface ResponseEvent {
+  type: string;
+  sequence_number: number;
+  delta?: string;
+  response?: { output: ResponseItem[] };
+}
+
+async function events(body: object): Promise<Array<{ event: string; data: ResponseEvent }>> {
   const res = await post({ ...body, stream: true })
     .buffer(true)
     .parse((r, done) => {
@@ -28,7 +41,7 @@ async function events(body: object): Promise<Array<{ event: string; data: Record
     .filter(Boolean)
     .map((block) => {
       const event = /^event: (.*)$/m.exec(block)?.[1] ?? '';
-      const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as Record<string, any>;
+      const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as ResponseEvent;
       return { event, data };
     });
 }
@@ -60,14 +73,14 @@ describe('POST /v1/responses', () => {
     const firstText = types.indexOf('response.output_text.delta');
     expect(firstReasoning).toBeGreaterThan(0);
     expect(firstText).toBeGreaterThan(firstReasoning);
-    const final = stream.at(-1)!.data.response;
-    expect(final.output.map((item: { type: string }) => item.type)).toEqual(['reasoning', 'message']);
+    const final = stream.at(-1)!.data.response!;
+    expect(final.output.map((item) => item.type)).toEqual(['reasoning', 'message']);
     const reasoning = stream
       .filter((e) => e.event === 'response.reasoning_summary_text.delta')
       .map((e) => e.data.delta)
       .join('');
-    expect(final.output[0].summary[0].text).toBe(reasoning);
-    expect(final.output[1].content[0].text).not.toContain(reasoning);
+    expect(final.output[0]?.summary?.[0]?.text).toBe(reasoning);
+    expect(final.output[1]?.content?.[0]?.text).not.toContain(reasoning);
   });
 
   it.each([

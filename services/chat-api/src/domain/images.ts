@@ -164,7 +164,7 @@ export async function fetchImage(
           signal: abort,
           headers: { accept: 'image/png, image/jpeg, image/webp' },
         });
-      } catch (error) {
+      } catch {
         if (refusedAddress) throw refuse(refusedAddress);
         if (signal?.aborted) throw signal.reason;
         if (deadline.aborted)
