@@ -95,6 +95,28 @@ describe('POST /v1/responses', () => {
     expect(res.body.error.message.startsWith(`${param}:`)).toBe(true);
   });
 
+  it('records usage like every generation (GET /api/usage)', async () => {
+    const totals = async () => {
+      const res = await request(stack.chat.url).get('/api/usage').set(bearer(stack.user.token)).expect(200);
+      const items = res.body.items as Array<{ model: string; requests: number; completionTokens: number }>;
+      return items
+        .filter((item) => item.model === 'llama3.2')
+        .reduce(
+          (sum, item) => ({ requests: sum.requests + item.requests, out: sum.out + item.completionTokens }),
+          {
+            requests: 0,
+            out: 0,
+          },
+        );
+    };
+    const before = await totals();
+    const res = await post({ model: 'llama3.2', input: 'Count me' });
+    expect(res.status).toBe(200);
+    const after = await totals();
+    expect(after.requests).toBe(before.requests + 1);
+    expect(after.out).toBe(before.out + (res.body.usage.output_tokens as number));
+  });
+
   it('needs an API key', async () => {
     const res = await request(stack.chat.url).post('/v1/responses').send({ model: 'llama3.2', input: 'hi' });
     expect(res.status).toBe(401);
