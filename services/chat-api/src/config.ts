@@ -93,7 +93,7 @@ export const chatEnvShape = {
     'Largest body POST /api/conversations/import accepts (larger: 413). BODY_LIMIT applies everywhere else.',
   ),
   IMAGE_MAX_BYTES: envByteSize('10mb').describe(
-    'Largest image in a /v1 request (a data: URL, or an http(s) URL chat-api fetches); larger: 413. Data URLs must also fit in BODY_LIMIT.',
+    'Largest image in a /v1 request, data: URL or fetched (larger: 413); data: URLs must fit in BODY_LIMIT too.',
   ),
   IMAGE_FETCH_TIMEOUT_MS: envInt(10_000, { min: 100, max: 120_000 }).describe(
     'Time allowed to fetch an http(s) image URL given to /v1 (past it: 400).',
