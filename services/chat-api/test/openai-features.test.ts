@@ -298,6 +298,7 @@ describe('refused input, named', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.type).toBe('invalid_request_error');
     expect(res.body.error.message.startsWith(`${param}:`)).toBe(true);
+    expect(res.body.error.param).toBe(param);
   });
 });
 

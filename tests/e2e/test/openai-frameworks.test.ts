@@ -166,6 +166,7 @@ describe('openai SDK', () => {
       );
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('n: only one choice');
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
   });
 });
 

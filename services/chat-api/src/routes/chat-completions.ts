@@ -4,6 +4,7 @@ import {
   AppError,
   type DirectRoute,
   byteSize,
+  openAiRenderer,
   parseInput,
   readJsonBody,
   setRequestUser,
@@ -14,7 +15,7 @@ import { admitGeneration, admitRequest, type Caller } from '../domain/admission.
 import type { ChatDone, ChatEvents, OllamaToolCall } from '../domain/gateway.js';
 import { fetchImage, imageFromDataUrl, type ImageLimits } from '../domain/images.js';
 import { chatBody, toOllamaChat } from './openai-chat-request.js';
-import { openAiError, sendOpenAiError } from './openai-errors.js';
+import { openAiError } from './openai-errors.js';
 import { apiKeyIdOf } from './principal.js';
 import { type OpenStreamGauge, openEventStream } from './sse.js';
 
@@ -31,6 +32,21 @@ type OpenAiToolCall = ReturnType<typeof openAiToolCall>;
 
 const finishReason = (done: ChatDone, toolCalls: number): 'stop' | 'length' | 'tool_calls' =>
   toolCalls > 0 ? 'tool_calls' : done.doneReason === 'length' ? 'length' : 'stop';
+
+/** The parameter an error names: a refused parameter, or the first field that failed validation. */
+function paramOf(error: AppError): string | undefined {
+  const { param, errors } = error.extensions as { param?: unknown; errors?: Array<{ path?: unknown }> };
+  if (typeof param === 'string') return param;
+  const path = errors?.[0]?.path;
+  return typeof path === 'string' && path.startsWith('body.') ? path.slice('body.'.length) : undefined;
+}
+
+/** OpenAI's error body (routes/openai-errors.ts) with `param` filled in when the error names one. */
+const sendV1Error = openAiRenderer((error) => {
+  const body = openAiError(error);
+  const param = paramOf(error);
+  return param ? { error: { ...body.error, param } } : body;
+});
 
 /**
  * `POST /v1/chat/completions`, its one entry point: a service-kit direct route, answered before
@@ -55,7 +71,7 @@ export function v1Route(
   return {
     method: 'POST',
     path,
-    renderError: sendOpenAiError,
+    renderError: sendV1Error,
     handle: async (req, res) => {
       const body = await readJsonBody(req, { limit });
       const authenticated = await ctx.auth.authenticate(req.headers.authorization);
