@@ -22,6 +22,8 @@ import { type ChatMetrics, createChatMetrics } from './metrics.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes, chatSummaryRoutes } from './routes/admin.js';
 import { chatCompletionsRoute } from './routes/chat-completions.js';
+import { completionsRoute } from './routes/completions.js';
+import { responsesRoute } from './routes/responses.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
@@ -231,7 +233,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     { jsonBody: false, renderError: renderOpenAiError },
   );
   // The busiest route skips express altogether: POST /v1/chat/completions has no express route.
-  return withDirectRoutes(kit, app, [chatCompletionsRoute(ctx)]);
+  return withDirectRoutes(kit, app, [chatCompletionsRoute(ctx), completionsRoute(ctx), responsesRoute(ctx)]);
 }
 
 async function enforceRetention(kit: ServiceKit<ChatConfig>, db: Database, metrics: ChatMetrics) {

@@ -97,6 +97,15 @@ export const chatEnvShape = {
   IMPORT_BODY_LIMIT: envByteSize('20mb').describe(
     'Largest body POST /api/conversations/import accepts (larger: 413). BODY_LIMIT applies everywhere else.',
   ),
+  IMAGE_MAX_BYTES: envByteSize('10mb').describe(
+    'Largest image in a /v1 request, data: URL or fetched (larger: 413); data: URLs must fit in BODY_LIMIT too.',
+  ),
+  IMAGE_FETCH_TIMEOUT_MS: envInt(10_000, { min: 100, max: 120_000 }).describe(
+    'Time allowed to fetch an http(s) image URL given to /v1 (past it: 400).',
+  ),
+  IMAGE_FETCH_MAX_REDIRECTS: envInt(3, { max: 10 }).describe(
+    'Redirects followed when fetching an image URL.',
+  ),
   CHAT_RETENTION_DAYS: envInt(0, { max: 36_500 }).describe(
     'Conversations not updated for this many days are deleted by the retention job; 0 = keep forever.',
   ),

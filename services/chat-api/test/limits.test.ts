@@ -110,6 +110,15 @@ describe('daily token budget', () => {
     });
     await expect(viaSdk).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     await expect(viaSdk).rejects.toMatchObject({ code: 'insufficient_quota' });
+    // The legacy completions and the Responses API are held to the same budget.
+    await expect(client.completions.create({ model: 'llama3.2', prompt: 'hi' })).rejects.toMatchObject({
+      status: 429,
+      code: 'insufficient_quota',
+    });
+    await expect(client.responses.create({ model: 'llama3.2', input: 'hi' })).rejects.toMatchObject({
+      status: 429,
+      code: 'insufficient_quota',
+    });
     const usage = await request(stack.chat.url).get('/api/usage').set(bearer(user.token)).expect(200);
     expect(usage.body.dailyTokenBudget).toBe(20);
   });

@@ -4,16 +4,49 @@ import axios, { type AxiosInstance } from 'axios';
 import { Agent, type Dispatcher, request } from 'undici';
 import { streamChat } from './chat-stream.js';
 
+/** A tool call in Ollama's wire format: `arguments` is an object. */
+export interface OllamaToolCall {
+  id?: string;
+  function: { index?: number; name: string; arguments: Record<string, unknown> };
+}
+
 /** One chat turn in Ollama's wire format. */
 export interface ChatTurn {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** Base64 images (vision models). */
+  images?: string[];
+  tool_calls?: OllamaToolCall[];
+  /** On a `tool` turn: the function whose result this is. */
+  tool_name?: string;
 }
 
 export interface ChatRequest {
   model: string;
   messages: ChatTurn[];
   options?: Record<string, unknown>;
+  /** Function tools, as OpenAI and Ollama both write them (`{type:"function",function:{…}}`). */
+  tools?: unknown[];
+  /** `"json"` or a JSON schema. */
+  format?: unknown;
+  /** Ollama's `think`: true/false or an effort (`"low"`, `"medium"`, `"high"`). */
+  think?: boolean | string;
+}
+
+/** Ollama's `/api/generate` request (a plain prompt), as /v1/completions sends it. */
+export interface GenerateRequest {
+  model: string;
+  prompt: string;
+  suffix?: string;
+  options?: Record<string, unknown>;
+}
+
+/** What a chat reply carries besides its text; each handler is optional. */
+export interface ChatEvents {
+  /** A piece of the model's reasoning (Ollama's `message.thinking`), apart from the answer. */
+  thinking?(text: string): void;
+  /** Tool calls the model made (one chunk may carry several). */
+  toolCalls?(calls: OllamaToolCall[]): void;
 }
 
 /** Ollama's final `done: true` chunk, the fields we use. */
@@ -43,7 +76,8 @@ export interface GatewayOptions {
 }
 
 interface OllamaChunk {
-  message?: { content?: unknown };
+  response?: unknown;
+  message?: { content?: unknown; thinking?: unknown; tool_calls?: unknown };
   done?: unknown;
   done_reason?: unknown;
   error?: unknown;
@@ -51,6 +85,29 @@ interface OllamaChunk {
   eval_count?: unknown;
   eval_duration?: unknown;
   total_duration?: unknown;
+}
+
+/** Ollama's tool calls, checked: a call without a function name is a malformed chunk. */
+function toolCallsOf(raw: unknown[]): OllamaToolCall[] {
+  return raw.map((item) => {
+    const call = (item ?? {}) as {
+      id?: unknown;
+      function?: { index?: unknown; name?: unknown; arguments?: unknown };
+    };
+    const fn = call.function;
+    if (!fn || typeof fn.name !== 'string') {
+      throw new AppError('bad_gateway', 'The model server sent a malformed tool call.');
+    }
+    const args = fn.arguments;
+    return {
+      ...(typeof call.id === 'string' ? { id: call.id } : {}),
+      function: {
+        ...(typeof fn.index === 'number' ? { index: fn.index } : {}),
+        name: fn.name,
+        arguments: args !== null && typeof args === 'object' ? (args as Record<string, unknown>) : {},
+      },
+    };
+  });
 }
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
@@ -99,6 +156,7 @@ export class GatewayClient {
   private readonly authHeaders: Record<string, string>;
   private readonly chatHeaders: Record<string, string>;
   private readonly chatTarget: { origin: string; path: string };
+  private readonly generateTarget: { origin: string; path: string };
 
   constructor(private readonly options: GatewayOptions) {
     this.authHeaders = options.serviceToken ? { authorization: `Bearer ${options.serviceToken}` } : {};
@@ -109,6 +167,11 @@ export class GatewayClient {
     };
     const chatUrl = new URL(`${options.baseUrl}/api/chat`);
     this.chatTarget = { origin: chatUrl.origin, path: `${chatUrl.pathname}${chatUrl.search}` };
+    const generateUrl = new URL(`${options.baseUrl}/api/generate`);
+    this.generateTarget = {
+      origin: generateUrl.origin,
+      path: `${generateUrl.pathname}${generateUrl.search}`,
+    };
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
@@ -163,7 +226,12 @@ export class GatewayClient {
    * Streams a chat reply: `onToken` for each piece of text, resolves with the final chunk's
    * counts. Rejects with an AppError on an upstream failure, or with the signal's reason on abort.
    */
-  chat(body: ChatRequest, onToken: (text: string) => void, signal: AbortSignal): Promise<ChatDone> {
+  chat(
+    body: ChatRequest,
+    onToken: (text: string) => void,
+    signal: AbortSignal,
+    events?: ChatEvents,
+  ): Promise<ChatDone> {
     return streamChat(
       this.agent,
       {
@@ -173,7 +241,24 @@ export class GatewayClient {
         signal,
       },
       {
-        line: (line) => this.handleLine(line, onToken),
+        line: (line) => this.handleLine(line, onToken, events),
+        refusal: (status, text) => this.refusalFrom(status, text),
+      },
+    );
+  }
+
+  /** Streams a plain-prompt completion (`/api/generate`): `onToken` per piece, resolves with the counts. */
+  generate(body: GenerateRequest, onToken: (text: string) => void, signal: AbortSignal): Promise<ChatDone> {
+    return streamChat(
+      this.agent,
+      {
+        ...this.generateTarget,
+        headers: this.chatHeaders,
+        body: JSON.stringify({ ...body, stream: true }),
+        signal,
+      },
+      {
+        line: (line) => this.handleLine(line, onToken, undefined, true),
         refusal: (status, text) => this.refusalFrom(status, text),
       },
     );
@@ -235,7 +320,12 @@ export class GatewayClient {
     return upstreamError(status, errorText(parsed));
   }
 
-  private handleLine(line: string, onToken: (text: string) => void): ChatDone | undefined {
+  private handleLine(
+    line: string,
+    onToken: (text: string) => void,
+    events: ChatEvents | undefined,
+    generated = false,
+  ): ChatDone | undefined {
     let chunk: OllamaChunk;
     try {
       chunk = JSON.parse(line) as OllamaChunk;
@@ -243,7 +333,12 @@ export class GatewayClient {
       throw new AppError('bad_gateway', 'The model server sent a malformed chunk.');
     }
     if (chunk.error !== undefined) throw new AppError('bad_gateway', `The model failed: ${errorText(chunk)}`);
-    const content = chunk.message?.content;
+    const content = generated ? chunk.response : chunk.message?.content;
+    if (events && chunk.message) {
+      const { thinking, tool_calls: calls } = chunk.message;
+      if (typeof thinking === 'string' && thinking !== '') events.thinking?.(thinking);
+      if (Array.isArray(calls) && calls.length > 0) events.toolCalls?.(toolCallsOf(calls));
+    }
     if (typeof content === 'string' && content !== '') onToken(content);
     if (chunk.done !== true) return undefined;
     return {

@@ -4,69 +4,49 @@ import {
   AppError,
   type DirectRoute,
   byteSize,
+  openAiRenderer,
   parseInput,
   readJsonBody,
   setRequestUser,
   toAppError,
 } from '@corral/service-kit';
-import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { admitGeneration, admitRequest, type Caller } from '../domain/admission.js';
-import type { ChatDone, ChatTurn } from '../domain/gateway.js';
-import { openAiError, sendOpenAiError } from './openai-errors.js';
+import type { ChatDone, ChatEvents, OllamaToolCall } from '../domain/gateway.js';
+import { fetchImage, imageFromDataUrl, type ImageLimits } from '../domain/images.js';
+import { chatBody, toOllamaChat } from './openai-chat-request.js';
+import { openAiError } from './openai-errors.js';
 import { apiKeyIdOf } from './principal.js';
 import { type OpenStreamGauge, openEventStream } from './sse.js';
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
-const messageContent = z.union([
-  z.string(),
-  z.array(z.union([textPart, z.looseObject({ type: z.string() })])),
-]);
+/** Ollama's tool calls in OpenAI's form: an id (`call_…`), `type`, and `arguments` as a JSON string. */
+export function openAiToolCall(call: OllamaToolCall) {
+  return {
+    id: call.id ?? `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+    type: 'function' as const,
+    function: { name: call.function.name, arguments: JSON.stringify(call.function.arguments) },
+  };
+}
 
-const chatBody = z.object({
-  model: z.string().min(1).max(200),
-  messages: z
-    .array(
-      z.object({
-        role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
-        content: messageContent.nullable().optional(),
-      }),
-    )
-    .min(1),
-  stream: z.boolean().optional(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
-  temperature: z.number().min(0).max(2).nullable().optional(),
-  top_p: z.number().min(0).max(1).nullable().optional(),
-  max_tokens: z.number().int().min(1).nullable().optional(),
-  max_completion_tokens: z.number().int().min(1).nullable().optional(),
-  stop: z
-    .union([z.string(), z.array(z.string()).max(4)])
-    .nullable()
-    .optional(),
-  seed: z.number().int().nullable().optional(),
-  n: z.literal(1).nullable().optional(),
-  user: z.string().optional(),
+type OpenAiToolCall = ReturnType<typeof openAiToolCall>;
+
+const finishReason = (done: ChatDone, toolCalls: number): 'stop' | 'length' | 'tool_calls' =>
+  toolCalls > 0 ? 'tool_calls' : done.doneReason === 'length' ? 'length' : 'stop';
+
+/** The parameter an error names: a refused parameter, or the first field that failed validation. */
+function paramOf(error: AppError): string | undefined {
+  const { param, errors } = error.extensions as { param?: unknown; errors?: Array<{ path?: unknown }> };
+  if (typeof param === 'string') return param;
+  const path = errors?.[0]?.path;
+  return typeof path === 'string' && path.startsWith('body.') ? path.slice('body.'.length) : undefined;
+}
+
+/** OpenAI's error body (routes/openai-errors.ts) with `param` filled in when the error names one. */
+const sendV1Error = openAiRenderer((error) => {
+  const body = openAiError(error);
+  const param = paramOf(error);
+  return param ? { error: { ...body.error, param } } : body;
 });
-
-function textOf(content: z.infer<typeof messageContent> | null | undefined): string {
-  if (content == null) return '';
-  if (typeof content === 'string') return content;
-  return content.map((part) => (part.type === 'text' && 'text' in part ? String(part.text) : '')).join('');
-}
-
-function ollamaOptions(body: z.infer<typeof chatBody>): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  if (body.temperature != null) options.temperature = body.temperature;
-  if (body.top_p != null) options.top_p = body.top_p;
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  if (maxTokens != null) options.num_predict = maxTokens;
-  if (body.stop != null) options.stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
-  if (body.seed != null) options.seed = body.seed;
-  return options;
-}
-
-const finishReason = (done: ChatDone): 'stop' | 'length' =>
-  done.doneReason === 'length' ? 'length' : 'stop';
 
 /**
  * `POST /v1/chat/completions`, its one entry point: a service-kit direct route, answered before
@@ -75,18 +55,30 @@ const finishReason = (done: ChatDone): 'stop' | 'length' =>
  * errors in OpenAI's shape.
  */
 export function chatCompletionsRoute(ctx: ChatContext): DirectRoute {
+  return v1Route(ctx, '/v1/chat/completions', completeChat);
+}
+
+/**
+ * A `POST /v1/…` generation route answered the way `/v1/chat/completions` is: JSON body
+ * (BODY_LIMIT), credentials, rate limit, CORS, errors in OpenAI's shape; `complete` does the rest.
+ */
+export function v1Route(
+  ctx: ChatContext,
+  path: string,
+  complete: (ctx: ChatContext, caller: Caller, input: unknown, res: ServerResponse) => Promise<void>,
+): DirectRoute {
   const limit = byteSize(ctx.config.BODY_LIMIT);
   return {
     method: 'POST',
-    path: '/v1/chat/completions',
-    renderError: sendOpenAiError,
+    path,
+    renderError: sendV1Error,
     handle: async (req, res) => {
       const body = await readJsonBody(req, { limit });
       const authenticated = await ctx.auth.authenticate(req.headers.authorization);
       setRequestUser(authenticated.userId);
       const { caller, headers: limitHeaders } = await admitRequest(ctx, authenticated);
       for (const [name, value] of Object.entries(limitHeaders)) res.setHeader(name, value);
-      await completeChat(ctx, caller, body, res);
+      await complete(ctx, caller, body, res);
     },
   };
 }
@@ -103,26 +95,38 @@ async function completeChat(
 ): Promise<void> {
   const body = parseInput(chatBody, input ?? {});
   const limits = await admitGeneration(ctx, caller, body.model);
-  const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-  const slot = await ctx.slots.acquire(caller.userId, id, limits.maxConcurrentStreams);
-  const messages: ChatTurn[] = body.messages.map((m) => ({
-    role: m.role === 'developer' ? 'system' : m.role === 'tool' ? 'user' : m.role,
-    content: textOf(m.content),
-  }));
-  const created = Math.floor(Date.now() / 1000);
   const controller = new AbortController();
   // Nothing is kept for /v1 calls, so a client that leaves takes the generation with it.
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new AppError('client_closed_request'));
   });
+  const imageLimits: ImageLimits = {
+    maxBytes: byteSize(ctx.config.IMAGE_MAX_BYTES),
+    timeoutMs: ctx.config.IMAGE_FETCH_TIMEOUT_MS,
+    maxRedirects: ctx.config.IMAGE_FETCH_MAX_REDIRECTS,
+  };
+  const request = await toOllamaChat(body, (url, param) =>
+    url.startsWith('data:')
+      ? Promise.resolve(imageFromDataUrl(url, param, imageLimits))
+      : fetchImage(url, param, imageLimits, controller.signal),
+  );
+  // OpenAI's `parallel_tool_calls: false` allows one call per answer: later ones are dropped.
+  const maxCalls = body.parallel_tool_calls === false ? 1 : Infinity;
+  const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+  const slot = await ctx.slots.acquire(caller.userId, id, limits.maxConcurrentStreams);
+  const created = Math.floor(Date.now() / 1000);
   let completionTokens = 0;
   let promptTokens = 0;
   const asked = performance.now();
-  const firstToken = () =>
+  let first = true;
+  const firstToken = () => {
+    if (!first) return;
+    first = false;
     ctx.metrics.timeToFirstToken.observe(
       { model: body.model, api: 'v1' },
       (performance.now() - asked) / 1000,
     );
+  };
   try {
     if (body.stream) {
       await streamCompletion(
@@ -133,16 +137,27 @@ async function completeChat(
           model: body.model,
           includeUsage: body.stream_options?.include_usage === true,
           gauge: ctx.metrics.openStreams.labels({ api: 'v1' }),
+          maxCalls,
         },
-        async (onToken) => {
+        async (onToken, events) => {
           const done = await ctx.gateway.chat(
-            { model: body.model, messages, options: ollamaOptions(body) },
+            request,
             (text) => {
-              if (completionTokens === 0) firstToken();
+              firstToken();
               completionTokens += 1;
               onToken(text);
             },
             controller.signal,
+            {
+              thinking: (text) => {
+                firstToken();
+                events.thinking?.(text);
+              },
+              toolCalls: (calls) => {
+                firstToken();
+                events.toolCalls?.(calls);
+              },
+            },
           );
           completionTokens = done.completionTokens ?? completionTokens;
           promptTokens = done.promptTokens ?? 0;
@@ -151,31 +166,39 @@ async function completeChat(
       );
     } else {
       let text = '';
+      let reasoning = '';
+      const toolCalls: OpenAiToolCall[] = [];
       const done = await ctx.gateway.chat(
-        { model: body.model, messages, options: ollamaOptions(body) },
+        request,
         (piece) => {
-          if (completionTokens === 0) firstToken();
+          firstToken();
           completionTokens += 1;
           text += piece;
         },
         controller.signal,
+        {
+          thinking: (piece) => {
+            firstToken();
+            reasoning += piece;
+          },
+          toolCalls: (calls) => {
+            firstToken();
+            for (const call of calls) if (toolCalls.length < maxCalls) toolCalls.push(openAiToolCall(call));
+          },
+        },
       );
       completionTokens = done.completionTokens ?? completionTokens;
       promptTokens = done.promptTokens ?? 0;
+      const message: Record<string, unknown> = { role: 'assistant', content: text };
+      if (reasoning !== '') message.reasoning = reasoning;
+      if (toolCalls.length > 0) message.tool_calls = toolCalls;
       sendJson(res, {
         id,
         object: 'chat.completion',
         created,
         model: body.model,
         system_fingerprint: 'corral',
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: text },
-            logprobs: null,
-            finish_reason: finishReason(done),
-          },
-        ],
+        choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(done, toolCalls.length) }],
         usage: {
           prompt_tokens: promptTokens,
           completion_tokens: completionTokens,
@@ -197,7 +220,7 @@ async function completeChat(
   }
 }
 
-function sendJson(res: ServerResponse, body: unknown): void {
+export function sendJson(res: ServerResponse, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -211,6 +234,8 @@ interface ChunkMeta {
   model: string;
   includeUsage: boolean;
   gauge: OpenStreamGauge;
+  /** Tool calls passed on at most (1 for `parallel_tool_calls: false`). */
+  maxCalls: number;
 }
 
 /**
@@ -220,7 +245,7 @@ interface ChunkMeta {
 async function streamCompletion(
   res: ServerResponse,
   meta: ChunkMeta,
-  generate: (onToken: (text: string) => void) => Promise<ChatDone>,
+  generate: (onToken: (text: string) => void, events: ChatEvents) => Promise<ChatDone>,
 ): Promise<void> {
   let stream: ReturnType<typeof openEventStream> | undefined;
   // Per token only the text is serialised: the same JSON as stringifying the whole chunk object.
@@ -238,11 +263,28 @@ async function streamCompletion(
     return stream;
   };
   try {
-    const done = await generate((text) =>
-      open().data(`${head}{"content":${JSON.stringify(text)}}${tokenTail}`),
+    // Each call gets its own index: a first delta with its id, type and name, then its arguments.
+    let calls = 0;
+    const done = await generate(
+      (text) => open().data(`${head}{"content":${JSON.stringify(text)}}${tokenTail}`),
+      {
+        thinking: (text) => open().data(`${head}{"reasoning":${JSON.stringify(text)}}${tokenTail}`),
+        toolCalls: (received) => {
+          for (const call of received) {
+            if (calls >= meta.maxCalls) return;
+            const index = calls++;
+            const { id, type, function: fn } = openAiToolCall(call);
+            const out = open();
+            out.data(
+              chunk({ tool_calls: [{ index, id, type, function: { name: fn.name, arguments: '' } }] }, null),
+            );
+            out.data(chunk({ tool_calls: [{ index, function: { arguments: fn.arguments } }] }, null));
+          }
+        },
+      },
     );
     const out = open();
-    out.data(chunk({}, finishReason(done)));
+    out.data(chunk({}, finishReason(done, calls)));
     if (meta.includeUsage) {
       const prompt = done.promptTokens ?? 0;
       const completion = done.completionTokens ?? 0;
