@@ -4,7 +4,7 @@
 # schema stays), so a pass means "redeploy the previous image tag" works. It also runs the web UI's
 # main path (a conversation, a streamed reply, the messages read back) against it.
 #
-#   scripts/check-rollback.sh            # previous = the last tag, else HEAD~1
+#   scripts/check-rollback.sh            # previous = ROLLBACK_REF, else .ci/previous-release, else the last tag, else HEAD~1
 #   ROLLBACK_REF=main~3 scripts/check-rollback.sh
 #
 # Steps: a git worktree of the previous release (its own pnpm install from the shared store); the
@@ -15,7 +15,10 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-ref=${ROLLBACK_REF:-$(git describe --tags --abbrev=0 2>/dev/null || echo HEAD~1)}
+# .ci/previous-release names the release operators would roll back to (the last one that shipped),
+# not merely the commit before this one, which may be a half-step of the same change.
+pinned=$(sed -n 's/^\([0-9a-f]\{7,40\}\).*/\1/p' .ci/previous-release 2>/dev/null | head -n 1)
+ref=${ROLLBACK_REF:-${pinned:-$(git describe --tags --abbrev=0 2>/dev/null || echo HEAD~1)}}
 if ! git rev-parse --verify --quiet "$ref^{commit}" >/dev/null; then
   echo "rollback check skipped: $ref is not in this clone (a shallow clone? fetch with --depth 2 or more)" >&2
   exit 0
