@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type BaseConfig,
   envBoolean,
@@ -70,6 +72,16 @@ export const chatEnvShape = {
     'A reply still marked streaming and untouched this long was left by a dead process: the sweep marks it interrupted.',
   ),
   SWEEP_INTERVAL_SECONDS: envInt(30, { min: 1, max: 86_400 }),
+  PENDING_SAVES_FILE: z
+    .string()
+    .min(1)
+    .default(join(tmpdir(), 'corral-chat-api-pending-saves.jsonl'))
+    .describe(
+      'Finished replies not yet saved (PostgreSQL away) are written here at shutdown and saved by the next start; keep it where a restart finds it (the chart: the /tmp emptyDir).',
+    ),
+  PENDING_SAVES_MAX_BYTES: envByteSize('64mb').describe(
+    'Memory for replies whose final save is being retried; beyond it they go to PENDING_SAVES_FILE at once.',
+  ),
   TITLE_GENERATION: envBoolean(true).describe(
     'After the first exchange, ask a model for a short title (unless the user named the conversation).',
   ),

@@ -11,6 +11,8 @@ export interface ChatMetrics {
   sweptMessages: ReturnType<typeof defineCounter<never>>;
   titles: ReturnType<typeof defineCounter<'outcome'>>;
   retentionDeleted: ReturnType<typeof defineCounter<never>>;
+  pendingFinalSaves: ReturnType<typeof defineGauge<never>>;
+  finalSaveRetries: ReturnType<typeof defineCounter<never>>;
 }
 
 export function createChatMetrics(registry: HttpMetrics['registry']): ChatMetrics {
@@ -72,6 +74,18 @@ export function createChatMetrics(registry: HttpMetrics['registry']): ChatMetric
       registry,
       'corral_chat_retention_deleted_conversations_total',
       'Conversations deleted by the CHAT_RETENTION_DAYS job.',
+      [],
+    ),
+    pendingFinalSaves: defineGauge(
+      registry,
+      'corral_chat_pending_final_saves',
+      'Finished replies whose final save failed (PostgreSQL away) and is being retried here.',
+      [],
+    ),
+    finalSaveRetries: defineCounter(
+      registry,
+      'corral_chat_final_save_retries_total',
+      'Retries of pending final reply saves.',
       [],
     ),
   };

@@ -131,6 +131,9 @@ export interface ReplyUsage {
 /**
  * A reply's final state — the whole text (so a lost batch never loses text), status and counts —
  * and its usage, in one statement: one round trip, and the usage is stored exactly when the reply is.
+ * Idempotent: a reply already finalised (its completion count set) is neither rewritten nor counted
+ * again, so a retry after a lost acknowledgement is safe; a row the sweep marked `interrupted`
+ * meanwhile still gets its real final state.
  */
 export async function saveReplyOutcome(
   db: Database,
@@ -143,10 +146,11 @@ export async function saveReplyOutcome(
        UPDATE messages
           SET content = $2, status = $3, error = $4, prompt_tokens = $5, completion_tokens = $6,
               duration_ms = $7, updated_at = now()
-        WHERE id = $1
+        WHERE id = $1 AND completion_tokens IS NULL
      )
      INSERT INTO usage_records (day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens, updated_at)
-     VALUES ((now() AT TIME ZONE 'UTC')::date, $8, $9, $10, 1, COALESCE($5, 0), $6, now())
+     SELECT (now() AT TIME ZONE 'UTC')::date, $8, $9, $10, 1, COALESCE($5, 0), $6, now()
+      WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = $1 AND completion_tokens IS NOT NULL)
      ON CONFLICT (day, user_id, api_key_id, model) DO UPDATE SET
        requests = usage_records.requests + 1,
        prompt_tokens = usage_records.prompt_tokens + EXCLUDED.prompt_tokens,

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, toAppError } from '@corral/service-kit';
 import type { Database, MessageStatus } from '../data/db.js';
-import { appendReplyText, type ReplyUsage, saveReplyOutcome, touchReply } from '../data/replies.js';
+import { appendReplyText, type ReplyUsage, touchReply } from '../data/replies.js';
 import type { ChatMetrics } from '../metrics.js';
 import type { ChatTurn, GatewayClient } from './gateway.js';
+import type { FinalSaves } from './final-saves.js';
 import type { StreamSlot } from './limits.js';
 import type { UsageLedger } from './usage-ledger.js';
 
@@ -18,6 +19,8 @@ export interface GenerationResult {
   /** Completion tokens per second of generation, when the model reported its timing. */
   tokensPerSecond: number | null;
   error: { code: string; message: string } | null;
+  /** `saved`, or `pending`: the database was away and the final save is being retried. */
+  finalSave: 'saved' | 'pending';
 }
 
 export interface GenerationRequest {
@@ -63,6 +66,8 @@ export interface GenerationsOptions {
   metrics: ChatMetrics;
   /** Where a reply's tokens go when its final save fails (normally that save records them). */
   usage: UsageLedger;
+  /** Stores each reply's final state, retrying while the database is away. */
+  finalSaves: FinalSaves;
   flushIntervalMs: number;
   flushTokens: number;
   /** Untouched streaming rows older than this are swept; heartbeats keep live ones fresh. */
@@ -83,8 +88,9 @@ export class Generations {
     return this.active.size;
   }
 
+  /** Replies running here, and finished ones whose final save is pending here (not orphans). */
   activeIds(): string[] {
-    return [...this.active.keys()];
+    return [...this.active.keys(), ...this.options.finalSaves.pendingIds()];
   }
 
   get(messageId: string): Generation | undefined {
@@ -156,6 +162,7 @@ export class Generations {
             ? Math.round((completionTokens / (done.evalDurationNs / 1e9)) * 10) / 10
             : null,
         error: null,
+        finalSave: 'saved',
       };
     } catch (error) {
       const reason = generation.controller.signal.reason as unknown;
@@ -172,11 +179,12 @@ export class Generations {
         durationMs: Math.round(performance.now() - started),
         tokensPerSecond: null,
         error: appError ? { code: appError.code, message: appError.message } : null,
+        finalSave: 'saved',
       };
     }
     const owner = { userId: request.userId, apiKeyId: request.apiKeyId, model: request.model };
     try {
-      await writer.finish(result, owner);
+      if (!(await writer.finish(result, owner))) result.finalSave = 'pending';
     } catch (error) {
       logger.error('could not save the final state of a reply', { error, messageId: request.messageId });
       // Nothing of that statement was stored: the tokens still count, through the ledger.
@@ -208,7 +216,10 @@ class ReplyWriter {
   constructor(
     private readonly db: Database,
     private readonly messageId: string,
-    private readonly options: Pick<GenerationsOptions, 'flushIntervalMs' | 'flushTokens' | 'staleSeconds'>,
+    private readonly options: Pick<
+      GenerationsOptions,
+      'flushIntervalMs' | 'flushTokens' | 'staleSeconds' | 'finalSaves'
+    >,
     private readonly logger: Logger,
   ) {
     const beatMs = Math.max(1000, (options.staleSeconds * 1000) / 3);
@@ -239,15 +250,15 @@ class ReplyWriter {
     });
   }
 
-  async finish(result: GenerationResult, usage: ReplyUsage): Promise<void> {
+  /** Stores the final state; false when the database is away and the save is pending (retried). */
+  async finish(result: GenerationResult, usage: ReplyUsage): Promise<boolean> {
     clearTimeout(this.flushTimer);
     clearInterval(this.heartbeat);
     this.pending = '';
     await this.chain;
-    await saveReplyOutcome(
-      this.db,
-      this.messageId,
-      {
+    return this.options.finalSaves.save({
+      messageId: this.messageId,
+      outcome: {
         status: result.status,
         content: result.content,
         error: result.error?.message ?? null,
@@ -256,6 +267,6 @@ class ReplyWriter {
         durationMs: result.durationMs,
       },
       usage,
-    );
+    });
   }
 }

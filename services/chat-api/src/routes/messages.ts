@@ -30,6 +30,7 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
       completionTokens: result.completionTokens,
       durationMs: result.durationMs,
       tokensPerSecond: result.tokensPerSecond,
+      finalSave: result.finalSave,
     };
     if (result.status === 'error') {
       stream.send('error', {
