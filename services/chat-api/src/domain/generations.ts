@@ -209,6 +209,8 @@ export class Generations {
 class ReplyWriter {
   private pending = '';
   private pendingTokens = 0;
+  private seq = 0;
+  private finished = false;
   private chain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly heartbeat: NodeJS.Timeout | undefined;
@@ -241,13 +243,18 @@ class ReplyWriter {
     const delta = this.pending;
     this.pending = '';
     this.pendingTokens = 0;
-    this.enqueue(() => appendReplyText(this.db, this.messageId, delta));
+    const seq = this.seq++;
+    this.enqueue(() => appendReplyText(this.db, this.messageId, seq, delta));
   }
 
   private enqueue(write: () => Promise<void>): void {
-    this.chain = this.chain.then(write).catch((error: unknown) => {
-      this.logger.warn('could not save a streaming batch; the final save writes the whole text', { error });
-    });
+    // Once finished, queued batches are dropped: the final save writes the whole text anyway, so
+    // Stop never waits behind them (only behind the one write in flight).
+    this.chain = this.chain
+      .then(() => (this.finished ? undefined : write()))
+      .catch((error: unknown) => {
+        this.logger.warn('could not save a streaming batch; the final save writes the whole text', { error });
+      });
   }
 
   /** Stores the final state; false when the database is away and the save is pending (retried). */
@@ -255,6 +262,7 @@ class ReplyWriter {
     clearTimeout(this.flushTimer);
     clearInterval(this.heartbeat);
     this.pending = '';
+    this.finished = true;
     await this.chain;
     return this.options.finalSaves.save({
       messageId: this.messageId,
