@@ -101,6 +101,9 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   // Without the gateway, history, settings and export still work and chat fails with a clear error:
   // taking every replica out of rotation would turn a model outage into a full outage.
   readiness.register('gateway', (signal) => gateway.version(signal), { critical: false });
+  // Metric labels name only models the pool has (user input never becomes a label value).
+  await metrics.models.follow(() => gateway.listModels(), logger);
+  lifecycle.onShutdown('model-labels', () => metrics.models.close());
 
   // Registered before generations: the saves of replies interrupted at shutdown are pending here
   // if the database is away, and are then written to the spill file.

@@ -1,6 +1,9 @@
 import { defineCounter, defineGauge, defineHistogram, type HttpMetrics } from '@corral/service-kit';
+import { ModelLabels } from './domain/model-labels.js';
 
 export interface ChatMetrics {
+  /** The `model` label of every series: a model the pool has, else `other` (bounded). */
+  models: ModelLabels;
   tokens: ReturnType<typeof defineCounter<'direction' | 'model'>>;
   messages: ReturnType<typeof defineCounter<'status'>>;
   activeGenerations: ReturnType<typeof defineGauge<never>>;
@@ -17,6 +20,7 @@ export interface ChatMetrics {
 
 export function createChatMetrics(registry: HttpMetrics['registry']): ChatMetrics {
   return {
+    models: new ModelLabels(),
     tokens: defineCounter(registry, 'corral_chat_tokens_total', 'Tokens in (prompt) and out (completion).', [
       'direction',
       'model',

@@ -137,7 +137,7 @@ export class Generations {
         (text) => {
           if (tokenCount === 0) {
             metrics.timeToFirstToken.observe(
-              { model: request.model, api: 'ui' },
+              { model: metrics.models.label(request.model), api: 'ui' },
               (performance.now() - started) / 1000,
             );
           }
@@ -195,8 +195,14 @@ export class Generations {
       });
     }
     metrics.messages.inc({ status: result.status });
-    metrics.tokens.inc({ direction: 'in', model: request.model }, result.promptTokens ?? 0);
-    metrics.tokens.inc({ direction: 'out', model: request.model }, result.completionTokens);
+    metrics.tokens.inc(
+      { direction: 'in', model: metrics.models.label(request.model) },
+      result.promptTokens ?? 0,
+    );
+    metrics.tokens.inc(
+      { direction: 'out', model: metrics.models.label(request.model) },
+      result.completionTokens,
+    );
     generation.settle(result);
   }
 }

@@ -120,7 +120,7 @@ async function completeChat(
   const asked = performance.now();
   const firstToken = () =>
     ctx.metrics.timeToFirstToken.observe(
-      { model: body.model, api: 'v1' },
+      { model: ctx.metrics.models.label(body.model), api: 'v1' },
       (performance.now() - asked) / 1000,
     );
   try {
@@ -185,8 +185,11 @@ async function completeChat(
     }
   } finally {
     slot.release();
-    ctx.metrics.tokens.inc({ direction: 'in', model: body.model }, promptTokens);
-    ctx.metrics.tokens.inc({ direction: 'out', model: body.model }, completionTokens);
+    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
+    ctx.metrics.tokens.inc(
+      { direction: 'out', model: ctx.metrics.models.label(body.model) },
+      completionTokens,
+    );
     ctx.usage.record({
       userId: caller.userId,
       apiKeyId: apiKeyIdOf(caller),

@@ -49,7 +49,7 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
     await admitGeneration(ctx, caller, body.model);
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
     const { embeddings, promptTokens } = await ctx.gateway.embed(body.model, inputs, body.dimensions);
-    ctx.metrics.tokens.inc({ direction: 'in', model: body.model }, promptTokens);
+    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
     ctx.usage.record({
       userId: caller.userId,
       apiKeyId: apiKeyIdOf(caller),
