@@ -11,6 +11,7 @@ import { createDatabase, type Database, disconnectPrisma, pingDatabase } from '.
 import { LimitsStore } from './data/limits.js';
 import { admitRequest } from './domain/admission.js';
 import { GATEWAY_AUTH_FAILED, GatewayClient } from './domain/gateway.js';
+import { BudgetReservations } from './domain/budget.js';
 import { FinalSaves } from './domain/final-saves.js';
 import { Generations } from './domain/generations.js';
 import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
@@ -183,6 +184,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     db,
     gateway,
     generations,
+    budgets: new BudgetReservations(redis, config.REDIS_KEY_PREFIX, logger, metrics),
     slots: new StreamSlots(config.MAX_CONCURRENT_STREAMS, redis, config.REDIS_KEY_PREFIX, logger, metrics),
     limits: new LimitsStore(
       db,

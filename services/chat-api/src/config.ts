@@ -64,6 +64,9 @@ export const chatEnvShape = {
   MAX_CONCURRENT_STREAMS: envInt(3).describe('Generations one user may run at once; 0 = unlimited.'),
   MAX_MESSAGE_CHARS: envInt(32_000, { min: 1 }).describe('Longest user message accepted.'),
   DAILY_TOKEN_BUDGET: envInt(0).describe('Tokens (in + out) per user per UTC day; 0 = no budget.'),
+  BUDGET_RESERVATION_TOKENS: envInt(8192, { min: 1 }).describe(
+    'Under a daily budget, what a request without max_tokens reserves (and generates at most) until its usage is recorded.',
+  ),
   STREAM_FLUSH_INTERVAL_MS: envInt(500, { min: 10, max: 60_000 }).describe(
     'A streaming reply is saved at least this often while it grows.',
   ),

@@ -30,6 +30,8 @@ export interface GenerationRequest {
   apiKeyId: string | null;
   model: string;
   messages: ChatTurn[];
+  /** Under a daily budget, the most completion tokens it may generate (its reservation); else null. */
+  maxTokens: number | null;
   slot: StreamSlot;
 }
 
@@ -133,7 +135,11 @@ export class Generations {
     let result: GenerationResult;
     try {
       const done = await gateway.chat(
-        { model: request.model, messages: request.messages },
+        {
+          model: request.model,
+          messages: request.messages,
+          ...(request.maxTokens === null ? {} : { options: { num_predict: request.maxTokens } }),
+        },
         (text) => {
           if (tokenCount === 0) {
             metrics.timeToFirstToken.observe(

@@ -102,9 +102,13 @@ async function completeChat(
   res: ServerResponse,
 ): Promise<void> {
   const body = parseInput(chatBody, input ?? {});
-  const limits = await admitGeneration(ctx, caller, body.model);
+  const wanted = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-  const slot = await ctx.slots.acquire(caller.userId, id, limits.maxConcurrentStreams);
+  const admission = await admitGeneration(ctx, caller, body.model, { wanted, slotId: id });
+  const { slot } = admission;
+  // Under a budget, no more than was reserved: generation stops when the reservation is spent.
+  const options = ollamaOptions(body);
+  if (admission.maxTokens !== null) options.num_predict = admission.maxTokens;
   const messages: ChatTurn[] = body.messages.map((m) => ({
     role: m.role === 'developer' ? 'system' : m.role === 'tool' ? 'user' : m.role,
     content: textOf(m.content),
@@ -136,7 +140,7 @@ async function completeChat(
         },
         async (onToken) => {
           const done = await ctx.gateway.chat(
-            { model: body.model, messages, options: ollamaOptions(body) },
+            { model: body.model, messages, options },
             (text) => {
               if (completionTokens === 0) firstToken();
               completionTokens += 1;
@@ -152,7 +156,7 @@ async function completeChat(
     } else {
       let text = '';
       const done = await ctx.gateway.chat(
-        { model: body.model, messages, options: ollamaOptions(body) },
+        { model: body.model, messages, options },
         (piece) => {
           if (completionTokens === 0) firstToken();
           completionTokens += 1;
@@ -197,6 +201,8 @@ async function completeChat(
       promptTokens,
       completionTokens,
     });
+    // Recorded (visible to this replica's budget checks at once): the reservation gives way to it.
+    admission.settle();
   }
 }
 
