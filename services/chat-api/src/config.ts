@@ -62,7 +62,9 @@ export const chatEnvShape = {
   ALLOWED_MODELS: envList().describe('Models users may use; empty = every model the gateway has.'),
   RATE_LIMIT_PER_MINUTE: envInt(60).describe('Requests per user per minute; 0 = unlimited.'),
   MAX_CONCURRENT_STREAMS: envInt(3).describe('Generations one user may run at once; 0 = unlimited.'),
-  MAX_MESSAGE_CHARS: envInt(32_000, { min: 1 }).describe('Longest user message accepted.'),
+  MAX_MESSAGE_CHARS: envInt(400_000, { min: 1 }).describe(
+    'Longest message a person writes, the same on every path: the UI, /v1 chat completions and import (400 naming both numbers).',
+  ),
   DAILY_TOKEN_BUDGET: envInt(0).describe('Tokens (in + out) per user per UTC day; 0 = no budget.'),
   BUDGET_RESERVATION_TOKENS: envInt(8192, { min: 1 }).describe(
     'Under a daily budget, what a request without max_tokens reserves (and generates at most) until its usage is recorded.',

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { admitGeneration, admitRequest, type Caller } from '../domain/admission.js';
 import type { ChatDone, ChatTurn } from '../domain/gateway.js';
+import { assertMessageSizes } from '../domain/message-size.js';
 import { openAiError, sendOpenAiError } from './openai-errors.js';
 import { apiKeyIdOf } from './principal.js';
 import { type OpenStreamGauge, openEventStream } from './sse.js';
@@ -102,6 +103,14 @@ async function completeChat(
   res: ServerResponse,
 ): Promise<void> {
   const body = parseInput(chatBody, input ?? {});
+  assertMessageSizes(
+    body.messages.map((m, i) => ({
+      path: `body.messages.${i}.content`,
+      role: m.role,
+      length: textOf(m.content).length,
+    })),
+    ctx.config.MAX_MESSAGE_CHARS,
+  );
   const wanted = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
   const admission = await admitGeneration(ctx, caller, body.model, { wanted, slotId: id });
