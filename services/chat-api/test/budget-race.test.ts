@@ -42,4 +42,36 @@ describe('daily token budget under concurrency', () => {
       stack.sim.setOptions({ responseTokens: 24 });
     }
   });
+
+  it('holds across two replicas sharing Redis: 20 parallel requests split between them', async () => {
+    stack.sim.setOptions({ responseTokens: 50 });
+    try {
+      const schema = stack.schema();
+      const keyPrefix = `corral:test:${schema}:`;
+      const env = {
+        DAILY_TOKEN_BUDGET: String(BUDGET),
+        RATE_LIMIT_PER_MINUTE: '0',
+        MAX_CONCURRENT_STREAMS: '0',
+      };
+      const a = await stack.startChat({ schema, keyPrefix, env });
+      const b = await stack.startChat({ schema, keyPrefix, env });
+      const user = await signUp();
+      const key = await createApiKey(user);
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          request((i % 2 === 0 ? a : b).url)
+            .post('/v1/chat/completions')
+            .set(bearer(key))
+            .send({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] }),
+        ),
+      );
+      const served = replies.filter((r) => r.status === 200);
+      for (const refused of replies.filter((r) => r.status !== 200)) expect(refused.status).toBe(429);
+      expect(served.length).toBeGreaterThan(0);
+      const spent = served.reduce((sum, r) => sum + (r.body.usage.total_tokens as number), 0);
+      expect(spent - BUDGET).toBeLessThanOrEqual(BUDGET);
+    } finally {
+      stack.sim.setOptions({ responseTokens: 24 });
+    }
+  });
 });
