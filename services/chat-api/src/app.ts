@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { createAuthenticator, requireRole, requireScope } from '@corral/auth-client';
-import { AppError, createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
+import { AppError, byteSize, createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
 import { connectPostgres } from '@corral/service-kit/postgres';
 import { connectRedis, redisCheck } from '@corral/service-kit/redis';
 import express, { type RequestHandler } from 'express';
@@ -11,6 +11,8 @@ import { createDatabase, type Database, disconnectPrisma, pingDatabase } from '.
 import { LimitsStore } from './data/limits.js';
 import { admitRequest } from './domain/admission.js';
 import { GATEWAY_AUTH_FAILED, GatewayClient } from './domain/gateway.js';
+import { BudgetReservations } from './domain/budget.js';
+import { FinalSaves } from './domain/final-saves.js';
 import { Generations } from './domain/generations.js';
 import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import { applyRetention } from './domain/retention.js';
@@ -102,13 +104,27 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   // Without the gateway, history, settings and export still work and chat fails with a clear error:
   // taking every replica out of rotation would turn a model outage into a full outage.
   readiness.register('gateway', (signal) => gateway.version(signal), { critical: false });
+  // Metric labels name only models the pool has (user input never becomes a label value).
+  await metrics.models.follow(() => gateway.listModels(), logger);
+  lifecycle.onShutdown('model-labels', () => metrics.models.close());
 
+  // Registered before generations: the saves of replies interrupted at shutdown are pending here
+  // if the database is away, and are then written to the spill file.
+  const finalSaves = new FinalSaves({
+    db,
+    logger,
+    metrics,
+    spillFile: config.PENDING_SAVES_FILE,
+    maxBytes: byteSize(config.PENDING_SAVES_MAX_BYTES),
+  });
+  lifecycle.onShutdown('final-saves', () => finalSaves.close());
   const generations = new Generations({
     db,
     gateway,
     logger,
     metrics,
     usage,
+    finalSaves,
     flushIntervalMs: config.STREAM_FLUSH_INTERVAL_MS,
     flushTokens: config.STREAM_FLUSH_TOKENS,
     staleSeconds: config.STREAM_STALE_SECONDS,
@@ -120,6 +136,8 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   lifecycle.onShutdown('generations', () => generations.interruptAll());
   lifecycle.drainSignal.addEventListener('abort', () => void generations.interruptAll());
 
+  // What a previous process could not save goes in before the sweep looks for orphans.
+  await finalSaves.replay();
   await runSweep(kit, db, generations, metrics);
   const sweepTimer = setInterval(
     () => void runSweep(kit, db, generations, metrics),
@@ -171,6 +189,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     db,
     gateway,
     generations,
+    budgets: new BudgetReservations(redis, config.REDIS_KEY_PREFIX, logger, metrics),
     slots: new StreamSlots(config.MAX_CONCURRENT_STREAMS, redis, config.REDIS_KEY_PREFIX, logger, metrics),
     limits: new LimitsStore(
       db,

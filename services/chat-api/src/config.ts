@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type BaseConfig,
   envBoolean,
@@ -65,8 +67,13 @@ export const chatEnvShape = {
   ALLOWED_MODELS: envList().describe('Models users may use; empty = every model the gateway has.'),
   RATE_LIMIT_PER_MINUTE: envInt(60).describe('Requests per user per minute; 0 = unlimited.'),
   MAX_CONCURRENT_STREAMS: envInt(3).describe('Generations one user may run at once; 0 = unlimited.'),
-  MAX_MESSAGE_CHARS: envInt(32_000, { min: 1 }).describe('Longest user message accepted.'),
+  MAX_MESSAGE_CHARS: envInt(400_000, { min: 1 }).describe(
+    'Longest message a person writes, the same on every path: the UI, /v1 chat completions and import (400 naming both numbers).',
+  ),
   DAILY_TOKEN_BUDGET: envInt(0).describe('Tokens (in + out) per user per UTC day; 0 = no budget.'),
+  BUDGET_RESERVATION_TOKENS: envInt(8192, { min: 1 }).describe(
+    'Under a daily budget, what a request without max_tokens reserves (and generates at most) until its usage is recorded.',
+  ),
   STREAM_FLUSH_INTERVAL_MS: envInt(500, { min: 10, max: 60_000 }).describe(
     'A streaming reply is saved at least this often while it grows.',
   ),
@@ -75,6 +82,16 @@ export const chatEnvShape = {
     'A reply still marked streaming and untouched this long was left by a dead process: the sweep marks it interrupted.',
   ),
   SWEEP_INTERVAL_SECONDS: envInt(30, { min: 1, max: 86_400 }),
+  PENDING_SAVES_FILE: z
+    .string()
+    .min(1)
+    .default(join(tmpdir(), 'corral-chat-api-pending-saves.jsonl'))
+    .describe(
+      'Finished replies not yet saved (PostgreSQL away) are written here at shutdown and saved by the next start; keep it where a restart finds it (the chart: the /tmp emptyDir).',
+    ),
+  PENDING_SAVES_MAX_BYTES: envByteSize('64mb').describe(
+    'Memory for replies whose final save is being retried; beyond it they go to PENDING_SAVES_FILE at once.',
+  ),
   TITLE_GENERATION: envBoolean(true).describe(
     'After the first exchange, ask a model for a short title (unless the user named the conversation).',
   ),

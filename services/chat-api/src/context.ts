@@ -4,6 +4,7 @@ import type { ChatConfig } from './config.js';
 import type { Database } from './data/db.js';
 import type { LimitsStore } from './data/limits.js';
 import type { GatewayClient } from './domain/gateway.js';
+import type { BudgetReservations } from './domain/budget.js';
 import type { Generations } from './domain/generations.js';
 import type { RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import type { StopBus } from './domain/stop-bus.js';
@@ -19,6 +20,7 @@ export interface ChatContext {
   gateway: GatewayClient;
   generations: Generations;
   slots: StreamSlots;
+  budgets: BudgetReservations;
   rateLimiter: RequestRateLimiter;
   /** Admin-set per-user and per-API-key limits over the deployment defaults. */
   limits: LimitsStore;

@@ -1,6 +1,9 @@
 import { defineCounter, defineGauge, defineHistogram, type HttpMetrics } from '@corral/service-kit';
+import { ModelLabels } from './domain/model-labels.js';
 
 export interface ChatMetrics {
+  /** The `model` label of every series: a model the pool has, else `other` (bounded). */
+  models: ModelLabels;
   tokens: ReturnType<typeof defineCounter<'direction' | 'model'>>;
   messages: ReturnType<typeof defineCounter<'status'>>;
   activeGenerations: ReturnType<typeof defineGauge<never>>;
@@ -11,10 +14,13 @@ export interface ChatMetrics {
   sweptMessages: ReturnType<typeof defineCounter<never>>;
   titles: ReturnType<typeof defineCounter<'outcome'>>;
   retentionDeleted: ReturnType<typeof defineCounter<never>>;
+  pendingFinalSaves: ReturnType<typeof defineGauge<never>>;
+  finalSaveRetries: ReturnType<typeof defineCounter<never>>;
 }
 
 export function createChatMetrics(registry: HttpMetrics['registry']): ChatMetrics {
   return {
+    models: new ModelLabels(),
     tokens: defineCounter(registry, 'corral_chat_tokens_total', 'Tokens in (prompt) and out (completion).', [
       'direction',
       'model',
@@ -72,6 +78,18 @@ export function createChatMetrics(registry: HttpMetrics['registry']): ChatMetric
       registry,
       'corral_chat_retention_deleted_conversations_total',
       'Conversations deleted by the CHAT_RETENTION_DAYS job.',
+      [],
+    ),
+    pendingFinalSaves: defineGauge(
+      registry,
+      'corral_chat_pending_final_saves',
+      'Finished replies whose final save failed (PostgreSQL away) and is being retried here.',
+      [],
+    ),
+    finalSaveRetries: defineCounter(
+      registry,
+      'corral_chat_final_save_retries_total',
+      'Retries of pending final reply saves.',
       [],
     ),
   };

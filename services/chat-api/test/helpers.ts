@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type OllamaSim, startOllamaSim } from '@corral/ollama-sim';
 import {
@@ -25,6 +27,9 @@ import type { ChatContext } from '../src/context.js';
 import { contract } from './contract.js';
 
 export const uniqueSchema = () => uniqueSchemaFor('chat_test');
+
+/** Where a test chat-api on `schema` spills pending reply saves: its own file, never another test's. */
+export const pendingSavesFile = (schema: string) => join(tmpdir(), 'corral-chat-test', `${schema}.jsonl`);
 
 export interface TestChat {
   url: string;
@@ -65,6 +70,7 @@ export async function startChat(sim: OllamaSim, options: StartChatOptions = {}):
     API_KEY_CACHE_MS: '0',
     // Background titles would send extra requests to the sim; the titles suite turns them on.
     TITLE_GENERATION: 'false',
+    PENDING_SAVES_FILE: pendingSavesFile(schema),
     ...options.env,
   };
   const config = loadConfig('chat-api', { ...baseEnvShape, ...chatEnvShape }, env) as ChatConfig;
@@ -248,6 +254,7 @@ export function spawnChatProcess(
       INTERNAL_SERVICE_TOKEN: inject('serviceToken'),
       GATEWAY_URL: sim.url,
       TITLE_GENERATION: 'false',
+      PENDING_SAVES_FILE: pendingSavesFile(options.schema),
       ...options.env,
     },
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { allMessages } from '../src/data/conversations.js';
 import {
   createConversation,
   openSse,
@@ -37,8 +38,11 @@ describe('a chat-api process killed mid-stream', () => {
       // A second replica, to read the database (its sweep leaves live replies alone: they are fresh).
       const restarted = await startChat(stack.sim, { schema });
       try {
-        const saved = () =>
-          restarted.ctx.db.prisma.message.findUniqueOrThrow({ where: { id: start.assistantMessage.id } });
+        // Read as the API reads it: a reply being written keeps its text in chunk rows until saved.
+        const saved = async () => {
+          const messages = await allMessages(restarted.ctx.db, conversation.id);
+          return messages.find((m) => m.id === start.assistantMessage.id)!;
+        };
         // Wait until a batch of the reply reached the database, then kill the process without warning.
         await expect.poll(async () => (await saved()).content.length, { timeout: 10_000 }).toBeGreaterThan(0);
         await first.kill();

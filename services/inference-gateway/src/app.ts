@@ -97,6 +97,7 @@ export async function createApp(
       intervalMs: config.HEALTH_INTERVAL_MS,
       timeoutMs: config.HEALTH_TIMEOUT_MS,
       ejectAfterFailures: config.EJECT_AFTER_FAILURES,
+      ejectWindowMs: config.EJECT_WINDOW_MS,
       ejectBaseMs: config.EJECT_BASE_MS,
       ejectMaxMs: config.EJECT_MAX_MS,
     },

@@ -53,8 +53,11 @@ export const gatewayEnvShape = {
     'Active check period (GET /api/version on each backend).',
   ),
   HEALTH_TIMEOUT_MS: envInt(2 * SECOND, { min: 10, max: MINUTE }),
-  EJECT_AFTER_FAILURES: envInt(1, { min: 1, max: 100 }).describe(
-    'Consecutive failures (connection errors, 5xx, failed checks) that eject a backend.',
+  EJECT_AFTER_FAILURES: envInt(3, { min: 1, max: 100 }).describe(
+    'Failures (connection errors, 5xx, broken streams, failed checks) within EJECT_WINDOW_MS that eject a backend. A broken stream alone never ejects the last healthy backend.',
+  ),
+  EJECT_WINDOW_MS: envInt(30 * SECOND, { min: 10, max: 60 * MINUTE }).describe(
+    'Failures older than this no longer count toward EJECT_AFTER_FAILURES.',
   ),
   EJECT_BASE_MS: envInt(5 * SECOND, { min: 10, max: 10 * MINUTE }).describe(
     'First ejection cooldown; doubles with each ejection in a row.',

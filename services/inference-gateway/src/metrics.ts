@@ -13,7 +13,7 @@ export type RequestOutcome =
   | 'cancelled';
 
 /** Model label for a name nobody holds (typos, probes): keeps the label set bounded. */
-export const UNKNOWN_MODEL = 'unknown';
+export const UNKNOWN_MODEL = 'other';
 
 const PREFIX = 'corral_gateway_';
 

@@ -49,7 +49,12 @@ describe('failover before the first byte', () => {
 
   it('with no healthy backend left, requests get 503 rather than hanging', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000' });
+    // Ejected at its first failure (the default needs EJECT_AFTER_FAILURES within the window).
+    const gateway = await pool.startGateway(sims, {
+      EJECT_AFTER_FAILURES: '1',
+      EJECT_BASE_MS: '60000',
+      EJECT_MAX_MS: '60000',
+    });
     (sims[0] as OllamaSim).setFailure({ mode: 'refuse' });
     const failed = await postJson(`${gateway.url}/api/chat`, chatBody('hello', { stream: false }));
     expect(failed.status).toBe(502);
@@ -104,5 +109,44 @@ describe('client disconnect', () => {
     expect(sim.stats().completed).toBe(0);
     await expect.poll(async () => (await backendStates(gateway as TestGateway))[0]?.inFlight).toBe(0);
     expect(await backendState(gateway, sim.url)).toBe('healthy');
+  });
+});
+
+describe('ejection needs several failures, and never takes the last backend for one dropped stream', () => {
+  it('one dropped stream on the only backend: the next request is served, the backend stays in', async () => {
+    const sims = await pool.startSims(1, { models: ['llama3.2'] });
+    // Even with ejection at the first failure, a dropped stream alone does not eject the last backend.
+    const gateway = await pool.startGateway(sims, {
+      EJECT_AFTER_FAILURES: '1',
+      HEALTH_INTERVAL_MS: '600000',
+    });
+    const sim = sims[0] as OllamaSim;
+    sim.setFailure({ mode: 'drop-mid-stream', afterTokens: 2 });
+    const broken = await postJson(`${gateway.url}/api/chat`, chatBody('tell me everything'));
+    expect((await ndjsonLines(broken)).at(-1)).toMatchObject({ done: true, error: expect.any(String) });
+    sim.setFailure({ mode: 'none' });
+    const next = await postJson(`${gateway.url}/api/chat`, chatBody('and now?', { stream: false }));
+    expect(next.status).toBe(200);
+    expect(await backendState(gateway, sim.url)).toBe('healthy');
+  });
+
+  it('with the defaults, one failure ejects nothing; EJECT_AFTER_FAILURES within the window do', async () => {
+    const sims = await pool.startSims(2, { models: ['llama3.2'] });
+    const [, bad] = sims as [OllamaSim, OllamaSim];
+    const gateway = await pool.startGateway(sims, { HEALTH_INTERVAL_MS: '600000' });
+    bad.setFailure({ mode: 'error-500' });
+    const failuresOnBad = () => bad.stats().failures.error500;
+    for (let i = 0; failuresOnBad() < 1 && i < 50; i += 1)
+      expect((await postJson(`${gateway.url}/api/chat`, chatBody(`q${i}`, { stream: false }))).status).toBe(
+        200,
+      );
+    expect(failuresOnBad()).toBe(1);
+    expect(await backendState(gateway, bad.url)).toBe('healthy');
+    for (let i = 0; failuresOnBad() < 3 && i < 200; i += 1)
+      expect((await postJson(`${gateway.url}/api/chat`, chatBody(`r${i}`, { stream: false }))).status).toBe(
+        200,
+      );
+    expect(failuresOnBad()).toBe(3);
+    expect(await backendState(gateway, bad.url)).toBe('ejected');
   });
 });

@@ -102,7 +102,7 @@ describe('metrics for autoscaling (the names the chart’s HPA, adapter rule and
     expect(
       sample(
         text,
-        'corral_gateway_request_duration_seconds_count{route="/api/chat",model="unknown",outcome="model_not_found"}',
+        'corral_gateway_request_duration_seconds_count{route="/api/chat",model="other",outcome="model_not_found"}',
       ),
     ).toBe(1);
   });

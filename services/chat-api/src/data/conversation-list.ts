@@ -50,8 +50,8 @@ const page = (rows: Conversation[], limit: number) =>
 const SEARCH_PROBE_WINDOW = 100;
 
 /**
- * `?q=`: conversations whose title or any message contains `q` (ILIKE '%q%', as Prisma's
- * `contains`/`insensitive` sends it, `%` and `_` included), same order and cursor as the list.
+ * `?q=`: conversations whose title or any message contains `q` literally (ILIKE '%q%' with
+ * `%`, `_` and `\` in `q` escaped), same order and cursor as the list.
  *
  * Never reads other users' messages. Two steps, each bounded by the user:
  * 1. Walk the user's newest conversations (after the cursor, at most SEARCH_PROBE_WINDOW of them)
@@ -71,7 +71,8 @@ async function searchConversations(
 ): Promise<{ items: Conversation[]; nextCursor: string | null }> {
   const take = query.limit + 1;
   const window = Math.max(SEARCH_PROBE_WINDOW, take * 5);
-  const params: unknown[] = [userId, query.q];
+  // Matched literally: LIKE's metacharacters (`%`, `_` and the escape `\` itself) are escaped.
+  const params: unknown[] = [userId, escapeLike(query.q)];
   const filters = ['c.user_id = $1'];
   if (query.archived !== 'all') {
     params.push(query.archived);
@@ -126,3 +127,6 @@ async function searchConversations(
   });
   return page(rows, query.limit);
 }
+
+/** `text` for a LIKE pattern that matches it literally (backslash is PostgreSQL's default escape). */
+export const escapeLike = (text: string): string => text.replace(/[\\%_]/g, '\\$&');

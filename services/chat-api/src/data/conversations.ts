@@ -1,3 +1,4 @@
+import { withStreamingText } from './chunks.js';
 import { AppError } from '@corral/service-kit';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 import { CONVERSATION_COLUMNS, type ConversationRow, conversationFromRow } from './rows.js';
@@ -147,11 +148,13 @@ export function branchTo(messages: Message[], leafId: string | null): Message[] 
   return path.reverse();
 }
 
-export function allMessages(db: Database, conversationId: string): Promise<Message[]> {
-  return db.prisma.message.findMany({
+/** Every message of the conversation; a reply still being written has the text stored so far. */
+export async function allMessages(db: Database, conversationId: string): Promise<Message[]> {
+  const messages = await db.prisma.message.findMany({
     where: { conversationId },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
   });
+  return withStreamingText(db, messages);
 }
 
 export const toConversationView = (c: Conversation) => ({

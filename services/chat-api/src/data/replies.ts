@@ -131,6 +131,9 @@ export interface ReplyUsage {
 /**
  * A reply's final state — the whole text (so a lost batch never loses text), status and counts —
  * and its usage, in one statement: one round trip, and the usage is stored exactly when the reply is.
+ * Idempotent: a reply already finalised (its completion count set) is neither rewritten nor counted
+ * again, so a retry after a lost acknowledgement is safe; a row the sweep marked `interrupted`
+ * meanwhile still gets its real final state.
  */
 export async function saveReplyOutcome(
   db: Database,
@@ -143,10 +146,13 @@ export async function saveReplyOutcome(
        UPDATE messages
           SET content = $2, status = $3, error = $4, prompt_tokens = $5, completion_tokens = $6,
               duration_ms = $7, updated_at = now()
-        WHERE id = $1
+        WHERE id = $1 AND completion_tokens IS NULL
+     ), chunks AS (
+       DELETE FROM message_chunks WHERE message_id = $1
      )
      INSERT INTO usage_records (day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens, updated_at)
-     VALUES ((now() AT TIME ZONE 'UTC')::date, $8, $9, $10, 1, COALESCE($5, 0), $6, now())
+     SELECT (now() AT TIME ZONE 'UTC')::date, $8, $9, $10, 1, COALESCE($5, 0), $6, now()
+      WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = $1 AND completion_tokens IS NOT NULL)
      ON CONFLICT (day, user_id, api_key_id, model) DO UPDATE SET
        requests = usage_records.requests + 1,
        prompt_tokens = usage_records.prompt_tokens + EXCLUDED.prompt_tokens,
@@ -167,11 +173,21 @@ export async function saveReplyOutcome(
   );
 }
 
-/** Appends a batch of generated text to a reply still being written. */
-export async function appendReplyText(db: Database, messageId: string, text: string): Promise<void> {
+/**
+ * Appends a batch of generated text to a reply still being written, as chunk row `seq`: the write
+ * costs the size of the new text, never the whole reply (the final save writes that once).
+ */
+export async function appendReplyText(
+  db: Database,
+  messageId: string,
+  seq: number,
+  text: string,
+): Promise<void> {
   await db.pool.query(
-    `UPDATE messages SET content = content || $1, updated_at = now() WHERE id = $2 AND status = 'streaming'`,
-    [text, messageId],
+    `INSERT INTO message_chunks (message_id, seq, content)
+     SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND status = 'streaming')
+     ON CONFLICT DO NOTHING`,
+    [messageId, seq, text],
   );
 }
 
@@ -182,7 +198,7 @@ export async function touchReply(db: Database, messageId: string): Promise<void>
 
 /**
  * Replies still `streaming` but untouched for `staleSeconds` and not in `runningHere` become
- * `interrupted` with their partial text (and `error` if they have none); returns their ids.
+ * `interrupted` with their partial text (their chunks folded into the message) (and `error` if they have none); returns their ids.
  */
 export async function markOrphanedRepliesInterrupted(
   db: Database,
@@ -191,12 +207,19 @@ export async function markOrphanedRepliesInterrupted(
   runningHere: string[],
 ): Promise<string[]> {
   const { rows } = await db.pool.query<{ id: string }>(
-    `UPDATE messages
-        SET status = 'interrupted', error = COALESCE(error, $1), updated_at = now()
-      WHERE status = 'streaming'
-        AND updated_at <= now() - make_interval(secs => $2)
-        AND NOT (id = ANY($3::uuid[]))
-      RETURNING id`,
+    `WITH swept AS (
+       UPDATE messages m
+          SET status = 'interrupted', error = COALESCE(error, $1), updated_at = now(),
+              content = m.content || COALESCE(
+                (SELECT string_agg(c.content, '' ORDER BY c.seq) FROM message_chunks c WHERE c.message_id = m.id), '')
+        WHERE status = 'streaming'
+          AND updated_at <= now() - make_interval(secs => $2)
+          AND NOT (id = ANY($3::uuid[]))
+        RETURNING id
+     ), folded AS (
+       DELETE FROM message_chunks WHERE message_id IN (SELECT id FROM swept)
+     )
+     SELECT id FROM swept`,
     [error, staleSeconds, runningHere],
   );
   return rows.map((row) => row.id);

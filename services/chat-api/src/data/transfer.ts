@@ -1,3 +1,4 @@
+import { withStreamingText } from './chunks.js';
 import { randomUUID } from 'node:crypto';
 import type { ExportedConversation, ExportedMessage, ImportResult } from '@corral/contracts';
 import type { PoolClient } from 'pg';
@@ -35,10 +36,13 @@ export async function* exportConversations(
       take: EXPORT_BATCH,
     });
     if (conversations.length === 0) return;
-    const messages = await db.prisma.message.findMany({
-      where: { conversationId: { in: conversations.map((c) => c.id) } },
-      orderBy: [{ conversationId: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-    });
+    const messages = await withStreamingText(
+      db,
+      await db.prisma.message.findMany({
+        where: { conversationId: { in: conversations.map((c) => c.id) } },
+        orderBy: [{ conversationId: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
+      }),
+    );
     const byConversation = new Map<string, Message[]>();
     for (const message of messages) {
       const list = byConversation.get(message.conversationId) ?? [];

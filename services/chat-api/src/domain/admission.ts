@@ -2,7 +2,9 @@ import type { AuthPrincipal } from '@corral/auth-client';
 import type { ChatContext } from '../context.js';
 import type { EffectiveLimits } from '../data/limits.js';
 import { assertModelAllowed } from './models.js';
-import { assertKeyWithinBudget, assertWithinBudget } from './usage.js';
+import type { Reservation } from './budget.js';
+import type { StreamSlot } from './limits.js';
+import { budgetSpent } from './usage.js';
 
 /** An authenticated caller with their limits, resolved once per request and passed down from there. */
 export type Caller = AuthPrincipal & { limits: EffectiveLimits };
@@ -21,21 +23,76 @@ export async function admitRequest(
   return { caller: { ...principal, limits }, headers };
 }
 
+/** What admission granted a generation: the user's limits and its budget reservation. */
+export interface Admission {
+  limits: EffectiveLimits;
+  /** Most completion tokens it may generate (its `num_predict`); null without a daily budget. */
+  maxTokens: number | null;
+  /** Settles the budget reservations to the usage recorded meanwhile; call once it is recorded. */
+  settle(): void;
+  /** The stream slot taken (when asked for one): released by whoever runs the generation. */
+  slot: StreamSlot;
+}
+
+const NO_SLOT: StreamSlot = { refresh() {}, release() {} };
+
 /**
  * Everything checked before tokens are spent, the same for the UI and /v1: the model is allowed
- * (deployment, user and API key allowlists), the user's daily budget and the API key's are not
- * spent. Returns the user's limits (for the stream slot).
+ * (deployment, user and API key allowlists), and the user's daily budget and the API key's have
+ * tokens left, of which the request reserves its maximum (`wanted`, else BUDGET_RESERVATION_TOKENS)
+ * atomically across replicas: parallel requests cannot all spend the same rest (see BudgetReservations).
+ * With `slotId`, one of the user's stream slots is taken first (429 `too_many_streams`).
  */
 export async function admitGeneration(
   ctx: ChatContext,
   caller: Caller,
   model: string,
-): Promise<EffectiveLimits> {
+  options: { wanted?: number | undefined; slotId?: string } = {},
+): Promise<Admission> {
   const { limits } = caller;
   assertModelAllowed(ctx, caller, model);
-  await assertWithinBudget(ctx.usage, caller.userId, limits.dailyTokenBudget);
-  if (caller.kind === 'api_key') {
-    await assertKeyWithinBudget(ctx.usage, caller.tokenId, await ctx.limits.apiKeyBudget(caller.tokenId));
+  // The stream slot before the budget: a refused second stream does not hold the budget meanwhile.
+  const slot = options.slotId
+    ? await ctx.slots.acquire(caller.userId, options.slotId, limits.maxConcurrentStreams)
+    : NO_SLOT;
+  const wanted = options.wanted;
+  const want = wanted ?? ctx.config.BUDGET_RESERVATION_TOKENS;
+  const day = new Date().toISOString().slice(0, 10);
+  const reservations: Reservation[] = [];
+  const settle = () => reservations.forEach((r) => r.settle());
+  try {
+    const budgets: Array<['user' | 'api_key', string, number, () => Promise<number>]> = [
+      ['user', caller.userId, limits.dailyTokenBudget, () => ctx.usage.tokensUsedToday(caller.userId)],
+    ];
+    if (caller.kind === 'api_key') {
+      const keyBudget = await ctx.limits.apiKeyBudget(caller.tokenId);
+      budgets.push([
+        'api_key',
+        caller.tokenId,
+        keyBudget,
+        () => ctx.usage.tokensUsedTodayByKey(caller.tokenId),
+      ]);
+    }
+    for (const [scope, id, budget, usedToday] of budgets) {
+      if (budget <= 0) continue;
+      const used = await usedToday();
+      if (used >= budget) throw budgetSpent(scope, budget, used);
+      const reservation = await ctx.budgets.reserve(`${scope}:${id}:${day}`, budget, used, want);
+      if (reservation.tokens <= 0) throw budgetSpent(scope, budget, used);
+      reservations.push(reservation);
+    }
+  } catch (error) {
+    settle();
+    slot.release();
+    throw error;
   }
-  return limits;
+  const maxTokens = reservations.length === 0 ? null : Math.min(...reservations.map((r) => r.tokens));
+  // At the end the reservation gives way to the recorded usage, but only once that usage is stored:
+  // other replicas read it from the database, and a reservation gone before then would let them
+  // spend the same tokens again.
+  const settleWhenStored = () => {
+    if (reservations.length === 0) return;
+    void ctx.usage.flush().finally(settle);
+  };
+  return { limits, maxTokens, settle: settleWhenStored, slot };
 }

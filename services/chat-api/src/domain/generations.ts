@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, toAppError } from '@corral/service-kit';
 import type { Database, MessageStatus } from '../data/db.js';
-import { appendReplyText, type ReplyUsage, saveReplyOutcome, touchReply } from '../data/replies.js';
+import { appendReplyText, type ReplyUsage, touchReply } from '../data/replies.js';
 import type { ChatMetrics } from '../metrics.js';
 import type { ChatTurn, GatewayClient } from './gateway.js';
+import type { FinalSaves } from './final-saves.js';
 import type { StreamSlot } from './limits.js';
 import type { UsageLedger } from './usage-ledger.js';
 
@@ -18,6 +19,8 @@ export interface GenerationResult {
   /** Completion tokens per second of generation, when the model reported its timing. */
   tokensPerSecond: number | null;
   error: { code: string; message: string } | null;
+  /** `saved`, or `pending`: the database was away and the final save is being retried. */
+  finalSave: 'saved' | 'pending';
 }
 
 export interface GenerationRequest {
@@ -27,6 +30,8 @@ export interface GenerationRequest {
   apiKeyId: string | null;
   model: string;
   messages: ChatTurn[];
+  /** Under a daily budget, the most completion tokens it may generate (its reservation); else null. */
+  maxTokens: number | null;
   slot: StreamSlot;
 }
 
@@ -63,6 +68,8 @@ export interface GenerationsOptions {
   metrics: ChatMetrics;
   /** Where a reply's tokens go when its final save fails (normally that save records them). */
   usage: UsageLedger;
+  /** Stores each reply's final state, retrying while the database is away. */
+  finalSaves: FinalSaves;
   flushIntervalMs: number;
   flushTokens: number;
   /** Untouched streaming rows older than this are swept; heartbeats keep live ones fresh. */
@@ -83,8 +90,9 @@ export class Generations {
     return this.active.size;
   }
 
+  /** Replies running here, and finished ones whose final save is pending here (not orphans). */
   activeIds(): string[] {
-    return [...this.active.keys()];
+    return [...this.active.keys(), ...this.options.finalSaves.pendingIds()];
   }
 
   get(messageId: string): Generation | undefined {
@@ -127,11 +135,15 @@ export class Generations {
     let result: GenerationResult;
     try {
       const done = await gateway.chat(
-        { model: request.model, messages: request.messages },
+        {
+          model: request.model,
+          messages: request.messages,
+          ...(request.maxTokens === null ? {} : { options: { num_predict: request.maxTokens } }),
+        },
         (text) => {
           if (tokenCount === 0) {
             metrics.timeToFirstToken.observe(
-              { model: request.model, api: 'ui' },
+              { model: metrics.models.label(request.model), api: 'ui' },
               (performance.now() - started) / 1000,
             );
           }
@@ -156,6 +168,7 @@ export class Generations {
             ? Math.round((completionTokens / (done.evalDurationNs / 1e9)) * 10) / 10
             : null,
         error: null,
+        finalSave: 'saved',
       };
     } catch (error) {
       const reason = generation.controller.signal.reason as unknown;
@@ -172,11 +185,12 @@ export class Generations {
         durationMs: Math.round(performance.now() - started),
         tokensPerSecond: null,
         error: appError ? { code: appError.code, message: appError.message } : null,
+        finalSave: 'saved',
       };
     }
     const owner = { userId: request.userId, apiKeyId: request.apiKeyId, model: request.model };
     try {
-      await writer.finish(result, owner);
+      if (!(await writer.finish(result, owner))) result.finalSave = 'pending';
     } catch (error) {
       logger.error('could not save the final state of a reply', { error, messageId: request.messageId });
       // Nothing of that statement was stored: the tokens still count, through the ledger.
@@ -187,8 +201,14 @@ export class Generations {
       });
     }
     metrics.messages.inc({ status: result.status });
-    metrics.tokens.inc({ direction: 'in', model: request.model }, result.promptTokens ?? 0);
-    metrics.tokens.inc({ direction: 'out', model: request.model }, result.completionTokens);
+    metrics.tokens.inc(
+      { direction: 'in', model: metrics.models.label(request.model) },
+      result.promptTokens ?? 0,
+    );
+    metrics.tokens.inc(
+      { direction: 'out', model: metrics.models.label(request.model) },
+      result.completionTokens,
+    );
     generation.settle(result);
   }
 }
@@ -201,6 +221,8 @@ export class Generations {
 class ReplyWriter {
   private pending = '';
   private pendingTokens = 0;
+  private seq = 0;
+  private finished = false;
   private chain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly heartbeat: NodeJS.Timeout | undefined;
@@ -208,7 +230,10 @@ class ReplyWriter {
   constructor(
     private readonly db: Database,
     private readonly messageId: string,
-    private readonly options: Pick<GenerationsOptions, 'flushIntervalMs' | 'flushTokens' | 'staleSeconds'>,
+    private readonly options: Pick<
+      GenerationsOptions,
+      'flushIntervalMs' | 'flushTokens' | 'staleSeconds' | 'finalSaves'
+    >,
     private readonly logger: Logger,
   ) {
     const beatMs = Math.max(1000, (options.staleSeconds * 1000) / 3);
@@ -230,24 +255,30 @@ class ReplyWriter {
     const delta = this.pending;
     this.pending = '';
     this.pendingTokens = 0;
-    this.enqueue(() => appendReplyText(this.db, this.messageId, delta));
+    const seq = this.seq++;
+    this.enqueue(() => appendReplyText(this.db, this.messageId, seq, delta));
   }
 
   private enqueue(write: () => Promise<void>): void {
-    this.chain = this.chain.then(write).catch((error: unknown) => {
-      this.logger.warn('could not save a streaming batch; the final save writes the whole text', { error });
-    });
+    // Once finished, queued batches are dropped: the final save writes the whole text anyway, so
+    // Stop never waits behind them (only behind the one write in flight).
+    this.chain = this.chain
+      .then(() => (this.finished ? undefined : write()))
+      .catch((error: unknown) => {
+        this.logger.warn('could not save a streaming batch; the final save writes the whole text', { error });
+      });
   }
 
-  async finish(result: GenerationResult, usage: ReplyUsage): Promise<void> {
+  /** Stores the final state; false when the database is away and the save is pending (retried). */
+  async finish(result: GenerationResult, usage: ReplyUsage): Promise<boolean> {
     clearTimeout(this.flushTimer);
     clearInterval(this.heartbeat);
     this.pending = '';
+    this.finished = true;
     await this.chain;
-    await saveReplyOutcome(
-      this.db,
-      this.messageId,
-      {
+    return this.options.finalSaves.save({
+      messageId: this.messageId,
+      outcome: {
         status: result.status,
         content: result.content,
         error: result.error?.message ?? null,
@@ -256,6 +287,6 @@ class ReplyWriter {
         durationMs: result.durationMs,
       },
       usage,
-    );
+    });
   }
 }

@@ -45,9 +45,9 @@ export async function startReply(
   conversation: Conversation,
   plan: ReplyPlan,
 ): Promise<StartedReply> {
-  const limits = await admitGeneration(ctx, caller, plan.model);
   const assistantId = randomUUID();
-  const slot = await ctx.slots.acquire(caller.userId, assistantId, limits.maxConcurrentStreams);
+  const admission = await admitGeneration(ctx, caller, plan.model, { slotId: assistantId });
+  const { slot } = admission;
   try {
     const turn = await saveTurn(ctx.db, {
       conversationId: conversation.id,
@@ -68,12 +68,16 @@ export async function startReply(
       apiKeyId: caller.kind === 'api_key' ? caller.tokenId : null,
       model: plan.model,
       messages: historyFor(conversation, turn.branch),
+      maxTokens: admission.maxTokens,
       slot,
     });
+    // The final save records the usage; the reservation gives way to it then.
+    void generation.finished.then(admission.settle);
     scheduleTitle(ctx, caller, conversation, turn.branch, generation);
     return { userMessage: turn.question, assistantMessage: turn.reply, generation };
   } catch (error) {
     slot.release();
+    admission.settle();
     throw error;
   }
 }

@@ -139,8 +139,8 @@ export class TitleWriter {
     );
     const promptTokens = done.promptTokens ?? 0;
     const completionTokens = done.completionTokens ?? 0;
-    metrics.tokens.inc({ direction: 'in', model }, promptTokens);
-    metrics.tokens.inc({ direction: 'out', model }, completionTokens);
+    metrics.tokens.inc({ direction: 'in', model: metrics.models.label(model) }, promptTokens);
+    metrics.tokens.inc({ direction: 'out', model: metrics.models.label(model) }, completionTokens);
     // The tokens were spent for this user's conversation: they count in their usage.
     this.options.usage.record({ userId: job.userId, apiKeyId: null, model, promptTokens, completionTokens });
     const title = cleanTitle(text);

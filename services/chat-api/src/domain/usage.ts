@@ -9,7 +9,7 @@ export interface UsageEntry {
   completionTokens: number;
 }
 
-function budgetSpent(scope: 'user' | 'api_key', budget: number, used: number): AppError {
+export function budgetSpent(scope: 'user' | 'api_key', budget: number, used: number): AppError {
   const now = new Date();
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
   const retryAfter = Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));

@@ -16,6 +16,7 @@ import type { ChatDone, ChatEvents, OllamaToolCall } from '../domain/gateway.js'
 import { fetchImage, imageFromDataUrl, type ImageLimits } from '../domain/images.js';
 import { chatBody, toOllamaChat } from './openai-chat-request.js';
 import { openAiError } from './openai-errors.js';
+import { assertMessageSizes } from '../domain/message-size.js';
 import { apiKeyIdOf } from './principal.js';
 import { type OpenStreamGauge, openEventStream } from './sse.js';
 
@@ -94,7 +95,14 @@ async function completeChat(
   res: ServerResponse,
 ): Promise<void> {
   const body = parseInput(chatBody, input ?? {});
-  const limits = await admitGeneration(ctx, caller, body.model);
+  assertMessageSizes(
+    body.messages.map((m, i) => ({
+      path: `body.messages.${i}.content`,
+      role: m.role,
+      length: textLength(m.content),
+    })),
+    ctx.config.MAX_MESSAGE_CHARS,
+  );
   const controller = new AbortController();
   // Nothing is kept for /v1 calls, so a client that leaves takes the generation with it.
   res.once('close', () => {
@@ -105,6 +113,7 @@ async function completeChat(
     timeoutMs: ctx.config.IMAGE_FETCH_TIMEOUT_MS,
     maxRedirects: ctx.config.IMAGE_FETCH_MAX_REDIRECTS,
   };
+  // Images are read (and refused) before admission, so a refused request holds no slot or budget.
   const request = await toOllamaChat(body, (url, param) =>
     url.startsWith('data:')
       ? Promise.resolve(imageFromDataUrl(url, param, imageLimits))
@@ -113,7 +122,12 @@ async function completeChat(
   // OpenAI's `parallel_tool_calls: false` allows one call per answer: later ones are dropped.
   const maxCalls = body.parallel_tool_calls === false ? 1 : Infinity;
   const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-  const slot = await ctx.slots.acquire(caller.userId, id, limits.maxConcurrentStreams);
+  const wanted = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  const admission = await admitGeneration(ctx, caller, body.model, { wanted, slotId: id });
+  const { slot } = admission;
+  // Under a budget, no more than was reserved: generation stops when the reservation is spent.
+  if (admission.maxTokens !== null)
+    request.options = { ...request.options, num_predict: admission.maxTokens };
   const created = Math.floor(Date.now() / 1000);
   let completionTokens = 0;
   let promptTokens = 0;
@@ -123,7 +137,7 @@ async function completeChat(
     if (!first) return;
     first = false;
     ctx.metrics.timeToFirstToken.observe(
-      { model: body.model, api: 'v1' },
+      { model: ctx.metrics.models.label(body.model), api: 'v1' },
       (performance.now() - asked) / 1000,
     );
   };
@@ -208,8 +222,11 @@ async function completeChat(
     }
   } finally {
     slot.release();
-    ctx.metrics.tokens.inc({ direction: 'in', model: body.model }, promptTokens);
-    ctx.metrics.tokens.inc({ direction: 'out', model: body.model }, completionTokens);
+    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
+    ctx.metrics.tokens.inc(
+      { direction: 'out', model: ctx.metrics.models.label(body.model) },
+      completionTokens,
+    );
     ctx.usage.record({
       userId: caller.userId,
       apiKeyId: apiKeyIdOf(caller),
@@ -217,7 +234,19 @@ async function completeChat(
       promptTokens,
       completionTokens,
     });
+    // Recorded (visible to this replica's budget checks at once): the reservation gives way to it.
+    admission.settle();
   }
+}
+
+/** The text a message carries (its text parts), as the message-size limit counts it. */
+function textLength(content: unknown): number {
+  if (typeof content === 'string') return content.length;
+  if (!Array.isArray(content)) return 0;
+  return content.reduce<number>(
+    (sum, part: { text?: unknown }) => sum + (typeof part.text === 'string' ? part.text.length : 0),
+    0,
+  );
 }
 
 export function sendJson(res: ServerResponse, body: unknown): void {

@@ -4,6 +4,7 @@ import { AppError, type DirectRoute, parseInput, toAppError } from '@corral/serv
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { admitGeneration, type Caller } from '../domain/admission.js';
+import { assertMessageSizes } from '../domain/message-size.js';
 import type { ChatDone } from '../domain/gateway.js';
 import { sendJson, v1Route } from './chat-completions.js';
 import { paramError } from './openai-chat-request.js';
@@ -77,9 +78,16 @@ async function complete(
 ): Promise<void> {
   const body = parseInput(completionsBody, input ?? {});
   const prompt = promptOf(body);
-  const limits = await admitGeneration(ctx, caller, body.model);
+  assertMessageSizes(
+    [{ path: 'body.prompt', role: 'user', length: prompt.length }],
+    ctx.config.MAX_MESSAGE_CHARS,
+  );
   const id = `cmpl-${randomUUID().replaceAll('-', '')}`;
-  const slot = await ctx.slots.acquire(caller.userId, id, limits.maxConcurrentStreams);
+  const admission = await admitGeneration(ctx, caller, body.model, {
+    wanted: body.max_tokens ?? undefined,
+    slotId: id,
+  });
+  const { slot } = admission;
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new AppError('client_closed_request'));
@@ -90,7 +98,11 @@ async function complete(
     model: body.model,
     prompt,
     ...(body.suffix ? { suffix: body.suffix } : {}),
-    options: options(body),
+    // Under a budget, no more than was reserved: generation stops when the reservation is spent.
+    options: {
+      ...options(body),
+      ...(admission.maxTokens !== null ? { num_predict: admission.maxTokens } : {}),
+    },
   };
   let promptTokens = 0;
   let completionTokens = 0;
@@ -147,8 +159,11 @@ async function complete(
     }
   } finally {
     slot.release();
-    ctx.metrics.tokens.inc({ direction: 'in', model: body.model }, promptTokens);
-    ctx.metrics.tokens.inc({ direction: 'out', model: body.model }, completionTokens);
+    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
+    ctx.metrics.tokens.inc(
+      { direction: 'out', model: ctx.metrics.models.label(body.model) },
+      completionTokens,
+    );
     ctx.usage.record({
       userId: caller.userId,
       apiKeyId: apiKeyIdOf(caller),
@@ -156,5 +171,7 @@ async function complete(
       promptTokens,
       completionTokens,
     });
+    // Recorded (visible to this replica's budget checks at once): the reservation gives way to it.
+    admission.settle();
   }
 }

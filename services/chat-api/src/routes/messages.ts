@@ -30,6 +30,7 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
       completionTokens: result.completionTokens,
       durationMs: result.durationMs,
       tokensPerSecond: result.tokensPerSecond,
+      finalSave: result.finalSave,
     };
     if (result.status === 'error') {
       stream.send('error', {
@@ -54,7 +55,15 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
 /** Sending, regenerating, editing and stopping replies in a conversation. */
 export function messageRoutes(ctx: ChatContext): Router {
   const router = Router();
-  const content = z.string().trim().min(1, 'must not be empty').max(ctx.config.MAX_MESSAGE_CHARS);
+  const max = ctx.config.MAX_MESSAGE_CHARS;
+  const content = z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((text) => text.length <= max, {
+      error: (issue) =>
+        `${String(issue.input).length} characters; at most ${max} are accepted (MAX_MESSAGE_CHARS)`,
+    });
   const sendBody = z.object({ content, model: z.string().trim().min(1).max(200).optional() });
   const editBody = z.object({ content });
   const regenerateBody = z.object({ model: z.string().trim().min(1).max(200).optional() });

@@ -46,17 +46,23 @@ export function openAiRoutes(ctx: ChatContext, guard: RequestHandler[]): Router 
   router.post('/embeddings', async (req, res) => {
     const body = parseInput(embeddingsBody, req.body ?? {});
     const caller = principal(req);
-    await admitGeneration(ctx, caller, body.model);
+    const admission = await admitGeneration(ctx, caller, body.model);
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-    const { embeddings, promptTokens } = await ctx.gateway.embed(body.model, inputs, body.dimensions);
-    ctx.metrics.tokens.inc({ direction: 'in', model: body.model }, promptTokens);
-    ctx.usage.record({
-      userId: caller.userId,
-      apiKeyId: apiKeyIdOf(caller),
-      model: body.model,
-      promptTokens,
-      completionTokens: 0,
-    });
+    let embedded: { embeddings: number[][]; promptTokens: number };
+    try {
+      embedded = await ctx.gateway.embed(body.model, inputs, body.dimensions);
+      ctx.usage.record({
+        userId: caller.userId,
+        apiKeyId: apiKeyIdOf(caller),
+        model: body.model,
+        promptTokens: embedded.promptTokens,
+        completionTokens: 0,
+      });
+    } finally {
+      admission.settle();
+    }
+    const { embeddings, promptTokens } = embedded;
+    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
     res.json({
       object: 'list',
       data: embeddings.map((vector, index) => ({

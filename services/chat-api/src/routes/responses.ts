@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { AppError, byteSize, type DirectRoute, parseInput, toAppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import { admitGeneration, type Caller } from '../domain/admission.js';
+import { assertMessageSizes } from '../domain/message-size.js';
 import { fetchImage, imageFromDataUrl, type ImageLimits } from '../domain/images.js';
 import { openAiToolCall, sendJson, v1Route } from './chat-completions.js';
 import { chatBody, toOllamaChat } from './openai-chat-request.js';
@@ -112,7 +113,14 @@ const summary = (text: string) => ({ type: 'summary_text', text });
 async function respond(ctx: ChatContext, caller: Caller, input: unknown, res: ServerResponse): Promise<void> {
   const { body, chat } = responsesAsChat(input);
   const chatRequest = parseInput(chatBody, chat);
-  const limits = await admitGeneration(ctx, caller, body.model);
+  assertMessageSizes(
+    chatRequest.messages.map((m, i) => ({
+      path: `body.input.${i}`,
+      role: m.role,
+      length: typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length,
+    })),
+    ctx.config.MAX_MESSAGE_CHARS,
+  );
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new AppError('client_closed_request'));
@@ -129,7 +137,14 @@ async function respond(ctx: ChatContext, caller: Caller, input: unknown, res: Se
   );
   const maxCalls = body.parallel_tool_calls === false ? 1 : Infinity;
   const id = `resp_${hex()}`;
-  const slot = await ctx.slots.acquire(caller.userId, id, limits.maxConcurrentStreams);
+  const admission = await admitGeneration(ctx, caller, body.model, {
+    wanted: body.max_output_tokens ?? undefined,
+    slotId: id,
+  });
+  const { slot } = admission;
+  // Under a budget, no more than was reserved: generation stops when the reservation is spent.
+  if (admission.maxTokens !== null)
+    request.options = { ...request.options, num_predict: admission.maxTokens };
   const createdAt = Math.floor(Date.now() / 1000);
   let promptTokens = 0;
   let completionTokens = 0;
@@ -208,8 +223,11 @@ async function respond(ctx: ChatContext, caller: Caller, input: unknown, res: Se
     stream.end();
   } finally {
     slot.release();
-    ctx.metrics.tokens.inc({ direction: 'in', model: body.model }, promptTokens);
-    ctx.metrics.tokens.inc({ direction: 'out', model: body.model }, completionTokens);
+    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
+    ctx.metrics.tokens.inc(
+      { direction: 'out', model: ctx.metrics.models.label(body.model) },
+      completionTokens,
+    );
     ctx.usage.record({
       userId: caller.userId,
       apiKeyId: apiKeyIdOf(caller),
@@ -217,5 +235,6 @@ async function respond(ctx: ChatContext, caller: Caller, input: unknown, res: Se
       promptTokens,
       completionTokens,
     });
+    admission.settle();
   }
 }

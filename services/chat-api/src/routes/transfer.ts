@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedConversation, exportFile } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
+import { assertMessageSizes } from '../domain/message-size.js';
 import express, { type Response, Router } from 'express';
 import type { ChatContext } from '../context.js';
 import { findOwnConversation } from '../data/conversations.js';
@@ -72,6 +73,16 @@ export function transferRoutes(ctx: ChatContext): Router {
     async (req, res) => {
       const { userId } = principal(req);
       const file = parseInput(exportFile, req.body ?? {});
+      assertMessageSizes(
+        file.conversations.flatMap((c, i) =>
+          c.messages.map((m, j) => ({
+            path: `body.conversations.${i}.messages.${j}.content`,
+            role: m.role,
+            length: m.content.length,
+          })),
+        ),
+        ctx.config.MAX_MESSAGE_CHARS,
+      );
       const result = await importConversations(ctx.db, userId, file.conversations);
       ctx.logger.info('conversations imported', {
         imported: result.imported,

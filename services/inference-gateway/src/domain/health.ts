@@ -7,6 +7,8 @@ export interface HealthOptions {
   intervalMs: number;
   timeoutMs: number;
   ejectAfterFailures: number;
+  /** Failures older than this no longer count toward ejection. */
+  ejectWindowMs: number;
   ejectBaseMs: number;
   ejectMaxMs: number;
 }
@@ -16,13 +18,20 @@ interface HealthLogger {
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
+/** Where a failure was seen: a request before its first byte, a stream that broke later, or an active check. */
+export type FailureSource = 'request' | 'stream' | 'check';
+
 /**
- * Active checks (GET /api/version) and passive ejection: failures in a row take a backend out for a
- * cooldown that doubles with each ejection in a row; after it, a passing check brings it back.
+ * Active checks (GET /api/version) and passive ejection: `ejectAfterFailures` failures within
+ * `ejectWindowMs` take a backend out for a cooldown that doubles with each ejection in a row; after
+ * it, a passing check brings it back. A broken stream never ejects the last healthy backend on its
+ * own: it asks for an active check at once, and only that check's failure can eject it.
  */
 export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
   private readonly checking = new Set<Backend>();
+  /** When each backend's recent failures happened (within the window). */
+  private readonly failures = new WeakMap<Backend, number[]>();
 
   constructor(
     private readonly pool: BackendPool,
@@ -65,7 +74,7 @@ export class HealthMonitor {
     } catch (error) {
       if (backend.state === 'draining') return;
       if (backend.state === 'ejected') this.eject(backend, describeFailure(error));
-      else this.reportFailure(backend, describeFailure(error));
+      else this.reportFailure(backend, describeFailure(error), 'check');
     } finally {
       this.checking.delete(backend);
     }
@@ -74,18 +83,29 @@ export class HealthMonitor {
   /** A request to the backend worked. */
   reportSuccess(backend: Backend): void {
     backend.consecutiveFailures = 0;
+    this.failures.delete(backend);
   }
 
-  /** A connection error, a timeout or a 5xx (not a 503 "busy"): counts toward ejection. */
-  reportFailure(backend: Backend, reason: string): void {
+  /** A connection error, a timeout, a 5xx or a broken stream: counts toward ejection within the window. */
+  reportFailure(backend: Backend, reason: string, source: FailureSource = 'request'): void {
     backend.errors += 1;
     backend.lastError = reason;
-    backend.consecutiveFailures += 1;
-    if (backend.state === 'healthy' && backend.consecutiveFailures >= this.options.ejectAfterFailures) {
-      this.eject(backend, reason);
-    } else if (backend.state === 'pending') {
-      backend.lastError = reason;
+    const now = this.now();
+    const recent = (this.failures.get(backend) ?? []).filter((at) => now - at < this.options.ejectWindowMs);
+    recent.push(now);
+    this.failures.set(backend, recent);
+    backend.consecutiveFailures = recent.length;
+    if (backend.state !== 'healthy' || recent.length < this.options.ejectAfterFailures) return;
+    if (source === 'stream' && this.isLastHealthy(backend)) {
+      // One dropped stream is no proof the only backend is down: a failing check decides.
+      void this.check(backend);
+      return;
     }
+    this.eject(backend, reason);
+  }
+
+  private isLastHealthy(backend: Backend): boolean {
+    return this.pool.list().every((other) => other === backend || other.state !== 'healthy');
   }
 
   private eject(backend: Backend, reason: string): void {
@@ -112,6 +132,7 @@ export class HealthMonitor {
     const returning = backend.state === 'ejected';
     backend.state = 'healthy';
     backend.consecutiveFailures = 0;
+    this.failures.delete(backend);
     backend.healthySince = this.now();
     this.logger.info(returning ? 'backend returned' : 'backend joined', {
       backend: backend.id,

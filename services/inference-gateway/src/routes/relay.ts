@@ -178,7 +178,7 @@ export class Attempt implements UpstreamSink {
       return;
     }
     const reason = gw.drainSignal.aborted ? 'the gateway is shutting down' : describeFailure(error);
-    if (!gw.drainSignal.aborted) gw.health.reportFailure(backend, `stream broke: ${reason}`);
+    if (!gw.drainSignal.aborted) gw.health.reportFailure(backend, `stream broke: ${reason}`, 'stream');
     gw.logger.warn('stream broke after bytes were sent', { backend: backend.id, reason });
     if (this.streamKind && !res.destroyed) {
       res.end(finalErrorLine(this.streamKind, `backend stream ended early: ${reason}`, this.lastByte === 10));

@@ -72,7 +72,7 @@ describe('chat-api /api: invalid bodies are 4xx problem+json and change nothing'
       method: 'POST' as const,
       path: `${conv()}/messages`,
       fields: {
-        content: { kind: 'string', max: 32_000 },
+        content: { kind: 'string', max: 400_000 },
         model: { kind: 'string', max: 200 },
       } satisfies Fields,
     },
@@ -85,7 +85,7 @@ describe('chat-api /api: invalid bodies are 4xx problem+json and change nothing'
     {
       method: 'POST' as const,
       path: `${conv()}/messages/${userMessageId}/edit`,
-      fields: { content: { kind: 'string', max: 32_000 } } satisfies Fields,
+      fields: { content: { kind: 'string', max: 400_000 } } satisfies Fields,
     },
     {
       method: 'POST' as const,
