@@ -14,7 +14,7 @@ import {
 import { BackendPool } from './domain/pool.js';
 import { Router } from './domain/router.js';
 import { UpstreamClient } from './domain/upstream.js';
-import { createGatewayMetrics } from './metrics.js';
+import { boundedModel, createGatewayMetrics } from './metrics.js';
 import { mountAdminRoutes } from './routes/admin.js';
 import { mountPoolViews } from './routes/pool-views.js';
 import { proxyRoutes } from './routes/proxy.js';
@@ -79,8 +79,14 @@ export async function createApp(
       maxParallel: config.BACKEND_MAX_PARALLEL,
       queueMax: config.QUEUE_MAX,
       queueTimeoutMs: config.QUEUE_TIMEOUT_MS,
+      coldWaitMs: config.COLD_LOAD_WAIT_MS,
+      affinityLoadFactor: config.AFFINITY_LOAD_FACTOR,
     },
-    (seconds) => metrics.queueWait.observe(seconds),
+    {
+      onQueueWait: (seconds) => metrics.queueWait.observe(seconds),
+      onColdLoad: (model) => metrics.coldLoads.inc({ model: boundedModel(pool, model) }),
+      onAffinity: (hit) => metrics.affinity.inc({ result: hit ? 'hit' : 'miss' }),
+    },
   );
   queueDepth = () => router.queueDepth;
   const inventory = new ModelInventory(

@@ -1,7 +1,20 @@
 import type { Backend } from './backend.js';
+import { AffinityMemory, chooseForConversation, leastLoaded } from './placement.js';
 import type { BackendPool } from './pool.js';
 
-export type RoutingStrategy = 'round-robin' | 'least-outstanding';
+export type RoutingStrategy = 'round-robin' | 'least-outstanding' | 'cache-aware';
+
+/** What the router reports as it places requests (metrics, /admin/backends). */
+export interface RouterEvents {
+  onQueueWait?: (seconds: number) => void;
+  /** A request went to a backend where its model was neither loaded nor loading. */
+  onColdLoad?: (model: string, backend: Backend) => void;
+  /** A conversation seen before went back to its previous backend (hit) or elsewhere. */
+  onAffinity?: (hit: boolean) => void;
+}
+
+/** How long a load this gateway saw finish counts as loaded until /api/ps says otherwise. */
+const ASSUMED_KEEP_ALIVE_MS = 5 * 60 * 1000;
 
 export interface RouterOptions {
   strategy: RoutingStrategy;
@@ -10,6 +23,10 @@ export interface RouterOptions {
   queueTimeoutMs: number;
   /** How long a backend that answered 503 "busy" gets no new work unless one of its requests ends. */
   busyHoldMs?: number;
+  /** cache-aware: how long a request waits for a slot where its model is loaded before loading it elsewhere. */
+  coldWaitMs?: number;
+  /** cache-aware: a conversation stays on its backend while that backend runs at most this × the mean. */
+  affinityLoadFactor?: number;
 }
 
 /** Why no backend could be given; the route turns it into the right HTTP answer. */
@@ -35,10 +52,13 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /** Count against the backend's concurrency limit (generations, embeddings); false for cheap calls. */
   limited?: boolean;
+  /** A conversation key (cache-aware strategy): turns of one conversation go back to one backend. */
+  affinityKey?: string;
 }
 
 interface Waiter {
   model: string;
+  affinityKey: string | undefined;
   exclude: ReadonlySet<Backend> | undefined;
   enqueuedAt: number;
   grant(lease: Lease): void;
@@ -57,14 +77,26 @@ export class Router {
   // A Set keeps insertion order: a FIFO with O(1) removal of a waiter that gave up.
   private readonly queue = new Set<Waiter>();
   private pumping = false;
+  private readonly affinity = new AffinityMemory();
+  readonly stats = { coldLoads: 0, affinityHits: 0, affinityMisses: 0 };
 
   constructor(
     private readonly pool: BackendPool,
     private readonly options: RouterOptions,
-    private readonly onQueueWait: (seconds: number) => void = () => {},
+    private readonly events: RouterEvents = {},
     private readonly now: () => number = Date.now,
   ) {
     pool.onChange(() => this.pump());
+  }
+
+  get strategy(): RoutingStrategy {
+    return this.options.strategy;
+  }
+
+  /** Share of returning conversations that went back to their previous backend (null before any). */
+  get affinityHitRate(): number | null {
+    const total = this.stats.affinityHits + this.stats.affinityMisses;
+    return total === 0 ? null : this.stats.affinityHits / total;
   }
 
   get queueDepth(): number {
@@ -99,7 +131,10 @@ export class Router {
     return eligible;
   }
 
-  acquire(model: string, { exclude, signal, limited = true }: AcquireOptions = {}): Promise<Lease> {
+  acquire(
+    model: string,
+    { exclude, signal, limited = true, affinityKey }: AcquireOptions = {},
+  ): Promise<Lease> {
     if (signal?.aborted) return Promise.reject(new RoutingError('aborted', 'request aborted'));
     let eligible: Backend[];
     try {
@@ -107,8 +142,8 @@ export class Router {
     } catch (error) {
       return Promise.reject(error);
     }
-    const immediate = this.pick(model, eligible, limited);
-    if (immediate) return Promise.resolve(this.lease(immediate, limited));
+    const immediate = this.pick(model, eligible, limited, affinityKey, this.now());
+    if (immediate) return Promise.resolve(this.lease(immediate, model, limited));
     if (this.queue.size >= this.options.queueMax) {
       return Promise.reject(new RoutingError('queue_full', 'every backend holding the model is busy'));
     }
@@ -116,15 +151,17 @@ export class Router {
       const cleanup = () => {
         this.queue.delete(waiter);
         clearTimeout(timer);
+        clearTimeout(coldTimer);
         signal?.removeEventListener('abort', onAbort);
       };
       const waiter: Waiter = {
         model,
+        affinityKey,
         exclude,
         enqueuedAt: this.now(),
         grant: (lease) => {
           cleanup();
-          this.onQueueWait((this.now() - waiter.enqueuedAt) / 1000);
+          this.events.onQueueWait?.((this.now() - waiter.enqueuedAt) / 1000);
           resolve(lease);
         },
         fail: (error) => {
@@ -137,6 +174,12 @@ export class Router {
         () => waiter.fail(new RoutingError('queue_timeout', 'timed out waiting for a free backend')),
         this.options.queueTimeoutMs,
       );
+      // cache-aware: once the bounded wait for a loaded backend is over, a cold backend may take it.
+      const coldTimer =
+        this.options.strategy === 'cache-aware' && limited
+          ? setTimeout(() => this.pump(), this.coldWaitMs + 1)
+          : undefined;
+      coldTimer?.unref();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.add(waiter);
     });
@@ -147,8 +190,23 @@ export class Router {
     return Math.max(1, Math.ceil(this.options.queueTimeoutMs / 1000));
   }
 
-  private lease(backend: Backend, limited: boolean): Lease {
-    if (limited) backend.inFlight += 1;
+  private get coldWaitMs(): number {
+    return this.options.coldWaitMs ?? 10_000;
+  }
+
+  private lease(backend: Backend, model: string, limited: boolean): Lease {
+    // A request for a model the backend has neither loaded nor is loading starts a load there; while
+    // it runs, the backend counts as warm for the model, so other requests wait for it (single flight).
+    const cold = limited && !backend.warm(model, this.now());
+    if (limited) {
+      backend.inFlight += 1;
+      backend.modelInFlight.set(model, backend.inFlightFor(model) + 1);
+    }
+    if (cold) {
+      backend.loading.set(model, (backend.loading.get(model) ?? 0) + 1);
+      this.stats.coldLoads += 1;
+      this.events.onColdLoad?.(model, backend);
+    }
     let released = false;
     return {
       backend,
@@ -157,14 +215,31 @@ export class Router {
         released = true;
         if (limited) {
           backend.inFlight -= 1;
+          const left = backend.inFlightFor(model) - 1;
+          if (left > 0) backend.modelInFlight.set(model, left);
+          else backend.modelInFlight.delete(model);
           backend.busyUntil = 0;
+        }
+        if (cold) {
+          const loading = (backend.loading.get(model) ?? 1) - 1;
+          if (loading > 0) backend.loading.set(model, loading);
+          else backend.loading.delete(model);
+          // The load is over (the request ran); /api/ps corrects this on the next poll.
+          backend.loaded.set(model, Math.max(backend.loaded.get(model) ?? 0, this.now() + ASSUMED_KEEP_ALIVE_MS));
         }
         this.pool.requestEnded(backend);
       },
     };
   }
 
-  private pick(model: string, eligible: Backend[], limited: boolean): Backend | undefined {
+  private pick(
+    model: string,
+    eligible: Backend[],
+    limited: boolean,
+    affinityKey: string | undefined,
+    enqueuedAt: number,
+  ): Backend | undefined {
+    if (this.options.strategy === 'cache-aware') return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt);
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
     const free = (b: Backend) => !limited || b.hasFreeSlot(this.options.maxParallel, now);
@@ -188,6 +263,59 @@ export class Router {
     return chosen;
   }
 
+  /**
+   * cache-aware: a backend with the model loaded (or loading) and a free slot for it; a returning
+   * conversation its previous backend within the load bound; a cold backend only when no backend has
+   * the model warm, or the bounded wait for one is over.
+   */
+  private pickCacheAware(
+    model: string,
+    eligible: Backend[],
+    limited: boolean,
+    affinityKey: string | undefined,
+    enqueuedAt: number,
+  ): Backend | undefined {
+    const now = this.now();
+    const free = (b: Backend) =>
+      !limited || (b.inFlightFor(model) < this.options.maxParallel && b.busyUntil <= now);
+    const warm = eligible.filter((b) => b.warm(model, now));
+    const warmFree = warm.filter(free);
+    let chosen: Backend | undefined;
+    if (warmFree.length > 0) {
+      if (affinityKey !== undefined) {
+        const previous = this.affinity.get(affinityKey);
+        const choice = chooseForConversation(
+          model,
+          affinityKey,
+          previous,
+          warm,
+          warmFree,
+          this.options.affinityLoadFactor ?? 1.25,
+        );
+        chosen = choice?.backend;
+        if (chosen && previous !== undefined) this.countAffinity(chosen.id === previous);
+      } else {
+        chosen = leastLoaded(model, warmFree);
+      }
+    } else if (warm.length === 0 || !limited || now - enqueuedAt >= this.coldWaitMs) {
+      chosen = leastLoaded(
+        model,
+        eligible.filter((b) => free(b) && !b.warm(model, now)),
+      );
+      if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined) {
+        this.countAffinity(false);
+      }
+    }
+    if (chosen && affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id);
+    return chosen;
+  }
+
+  private countAffinity(hit: boolean): void {
+    if (hit) this.stats.affinityHits += 1;
+    else this.stats.affinityMisses += 1;
+    this.events.onAffinity?.(hit);
+  }
+
   /** Gives freed slots to waiters, oldest first; a waiter nobody can serve any more fails now. */
   private pump(): void {
     if (this.pumping || this.queue.size === 0) return;
@@ -201,8 +329,8 @@ export class Router {
           waiter.fail(error as RoutingError);
           continue;
         }
-        const backend = this.pick(waiter.model, eligible, true);
-        if (backend) waiter.grant(this.lease(backend, true));
+        const backend = this.pick(waiter.model, eligible, true, waiter.affinityKey, waiter.enqueuedAt);
+        if (backend) waiter.grant(this.lease(backend, waiter.model, true));
       }
     } finally {
       this.pumping = false;

@@ -13,6 +13,12 @@ function describeBackend(gw: GatewayContext, backend: Backend, now: number) {
     version: backend.version ?? null,
     models: [...backend.models.keys()].sort(),
     inFlight: backend.inFlight,
+    loaded: [...backend.loaded]
+      .filter(([, expiresAt]) => expiresAt > now)
+      .map(([model]) => model)
+      .sort(),
+    loading: [...backend.loading.keys()].sort(),
+    slotsInUse: Object.fromEntries(backend.modelInFlight),
     maxParallel: gw.config.BACKEND_MAX_PARALLEL,
     queued: gw.router.queuedFor(backend),
     busy: backend.busyUntil > now,
@@ -39,6 +45,12 @@ export function mountAdminRoutes(app: Express, gw: GatewayContext): void {
     const now = Date.now();
     res.json({
       strategy: gw.config.ROUTING_STRATEGY,
+      affinity: {
+        hits: gw.router.stats.affinityHits,
+        misses: gw.router.stats.affinityMisses,
+        hitRate: gw.router.affinityHitRate,
+      },
+      coldLoads: gw.router.stats.coldLoads,
       queue: { depth: gw.router.queueDepth, max: gw.config.QUEUE_MAX, timeoutMs: gw.config.QUEUE_TIMEOUT_MS },
       backends: gw.pool.list().map((backend) => describeBackend(gw, backend, now)),
     });
