@@ -18,7 +18,7 @@ describe('failover before the first byte', () => {
     it(`a backend that fails (${failure.mode}) is skipped, ejected, and returns once it recovers`, async () => {
       const sims = await pool.startSims(2, { models: ['llama3.2'] });
       const [good, bad] = sims as [OllamaSim, OllamaSim];
-      const gateway = await pool.startGateway(sims);
+      const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
       const gw = gateway;
       bad.setFailure(failure);
 
@@ -49,7 +49,7 @@ describe('failover before the first byte', () => {
 
   it('with no healthy backend left, requests get 503 rather than hanging', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000' });
+    const gateway = await pool.startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000', ROUTING_STRATEGY: 'round-robin' });
     (sims[0] as OllamaSim).setFailure({ mode: 'refuse' });
     const failed = await postJson(`${gateway.url}/api/chat`, chatBody('hello', { stream: false }));
     expect(failed.status).toBe(502);
@@ -65,7 +65,7 @@ describe('failover before the first byte', () => {
 describe('a stream that breaks after bytes were sent', () => {
   it('NDJSON: the client gets the partial tokens, then one final line with error and done', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 3 });
     const body = chatBody('tell me everything');
     const res = await postJson(`${gateway.url}/api/chat`, body);
@@ -79,7 +79,7 @@ describe('a stream that breaks after bytes were sent', () => {
 
   it('SSE (/v1): the stream ends with a data: error event', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 2 });
     const res = await postJson(`${gateway.url}/v1/chat/completions`, { ...chatBody('go'), stream: true });
     const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
@@ -92,7 +92,7 @@ describe('a stream that breaks after bytes were sent', () => {
 describe('client disconnect', () => {
   it('aborting a stream through the gateway cancels the generation on the backend', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'], tokensPerSecond: 5 });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     const sim = sims[0] as OllamaSim;
     const controller = new AbortController();
     const res = await postJson(`${gateway.url}/api/chat`, chatBody('a long story'), controller.signal);
