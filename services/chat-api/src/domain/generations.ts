@@ -142,6 +142,7 @@ export class Generations {
           generation.emit('token', text);
         },
         generation.controller.signal,
+        request.conversationId,
       );
       const completionTokens = done.completionTokens ?? tokenCount;
       result = {
