@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { ConfigError, type ServiceKit, createHttpApp, withDirectRoutes } from '@corral/service-kit';
+import { connectRedis } from '@corral/service-kit/redis';
 import { type AdminTokenVerifier, requireAdmin, requireServiceToken } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
@@ -13,6 +14,7 @@ import {
 } from './domain/kubernetes-discovery.js';
 import { BackendPool } from './domain/pool.js';
 import { Router } from './domain/router.js';
+import { RedisSlots } from './domain/shared-slots.js';
 import { UpstreamClient } from './domain/upstream.js';
 import { boundedModel, createGatewayMetrics } from './metrics.js';
 import { mountAdminRoutes } from './routes/admin.js';
@@ -72,6 +74,19 @@ export async function createApp(
   });
   let queueDepth = () => 0;
   const metrics = createGatewayMetrics(kit.metrics.registry, pool, () => queueDepth());
+  let shared: RedisSlots | undefined;
+  if (config.REDIS_URL) {
+    // Never blocks a request on Redis: while it is away each replica counts its own slots.
+    const redis = await connectRedis(kit, config.REDIS_URL, {
+      critical: false,
+      failFast: true,
+      connectWaitMs: 3000,
+      warning: 'redis unavailable: backend slots are counted in this replica only',
+      warnEveryMs: 60_000,
+    });
+    shared = new RedisSlots(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlMs: config.SLOT_LEASE_TTL_MS }, logger);
+    kit.lifecycle.onShutdown('shared slots', () => shared?.close());
+  }
   const router = new Router(
     pool,
     {
@@ -87,6 +102,8 @@ export async function createApp(
       onColdLoad: (model) => metrics.coldLoads.inc({ model: boundedModel(pool, model) }),
       onAffinity: (hit) => metrics.affinity.inc({ result: hit ? 'hit' : 'miss' }),
     },
+    Date.now,
+    shared,
   );
   queueDepth = () => router.queueDepth;
   const inventory = new ModelInventory(

@@ -51,6 +51,15 @@ export const gatewayEnvShape = {
     .max(10)
     .default(1.25)
     .describe('cache-aware: a conversation stays on its backend while it runs at most this × the mean load.'),
+  REDIS_URL: envUrl('redis')
+    .optional()
+    .describe(
+      'Redis for backend slots shared by gateway replicas (never 2 × NUM_PARALLEL on one server); unset = counted per replica.',
+    ),
+  REDIS_KEY_PREFIX: z.string().min(1).default('corral:gateway:'),
+  SLOT_LEASE_TTL_MS: envInt(30 * SECOND, { min: 100, max: 10 * MINUTE }).describe(
+    'A shared slot not renewed within this long frees itself (the slots of a replica that crashed).',
+  ),
   KEEP_ALIVE: z
     .string()
     .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a positive duration like 5m, 30s or 300')

@@ -31,6 +31,8 @@ export class Backend {
   loaded = new Map<string, number>();
   /** Models this gateway sent a cold request for and whose load has not been seen to finish (single flight). */
   readonly loading = new Map<string, number>();
+  /** Models whose slots here other gateway replicas hold (shared slots said full): model → until (ms). */
+  readonly sharedFullUntil = new Map<string, number>();
   /** A 503 "server busy" answer: no new work until one of its requests ends (or a short while passes). */
   busyUntil = 0;
   consecutiveFailures = 0;
@@ -64,6 +66,11 @@ export class Backend {
     if ((this.loading.get(model) ?? 0) > 0) return true;
     const expiresAt = this.loaded.get(model);
     return expiresAt !== undefined && expiresAt > now;
+  }
+
+  /** Another replica holds every slot of the model here, as last asked. */
+  sharedFull(model: string, now: number): boolean {
+    return (this.sharedFullUntil.get(model) ?? 0) > now;
   }
 
   inFlightFor(model: string): number {

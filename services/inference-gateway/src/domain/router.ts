@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import { AffinityMemory, chooseForConversation, leastLoaded } from './placement.js';
 import type { BackendPool } from './pool.js';
+import type { SharedSlots } from './shared-slots.js';
 
 export type RoutingStrategy = 'round-robin' | 'least-outstanding' | 'cache-aware';
 
@@ -46,6 +47,15 @@ export interface Lease {
   release(): void;
 }
 
+/** A lease as the router makes it: it can also be given back unused (the shared slot was refused). */
+interface LocalLease extends Lease {
+  readonly cold: boolean;
+  abandon(): void;
+}
+
+/** How long a backend whose shared slots for a model are all taken is passed over before asking again. */
+const SHARED_FULL_HOLD_MS = 50;
+
 export interface AcquireOptions {
   /** Backends already tried for this request. */
   exclude?: ReadonlySet<Backend>;
@@ -61,7 +71,7 @@ interface Waiter {
   affinityKey: string | undefined;
   exclude: ReadonlySet<Backend> | undefined;
   enqueuedAt: number;
-  grant(lease: Lease): void;
+  grant(lease: LocalLease): void;
   fail(error: RoutingError): void;
 }
 
@@ -85,6 +95,8 @@ export class Router {
     private readonly options: RouterOptions,
     private readonly events: RouterEvents = {},
     private readonly now: () => number = Date.now,
+    /** Slots counted across gateway replicas (Redis); without it, this replica counts alone. */
+    private readonly shared?: SharedSlots,
   ) {
     pool.onChange(() => this.pump());
   }
@@ -131,10 +143,48 @@ export class Router {
     return eligible;
   }
 
-  acquire(
+  acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
+    if (!this.shared || options.limited === false) return this.acquireLocal(model, options);
+    return this.acquireShared(this.shared, model, options);
+  }
+
+  /**
+   * A local slot, then the shared one for (backend, model): when other replicas hold all of those,
+   * the backend is passed over for a moment and another is tried (or waited for).
+   */
+  private async acquireShared(shared: SharedSlots, model: string, options: AcquireOptions): Promise<Lease> {
+    const deadline = this.now() + this.options.queueTimeoutMs;
+    for (;;) {
+      const lease = await this.acquireLocal(model, options);
+      const { backend } = lease;
+      const slot = await shared.acquire(backend.id, model, this.options.maxParallel);
+      if (slot !== undefined) {
+        if (lease.cold) this.noteCold(model, backend);
+        let released = false;
+        return {
+          backend,
+          release: () => {
+            if (released) return;
+            released = true;
+            shared.release(backend.id, model, slot);
+            lease.release();
+          },
+        };
+      }
+      backend.sharedFullUntil.set(model, this.now() + SHARED_FULL_HOLD_MS);
+      setTimeout(() => this.pump(), SHARED_FULL_HOLD_MS + 1).unref();
+      lease.abandon();
+      if (options.signal?.aborted) throw new RoutingError('aborted', 'request aborted');
+      if (this.now() >= deadline) {
+        throw new RoutingError('queue_timeout', 'timed out waiting for a free backend');
+      }
+    }
+  }
+
+  private acquireLocal(
     model: string,
     { exclude, signal, limited = true, affinityKey }: AcquireOptions = {},
-  ): Promise<Lease> {
+  ): Promise<LocalLease> {
     if (signal?.aborted) return Promise.reject(new RoutingError('aborted', 'request aborted'));
     let eligible: Backend[];
     try {
@@ -147,7 +197,7 @@ export class Router {
     if (this.queue.size >= this.options.queueMax) {
       return Promise.reject(new RoutingError('queue_full', 'every backend holding the model is busy'));
     }
-    return new Promise<Lease>((resolve, reject) => {
+    return new Promise<LocalLease>((resolve, reject) => {
       const cleanup = () => {
         this.queue.delete(waiter);
         clearTimeout(timer);
@@ -194,7 +244,12 @@ export class Router {
     return this.options.coldWaitMs ?? 10_000;
   }
 
-  private lease(backend: Backend, model: string, limited: boolean): Lease {
+  private noteCold(model: string, backend: Backend): void {
+    this.stats.coldLoads += 1;
+    this.events.onColdLoad?.(model, backend);
+  }
+
+  private lease(backend: Backend, model: string, limited: boolean): LocalLease {
     // A request for a model the backend has neither loaded nor is loading starts a load there; while
     // it runs, the backend counts as warm for the model, so other requests wait for it (single flight).
     const cold = limited && !backend.warm(model, this.now());
@@ -204,32 +259,33 @@ export class Router {
     }
     if (cold) {
       backend.loading.set(model, (backend.loading.get(model) ?? 0) + 1);
-      this.stats.coldLoads += 1;
-      this.events.onColdLoad?.(model, backend);
+      // With shared slots, the load counts once the shared slot is taken (acquireShared).
+      if (!this.shared) this.noteCold(model, backend);
     }
     let released = false;
-    return {
-      backend,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (limited) {
-          backend.inFlight -= 1;
-          const left = backend.inFlightFor(model) - 1;
-          if (left > 0) backend.modelInFlight.set(model, left);
-          else backend.modelInFlight.delete(model);
-          backend.busyUntil = 0;
+    const end = (ran: boolean) => {
+      if (released) return;
+      released = true;
+      if (limited) {
+        backend.inFlight -= 1;
+        const left = backend.inFlightFor(model) - 1;
+        if (left > 0) backend.modelInFlight.set(model, left);
+        else backend.modelInFlight.delete(model);
+        backend.busyUntil = 0;
+      }
+      if (cold) {
+        const loading = (backend.loading.get(model) ?? 1) - 1;
+        if (loading > 0) backend.loading.set(model, loading);
+        else backend.loading.delete(model);
+        // The load is over (the request ran); /api/ps corrects this on the next poll.
+        if (ran) {
+          const until = this.now() + ASSUMED_KEEP_ALIVE_MS;
+          backend.loaded.set(model, Math.max(backend.loaded.get(model) ?? 0, until));
         }
-        if (cold) {
-          const loading = (backend.loading.get(model) ?? 1) - 1;
-          if (loading > 0) backend.loading.set(model, loading);
-          else backend.loading.delete(model);
-          // The load is over (the request ran); /api/ps corrects this on the next poll.
-          backend.loaded.set(model, Math.max(backend.loaded.get(model) ?? 0, this.now() + ASSUMED_KEEP_ALIVE_MS));
-        }
-        this.pool.requestEnded(backend);
-      },
+      }
+      this.pool.requestEnded(backend);
     };
+    return { backend, cold, release: () => end(true), abandon: () => end(false) };
   }
 
   private pick(
@@ -242,7 +298,8 @@ export class Router {
     if (this.options.strategy === 'cache-aware') return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt);
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
-    const free = (b: Backend) => !limited || b.hasFreeSlot(this.options.maxParallel, now);
+    const free = (b: Backend) =>
+      !limited || (b.hasFreeSlot(this.options.maxParallel, now) && !b.sharedFull(model, now));
     let chosen: Backend | undefined;
     let chosenIndex = -1;
     for (let step = 0; step < eligible.length; step++) {
@@ -277,7 +334,8 @@ export class Router {
   ): Backend | undefined {
     const now = this.now();
     const free = (b: Backend) =>
-      !limited || (b.inFlightFor(model) < this.options.maxParallel && b.busyUntil <= now);
+      !limited ||
+      (b.inFlightFor(model) < this.options.maxParallel && b.busyUntil <= now && !b.sharedFull(model, now));
     const warm = eligible.filter((b) => b.warm(model, now));
     const warmFree = warm.filter(free);
     let chosen: Backend | undefined;
