@@ -42,8 +42,8 @@ export const gatewayEnvShape = {
     .describe(
       'How a backend is picked among the healthy ones holding the model; cache-aware prefers loaded models and keeps conversations on one backend.',
     ),
-  COLD_LOAD_WAIT_MS: envInt(10 * SECOND, { min: 0, max: 10 * MINUTE }).describe(
-    'cache-aware: how long a request waits for a slot where its model is loaded before it is loaded on another backend.',
+  COLD_LOAD_WAIT_MS: envInt(2 * SECOND, { min: 0, max: 10 * MINUTE }).describe(
+    'cache-aware: how long a request waits for a slot where its model is loaded before it is loaded on another backend (never while its one load is still running).',
   ),
   AFFINITY_LOAD_FACTOR: z.coerce
     .number()

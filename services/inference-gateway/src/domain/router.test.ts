@@ -94,6 +94,7 @@ describe('cache-aware router', () => {
     expect(new Set(first.map((l) => l.backend.id)).size).toBe(1);
     expect(events.cold).toHaveLength(1);
     expect(waiting).toHaveLength(0);
+
     const loadedOn = first[0]?.backend as Backend;
     expect(loadedOn.loading.get(MODEL)).toBe(1);
     // The load finishes with the first request: the model counts as loaded there, the others follow.
@@ -103,6 +104,24 @@ describe('cache-aware router', () => {
     expect(loadedOn.warm(MODEL, clock.now)).toBe(true);
     expect(events.cold).toHaveLength(1);
     expect(backends.filter((b) => b.loading.size > 0)).toHaveLength(0);
+  });
+
+  it('starts no second load while the first is running, however long it takes', async () => {
+    const { router, clock, events } = setup(2, { coldWaitMs: 1_000 });
+    const loading = [await router.acquire(MODEL), await router.acquire(MODEL)];
+    let third: Lease | undefined;
+    void router.acquire(MODEL).then((lease) => {
+      third = lease;
+    });
+    clock.now += 60_000;
+    router['pump']();
+    await flush();
+    expect(third).toBeUndefined();
+    expect(events.cold).toHaveLength(1);
+    (loading[0] as Lease).release();
+    await flush();
+    expect(third?.backend).toBe(loading[0]?.backend);
+    expect(events.cold).toHaveLength(1);
   });
 
   it('counts slots per model: a backend full for one model still serves another loaded one', async () => {

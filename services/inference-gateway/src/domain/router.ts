@@ -241,7 +241,7 @@ export class Router {
   }
 
   private get coldWaitMs(): number {
-    return this.options.coldWaitMs ?? 10_000;
+    return this.options.coldWaitMs ?? 2_000;
   }
 
   private noteCold(model: string, backend: Backend): void {
@@ -355,7 +355,7 @@ export class Router {
       } else {
         chosen = leastLoaded(model, warmFree);
       }
-    } else if (warm.length === 0 || !limited || now - enqueuedAt >= this.coldWaitMs) {
+    } else if (warm.length === 0 || !limited || this.maySpill(model, warm, enqueuedAt, now)) {
       chosen = leastLoaded(
         model,
         eligible.filter((b) => free(b) && !b.warm(model, now)),
@@ -366,6 +366,16 @@ export class Router {
     }
     if (chosen && affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id);
     return chosen;
+  }
+
+  /**
+   * Whether a request that found every warm backend full may load the model elsewhere: after the
+   * bounded wait, and only once the model is loaded somewhere (while its one load is still running,
+   * requests wait for that load rather than start another).
+   */
+  private maySpill(model: string, warm: Backend[], enqueuedAt: number, now: number): boolean {
+    if (now - enqueuedAt < this.coldWaitMs) return false;
+    return warm.some((b) => (b.loaded.get(model) ?? 0) > now);
   }
 
   private countAffinity(hit: boolean): void {
