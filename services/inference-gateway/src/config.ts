@@ -40,31 +40,31 @@ export const gatewayEnvShape = {
     .enum(['round-robin', 'least-outstanding', 'cache-aware'])
     .default('cache-aware')
     .describe(
-      'How a backend is picked among the healthy ones holding the model; cache-aware prefers loaded models and keeps conversations on one backend.',
+      'How a backend is picked among the healthy ones holding the model (README: Routing).',
     ),
   COLD_LOAD_WAIT_MS: envInt(2 * SECOND, { min: 0, max: 10 * MINUTE }).describe(
-    'cache-aware: how long a request waits for a slot where its model is loaded before it is loaded on another backend (never while its one load is still running).',
+    'cache-aware: wait for a slot where the model is loaded before loading it on another backend.',
   ),
   AFFINITY_LOAD_FACTOR: z.coerce
     .number()
     .min(1)
     .max(10)
     .default(1.25)
-    .describe('cache-aware: a conversation stays on its backend while it runs at most this × the mean load.'),
+    .describe('cache-aware: a conversation stays on its backend while that runs ≤ this × the mean load.'),
   REDIS_URL: envUrl('redis')
     .optional()
     .describe(
-      'Redis for backend slots shared by gateway replicas (never 2 × NUM_PARALLEL on one server); unset = counted per replica.',
+      'Backend slots shared by gateway replicas; unset = each replica counts its own.',
     ),
   REDIS_KEY_PREFIX: z.string().min(1).default('corral:gateway:'),
   SLOT_LEASE_TTL_MS: envInt(30 * SECOND, { min: 100, max: 10 * MINUTE }).describe(
-    'A shared slot not renewed within this long frees itself (the slots of a replica that crashed).',
+    'A shared slot not renewed this long frees itself (the slots of a replica that died).',
   ),
   KEEP_ALIVE: z
     .string()
     .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a positive duration like 5m, 30s or 300')
     .optional()
-    .describe('keep_alive the gateway sets on every generation (the pool’s value); unset: Ollama’s default.'),
+    .describe('keep_alive set on every generation (the pool’s value); unset: Ollama’s default.'),
   CLIENT_KEEP_ALIVE: z
     .enum(['deny', 'allow'])
     .default('deny')
