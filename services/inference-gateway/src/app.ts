@@ -96,6 +96,7 @@ export async function createApp(
       queueTimeoutMs: config.QUEUE_TIMEOUT_MS,
       coldWaitMs: config.COLD_LOAD_WAIT_MS,
       affinityLoadFactor: config.AFFINITY_LOAD_FACTOR,
+      affinityWaitMs: config.AFFINITY_WAIT_MS,
     },
     {
       onQueueWait: (seconds) => metrics.queueWait.observe(seconds),

@@ -60,6 +60,9 @@ export const gatewayEnvShape = {
   SLOT_LEASE_TTL_MS: envInt(30 * SECOND, { min: 100, max: 10 * MINUTE }).describe(
     'A shared slot not renewed this long frees itself (the slots of a replica that died).',
   ),
+  AFFINITY_WAIT_MS: envInt(1000, { min: 0, max: MINUTE }).describe(
+    'cache-aware: wait for a slot on a conversation’s previous backend before going elsewhere.',
+  ),
   KEEP_ALIVE: z
     .string()
     .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a positive duration like 5m, 30s or 300')

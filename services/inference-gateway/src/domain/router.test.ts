@@ -156,6 +156,31 @@ describe('cache-aware router', () => {
     expect(router.affinityHitRate).toBe(0.5);
   });
 
+  it('a returning conversation waits a little for its full backend, then goes elsewhere', async () => {
+    const { router, backends, load, clock, events } = setup(2, { maxParallel: 1, affinityWaitMs: 1_000 });
+    for (const backend of backends) load(backend);
+    const turn1 = await router.acquire(MODEL, { affinityKey: 'conv' });
+    const home = turn1.backend;
+    turn1.release();
+    const blocker = await router.acquire(MODEL, { affinityKey: 'someone-else' });
+    if (blocker.backend !== home) {
+      blocker.release();
+      home.modelInFlight.set(MODEL, 1);
+    }
+    let turn2: Lease | undefined;
+    void router.acquire(MODEL, { affinityKey: 'conv' }).then((lease) => {
+      turn2 = lease;
+    });
+    await flush();
+    // The other backend is free, but the conversation waits for the one holding its cache.
+    expect(turn2).toBeUndefined();
+    clock.now += 1_000;
+    router['pump']();
+    await flush();
+    expect(turn2?.backend).not.toBe(home);
+    expect(events.affinity.at(-1)).toBe(false);
+  });
+
   it('does not route to a model whose /api/ps expiry has passed as if loaded', async () => {
     const { router, backends, clock, events } = setup(2);
     (backends[0] as Backend).loaded.set(MODEL, clock.now - 1);

@@ -28,6 +28,11 @@ export interface RouterOptions {
   coldWaitMs?: number;
   /** cache-aware: a conversation stays on its backend while that backend runs at most this × the mean. */
   affinityLoadFactor?: number;
+  /**
+   * cache-aware: how long a returning conversation waits for a slot on its previous backend (whose
+   * cache holds its prompt) before it goes elsewhere and its prompt is processed again.
+   */
+  affinityWaitMs?: number;
 }
 
 /** Why no backend could be given; the route turns it into the right HTTP answer. */
@@ -339,9 +344,14 @@ export class Router {
     const warm = eligible.filter((b) => b.warm(model, now));
     const warmFree = warm.filter(free);
     let chosen: Backend | undefined;
+    const previous = affinityKey === undefined ? undefined : this.affinity.get(affinityKey);
+    if (limited && previous !== undefined && now - enqueuedAt < (this.options.affinityWaitMs ?? 0)) {
+      // Its previous backend is full for now: a short wait for it beats processing the prompt again.
+      const home = warm.find((b) => b.id === previous);
+      if (home && !free(home) && home.busyUntil <= now) return this.waitForHome(enqueuedAt);
+    }
     if (warmFree.length > 0) {
       if (affinityKey !== undefined) {
-        const previous = this.affinity.get(affinityKey);
         const choice = chooseForConversation(
           model,
           affinityKey,
@@ -366,6 +376,15 @@ export class Router {
     }
     if (chosen && affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id);
     return chosen;
+  }
+
+  /** Keeps a request waiting for its conversation's backend; the pump looks again when the wait is over. */
+  private waitForHome(enqueuedAt: number): undefined {
+    // Set once, when the request arrives (later looks come from the pump itself).
+    if (enqueuedAt === this.now()) {
+      setTimeout(() => this.pump(), (this.options.affinityWaitMs ?? 0) + 1).unref();
+    }
+    return undefined;
   }
 
   /**
