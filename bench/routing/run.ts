@@ -190,7 +190,18 @@ async function main(): Promise<void> {
   for (const strategy of strategies) rows.push(await runStrategy(strategy, workload));
   printTable(
     'routing strategies, same workload',
-    ['strategy', 'turns', 'ttft p50 ms', 'ttft p99 ms', 'tok/s', 'prompt tok evaluated', 'cold loads', 'affinity', '503s', 'errors'],
+    [
+      'strategy',
+      'turns',
+      'ttft p50 ms',
+      'ttft p99 ms',
+      'tok/s',
+      'prompt tok evaluated',
+      'cold loads',
+      'affinity',
+      '503s',
+      'errors',
+    ],
     rows.map((r) => [
       r.strategy,
       r.turns,

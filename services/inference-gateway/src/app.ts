@@ -84,7 +84,11 @@ export async function createApp(
       warning: 'redis unavailable: backend slots are counted in this replica only',
       warnEveryMs: 60_000,
     });
-    shared = new RedisSlots(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlMs: config.SLOT_LEASE_TTL_MS }, logger);
+    shared = new RedisSlots(
+      redis,
+      { keyPrefix: config.REDIS_KEY_PREFIX, ttlMs: config.SLOT_LEASE_TTL_MS },
+      logger,
+    );
     kit.lifecycle.onShutdown('shared slots', () => shared?.close());
   }
   const router = new Router(

@@ -39,9 +39,7 @@ export const gatewayEnvShape = {
   ROUTING_STRATEGY: z
     .enum(['round-robin', 'least-outstanding', 'cache-aware'])
     .default('cache-aware')
-    .describe(
-      'How a backend is picked among the healthy ones holding the model (README: Routing).',
-    ),
+    .describe('How a backend is picked among the healthy ones holding the model (README: Routing).'),
   COLD_LOAD_WAIT_MS: envInt(2 * SECOND, { min: 0, max: 10 * MINUTE }).describe(
     'cache-aware: wait for a slot where the model is loaded before loading it on another backend.',
   ),
@@ -53,9 +51,7 @@ export const gatewayEnvShape = {
     .describe('cache-aware: a conversation stays on its backend while that runs ≤ this × the mean load.'),
   REDIS_URL: envUrl('redis')
     .optional()
-    .describe(
-      'Backend slots shared by gateway replicas; unset = each replica counts its own.',
-    ),
+    .describe('Backend slots shared by gateway replicas; unset = each replica counts its own.'),
   REDIS_KEY_PREFIX: z.string().min(1).default('corral:gateway:'),
   SLOT_LEASE_TTL_MS: envInt(30 * SECOND, { min: 100, max: 10 * MINUTE }).describe(
     'A shared slot not renewed this long frees itself (the slots of a replica that died).',

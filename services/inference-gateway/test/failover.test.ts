@@ -49,7 +49,11 @@ describe('failover before the first byte', () => {
 
   it('with no healthy backend left, requests get 503 rather than hanging', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims, { EJECT_BASE_MS: '60000', EJECT_MAX_MS: '60000', ROUTING_STRATEGY: 'round-robin' });
+    const gateway = await pool.startGateway(sims, {
+      EJECT_BASE_MS: '60000',
+      EJECT_MAX_MS: '60000',
+      ROUTING_STRATEGY: 'round-robin',
+    });
     (sims[0] as OllamaSim).setFailure({ mode: 'refuse' });
     const failed = await postJson(`${gateway.url}/api/chat`, chatBody('hello', { stream: false }));
     expect(failed.status).toBe(502);

@@ -33,7 +33,11 @@ beforeAll(async () => {
   sims = [first, second];
   api = new FakeKubeApi(NAMESPACE, TOKEN, first.port);
   await api.start();
-  api.apply(SERVICE, 'ollama-slice', PODS.map((pod) => ({ ...pod, ready: true })));
+  api.apply(
+    SERVICE,
+    'ollama-slice',
+    PODS.map((pod) => ({ ...pod, ready: true })),
+  );
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [{ name: 'fake', server: api.url, skipTLSVerify: true }],

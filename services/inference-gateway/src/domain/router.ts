@@ -300,7 +300,8 @@ export class Router {
     affinityKey: string | undefined,
     enqueuedAt: number,
   ): Backend | undefined {
-    if (this.options.strategy === 'cache-aware') return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt);
+    if (this.options.strategy === 'cache-aware')
+      return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt);
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
     const free = (b: Backend) =>

@@ -91,7 +91,9 @@ export class RedisSlots implements SharedSlots {
     const set = this.held.get(key);
     set?.delete(slotId);
     if (set?.size === 0) this.held.delete(key);
-    this.redis.zrem(key, slotId).catch((error: unknown) => this.warn('releasing a backend slot failed', error));
+    this.redis
+      .zrem(key, slotId)
+      .catch((error: unknown) => this.warn('releasing a backend slot failed', error));
   }
 
   close(): void {
