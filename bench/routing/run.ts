@@ -8,7 +8,7 @@
  *
  *   BENCH_FROM=source node --conditions=corral-source --import tsx bench/routing/run.ts
  *
- * BENCH_USERS (48), BENCH_RAMP_SECONDS (12), BENCH_MIN_TURNS (5), BENCH_MAX_TURNS (20),
+ * BENCH_USERS (28), BENCH_RAMP_SECONDS (12), BENCH_MIN_TURNS (5), BENCH_MAX_TURNS (20),
  * BENCH_THINK_MS ("1000-3000"), BENCH_SYSTEM_TOKENS ("1500-3000"), BENCH_STRATEGIES
  * (round-robin,least-outstanding,cache-aware), BENCH_SEED (7).
  */
@@ -25,7 +25,7 @@ const range = (value: string | undefined, fallback: [number, number]): [number, 
   return [low ?? fallback[0], high ?? low ?? fallback[1]];
 };
 const settings = {
-  users: Number(process.env.BENCH_USERS ?? 48),
+  users: Number(process.env.BENCH_USERS ?? 28),
   models: MODELS,
   rampMs: Number(process.env.BENCH_RAMP_SECONDS ?? 12) * 1000,
   minTurns: Number(process.env.BENCH_MIN_TURNS ?? 5),
