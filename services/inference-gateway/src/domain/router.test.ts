@@ -106,6 +106,21 @@ describe('cache-aware router', () => {
     expect(backends.filter((b) => b.loading.size > 0)).toHaveLength(0);
   });
 
+  it('loads the model on another backend at once when more wait for it than its loaded backends have slots', async () => {
+    const { router, backends, load, events } = setup(2, { maxParallel: 1, coldWaitMs: 60_000 });
+    load(backends[0] as Backend);
+    await router.acquire(MODEL);
+    const waiting: Lease[] = [];
+    for (let i = 0; i < 2; i++) void router.acquire(MODEL).then((lease) => waiting.push(lease));
+    await flush();
+    expect(waiting).toHaveLength(0);
+    expect(events.cold).toEqual([]);
+    // A third waiter: two are already queued for one slot, so the wait is long; b1 loads the model.
+    const third = await router.acquire(MODEL);
+    expect(third.backend.id).toBe('b1');
+    expect(events.cold).toEqual([`${MODEL}@b1`]);
+  });
+
   it('starts no second load while the first is running, however long it takes', async () => {
     const { router, clock, events } = setup(2, { coldWaitMs: 1_000 });
     const loading = [await router.acquire(MODEL), await router.acquire(MODEL)];

@@ -394,8 +394,13 @@ export class Router {
    * requests wait for that load rather than start another).
    */
   private maySpill(model: string, warm: Backend[], enqueuedAt: number, now: number): boolean {
-    if (now - enqueuedAt < this.coldWaitMs) return false;
-    return warm.some((b) => (b.loaded.get(model) ?? 0) > now);
+    if (!warm.some((b) => (b.loaded.get(model) ?? 0) > now)) return false;
+    if (now - enqueuedAt >= this.coldWaitMs) return true;
+    // More requests waiting for the model than the warm backends have slots: the wait is longer
+    // than one request on each of them, so another backend is worth loading now.
+    let waiting = 0;
+    for (const waiter of this.queue) if (waiter.model === model) waiting += 1;
+    return waiting > warm.length * this.options.maxParallel;
   }
 
   private countAffinity(hit: boolean): void {
