@@ -199,6 +199,9 @@ export async function startGateway(upstreams: string[], serviceToken: string): P
       PORT: String(port),
       OLLAMA_URLS: upstreams.join(','),
       GATEWAY_SERVICE_TOKEN: serviceToken,
+      // Spread like nginx's upstream (the comparison is the hop's cost, not the routing; bench/routing
+      // compares strategies).
+      ROUTING_STRATEGY: 'round-robin',
       BACKEND_MAX_PARALLEL: '10000',
       QUEUE_MAX: '10000',
       // 1024 clients connect at once when a level starts: with Node's default 511 the queue overflows

@@ -203,6 +203,8 @@ export interface SimOptions {
   ttftMs: number;
   responseTokens: number;
   models?: string[];
+  /** More ollama-sim flags (they override the ones above), e.g. ['--profile', 'gpu-8b']. */
+  args?: string[];
 }
 
 /** ollama-sim as its own process (so its work is not charged to the load generator). */
@@ -226,6 +228,7 @@ export async function startSim(options: SimOptions, from: RunFrom = RUN_FROM): P
       String(options.responseTokens),
       '--max-queue',
       '100000',
+      ...(options.args ?? []),
     ],
     cwd: dir,
     env: {},

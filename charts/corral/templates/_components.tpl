@@ -5,7 +5,7 @@ and whether they use Redis. One list drives Deployments, Services, PDBs and the 
 {{- define "corral.components" -}}
 - { component: auth, key: auth, port: 5001, schema: auth, redis: true }
 - { component: chat-api, key: chatApi, port: 5002, schema: chat, redis: true }
-- { component: inference-gateway, key: inferenceGateway, port: 5003, schema: "", redis: false }
+- { component: inference-gateway, key: inferenceGateway, port: 5003, schema: "", redis: true }
 - { component: web, key: web, port: 3000, schema: "", redis: false }
 {{- end -}}
 

@@ -20,6 +20,11 @@ export const backendView = z.object({
   /** The models it holds, tagged and sorted. */
   models: z.array(z.string()),
   inFlight: z.number().int().min(0),
+  /** Models loaded in its memory now (its /api/ps), and those this gateway is loading there. */
+  loaded: z.array(z.string()),
+  loading: z.array(z.string()),
+  /** Requests running per model (each model has its own OLLAMA_NUM_PARALLEL slots). */
+  slotsInUse: z.record(z.string(), z.number().int().min(0)),
   maxParallel: z.number().int().positive(),
   queued: z.number().int().min(0),
   busy: z.boolean(),
@@ -34,7 +39,15 @@ export type BackendView = z.infer<typeof backendView>;
 
 /** `GET /admin/backends`: the routing strategy, the wait queue and every backend. */
 export const backendPool = z.object({
-  strategy: z.enum(['round-robin', 'least-outstanding']),
+  strategy: z.enum(['round-robin', 'least-outstanding', 'cache-aware']),
+  /** Conversations sent back to the backend of their previous turn (cache-aware), and how often. */
+  affinity: z.object({
+    hits: z.number().int().min(0),
+    misses: z.number().int().min(0),
+    hitRate: z.number().min(0).max(1).nullable(),
+  }),
+  /** Requests sent to a backend that had to load their model first. */
+  coldLoads: z.number().int().min(0),
   queue: z.object({
     depth: z.number().int().min(0),
     max: z.number().int().min(0),

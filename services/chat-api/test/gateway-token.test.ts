@@ -45,6 +45,30 @@ describe('gateway service token: happy path', () => {
   });
 });
 
+/** The gateway's count of returning conversations sent back to their previous backend. */
+async function affinityHits(gatewayUrl: string): Promise<number> {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  return Number(/^corral_gateway_affinity_total\{result="hit"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
+describe('conversation key', () => {
+  it('sends each turn with its conversation id, so the gateway keeps the conversation on one backend', async () => {
+    const chat = await chatWithToken(TOKEN);
+    const conversation = await createConversation(chat, stack.user);
+    const before = await affinityHits(stack.gateway.url);
+    for (const content of ['first turn', 'second turn']) {
+      const events = await (
+        await openSse(`${chat.url}/api/conversations/${conversation.id}/messages`, stack.user.token, {
+          content,
+        })
+      ).rest();
+      expect(events.at(-1)?.event).toBe('done');
+    }
+    // The second turn carried the same key as the first: the gateway counts it as an affinity hit.
+    expect(await affinityHits(stack.gateway.url)).toBeGreaterThanOrEqual(before + 1);
+  });
+});
+
 describe('gateway service token: error paths', () => {
   it('surfaces a wrong token as a clear 502 naming GATEWAY_SERVICE_TOKEN, not as the caller’s fault', async () => {
     const chat = await chatWithToken('not-the-gateway-token-0123456789abcdef');

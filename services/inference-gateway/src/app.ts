@@ -1,5 +1,6 @@
 import type { RequestListener } from 'node:http';
 import { ConfigError, type ServiceKit, createHttpApp, withDirectRoutes } from '@corral/service-kit';
+import { connectRedis } from '@corral/service-kit/redis';
 import { type AdminTokenVerifier, requireAdmin, requireServiceToken } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
@@ -13,8 +14,9 @@ import {
 } from './domain/kubernetes-discovery.js';
 import { BackendPool } from './domain/pool.js';
 import { Router } from './domain/router.js';
+import { RedisSlots } from './domain/shared-slots.js';
 import { UpstreamClient } from './domain/upstream.js';
-import { createGatewayMetrics } from './metrics.js';
+import { boundedModel, createGatewayMetrics } from './metrics.js';
 import { mountAdminRoutes } from './routes/admin.js';
 import { mountPoolViews } from './routes/pool-views.js';
 import { proxyRoutes } from './routes/proxy.js';
@@ -72,6 +74,23 @@ export async function createApp(
   });
   let queueDepth = () => 0;
   const metrics = createGatewayMetrics(kit.metrics.registry, pool, () => queueDepth());
+  let shared: RedisSlots | undefined;
+  if (config.REDIS_URL) {
+    // Never blocks a request on Redis: while it is away each replica counts its own slots.
+    const redis = await connectRedis(kit, config.REDIS_URL, {
+      critical: false,
+      failFast: true,
+      connectWaitMs: 3000,
+      warning: 'redis unavailable: backend slots are counted in this replica only',
+      warnEveryMs: 60_000,
+    });
+    shared = new RedisSlots(
+      redis,
+      { keyPrefix: config.REDIS_KEY_PREFIX, ttlMs: config.SLOT_LEASE_TTL_MS },
+      logger,
+    );
+    kit.lifecycle.onShutdown('shared slots', () => shared?.close());
+  }
   const router = new Router(
     pool,
     {
@@ -79,8 +98,17 @@ export async function createApp(
       maxParallel: config.BACKEND_MAX_PARALLEL,
       queueMax: config.QUEUE_MAX,
       queueTimeoutMs: config.QUEUE_TIMEOUT_MS,
+      coldWaitMs: config.COLD_LOAD_WAIT_MS,
+      affinityLoadFactor: config.AFFINITY_LOAD_FACTOR,
+      affinityWaitMs: config.AFFINITY_WAIT_MS,
     },
-    (seconds) => metrics.queueWait.observe(seconds),
+    {
+      onQueueWait: (seconds) => metrics.queueWait.observe(seconds),
+      onColdLoad: (model) => metrics.coldLoads.inc({ model: boundedModel(pool, model) }),
+      onAffinity: (hit) => metrics.affinity.inc({ result: hit ? 'hit' : 'miss' }),
+    },
+    Date.now,
+    shared,
   );
   queueDepth = () => router.queueDepth;
   const inventory = new ModelInventory(

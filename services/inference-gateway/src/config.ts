@@ -37,9 +37,37 @@ export const gatewayEnvShape = {
   OLLAMA_K8S_PORT: envPort(11434).describe('Port Ollama listens on in each pod.'),
   OLLAMA_K8S_SCHEME: z.enum(['http', 'https']).default('http'),
   ROUTING_STRATEGY: z
-    .enum(['round-robin', 'least-outstanding'])
-    .default('round-robin')
-    .describe('How a backend is picked among the healthy ones holding the model.'),
+    .enum(['round-robin', 'least-outstanding', 'cache-aware'])
+    .default('cache-aware')
+    .describe('How a backend is picked among the healthy ones holding the model (README: Routing).'),
+  COLD_LOAD_WAIT_MS: envInt(2 * SECOND, { min: 0, max: 10 * MINUTE }).describe(
+    'cache-aware: wait for a slot where the model is loaded before loading it on another backend.',
+  ),
+  AFFINITY_LOAD_FACTOR: z.coerce
+    .number()
+    .min(1)
+    .max(10)
+    .default(1.25)
+    .describe('cache-aware: a conversation stays on its backend while that runs ≤ this × the mean load.'),
+  REDIS_URL: envUrl('redis')
+    .optional()
+    .describe('Backend slots shared by gateway replicas; unset = each replica counts its own.'),
+  REDIS_KEY_PREFIX: z.string().min(1).default('corral:gateway:'),
+  SLOT_LEASE_TTL_MS: envInt(30 * SECOND, { min: 100, max: 10 * MINUTE }).describe(
+    'A shared slot not renewed this long frees itself (the slots of a replica that died).',
+  ),
+  AFFINITY_WAIT_MS: envInt(1000, { min: 0, max: MINUTE }).describe(
+    'cache-aware: wait for a slot on a conversation’s previous backend before going elsewhere.',
+  ),
+  KEEP_ALIVE: z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a positive duration like 5m, 30s or 300')
+    .optional()
+    .describe('keep_alive set on every generation (the pool’s value); unset: Ollama’s default.'),
+  CLIENT_KEEP_ALIVE: z
+    .enum(['deny', 'allow'])
+    .default('deny')
+    .describe('deny: clients cannot unload (0) or pin (negative) models on the shared servers.'),
   BACKEND_MAX_PARALLEL: envInt(4, { min: 1, max: 10_000 }).describe(
     'Requests one backend runs at once (match its OLLAMA_NUM_PARALLEL).',
   ),
@@ -64,7 +92,7 @@ export const gatewayEnvShape = {
   ),
   EJECT_MAX_MS: envInt(5 * MINUTE, { min: 10, max: 60 * MINUTE }).describe('Longest ejection cooldown.'),
   INVENTORY_POLL_MS: envInt(30 * SECOND, { min: 10, max: 60 * MINUTE }).describe(
-    'How often each backend’s /api/tags is read.',
+    'How often each backend’s /api/tags and /api/ps are read.',
   ),
   UPSTREAM_CONNECT_TIMEOUT_MS: envInt(3 * SECOND, { min: 10, max: MINUTE }),
   FIRST_BYTE_TIMEOUT_MS: envInt(5 * MINUTE, { min: 10, max: 60 * MINUTE }).describe(

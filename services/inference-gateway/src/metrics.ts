@@ -15,6 +15,11 @@ export type RequestOutcome =
 /** Model label for a name nobody holds (typos, probes): keeps the label set bounded. */
 export const UNKNOWN_MODEL = 'other';
 
+/** A model as a label value: a name some backend of the pool holds, else `other` (bounded set). */
+export function boundedModel(pool: BackendPool, model: string): string {
+  return pool.anyHolds(model) ? model : 'other';
+}
+
 const PREFIX = 'corral_gateway_';
 
 /**
@@ -62,6 +67,18 @@ export function createGatewayMetrics(registry: Registry, pool: BackendPool, queu
       ['route', 'model', 'outcome'],
       [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     ),
+    coldLoads: defineCounter(
+      registry,
+      `${PREFIX}cold_loads_total`,
+      'Requests sent to a backend where their model was neither loaded nor loading (a model load).',
+      ['model'],
+    ),
+    affinity: defineCounter(
+      registry,
+      `${PREFIX}affinity_total`,
+      'Returning conversations that went back to their previous backend (hit) or elsewhere (miss).',
+      ['result'],
+    ),
     queueWait: defineHistogram(
       registry,
       `${PREFIX}queue_wait_seconds`,
@@ -79,6 +96,20 @@ export function createGatewayMetrics(registry: Registry, pool: BackendPool, queu
     collect() {
       this.reset();
       for (const backend of pool.list()) this.set({ backend: backend.id }, backend.inFlight);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}model_slots_in_use`,
+    help: 'Requests running per backend and model (Ollama’s NUM_PARALLEL slots are per loaded model).',
+    labelNames: ['backend', 'model'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const backend of pool.list()) {
+        for (const [model, count] of backend.modelInFlight) {
+          this.inc({ backend: backend.id, model: boundedModel(pool, model) }, count);
+        }
+      }
     },
   });
   new Gauge({

@@ -17,7 +17,7 @@ const pull = (gw: TestGateway, body: unknown) => postJson(`${gw.url}/admin/model
 describe('POST /admin/models/pull', () => {
   it('pulls onto every backend, streaming progress tagged by backend, then a summary; the model is routable at once', async () => {
     const sims = await pool.startSims(2, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     const gw = gateway;
     const before = await postJson(`${gw.url}/api/chat`, chatBody('hi', { model: 'qwen2.5' }));
     expect(before.status).toBe(404);
@@ -58,7 +58,7 @@ describe('POST /admin/models/pull', () => {
 
   it('one backend failing makes the summary "partial", naming it and why', async () => {
     const sims = await pool.startSims(2, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     const [good, bad] = sims as [OllamaSim, OllamaSim];
     bad.setFailure({ mode: 'error-500', message: 'disk full', paths: ['/api/pull'] });
     const summary = (await ndjsonLines(await pull(gateway, { model: 'mistral' }))).at(-1);
@@ -88,7 +88,7 @@ describe('POST /admin/models/pull', () => {
 
   it('400 problem+json for a body without a model, or that is not JSON', async () => {
     const sims = await pool.startSims(1);
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     const missing = await pull(gateway, {});
     expect(missing.status).toBe(400);
     expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);

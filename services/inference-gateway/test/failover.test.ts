@@ -18,7 +18,7 @@ describe('failover before the first byte', () => {
     it(`a backend that fails (${failure.mode}) is skipped, ejected, and returns once it recovers`, async () => {
       const sims = await pool.startSims(2, { models: ['llama3.2'] });
       const [good, bad] = sims as [OllamaSim, OllamaSim];
-      const gateway = await pool.startGateway(sims);
+      const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
       const gw = gateway;
       bad.setFailure(failure);
 
@@ -54,6 +54,7 @@ describe('failover before the first byte', () => {
       EJECT_AFTER_FAILURES: '1',
       EJECT_BASE_MS: '60000',
       EJECT_MAX_MS: '60000',
+      ROUTING_STRATEGY: 'round-robin',
     });
     (sims[0] as OllamaSim).setFailure({ mode: 'refuse' });
     const failed = await postJson(`${gateway.url}/api/chat`, chatBody('hello', { stream: false }));
@@ -70,7 +71,7 @@ describe('failover before the first byte', () => {
 describe('a stream that breaks after bytes were sent', () => {
   it('NDJSON: the client gets the partial tokens, then one final line with error and done', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 3 });
     const body = chatBody('tell me everything');
     const res = await postJson(`${gateway.url}/api/chat`, body);
@@ -84,7 +85,7 @@ describe('a stream that breaks after bytes were sent', () => {
 
   it('SSE (/v1): the stream ends with a data: error event', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     (sims[0] as OllamaSim).setFailure({ mode: 'drop-mid-stream', afterTokens: 2 });
     const res = await postJson(`${gateway.url}/v1/chat/completions`, { ...chatBody('go'), stream: true });
     const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
@@ -97,7 +98,7 @@ describe('a stream that breaks after bytes were sent', () => {
 describe('client disconnect', () => {
   it('aborting a stream through the gateway cancels the generation on the backend', async () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'], tokensPerSecond: 5 });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     const sim = sims[0] as OllamaSim;
     const controller = new AbortController();
     const res = await postJson(`${gateway.url}/api/chat`, chatBody('a long story'), controller.signal);
@@ -133,7 +134,10 @@ describe('ejection needs several failures, and never takes the last backend for 
   it('with the defaults, one failure ejects nothing; EJECT_AFTER_FAILURES within the window do', async () => {
     const sims = await pool.startSims(2, { models: ['llama3.2'] });
     const [, bad] = sims as [OllamaSim, OllamaSim];
-    const gateway = await pool.startGateway(sims, { HEALTH_INTERVAL_MS: '600000' });
+    const gateway = await pool.startGateway(sims, {
+      HEALTH_INTERVAL_MS: '600000',
+      ROUTING_STRATEGY: 'round-robin',
+    });
     bad.setFailure({ mode: 'error-500' });
     const failuresOnBad = () => bad.stats().failures.error500;
     for (let i = 0; failuresOnBad() < 1 && i < 50; i += 1)

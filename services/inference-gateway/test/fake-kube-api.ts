@@ -5,6 +5,8 @@ export interface PodEndpoint {
   pod: string;
   ip: string;
   ready: boolean;
+  /** Being deleted: Kubernetes reports it not ready, still serving while it shuts down. */
+  terminating?: boolean;
 }
 
 interface EndpointSlice {
@@ -72,9 +74,9 @@ export class FakeKubeApi {
       metadata: { name, namespace: this.namespace, labels: { 'kubernetes.io/service-name': service } },
       addressType: 'IPv4',
       ports: [{ name: 'http', port: this.port, protocol: 'TCP' }],
-      endpoints: endpoints.map(({ pod, ip, ready }) => ({
+      endpoints: endpoints.map(({ pod, ip, ready, terminating = false }) => ({
         addresses: [ip],
-        conditions: { ready, serving: ready, terminating: false },
+        conditions: { ready: ready && !terminating, serving: ready, terminating },
         targetRef: { kind: 'Pod', name: pod, namespace: this.namespace },
       })),
     };

@@ -75,7 +75,7 @@ beforeAll(async () => {
     { namespace: NAMESPACE, service: SERVICE, port: pods.port, backoffMs: 20 },
     silent,
   );
-  gateway = await startGateway([], {}, { discovery });
+  gateway = await startGateway([], { ROUTING_STRATEGY: 'round-robin' }, { discovery });
 });
 
 afterAll(async () => {

@@ -6,10 +6,10 @@ const pool = usePoolPerTest();
 
 const chats = (sim: OllamaSim) => sim.stats().requests['POST /api/chat'] ?? 0;
 
-describe('round-robin (the default)', () => {
+describe('round-robin', () => {
   it('spreads N requests evenly over three backends holding the model', async () => {
     const sims = await pool.startSims(3, { models: ['llama3.2'] });
-    const gateway = await pool.startGateway(sims);
+    const gateway = await pool.startGateway(sims, { ROUTING_STRATEGY: 'round-robin' });
     for (let i = 0; i < 12; i++) {
       const res = await postJson(`${gateway.url}/api/chat`, chatBody(`question ${i}`, { stream: false }));
       expect(res.status).toBe(200);

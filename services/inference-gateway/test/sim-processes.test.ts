@@ -34,7 +34,12 @@ describe('three ollama-sim processes: a backend killed under load', () => {
     ]);
     gateway = await startGateway(
       sims.map((sim) => sim.url),
-      { BACKEND_MAX_PARALLEL: '2', QUEUE_MAX: '16', QUEUE_TIMEOUT_MS: '20000' },
+      {
+        BACKEND_MAX_PARALLEL: '2',
+        QUEUE_MAX: '16',
+        QUEUE_TIMEOUT_MS: '20000',
+        ROUTING_STRATEGY: 'round-robin',
+      },
     );
   });
 
@@ -151,7 +156,12 @@ describe('two ollama-sim processes: a full pool', () => {
       ]);
       gateway = await startGateway(
         sims.map((sim) => sim.url),
-        { BACKEND_MAX_PARALLEL: '1', QUEUE_MAX: '2', QUEUE_TIMEOUT_MS: '20000' },
+        {
+          BACKEND_MAX_PARALLEL: '1',
+          QUEUE_MAX: '2',
+          QUEUE_TIMEOUT_MS: '20000',
+          ROUTING_STRATEGY: 'round-robin',
+        },
       );
       const gw = gateway;
       const running = await Promise.all(

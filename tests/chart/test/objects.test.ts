@@ -258,7 +258,7 @@ describe('jobs and hooks', () => {
       ).values;
     expect(allowed('corral-ollama')).toEqual(['inference-gateway']);
     expect(allowed('corral-postgresql')).toEqual(['auth', 'chat-api', 'migrate', 'seed-admin', 'backup']);
-    expect(allowed('corral-redis')).toEqual(['auth', 'chat-api']);
+    expect(allowed('corral-redis')).toEqual(['auth', 'chat-api', 'inference-gateway']);
   });
 });
 

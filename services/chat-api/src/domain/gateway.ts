@@ -49,6 +49,9 @@ export interface ChatEvents {
   toolCalls?(calls: OllamaToolCall[]): void;
 }
 
+/** Sent with a conversation's turns so the gateway keeps them on the backend holding its KV cache. */
+export const CONVERSATION_HEADER = 'x-corral-conversation';
+
 /** Ollama's final `done: true` chunk, the fields we use. */
 export interface ChatDone {
   doneReason: string | undefined;
@@ -224,19 +227,24 @@ export class GatewayClient {
 
   /**
    * Streams a chat reply: `onToken` for each piece of text, resolves with the final chunk's
-   * counts. Rejects with an AppError on an upstream failure, or with the signal's reason on abort.
+   * counts. `conversationId` (a conversation's turns) lets the gateway route turns to one backend.
+   * Rejects with an AppError on an upstream failure, or with the signal's reason on abort.
    */
   chat(
     body: ChatRequest,
     onToken: (text: string) => void,
     signal: AbortSignal,
     events?: ChatEvents,
+    conversationId?: string,
   ): Promise<ChatDone> {
     return streamChat(
       this.agent,
       {
         ...this.chatTarget,
-        headers: this.chatHeaders,
+        headers:
+          conversationId === undefined
+            ? this.chatHeaders
+            : { ...this.chatHeaders, [CONVERSATION_HEADER]: conversationId },
         body: JSON.stringify({ ...body, stream: true }),
         signal,
       },

@@ -154,6 +154,8 @@ export class Generations {
           generation.emit('token', text);
         },
         generation.controller.signal,
+        undefined,
+        request.conversationId,
       );
       const completionTokens = done.completionTokens ?? tokenCount;
       result = {

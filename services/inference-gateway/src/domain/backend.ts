@@ -25,6 +25,14 @@ export class Backend {
   inventoryLoaded = false;
   version: string | undefined;
   inFlight = 0;
+  /** Requests running per model (Ollama's NUM_PARALLEL slots are per loaded model). */
+  readonly modelInFlight = new Map<string, number>();
+  /** Loaded models (normalized name → expires_at in ms) as its /api/ps last said, or as a load we saw finish. */
+  loaded = new Map<string, number>();
+  /** Models this gateway sent a cold request for and whose load has not been seen to finish (single flight). */
+  readonly loading = new Map<string, number>();
+  /** Models whose slots here other gateway replicas hold (shared slots said full): model → until (ms). */
+  readonly sharedFullUntil = new Map<string, number>();
   /** A 503 "server busy" answer: no new work until one of its requests ends (or a short while passes). */
   busyUntil = 0;
   consecutiveFailures = 0;
@@ -51,6 +59,22 @@ export class Backend {
 
   holds(model: string): boolean {
     return this.models.has(model);
+  }
+
+  /** The model is loaded here, or being loaded for a request this gateway sent. */
+  warm(model: string, now: number): boolean {
+    if ((this.loading.get(model) ?? 0) > 0) return true;
+    const expiresAt = this.loaded.get(model);
+    return expiresAt !== undefined && expiresAt > now;
+  }
+
+  /** Another replica holds every slot of the model here, as last asked. */
+  sharedFull(model: string, now: number): boolean {
+    return (this.sharedFullUntil.get(model) ?? 0) > now;
+  }
+
+  inFlightFor(model: string): number {
+    return this.modelInFlight.get(model) ?? 0;
   }
 
   hasFreeSlot(maxParallel: number, now: number): boolean {

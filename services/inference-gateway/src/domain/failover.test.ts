@@ -25,7 +25,7 @@ function pool(backendCount: number, { ejectAfterFailures = 1 } = {}) {
   const router = new Router(
     backends,
     { strategy: 'round-robin', maxParallel: 4, queueMax: 0, queueTimeoutMs: 5_000, busyHoldMs: 1_000 },
-    () => undefined,
+    {},
     now,
   );
   // The monitor never checks in these tests (not started): only its passive ejection is used.

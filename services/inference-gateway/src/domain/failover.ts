@@ -79,6 +79,8 @@ export interface FailoverOptions {
   /** Takes one of the backend's parallel slots (generations, embeddings). */
   limited: boolean;
   signal: AbortSignal;
+  /** The conversation key (cache-aware routing keeps a conversation on one backend). */
+  affinityKey?: string;
   /** A second attempt is being made (counted in corral_gateway_retries_total). */
   onRetry?: () => void;
 }
@@ -101,11 +103,11 @@ export class Failover {
 
   /** A slot on a backend for this attempt: any eligible one first, then one not tried yet. */
   async acquire(attempt: number): Promise<Lease> {
-    const { limited, signal } = this.options;
+    const { limited, signal, affinityKey } = this.options;
     const lease =
       attempt === 0
-        ? await this.router.acquire(this.model, { signal, limited })
-        : await this.router.acquire(this.model, { signal, limited, exclude: this.tried });
+        ? await this.router.acquire(this.model, { signal, limited, affinityKey })
+        : await this.router.acquire(this.model, { signal, limited, affinityKey, exclude: this.tried });
     this.tried.add(lease.backend);
     return lease;
   }

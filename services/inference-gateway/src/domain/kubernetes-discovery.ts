@@ -48,10 +48,13 @@ interface DiscoveryLogger {
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
-/** An endpoint takes traffic when ready (unset means ready, per the API) and not terminating. */
+/**
+ * An endpoint takes new requests when ready (unset means ready, per the API), serving and not
+ * terminating; one that leaves is drained (its streams finish, nothing new goes to it).
+ */
 function isReady(endpoint: NonNullable<EndpointSliceLike['endpoints']>[number]): boolean {
   const conditions = endpoint.conditions ?? {};
-  return conditions.ready !== false && conditions.terminating !== true;
+  return conditions.ready !== false && conditions.serving !== false && conditions.terminating !== true;
 }
 
 /**

@@ -1,47 +1,36 @@
 import type { Backend } from './backend.js';
+import { AffinityMemory, chooseForConversation, leastLoaded } from './placement.js';
 import type { BackendPool } from './pool.js';
+import {
+  type AcquireOptions,
+  type Lease,
+  RoutingError,
+  type RouterEvents,
+  type RouterOptions,
+  type RoutingStrategy,
+} from './routing-types.js';
+import type { SharedSlots } from './shared-slots.js';
 
-export type RoutingStrategy = 'round-robin' | 'least-outstanding';
+export * from './routing-types.js';
 
-export interface RouterOptions {
-  strategy: RoutingStrategy;
-  maxParallel: number;
-  queueMax: number;
-  queueTimeoutMs: number;
-  /** How long a backend that answered 503 "busy" gets no new work unless one of its requests ends. */
-  busyHoldMs?: number;
+/** How long a load this gateway saw finish counts as loaded until /api/ps says otherwise. */
+const ASSUMED_KEEP_ALIVE_MS = 5 * 60 * 1000;
+
+/** A lease as the router makes it: it can also be given back unused (the shared slot was refused). */
+interface LocalLease extends Lease {
+  readonly cold: boolean;
+  abandon(): void;
 }
 
-/** Why no backend could be given; the route turns it into the right HTTP answer. */
-export class RoutingError extends Error {
-  constructor(
-    readonly reason: 'model_not_found' | 'no_backend' | 'queue_full' | 'queue_timeout' | 'aborted',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RoutingError';
-  }
-}
-
-/** A slot on one backend; release it exactly once when the request ends. */
-export interface Lease {
-  readonly backend: Backend;
-  release(): void;
-}
-
-export interface AcquireOptions {
-  /** Backends already tried for this request. */
-  exclude?: ReadonlySet<Backend>;
-  signal?: AbortSignal;
-  /** Count against the backend's concurrency limit (generations, embeddings); false for cheap calls. */
-  limited?: boolean;
-}
+/** How long a backend whose shared slots for a model are all taken is passed over before asking again. */
+const SHARED_FULL_HOLD_MS = 50;
 
 interface Waiter {
   model: string;
+  affinityKey: string | undefined;
   exclude: ReadonlySet<Backend> | undefined;
   enqueuedAt: number;
-  grant(lease: Lease): void;
+  grant(lease: LocalLease): void;
   fail(error: RoutingError): void;
 }
 
@@ -57,14 +46,28 @@ export class Router {
   // A Set keeps insertion order: a FIFO with O(1) removal of a waiter that gave up.
   private readonly queue = new Set<Waiter>();
   private pumping = false;
+  private readonly affinity = new AffinityMemory();
+  readonly stats = { coldLoads: 0, affinityHits: 0, affinityMisses: 0 };
 
   constructor(
     private readonly pool: BackendPool,
     private readonly options: RouterOptions,
-    private readonly onQueueWait: (seconds: number) => void = () => {},
+    private readonly events: RouterEvents = {},
     private readonly now: () => number = Date.now,
+    /** Slots counted across gateway replicas (Redis); without it, this replica counts alone. */
+    private readonly shared?: SharedSlots,
   ) {
     pool.onChange(() => this.pump());
+  }
+
+  get strategy(): RoutingStrategy {
+    return this.options.strategy;
+  }
+
+  /** Share of returning conversations that went back to their previous backend (null before any). */
+  get affinityHitRate(): number | null {
+    const total = this.stats.affinityHits + this.stats.affinityMisses;
+    return total === 0 ? null : this.stats.affinityHits / total;
   }
 
   get queueDepth(): number {
@@ -99,7 +102,48 @@ export class Router {
     return eligible;
   }
 
-  acquire(model: string, { exclude, signal, limited = true }: AcquireOptions = {}): Promise<Lease> {
+  acquire(model: string, options: AcquireOptions = {}): Promise<Lease> {
+    if (!this.shared || options.limited === false) return this.acquireLocal(model, options);
+    return this.acquireShared(this.shared, model, options);
+  }
+
+  /**
+   * A local slot, then the shared one for (backend, model): when other replicas hold all of those,
+   * the backend is passed over for a moment and another is tried (or waited for).
+   */
+  private async acquireShared(shared: SharedSlots, model: string, options: AcquireOptions): Promise<Lease> {
+    const deadline = this.now() + this.options.queueTimeoutMs;
+    for (;;) {
+      const lease = await this.acquireLocal(model, options);
+      const { backend } = lease;
+      const slot = await shared.acquire(backend.id, model, this.options.maxParallel);
+      if (slot !== undefined) {
+        if (lease.cold) this.noteCold(model, backend);
+        let released = false;
+        return {
+          backend,
+          release: () => {
+            if (released) return;
+            released = true;
+            shared.release(backend.id, model, slot);
+            lease.release();
+          },
+        };
+      }
+      backend.sharedFullUntil.set(model, this.now() + SHARED_FULL_HOLD_MS);
+      setTimeout(() => this.pump(), SHARED_FULL_HOLD_MS + 1).unref();
+      lease.abandon();
+      if (options.signal?.aborted) throw new RoutingError('aborted', 'request aborted');
+      if (this.now() >= deadline) {
+        throw new RoutingError('queue_timeout', 'timed out waiting for a free backend');
+      }
+    }
+  }
+
+  private acquireLocal(
+    model: string,
+    { exclude, signal, limited = true, affinityKey }: AcquireOptions = {},
+  ): Promise<LocalLease> {
     if (signal?.aborted) return Promise.reject(new RoutingError('aborted', 'request aborted'));
     let eligible: Backend[];
     try {
@@ -107,24 +151,26 @@ export class Router {
     } catch (error) {
       return Promise.reject(error);
     }
-    const immediate = this.pick(model, eligible, limited);
-    if (immediate) return Promise.resolve(this.lease(immediate, limited));
+    const immediate = this.pick(model, eligible, limited, affinityKey, this.now());
+    if (immediate) return Promise.resolve(this.lease(immediate, model, limited));
     if (this.queue.size >= this.options.queueMax) {
       return Promise.reject(new RoutingError('queue_full', 'every backend holding the model is busy'));
     }
-    return new Promise<Lease>((resolve, reject) => {
+    return new Promise<LocalLease>((resolve, reject) => {
       const cleanup = () => {
         this.queue.delete(waiter);
         clearTimeout(timer);
+        clearTimeout(coldTimer);
         signal?.removeEventListener('abort', onAbort);
       };
       const waiter: Waiter = {
         model,
+        affinityKey,
         exclude,
         enqueuedAt: this.now(),
         grant: (lease) => {
           cleanup();
-          this.onQueueWait((this.now() - waiter.enqueuedAt) / 1000);
+          this.events.onQueueWait?.((this.now() - waiter.enqueuedAt) / 1000);
           resolve(lease);
         },
         fail: (error) => {
@@ -137,6 +183,12 @@ export class Router {
         () => waiter.fail(new RoutingError('queue_timeout', 'timed out waiting for a free backend')),
         this.options.queueTimeoutMs,
       );
+      // cache-aware: once the bounded wait for a loaded backend is over, a cold backend may take it.
+      const coldTimer =
+        this.options.strategy === 'cache-aware' && limited
+          ? setTimeout(() => this.pump(), this.coldWaitMs + 1)
+          : undefined;
+      coldTimer?.unref();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.add(waiter);
     });
@@ -147,27 +199,67 @@ export class Router {
     return Math.max(1, Math.ceil(this.options.queueTimeoutMs / 1000));
   }
 
-  private lease(backend: Backend, limited: boolean): Lease {
-    if (limited) backend.inFlight += 1;
-    let released = false;
-    return {
-      backend,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (limited) {
-          backend.inFlight -= 1;
-          backend.busyUntil = 0;
-        }
-        this.pool.requestEnded(backend);
-      },
-    };
+  private get coldWaitMs(): number {
+    return this.options.coldWaitMs ?? 2_000;
   }
 
-  private pick(model: string, eligible: Backend[], limited: boolean): Backend | undefined {
+  private noteCold(model: string, backend: Backend): void {
+    this.stats.coldLoads += 1;
+    this.events.onColdLoad?.(model, backend);
+  }
+
+  private lease(backend: Backend, model: string, limited: boolean): LocalLease {
+    // A request for a model the backend has neither loaded nor is loading starts a load there; while
+    // it runs, the backend counts as warm for the model, so other requests wait for it (single flight).
+    const cold = limited && !backend.warm(model, this.now());
+    if (limited) {
+      backend.inFlight += 1;
+      backend.modelInFlight.set(model, backend.inFlightFor(model) + 1);
+    }
+    if (cold) {
+      backend.loading.set(model, (backend.loading.get(model) ?? 0) + 1);
+      // With shared slots, the load counts once the shared slot is taken (acquireShared).
+      if (!this.shared) this.noteCold(model, backend);
+    }
+    let released = false;
+    const end = (ran: boolean) => {
+      if (released) return;
+      released = true;
+      if (limited) {
+        backend.inFlight -= 1;
+        const left = backend.inFlightFor(model) - 1;
+        if (left > 0) backend.modelInFlight.set(model, left);
+        else backend.modelInFlight.delete(model);
+        backend.busyUntil = 0;
+      }
+      if (cold) {
+        const loading = (backend.loading.get(model) ?? 1) - 1;
+        if (loading > 0) backend.loading.set(model, loading);
+        else backend.loading.delete(model);
+        // The load is over (the request ran); /api/ps corrects this on the next poll.
+        if (ran) {
+          const until = this.now() + ASSUMED_KEEP_ALIVE_MS;
+          backend.loaded.set(model, Math.max(backend.loaded.get(model) ?? 0, until));
+        }
+      }
+      this.pool.requestEnded(backend);
+    };
+    return { backend, cold, release: () => end(true), abandon: () => end(false) };
+  }
+
+  private pick(
+    model: string,
+    eligible: Backend[],
+    limited: boolean,
+    affinityKey: string | undefined,
+    enqueuedAt: number,
+  ): Backend | undefined {
+    if (this.options.strategy === 'cache-aware')
+      return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt);
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
-    const free = (b: Backend) => !limited || b.hasFreeSlot(this.options.maxParallel, now);
+    const free = (b: Backend) =>
+      !limited || (b.hasFreeSlot(this.options.maxParallel, now) && !b.sharedFull(model, now));
     let chosen: Backend | undefined;
     let chosenIndex = -1;
     for (let step = 0; step < eligible.length; step++) {
@@ -188,6 +280,89 @@ export class Router {
     return chosen;
   }
 
+  /**
+   * cache-aware: a backend with the model loaded (or loading) and a free slot for it; a returning
+   * conversation its previous backend within the load bound; a cold backend only when no backend has
+   * the model warm, or the bounded wait for one is over.
+   */
+  private pickCacheAware(
+    model: string,
+    eligible: Backend[],
+    limited: boolean,
+    affinityKey: string | undefined,
+    enqueuedAt: number,
+  ): Backend | undefined {
+    const now = this.now();
+    const free = (b: Backend) =>
+      !limited ||
+      (b.inFlightFor(model) < this.options.maxParallel && b.busyUntil <= now && !b.sharedFull(model, now));
+    const warm = eligible.filter((b) => b.warm(model, now));
+    const warmFree = warm.filter(free);
+    let chosen: Backend | undefined;
+    const previous = affinityKey === undefined ? undefined : this.affinity.get(affinityKey);
+    if (limited && previous !== undefined && now - enqueuedAt < (this.options.affinityWaitMs ?? 0)) {
+      // Its previous backend is full for now: a short wait for it beats processing the prompt again.
+      const home = warm.find((b) => b.id === previous);
+      if (home && !free(home) && home.busyUntil <= now) return this.waitForHome(enqueuedAt);
+    }
+    if (warmFree.length > 0) {
+      if (affinityKey !== undefined) {
+        const choice = chooseForConversation(
+          model,
+          affinityKey,
+          previous,
+          warm,
+          warmFree,
+          this.options.affinityLoadFactor ?? 1.25,
+        );
+        chosen = choice?.backend;
+        if (chosen && previous !== undefined) this.countAffinity(chosen.id === previous);
+      } else {
+        chosen = leastLoaded(model, warmFree);
+      }
+    } else if (warm.length === 0 || !limited || this.maySpill(model, warm, enqueuedAt, now)) {
+      chosen = leastLoaded(
+        model,
+        eligible.filter((b) => free(b) && !b.warm(model, now)),
+      );
+      if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined) {
+        this.countAffinity(false);
+      }
+    }
+    if (chosen && affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id);
+    return chosen;
+  }
+
+  /** Keeps a request waiting for its conversation's backend; the pump looks again when the wait is over. */
+  private waitForHome(enqueuedAt: number): undefined {
+    // Set once, when the request arrives (later looks come from the pump itself).
+    if (enqueuedAt === this.now()) {
+      setTimeout(() => this.pump(), (this.options.affinityWaitMs ?? 0) + 1).unref();
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a request that found every warm backend full may load the model elsewhere: after the
+   * bounded wait, and only once the model is loaded somewhere (while its one load is still running,
+   * requests wait for that load rather than start another).
+   */
+  private maySpill(model: string, warm: Backend[], enqueuedAt: number, now: number): boolean {
+    if (!warm.some((b) => (b.loaded.get(model) ?? 0) > now)) return false;
+    if (now - enqueuedAt >= this.coldWaitMs) return true;
+    // More requests waiting for the model than the warm backends have slots: the wait is longer
+    // than one request on each of them, so another backend is worth loading now.
+    let waiting = 0;
+    for (const waiter of this.queue) if (waiter.model === model) waiting += 1;
+    return waiting > warm.length * this.options.maxParallel;
+  }
+
+  private countAffinity(hit: boolean): void {
+    if (hit) this.stats.affinityHits += 1;
+    else this.stats.affinityMisses += 1;
+    this.events.onAffinity?.(hit);
+  }
+
   /** Gives freed slots to waiters, oldest first; a waiter nobody can serve any more fails now. */
   private pump(): void {
     if (this.pumping || this.queue.size === 0) return;
@@ -201,8 +376,8 @@ export class Router {
           waiter.fail(error as RoutingError);
           continue;
         }
-        const backend = this.pick(waiter.model, eligible, true);
-        if (backend) waiter.grant(this.lease(backend, true));
+        const backend = this.pick(waiter.model, eligible, true, waiter.affinityKey, waiter.enqueuedAt);
+        if (backend) waiter.grant(this.lease(backend, waiter.model, true));
       }
     } finally {
       this.pumping = false;

@@ -1,6 +1,6 @@
+import { modelPullRequest } from '@corral/contracts';
 import { AppError, parseInput } from '@corral/service-kit';
 import express, { type Express } from 'express';
-import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
 import { pullEverywhere } from '../domain/model-pull.js';
@@ -13,6 +13,12 @@ function describeBackend(gw: GatewayContext, backend: Backend, now: number) {
     version: backend.version ?? null,
     models: [...backend.models.keys()].sort(),
     inFlight: backend.inFlight,
+    loaded: [...backend.loaded]
+      .filter(([, expiresAt]) => expiresAt > now)
+      .map(([model]) => model)
+      .sort(),
+    loading: [...backend.loading.keys()].sort(),
+    slotsInUse: Object.fromEntries(backend.modelInFlight),
     maxParallel: gw.config.BACKEND_MAX_PARALLEL,
     queued: gw.router.queuedFor(backend),
     busy: backend.busyUntil > now,
@@ -25,11 +31,6 @@ function describeBackend(gw: GatewayContext, backend: Backend, now: number) {
   };
 }
 
-const pullRequest = z.object({
-  model: z.string().trim().min(1, 'name the model to pull'),
-  insecure: z.boolean().optional(),
-});
-
 /**
  * Operators' view of the pool. The gateway is not exposed by the Ingress; these routes also need
  * the service token or an admin access token (src/auth.ts).
@@ -39,6 +40,12 @@ export function mountAdminRoutes(app: Express, gw: GatewayContext): void {
     const now = Date.now();
     res.json({
       strategy: gw.config.ROUTING_STRATEGY,
+      affinity: {
+        hits: gw.router.stats.affinityHits,
+        misses: gw.router.stats.affinityMisses,
+        hitRate: gw.router.affinityHitRate,
+      },
+      coldLoads: gw.router.stats.coldLoads,
       queue: { depth: gw.router.queueDepth, max: gw.config.QUEUE_MAX, timeoutMs: gw.config.QUEUE_TIMEOUT_MS },
       backends: gw.pool.list().map((backend) => describeBackend(gw, backend, now)),
     });
@@ -52,7 +59,7 @@ export function mountAdminRoutes(app: Express, gw: GatewayContext): void {
 
   // Progress of every backend's pull as NDJSON lines tagged with `backend`, then one summary line.
   app.post('/admin/models/pull', express.json({ limit: '16kb' }), async (req, res) => {
-    const { model, insecure } = parseInput(pullRequest, req.body ?? {});
+    const { model, insecure } = parseInput(modelPullRequest, req.body ?? {});
     const backends = gw.pool.list();
     const targets = backends.filter((backend) => backend.routable);
     if (targets.length === 0) {

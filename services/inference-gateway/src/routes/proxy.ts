@@ -11,6 +11,7 @@ import {
   outcomeOf,
   routingErrorToApp,
 } from '../domain/failover.js';
+import { CONVERSATION_HEADER, affinityKeyOf, applyKeepAlive } from '../domain/request-policy.js';
 import { type Lease, RoutingError } from '../domain/router.js';
 import type { UpstreamCall } from '../domain/upstream.js';
 import { requestUsageOnBehalf } from '../domain/usage-event-filter.js';
@@ -126,7 +127,10 @@ class ProxiedRequest implements RelayTarget {
       model = modelOf(body, this.route.modelFields);
       if (model === undefined) throw new AppError('bad_request', 'model is required');
       routedModel = normalizeModelName(model);
-      outcome = await this.forward(routedModel, this.payloadFor(body));
+      const affinityKey = this.route.generation
+        ? affinityKeyOf(this.req.headers[CONVERSATION_HEADER], routedModel, body)
+        : undefined;
+      outcome = await this.forward(routedModel, this.payloadFor(body), affinityKey);
     } catch (error) {
       const appError =
         error instanceof AppError
@@ -150,8 +154,18 @@ class ProxiedRequest implements RelayTarget {
 
   private readonly availableModels = () => [...this.gw.pool.modelUnion().keys()].sort();
 
-  /** The body to send: as received, except a /v1 chat stream also asks for its token counts. */
+  /**
+   * The body to send: as received, except that Ollama's routes carry the pool's keep_alive policy and
+   * a /v1 chat stream also asks for its token counts.
+   */
   private payloadFor(body: Record<string, unknown>): Buffer {
+    if (this.route.family === 'ollama' && this.route.limited) {
+      const policed = applyKeepAlive(body, {
+        value: this.gw.config.KEEP_ALIVE,
+        clientMayUnloadOrPin: this.gw.config.CLIENT_KEEP_ALIVE === 'allow',
+      });
+      if (policed) return Buffer.from(JSON.stringify(policed));
+    }
     if (this.route.path === '/v1/chat/completions') {
       const withUsage = requestUsageOnBehalf(body);
       if (withUsage) {
@@ -162,11 +176,16 @@ class ProxiedRequest implements RelayTarget {
     return this.rawBody as Buffer;
   }
 
-  private async forward(model: string, body: Buffer): Promise<RequestOutcome> {
+  private async forward(
+    model: string,
+    body: Buffer,
+    affinityKey: string | undefined,
+  ): Promise<RequestOutcome> {
     const { signal } = this.controller;
     const failover = new Failover(this.gw.router, this.gw.health, model, {
       limited: this.route.limited,
       signal,
+      affinityKey,
       onRetry: () => this.gw.metrics.retries.inc({ route: this.route.path }),
     });
     for (let attempt = 0; ; attempt++) {

@@ -21,6 +21,8 @@ beforeAll(async () => {
     HEALTH_INTERVAL_MS: '250',
     HEALTH_TIMEOUT_MS: '500',
     EJECT_AFTER_FAILURES: '1',
+    // Spreads the load over both backends, so the killed one has streams running and gets traffic back.
+    ROUTING_STRATEGY: 'round-robin',
     EJECT_BASE_MS: '1000',
     UPSTREAM_CONNECT_TIMEOUT_MS: '1000',
     LOG_LEVEL: 'error',

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend } from './backend.js';
+import { BackendPool } from './pool.js';
+import { type Lease, Router, type RouterOptions } from './router.js';
+
+const MODEL = 'llama3.2:latest';
+const OTHER = 'qwen2.5:latest';
+
+/** A cache-aware router over healthy backends holding two models, on a clock the test moves. */
+function setup(count: number, options: Partial<RouterOptions> = {}) {
+  const clock = { now: 1_000_000 };
+  const pool = new BackendPool(30_000);
+  const events = { cold: [] as string[], affinity: [] as boolean[] };
+  const router = new Router(
+    pool,
+    {
+      strategy: 'cache-aware',
+      maxParallel: 2,
+      queueMax: 100,
+      queueTimeoutMs: 60_000,
+      coldWaitMs: 5_000,
+      affinityLoadFactor: 1.25,
+      ...options,
+    },
+    {
+      onColdLoad: (model, backend) => events.cold.push(`${model}@${backend.id}`),
+      onAffinity: (hit) => events.affinity.push(hit),
+    },
+    () => clock.now,
+  );
+  const backends: Backend[] = [];
+  for (let i = 0; i < count; i++) {
+    const backend = pool.upsert({ id: `b${i}`, url: `http://b${i}` });
+    backend.state = 'healthy';
+    backend.models = new Map([
+      [MODEL, { name: MODEL }],
+      [OTHER, { name: OTHER }],
+    ]);
+    backends.push(backend);
+  }
+  const load = (backend: Backend, model = MODEL) => backend.loaded.set(model, clock.now + 300_000);
+  return { clock, pool, router, backends, events, load };
+}
+
+/** Settles pending promise callbacks (grants happen synchronously on release; this lets them land). */
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('cache-aware router', () => {
+  it('prefers a backend where the model is loaded, the least loaded among them', async () => {
+    const { router, backends, load, events } = setup(3);
+    load(backends[1] as Backend);
+    load(backends[2] as Backend);
+    const a = await router.acquire(MODEL);
+    const b = await router.acquire(MODEL);
+    expect(new Set([a.backend.id, b.backend.id])).toEqual(new Set(['b1', 'b2']));
+    expect(events.cold).toEqual([]);
+  });
+
+  it('waits for a loaded backend’s slot rather than loading the model elsewhere, up to the bound', async () => {
+    const { router, backends, load, clock, events } = setup(2, { coldWaitMs: 5_000 });
+    load(backends[0] as Backend);
+    const held = [await router.acquire(MODEL), await router.acquire(MODEL)];
+    let third: Lease | undefined;
+    void router.acquire(MODEL).then((lease) => {
+      third = lease;
+    });
+    await flush();
+    expect(third).toBeUndefined();
+    (held[0] as Lease).release();
+    await flush();
+    expect(third?.backend.id).toBe('b0');
+    expect(events.cold).toEqual([]);
+
+    // Full again: once the bounded wait is over, the model is loaded on the other backend.
+    let fourth: Lease | undefined;
+    void router.acquire(MODEL).then((lease) => {
+      fourth = lease;
+    });
+    await flush();
+    expect(fourth).toBeUndefined();
+    clock.now += 5_000;
+    router['pump']();
+    await flush();
+    expect(fourth?.backend.id).toBe('b1');
+    expect(events.cold).toEqual([`${MODEL}@b1`]);
+  });
+
+  it('loads a model nobody has loaded once: concurrent requests wait for that load', async () => {
+    const { router, backends, events, clock } = setup(4);
+    const first = await Promise.all([router.acquire(MODEL), router.acquire(MODEL)]);
+    const waiting: Lease[] = [];
+    for (let i = 0; i < 3; i++) void router.acquire(MODEL).then((lease) => waiting.push(lease));
+    await flush();
+    expect(new Set(first.map((l) => l.backend.id)).size).toBe(1);
+    expect(events.cold).toHaveLength(1);
+    expect(waiting).toHaveLength(0);
+
+    const loadedOn = first[0]?.backend as Backend;
+    expect(loadedOn.loading.get(MODEL)).toBe(1);
+    // The load finishes with the first request: the model counts as loaded there, the others follow.
+    for (const lease of first) lease.release();
+    await flush();
+    expect(waiting.map((l) => l.backend.id)).toEqual([loadedOn.id, loadedOn.id]);
+    expect(loadedOn.warm(MODEL, clock.now)).toBe(true);
+    expect(events.cold).toHaveLength(1);
+    expect(backends.filter((b) => b.loading.size > 0)).toHaveLength(0);
+  });
+
+  it('loads the model on another backend at once when more wait for it than its loaded backends have slots', async () => {
+    const { router, backends, load, events } = setup(2, { maxParallel: 1, coldWaitMs: 60_000 });
+    load(backends[0] as Backend);
+    await router.acquire(MODEL);
+    const waiting: Lease[] = [];
+    for (let i = 0; i < 2; i++) void router.acquire(MODEL).then((lease) => waiting.push(lease));
+    await flush();
+    expect(waiting).toHaveLength(0);
+    expect(events.cold).toEqual([]);
+    // A third waiter: two are already queued for one slot, so the wait is long; b1 loads the model.
+    const third = await router.acquire(MODEL);
+    expect(third.backend.id).toBe('b1');
+    expect(events.cold).toEqual([`${MODEL}@b1`]);
+  });
+
+  it('starts no second load while the first is running, however long it takes', async () => {
+    const { router, clock, events } = setup(2, { coldWaitMs: 1_000 });
+    const loading = [await router.acquire(MODEL), await router.acquire(MODEL)];
+    let third: Lease | undefined;
+    void router.acquire(MODEL).then((lease) => {
+      third = lease;
+    });
+    clock.now += 60_000;
+    router['pump']();
+    await flush();
+    expect(third).toBeUndefined();
+    expect(events.cold).toHaveLength(1);
+    (loading[0] as Lease).release();
+    await flush();
+    expect(third?.backend).toBe(loading[0]?.backend);
+    expect(events.cold).toHaveLength(1);
+  });
+
+  it('counts slots per model: a backend full for one model still serves another loaded one', async () => {
+    const { router, backends, load } = setup(1);
+    load(backends[0] as Backend);
+    load(backends[0] as Backend, OTHER);
+    await router.acquire(MODEL);
+    await router.acquire(MODEL);
+    const other = await router.acquire(OTHER);
+    expect(other.backend.id).toBe('b0');
+    expect(backends[0]?.inFlightFor(MODEL)).toBe(2);
+    expect(backends[0]?.inFlightFor(OTHER)).toBe(1);
+  });
+
+  it('keeps a conversation on its backend while its load is within the bound, else the next best', async () => {
+    const { router, backends, load, events } = setup(3, { maxParallel: 8 });
+    for (const backend of backends) load(backend);
+    const turn1 = await router.acquire(MODEL, { affinityKey: 'conv' });
+    turn1.release();
+    const home = turn1.backend;
+    const turn2 = await router.acquire(MODEL, { affinityKey: 'conv' });
+    expect(turn2.backend).toBe(home);
+    turn2.release();
+    expect(events.affinity).toEqual([true]);
+    // Others crowd the home backend past the bound (1.25 × mean): the next turn goes elsewhere.
+    const crowd: Lease[] = [];
+    for (let i = 0; i < 4; i++) crowd.push(await router.acquire(MODEL, { affinityKey: `other-${i}` }));
+    home.modelInFlight.set(MODEL, 4);
+    const turn3 = await router.acquire(MODEL, { affinityKey: 'conv' });
+    expect(turn3.backend).not.toBe(home);
+    expect(events.affinity).toEqual([true, false]);
+    expect(router.affinityHitRate).toBe(0.5);
+  });
+
+  it('a returning conversation waits a little for its full backend, then goes elsewhere', async () => {
+    const { router, backends, load, clock, events } = setup(2, { maxParallel: 1, affinityWaitMs: 1_000 });
+    for (const backend of backends) load(backend);
+    const turn1 = await router.acquire(MODEL, { affinityKey: 'conv' });
+    const home = turn1.backend;
+    turn1.release();
+    const blocker = await router.acquire(MODEL, { affinityKey: 'someone-else' });
+    if (blocker.backend !== home) {
+      blocker.release();
+      home.modelInFlight.set(MODEL, 1);
+    }
+    let turn2: Lease | undefined;
+    void router.acquire(MODEL, { affinityKey: 'conv' }).then((lease) => {
+      turn2 = lease;
+    });
+    await flush();
+    // The other backend is free, but the conversation waits for the one holding its cache.
+    expect(turn2).toBeUndefined();
+    clock.now += 1_000;
+    router['pump']();
+    await flush();
+    expect(turn2?.backend).not.toBe(home);
+    expect(events.affinity.at(-1)).toBe(false);
+  });
+
+  it('does not route to a model whose /api/ps expiry has passed as if loaded', async () => {
+    const { router, backends, clock, events } = setup(2);
+    (backends[0] as Backend).loaded.set(MODEL, clock.now - 1);
+    (backends[1] as Backend).loaded.set(MODEL, clock.now + 60_000);
+    const lease = await router.acquire(MODEL);
+    expect(lease.backend.id).toBe('b1');
+    expect(events.cold).toEqual([]);
+  });
+});

@@ -1,0 +1,59 @@
+import type { Backend } from './backend.js';
+
+// The router's vocabulary: strategies, options, events, leases and why a request got no backend.
+
+export type RoutingStrategy = 'round-robin' | 'least-outstanding' | 'cache-aware';
+
+/** What the router reports as it places requests (metrics, /admin/backends). */
+export interface RouterEvents {
+  onQueueWait?: (seconds: number) => void;
+  /** A request went to a backend where its model was neither loaded nor loading. */
+  onColdLoad?: (model: string, backend: Backend) => void;
+  /** A conversation seen before went back to its previous backend (hit) or elsewhere. */
+  onAffinity?: (hit: boolean) => void;
+}
+
+/** Why no backend could be given; the route turns it into the right HTTP answer. */
+export class RoutingError extends Error {
+  constructor(
+    readonly reason: 'model_not_found' | 'no_backend' | 'queue_full' | 'queue_timeout' | 'aborted',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RoutingError';
+  }
+}
+
+/** A slot on one backend; release it exactly once when the request ends. */
+export interface Lease {
+  readonly backend: Backend;
+  release(): void;
+}
+
+export interface AcquireOptions {
+  /** Backends already tried for this request. */
+  exclude?: ReadonlySet<Backend>;
+  signal?: AbortSignal;
+  /** Count against the backend's concurrency limit (generations, embeddings); false for cheap calls. */
+  limited?: boolean;
+  /** A conversation key (cache-aware strategy): turns of one conversation go back to one backend. */
+  affinityKey?: string;
+}
+
+export interface RouterOptions {
+  strategy: RoutingStrategy;
+  maxParallel: number;
+  queueMax: number;
+  queueTimeoutMs: number;
+  /** How long a backend that answered 503 "busy" gets no new work unless one of its requests ends. */
+  busyHoldMs?: number;
+  /** cache-aware: how long a request waits for a slot where its model is loaded before loading it elsewhere. */
+  coldWaitMs?: number;
+  /** cache-aware: a conversation stays on its backend while that backend runs at most this × the mean. */
+  affinityLoadFactor?: number;
+  /**
+   * cache-aware: how long a returning conversation waits for a slot on its previous backend (whose
+   * cache holds its prompt) before it goes elsewhere and its prompt is processed again.
+   */
+  affinityWaitMs?: number;
+}
