@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BOOT_MS = 300_000;
 const RUNNING = /Corral is running: (http:\/\/\S+)/;
+const BANNER_END = /Ctrl-C stops everything\./;
 const DATABASE_FILES = /Database files: (\S+) \(reused on the next start\)/;
 const asRoot = process.getuid?.() === 0;
 
@@ -77,6 +78,11 @@ describe('pnpm start from a clone inside a 0700 directory', () => {
         await first.waitFor((output) => RUNNING.exec(output)?.[1], {
           timeoutMs: BOOT_MS,
           what: 'Corral is running',
+        });
+        // The banner's last line: the lines after "Corral is running" (the database files) are in.
+        await first.waitFor((output) => BANNER_END.exec(output)?.[0], {
+          timeoutMs: BOOT_MS,
+          what: 'the end of the start banner',
         });
         banner = first.output();
       } finally {

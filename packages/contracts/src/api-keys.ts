@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timestamp } from './common.js';
+import { recordId, timestamp } from './common.js';
 import { role } from './users.js';
 
 /** What an API key may do: `inference` (`/v1` and generation) by default; the rest an admin grants. */
@@ -8,10 +8,10 @@ export type ApiKeyScope = z.infer<typeof apiKeyScope>;
 
 /** auth's view of an API key (never the key itself, only its display prefix). */
 export const apiKey = z.object({
-  id: z.uuid(),
+  id: recordId,
   name: z.string(),
   prefix: z.string(),
-  userId: z.uuid(),
+  userId: recordId,
   /** `null` = every model the owner may use. */
   models: z.array(z.string()).nullable(),
   expiresAt: timestamp.nullable(),

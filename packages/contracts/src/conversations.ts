@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { page, timestamp } from './common.js';
+import { recordId, page, timestamp } from './common.js';
 
 export const titleSource = z.enum(['none', 'auto', 'generated', 'user']);
 export type TitleSource = z.infer<typeof titleSource>;
@@ -12,7 +12,7 @@ export type MessageStatus = z.infer<typeof messageStatus>;
 
 /** chat-api's view of a conversation (no messages; those are read separately). */
 export const conversation = z.object({
-  id: z.uuid(),
+  id: recordId,
   title: z.string(),
   /** none | auto (first line of the first message) | generated (title model) | user (renamed). */
   titleSource,
@@ -22,7 +22,7 @@ export const conversation = z.object({
   pinned: z.boolean(),
   archived: z.boolean(),
   /** The leaf of the branch shown and continued. */
-  currentMessageId: z.uuid().nullable(),
+  currentMessageId: recordId.nullable(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -37,9 +37,9 @@ export const conversationPage = page(conversation);
 
 /** chat-api's view of one message; siblings (same parent) are alternative branches. */
 export const message = z.object({
-  id: z.uuid(),
-  conversationId: z.uuid(),
-  parentId: z.uuid().nullable(),
+  id: recordId,
+  conversationId: recordId,
+  parentId: recordId.nullable(),
   role: messageRole,
   content: z.string(),
   model: z.string().nullable(),
@@ -54,9 +54,9 @@ export const message = z.object({
 export type Message = z.infer<typeof message>;
 
 /** `GET /api/conversations/:id/messages` (`?branch=current` the shown branch, `all` every message). */
-export const messageList = z.object({ items: z.array(message), currentMessageId: z.uuid().nullable() });
+export const messageList = z.object({ items: z.array(message), currentMessageId: recordId.nullable() });
 export type MessageList = z.infer<typeof messageList>;
 
 /** `POST /api/conversations/:id/stop`: the replies that were streaming and are being stopped. */
-export const stopResult = z.object({ stopping: z.array(z.uuid()) });
+export const stopResult = z.object({ stopping: z.array(recordId) });
 export type StopResult = z.infer<typeof stopResult>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from './common.js';
 import { message, messageStatus } from './conversations.js';
 
 /**
@@ -6,7 +7,7 @@ import { message, messageStatus } from './conversations.js';
  * `start`, a `token` per piece of text, then `done` or `error`. Each event's `data` is JSON.
  */
 export const replyStart = z.object({
-  conversationId: z.uuid(),
+  conversationId: recordId,
   /** The message the user sent; null for a regenerated reply. */
   userMessage: message.nullable(),
   assistantMessage: message,
@@ -18,7 +19,7 @@ export type ReplyToken = z.infer<typeof replyToken>;
 
 /** How a reply ended (`done`: complete, stopped or interrupted). */
 export const replySummary = z.object({
-  messageId: z.uuid(),
+  messageId: recordId,
   status: messageStatus.exclude(['streaming']),
   promptTokens: z.number().int().nullable(),
   completionTokens: z.number().int().nullable(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { page, timestamp } from './common.js';
+import { recordId, page, timestamp } from './common.js';
 
 export const role = z.enum(['admin', 'user']);
 export type Role = z.infer<typeof role>;
@@ -9,7 +9,7 @@ export type UserStatus = z.infer<typeof userStatus>;
 
 /** auth's view of a user, wherever it answers with one (register, sign-in, me, admin). */
 export const user = z.object({
-  id: z.uuid(),
+  id: recordId,
   email: z.string(),
   name: z.string().nullable(),
   role,

@@ -10,6 +10,8 @@ describe('cli', () => {
     const child = spawn(
       process.execPath,
       [
+        // Workspace packages from source, as `pnpm start` runs them (a fresh clone has no dist/).
+        '--conditions=corral-source',
         '--import',
         'tsx',
         'src/cli.ts',
@@ -47,10 +49,14 @@ describe('cli', () => {
   });
 
   it('rejects a bad flag value with its name', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--max-queue', 'lots'], {
-      cwd: packageDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=corral-source', '--import', 'tsx', 'src/cli.ts', '--max-queue', 'lots'],
+      {
+        cwd: packageDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];

@@ -29,9 +29,10 @@ describe('sign-in with the bootstrap admin', () => {
 });
 
 describe('refresh rotation with the cookie', () => {
-  it('swaps the cookie for a new pair; the old cookie is then refused and takes the new one down with it', async () => {
+  it('swaps the cookie for a new pair; once that is used, the old cookie is refused and takes the new ones down with it', async () => {
     const session = await adminSession();
-    const rotated = await call('/api/auth/refresh', { method: 'POST', cookie: session.refreshCookie });
+    const refresh = (cookie: string) => call('/api/auth/refresh', { method: 'POST', cookie });
+    const rotated = await refresh(session.refreshCookie);
     expect(rotated.status).toBe(200);
     const newCookie = refreshCookieFrom(rotated.headers);
     expect(newCookie).toBeDefined();
@@ -39,10 +40,19 @@ describe('refresh rotation with the cookie', () => {
     const me = await call('/api/auth/me', { token: rotated.body.accessToken as string });
     expect(me.status).toBe(200);
 
-    // A stolen, already-used refresh token: refused, and the whole session family is revoked.
-    const reused = await call('/api/auth/refresh', { method: 'POST', cookie: session.refreshCookie });
+    // Two tabs refreshing at once: the same old cookie moments later gets the same new pair back.
+    const raced = await refresh(session.refreshCookie);
+    expect(raced.status).toBe(200);
+    expect(refreshCookieFrom(raced.headers)).toBe(newCookie);
+
+    // Once the new cookie has been used, the old one is a stolen, spent token: refused, and the
+    // whole session family is revoked.
+    const next = await refresh(newCookie!);
+    expect(next.status).toBe(200);
+    const newest = refreshCookieFrom(next.headers);
+    const reused = await refresh(session.refreshCookie);
     expect(reused.status).toBe(401);
-    const afterTheft = await call('/api/auth/refresh', { method: 'POST', cookie: newCookie! });
+    const afterTheft = await refresh(newest!);
     expect(afterTheft.status).toBe(401);
   });
 

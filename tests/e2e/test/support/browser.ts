@@ -41,9 +41,11 @@ export function watchForTrouble(page: Page): { dialogs: string[]; errors: string
  */
 export async function fulfilReplyStream(route: Route, reply: { id: string; prompt: string; text: string }) {
   const now = new Date().toISOString();
+  // The conversation the page posted to (…/api/conversations/<id>/messages): the events name it, as chat-api's do.
+  const conversationId = /\/api\/conversations\/([^/]+)\/messages/.exec(route.request().url())?.[1] ?? 'e2e';
   const message = (id: string, role: string, content: string, status: string) => ({
     id,
-    conversationId: 'e2e',
+    conversationId,
     parentId: null,
     role,
     content,
@@ -54,11 +56,13 @@ export async function fulfilReplyStream(route: Route, reply: { id: string; promp
     completionTokens: null,
     durationMs: null,
     createdAt: now,
+    updatedAt: now,
   });
   const events: Array<[string, unknown]> = [
     [
       'start',
       {
+        conversationId,
         userMessage: message(`${reply.id}-question`, 'user', reply.prompt, 'complete'),
         assistantMessage: message(reply.id, 'assistant', '', 'streaming'),
       },
