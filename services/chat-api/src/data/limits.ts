@@ -1,18 +1,9 @@
-import type { ApiKeyLimitsPatch, UserLimitsPatch, UserLimitsView } from '@corral/contracts';
+import type { ApiKeyLimitsPatch, EffectiveLimits, UserLimitsPatch, UserLimitsView } from '@corral/contracts';
 import { TtlCache } from '@corral/service-kit';
 import type { Database, PrismaClient } from './db.js';
 
-/** The limits that apply to one user: an admin's values where set, else the deployment's. */
-export interface EffectiveLimits {
-  /** 0 = unlimited. */
-  requestsPerMinute: number;
-  /** Tokens per UTC day; 0 = no budget. */
-  dailyTokenBudget: number;
-  /** 0 = unlimited. */
-  maxConcurrentStreams: number;
-  /** Empty = no per-user restriction. */
-  allowedModels: string[];
-}
+/** The limits that apply to one user (an admin's values where set, else the deployment's): the contract's view. */
+export type { EffectiveLimits };
 
 export interface LimitDefaults {
   requestsPerMinute: number;
