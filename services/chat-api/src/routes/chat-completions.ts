@@ -13,11 +13,10 @@ import {
 import type { ChatContext } from '../context.js';
 import { admitGeneration, admitRequest, type Caller } from '../domain/admission.js';
 import type { ChatDone, ChatEvents, OllamaToolCall } from '../domain/gateway.js';
-import { fetchImage, imageFromDataUrl, type ImageLimits } from '../domain/images.js';
 import { chatBody, toOllamaChat } from './openai-chat-request.js';
 import { openAiError } from './openai-errors.js';
 import { assertMessageSizes } from '../domain/message-size.js';
-import { apiKeyIdOf } from './principal.js';
+import { finishGeneration, imageLoader } from './v1-generation.js';
 import { type OpenStreamGauge, openEventStream } from './sse.js';
 
 /** Ollama's tool calls in OpenAI's form: an id (`call_…`), `type`, and `arguments` as a JSON string. */
@@ -108,23 +107,13 @@ async function completeChat(
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new AppError('client_closed_request'));
   });
-  const imageLimits: ImageLimits = {
-    maxBytes: byteSize(ctx.config.IMAGE_MAX_BYTES),
-    timeoutMs: ctx.config.IMAGE_FETCH_TIMEOUT_MS,
-    maxRedirects: ctx.config.IMAGE_FETCH_MAX_REDIRECTS,
-  };
   // Images are read (and refused) before admission, so a refused request holds no slot or budget.
-  const request = await toOllamaChat(body, (url, param) =>
-    url.startsWith('data:')
-      ? Promise.resolve(imageFromDataUrl(url, param, imageLimits))
-      : fetchImage(url, param, imageLimits, controller.signal),
-  );
+  const request = await toOllamaChat(body, imageLoader(ctx, controller.signal));
   // OpenAI's `parallel_tool_calls: false` allows one call per answer: later ones are dropped.
   const maxCalls = body.parallel_tool_calls === false ? 1 : Infinity;
   const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
   const wanted = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const admission = await admitGeneration(ctx, caller, body.model, { wanted, slotId: id });
-  const { slot } = admission;
   // Under a budget, no more than was reserved: generation stops when the reservation is spent.
   if (admission.maxTokens !== null)
     request.options = { ...request.options, num_predict: admission.maxTokens };
@@ -221,21 +210,7 @@ async function completeChat(
       });
     }
   } finally {
-    slot.release();
-    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
-    ctx.metrics.tokens.inc(
-      { direction: 'out', model: ctx.metrics.models.label(body.model) },
-      completionTokens,
-    );
-    ctx.usage.record({
-      userId: caller.userId,
-      apiKeyId: apiKeyIdOf(caller),
-      model: body.model,
-      promptTokens,
-      completionTokens,
-    });
-    // Recorded (visible to this replica's budget checks at once): the reservation gives way to it.
-    admission.settle();
+    finishGeneration(ctx, caller, admission, body.model, { promptTokens, completionTokens });
   }
 }
 

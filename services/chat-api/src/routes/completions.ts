@@ -9,8 +9,8 @@ import type { ChatDone } from '../domain/gateway.js';
 import { sendJson, v1Route } from './chat-completions.js';
 import { paramError } from './openai-chat-request.js';
 import { openAiError } from './openai-errors.js';
-import { apiKeyIdOf } from './principal.js';
 import { openEventStream } from './sse.js';
+import { finishGeneration } from './v1-generation.js';
 
 const completionsBody = z.object({
   model: z.string().min(1).max(200),
@@ -87,7 +87,6 @@ async function complete(
     wanted: body.max_tokens ?? undefined,
     slotId: id,
   });
-  const { slot } = admission;
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new AppError('client_closed_request'));
@@ -158,20 +157,6 @@ async function complete(
       sendJson(res, { ...base, choices: [choice(text, finish(done))], usage: usage() });
     }
   } finally {
-    slot.release();
-    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
-    ctx.metrics.tokens.inc(
-      { direction: 'out', model: ctx.metrics.models.label(body.model) },
-      completionTokens,
-    );
-    ctx.usage.record({
-      userId: caller.userId,
-      apiKeyId: apiKeyIdOf(caller),
-      model: body.model,
-      promptTokens,
-      completionTokens,
-    });
-    // Recorded (visible to this replica's budget checks at once): the reservation gives way to it.
-    admission.settle();
+    finishGeneration(ctx, caller, admission, body.model, { promptTokens, completionTokens });
   }
 }

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { AppError, byteSize, type DirectRoute, parseInput, toAppError } from '@corral/service-kit';
+import { AppError, type DirectRoute, parseInput, toAppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import { admitGeneration, type Caller } from '../domain/admission.js';
 import { assertMessageSizes } from '../domain/message-size.js';
-import { fetchImage, imageFromDataUrl, type ImageLimits } from '../domain/images.js';
 import { openAiToolCall, sendJson, v1Route } from './chat-completions.js';
 import { chatBody, toOllamaChat } from './openai-chat-request.js';
 import { openAiError } from './openai-errors.js';
-import { apiKeyIdOf } from './principal.js';
 import { responsesAsChat } from './responses-request.js';
 import { type EventStream, openEventStream } from './sse.js';
+import { finishGeneration, imageLoader } from './v1-generation.js';
 
 const hex = () => randomUUID().replaceAll('-', '');
 
@@ -125,23 +124,13 @@ async function respond(ctx: ChatContext, caller: Caller, input: unknown, res: Se
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new AppError('client_closed_request'));
   });
-  const imageLimits: ImageLimits = {
-    maxBytes: byteSize(ctx.config.IMAGE_MAX_BYTES),
-    timeoutMs: ctx.config.IMAGE_FETCH_TIMEOUT_MS,
-    maxRedirects: ctx.config.IMAGE_FETCH_MAX_REDIRECTS,
-  };
-  const request = await toOllamaChat(chatRequest, (url, param) =>
-    url.startsWith('data:')
-      ? Promise.resolve(imageFromDataUrl(url, param, imageLimits))
-      : fetchImage(url, param, imageLimits, controller.signal),
-  );
+  const request = await toOllamaChat(chatRequest, imageLoader(ctx, controller.signal));
   const maxCalls = body.parallel_tool_calls === false ? 1 : Infinity;
   const id = `resp_${hex()}`;
   const admission = await admitGeneration(ctx, caller, body.model, {
     wanted: body.max_output_tokens ?? undefined,
     slotId: id,
   });
-  const { slot } = admission;
   // Under a budget, no more than was reserved: generation stops when the reservation is spent.
   if (admission.maxTokens !== null)
     request.options = { ...request.options, num_predict: admission.maxTokens };
@@ -222,19 +211,6 @@ async function respond(ctx: ChatContext, caller: Caller, input: unknown, res: Se
     builder.event('error', { code: detail.code, message: detail.message, param: null });
     stream.end();
   } finally {
-    slot.release();
-    ctx.metrics.tokens.inc({ direction: 'in', model: ctx.metrics.models.label(body.model) }, promptTokens);
-    ctx.metrics.tokens.inc(
-      { direction: 'out', model: ctx.metrics.models.label(body.model) },
-      completionTokens,
-    );
-    ctx.usage.record({
-      userId: caller.userId,
-      apiKeyId: apiKeyIdOf(caller),
-      model: body.model,
-      promptTokens,
-      completionTokens,
-    });
-    admission.settle();
+    finishGeneration(ctx, caller, admission, body.model, { promptTokens, completionTokens });
   }
 }
