@@ -3,18 +3,7 @@
  * the very same conversations: when each user starts, its model, the prompts of its turns (growing:
  * each turn sends the whole conversation so far) and the think time before each next turn.
  */
-
-/** Deterministic PRNG (mulberry32). */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRandom } from '@corral/ollama-sim';
 
 export interface Conversation {
   user: string;

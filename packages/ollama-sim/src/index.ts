@@ -19,6 +19,7 @@ export {
 export {
   contentText,
   countPromptTokens,
+  createRandom,
   lastUserMessage,
   simulatedEmbedding,
   simulatedReply,
