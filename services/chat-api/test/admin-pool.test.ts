@@ -49,7 +49,8 @@ describe('admin model pool: happy path', () => {
       .set(bearer(stack.admin.token))
       .expect(200);
     const pool = backendPool.parse(res.body);
-    expect(pool.strategy).toBe('round-robin');
+    // The gateway's default strategy: a model where it is loaded, a conversation where its cache is.
+    expect(pool.strategy).toBe('cache-aware');
     expect(pool.queue).toMatchObject({ depth: 0 });
     expect(pool.backends.map((b) => b.url).sort()).toEqual([stack.simA.url, stack.simB.url].sort());
     for (const backend of pool.backends) {
