@@ -93,7 +93,8 @@ export async function webPullPath(): Promise<string> {
     '/bin/sh',
     imageOf('web'),
     '-c',
-    `grep -rhoE "[\\"'\\\`][^\\"'\\\`]*models/pull[\\"'\\\`]" dist | head -n 1`,
+    // The shipped JavaScript only (not source maps or comments), a string literal that is a path.
+    `grep -rhoE --include=*.js "[\\"'\\\`]/[^\\"'\\\`]*models/pull[\\"'\\\`]" dist/client | head -n 1`,
   ]);
   const path = out.trim().slice(1, -1);
   if (!path.startsWith('/'))
