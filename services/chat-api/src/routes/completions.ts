@@ -7,7 +7,7 @@ import { admitGeneration, type Caller } from '../domain/admission.js';
 import { assertMessageSizes } from '../domain/message-size.js';
 import type { ChatDone } from '../domain/gateway.js';
 import { sendJson, v1Route } from './chat-completions.js';
-import { paramError } from './openai-chat-request.js';
+import { ollamaOptions, paramError, samplingFields } from './openai-chat-request.js';
 import { openAiError } from './openai-errors.js';
 import { openEventStream } from './sse.js';
 import { finishGeneration } from './v1-generation.js';
@@ -18,16 +18,7 @@ const completionsBody = z.object({
   suffix: z.string().nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
-  max_tokens: z.number().int().min(1).nullable().optional(),
-  temperature: z.number().min(0).max(2).nullable().optional(),
-  top_p: z.number().min(0).max(1).nullable().optional(),
-  stop: z
-    .union([z.string(), z.array(z.string()).max(4)])
-    .nullable()
-    .optional(),
-  seed: z.number().int().nullable().optional(),
-  frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
-  presence_penalty: z.number().min(-2).max(2).nullable().optional(),
+  ...samplingFields,
   n: z.number().int().min(1).nullable().optional(),
   best_of: z.number().int().min(1).nullable().optional(),
   echo: z.boolean().nullable().optional(),
@@ -49,18 +40,6 @@ function promptOf(body: CompletionsBody): string {
   if (body.logit_bias && Object.keys(body.logit_bias).length > 0)
     throw paramError('logit_bias', 'logit bias is not supported.');
   return typeof body.prompt === 'string' ? body.prompt : body.prompt[0]!;
-}
-
-function options(body: CompletionsBody): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (body.temperature != null) out.temperature = body.temperature;
-  if (body.top_p != null) out.top_p = body.top_p;
-  if (body.max_tokens != null) out.num_predict = body.max_tokens;
-  if (body.stop != null) out.stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
-  if (body.seed != null) out.seed = body.seed;
-  if (body.frequency_penalty != null) out.frequency_penalty = body.frequency_penalty;
-  if (body.presence_penalty != null) out.presence_penalty = body.presence_penalty;
-  return out;
 }
 
 const finish = (done: ChatDone) => (done.doneReason === 'length' ? 'length' : 'stop');
@@ -99,7 +78,7 @@ async function complete(
     ...(body.suffix ? { suffix: body.suffix } : {}),
     // Under a budget, no more than was reserved: generation stops when the reservation is spent.
     options: {
-      ...options(body),
+      ...ollamaOptions(body),
       ...(admission.maxTokens !== null ? { num_predict: admission.maxTokens } : {}),
     },
   };

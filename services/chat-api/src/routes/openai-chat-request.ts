@@ -58,6 +58,24 @@ const responseFormat = z.union([
   }),
 ]);
 
+/** The sampling parameters `/v1/chat/completions` and `/v1/completions` share (Ollama options). */
+export const samplingFields = {
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  top_p: z.number().min(0).max(1).nullable().optional(),
+  max_tokens: z.number().int().min(1).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .nullable()
+    .optional(),
+  seed: z.number().int().nullable().optional(),
+  frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
+  presence_penalty: z.number().min(-2).max(2).nullable().optional(),
+};
+
+type SamplingInput = z.infer<z.ZodObject<typeof samplingFields>> & {
+  max_completion_tokens?: number | null | undefined;
+};
+
 /**
  * The `POST /v1/chat/completions` body. Parameters that would change the answer and cannot be
  * honoured are kept in the schema so `unsupportedParameter` can refuse them by name; the rest
@@ -68,17 +86,8 @@ export const chatBody = z.object({
   messages: z.array(message).min(1),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
-  temperature: z.number().min(0).max(2).nullable().optional(),
-  top_p: z.number().min(0).max(1).nullable().optional(),
-  max_tokens: z.number().int().min(1).nullable().optional(),
+  ...samplingFields,
   max_completion_tokens: z.number().int().min(1).nullable().optional(),
-  stop: z
-    .union([z.string(), z.array(z.string()).max(4)])
-    .nullable()
-    .optional(),
-  seed: z.number().int().nullable().optional(),
-  frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
-  presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   n: z.number().int().min(1).nullable().optional(),
   tools: z.array(functionTool).max(128).nullable().optional(),
   tool_choice: toolChoice.nullable().optional(),
@@ -169,7 +178,8 @@ export function thinkOf(body: ChatBody): boolean | string | undefined {
   return effort === 'minimal' ? 'low' : effort;
 }
 
-export function ollamaOptions(body: ChatBody): Record<string, unknown> {
+/** The sampling parameters as Ollama options (`max_completion_tokens`, else `max_tokens`, → `num_predict`). */
+export function ollamaOptions(body: SamplingInput): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   if (body.temperature != null) options.temperature = body.temperature;
   if (body.top_p != null) options.top_p = body.top_p;
