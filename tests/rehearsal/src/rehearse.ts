@@ -79,9 +79,9 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-/** The path the shipped web bundle posts "Pull a model" to (read from the web image itself). */
-export async function webPullPath(): Promise<string> {
-  const out = await podman([
+/** Runs one command in a built image, offline, and answers its output (reading what the image ships). */
+function runInImage(component: string, entrypoint: string, args: string[]): Promise<string> {
+  return podman([
     'run',
     '--rm',
     ...PODMAN_FLAGS,
@@ -90,8 +90,15 @@ export async function webPullPath(): Promise<string> {
     '--pull',
     'never',
     '--entrypoint',
-    '/bin/sh',
-    imageOf('web'),
+    entrypoint,
+    imageOf(component),
+    ...args,
+  ]);
+}
+
+/** The path the shipped web bundle posts "Pull a model" to (read from the web image itself). */
+export async function webPullPath(): Promise<string> {
+  const out = await runInImage('web', '/bin/sh', [
     '-c',
     // The shipped JavaScript only (not source maps or comments), a string literal that is a path.
     `grep -rhoE --include=*.js "[\\"'\\\`]/[^\\"'\\\`]*models/pull[\\"'\\\`]" dist/client | head -n 1`,
@@ -104,17 +111,7 @@ export async function webPullPath(): Promise<string> {
 
 /** chat-api's built-in DEFAULT_MODEL (what it uses when the chart sets none), from its image. */
 export async function serviceDefaultModel(): Promise<string> {
-  const out = await podman([
-    'run',
-    '--rm',
-    ...PODMAN_FLAGS,
-    '--network',
-    'none',
-    '--pull',
-    'never',
-    '--entrypoint',
-    'node',
-    imageOf('chat-api'),
+  const out = await runInImage('chat-api', 'node', [
     '--input-type=module',
     '-e',
     "const m = await import('/app/dist/config.js'); console.log(m.chatEnvShape.DEFAULT_MODEL.parse(undefined))",
