@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { recordId, page, timestamp } from './common.js';
 
+/** auth's password length rule (code points); the web's forms ask for the same before sending. */
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 256;
+
 export const role = z.enum(['admin', 'user']);
 export type Role = z.infer<typeof role>;
 

@@ -1,7 +1,7 @@
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@corral/contracts';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
-export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 256;
+export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
 const MIN_DISTINCT_CHARACTERS = 5;
 
 // zxcvbn-ts's list of the most common passwords (from leaked sets), lower-cased: checked as data.

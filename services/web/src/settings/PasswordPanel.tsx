@@ -1,9 +1,8 @@
 import { type FormEvent, useState } from 'react';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@corral/contracts';
 import { api } from '../api/index.js';
 import { useAuth } from '../auth/AuthContext.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
-
-const MIN_LENGTH = 10;
 
 /** Settings → Password: change your own (auth signs out every other device). */
 export function PasswordPanel() {
@@ -72,8 +71,8 @@ export function PasswordPanel() {
             type="password"
             autoComplete="new-password"
             required
-            minLength={MIN_LENGTH}
-            maxLength={256}
+            minLength={MIN_PASSWORD_LENGTH}
+            maxLength={MAX_PASSWORD_LENGTH}
             value={next}
             onChange={(e) => setNext(e.target.value)}
           />
@@ -84,8 +83,8 @@ export function PasswordPanel() {
             type="password"
             autoComplete="new-password"
             required
-            minLength={MIN_LENGTH}
-            maxLength={256}
+            minLength={MIN_PASSWORD_LENGTH}
+            maxLength={MAX_PASSWORD_LENGTH}
             value={repeat}
             onChange={(e) => setRepeat(e.target.value)}
           />
