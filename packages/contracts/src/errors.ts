@@ -15,6 +15,7 @@ export const ERROR_CATALOG = {
   account_pending: { status: 403, title: 'Account awaiting approval' },
   account_disabled: { status: 403, title: 'Account disabled' },
   registration_closed: { status: 403, title: 'Registration is closed' },
+  password_login_disabled: { status: 403, title: 'Password sign-in is turned off' },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },
   model_not_found: { status: 404, title: 'Model not found' },

@@ -55,3 +55,38 @@ export type Session = z.infer<typeof session>;
 /** `POST /api/auth/admin/keys/rotate`: the new signing key and the ones it retired. */
 export const signingKeyRotation = z.object({ kid: z.string(), retired: z.array(z.string()) });
 export type SigningKeyRotation = z.infer<typeof signingKeyRotation>;
+
+/**
+ * Why a sign-in through the company's identity provider ended on the error page
+ * (`/sign-in/error?reason=…`): each one is something the user (or their admin) can act on.
+ */
+export const oidcErrorReason = z.enum([
+  'idp_unreachable',
+  'idp_error',
+  'state_mismatch',
+  'flow_expired',
+  'group_not_allowed',
+  'email_not_verified',
+  'email_missing',
+  'account_disabled',
+  'account_pending',
+  'registration_closed',
+  'sign_in_failed',
+  'not_configured',
+]);
+export type OidcErrorReason = z.infer<typeof oidcErrorReason>;
+
+/** `GET /api/auth/config`: what the sign-in page offers (public, no secrets). */
+export const authPublicConfig = z.object({
+  passwordLogin: z.boolean(),
+  registration: z.enum(['open', 'code', 'closed']),
+  oidc: z
+    .object({
+      buttonLabel: z.string(),
+      loginUrl: z.string(),
+      /** Where to go after signing out: ends the IdP session too when it offers RP-initiated logout. */
+      logoutUrl: z.string(),
+    })
+    .nullable(),
+});
+export type AuthPublicConfig = z.infer<typeof authPublicConfig>;

@@ -13,6 +13,7 @@ import { applyMigrations } from './migrations.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes, introspectionRoutes } from './routes/api-keys.js';
 import { requireJsonBody } from './routes/request-guards.js';
+import { oidcRoutes, publicConfigRoutes } from './routes/oidc.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -68,7 +69,14 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
   return createHttpApp(kit, (app) => {
     app.use(requireJsonBody);
     app.use(wellKnownRoutes(ctx));
-    app.use('/api/auth', cookieParser(), sessionRoutes(ctx), introspectionRoutes(ctx));
+    app.use(
+      '/api/auth',
+      cookieParser(),
+      sessionRoutes(ctx),
+      introspectionRoutes(ctx),
+      publicConfigRoutes(ctx),
+    );
+    app.use('/api/auth/oidc', cookieParser(), oidcRoutes(ctx));
     app.use('/api/auth/api-keys', apiKeyRoutes(ctx));
     app.use('/api/auth/admin', adminRoutes(ctx));
   });

@@ -12,6 +12,18 @@ import { z } from 'zod';
 
 const DAY = 86_400;
 
+/** A comma-separated list (blanks dropped); unset = empty. */
+const envList = () =>
+  z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    );
+
 /** Everything auth reads from the environment; parsed once by runService (or loadConfig in tests and the CLI). */
 export const authEnvShape = {
   PORT: envPort(5001),
@@ -99,6 +111,50 @@ export const authEnvShape = {
   REFRESH_REUSE_GRACE_SECONDS: envInt(10, { max: 300 }).describe(
     'A refresh token presented again this soon after its exchange gets the same new refresh token (two tabs racing) instead of revoking the session.',
   ),
+  PASSWORD_LOGIN_ENABLED: envBoolean(true).describe(
+    'Email/password sign-in and registration; false = only the identity provider (OIDC_ISSUER_URL) signs people in (403 password_login_disabled). The corral CLI admin commands still work.',
+  ),
+  OIDC_ISSUER_URL: z
+    .url()
+    .optional()
+    .describe(
+      'The company identity provider (OpenID Connect issuer; discovery at /.well-known/openid-configuration). Set with OIDC_CLIENT_ID and PUBLIC_URL; the redirect URI to register is PUBLIC_URL/api/auth/oidc/callback.',
+    ),
+  OIDC_CLIENT_ID: z.string().min(1).optional().describe('Corral’s client id at the identity provider.'),
+  OIDC_CLIENT_SECRET: optionalSecret({
+    minLength: 1,
+    description: 'Corral’s client secret at the identity provider (unset: a public client, PKCE only).',
+  }),
+  OIDC_SCOPES: z
+    .string()
+    .trim()
+    .default('openid email profile')
+    .refine((value) => value.split(/\s+/).includes('openid'), 'must include openid')
+    .describe('Scopes asked for, space-separated (must include openid).'),
+  OIDC_GROUPS_CLAIM: z
+    .string()
+    .min(1)
+    .default('groups')
+    .describe('The ID token / userinfo claim listing the user’s groups.'),
+  OIDC_ADMIN_GROUPS: envList().describe(
+    'Comma-separated groups whose members get the admin role; re-read at every sign-in (left the group = no longer admin). Empty: roles are managed in Corral.',
+  ),
+  OIDC_ALLOWED_GROUPS: envList().describe(
+    'Comma-separated: only members of one of these groups may sign in through the identity provider. Empty: everyone the IdP signs in.',
+  ),
+  OIDC_BUTTON_LABEL: z
+    .string()
+    .trim()
+    .min(1)
+    .max(80)
+    .default('Sign in with SSO')
+    .describe('The sign-in page’s button text, e.g. "Sign in with Okta".'),
+  OIDC_FLOW_TTL_SECONDS: envInt(600, { min: 30, max: 3600 }).describe(
+    'How long a sign-in at the identity provider may take (state, nonce and PKCE verifier live this long).',
+  ),
+  OIDC_TIMEOUT_SECONDS: envInt(10, { min: 1, max: 120 }).describe(
+    'Timeout of each request to the identity provider (discovery, token, userinfo).',
+  ),
   API_KEY_LAST_USED_INTERVAL_SECONDS: envInt(60, { max: DAY }).describe(
     'Introspection writes last-used at most this often per key.',
   ),
@@ -120,6 +176,22 @@ export function checkAuthConfig(config: AuthConfig): void {
   }
   if (config.BOOTSTRAP_ADMIN_API_KEY && !config.BOOTSTRAP_ADMIN_API_KEY.startsWith('sk-corral-')) {
     problems.push('BOOTSTRAP_ADMIN_API_KEY: must start with sk-corral-');
+  }
+  if (Boolean(config.OIDC_ISSUER_URL) !== Boolean(config.OIDC_CLIENT_ID)) {
+    problems.push('OIDC_ISSUER_URL and OIDC_CLIENT_ID: set both or neither');
+  }
+  if (config.OIDC_ISSUER_URL && !config.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: is required with OIDC_ISSUER_URL (the redirect URI is built from it)');
+  }
+  if (
+    config.NODE_ENV === 'production' &&
+    config.OIDC_ISSUER_URL?.startsWith('http:') &&
+    !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(config.OIDC_ISSUER_URL)
+  ) {
+    problems.push('OIDC_ISSUER_URL: must be https in production');
+  }
+  if (!config.PASSWORD_LOGIN_ENABLED && !config.OIDC_ISSUER_URL) {
+    problems.push('PASSWORD_LOGIN_ENABLED=false: needs OIDC_ISSUER_URL, else nobody can sign in');
   }
   if (problems.length > 0) throw new ConfigError('auth', problems);
 }

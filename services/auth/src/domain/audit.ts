@@ -13,6 +13,7 @@ export type AuditAction =
   | 'user.password_reset'
   | 'user.password_changed'
   | 'user.bootstrapped'
+  | 'user.oidc_linked'
   | 'session.refresh_reuse'
   | 'api_key.created'
   | 'api_key.revoked'

@@ -47,7 +47,9 @@ export async function signIn(
   }
   const user = await findUserByEmail(ctx.db, email);
   dummyHash ??= hashPassword('not-a-real-password', ctx.config.PASSWORD_SCRYPT_LOG_N);
-  const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash));
+  // Accounts made by the IdP have no password: compare against the dummy so they cost the same.
+  const stored = user?.passwordHash.startsWith('scrypt$') ? user.passwordHash : await dummyHash;
+  const passwordOk = (await verifyPassword(input.password, stored)) && stored !== (await dummyHash);
   if (!user || !passwordOk) {
     await ctx.throttle.recordFailure(email, ip);
     ctx.metrics.signIns.inc({ outcome: 'invalid_credentials' });

@@ -38,30 +38,30 @@ const passwordChangeBody = z.object({
 /** Register, sign in, refresh, sign out and who-am-I, under /api/auth. */
 export function sessionRoutes(ctx: AuthContext): Router {
   const router = Router();
-  const cookieOptions: CookieOptions = {
-    httpOnly: true,
-    secure: ctx.config.COOKIE_SECURE,
-    sameSite: 'strict',
-    path: COOKIE_PATH,
-  };
+  const cookieOptions = refreshCookieOptions(ctx);
 
   const sendSession = (res: Response, session: IssuedSession) => {
-    res
-      .cookie(REFRESH_COOKIE, session.refreshToken, {
-        ...cookieOptions,
-        maxAge: session.refreshExpiresIn * 1000,
-      })
-      .set('Cache-Control', 'no-store')
-      .json(session);
+    setRefreshCookie(ctx, res, session).set('Cache-Control', 'no-store').json(session);
+  };
+
+  const passwordLoginEnabled = () => {
+    if (!ctx.config.PASSWORD_LOGIN_ENABLED) {
+      throw new AppError(
+        'password_login_disabled',
+        'Password sign-in and registration are turned off: sign in through your company’s identity provider.',
+      );
+    }
   };
 
   router.post('/register', async (req, res) => {
+    passwordLoginEnabled();
     const body = parseInput(registerBody, req.body);
     await registerUser(ctx, body, clientIp(req));
     res.status(202).set('Cache-Control', 'no-store').json(REGISTRATION_ANSWER);
   });
 
   router.post('/login', async (req, res) => {
+    passwordLoginEnabled();
     const body = parseInput(loginBody, req.body);
     sendSession(res, await signIn(ctx, body, clientIp(req)));
   });
@@ -102,6 +102,21 @@ export function sessionRoutes(ctx: AuthContext): Router {
   });
 
   return router;
+}
+
+export const refreshCookieOptions = (ctx: AuthContext): CookieOptions => ({
+  httpOnly: true,
+  secure: ctx.config.COOKIE_SECURE,
+  sameSite: 'strict',
+  path: COOKIE_PATH,
+});
+
+/** The session's refresh token as the HttpOnly cookie the web app refreshes with. */
+export function setRefreshCookie(ctx: AuthContext, res: Response, session: IssuedSession): Response {
+  return res.cookie(REFRESH_COOKIE, session.refreshToken, {
+    ...refreshCookieOptions(ctx),
+    maxAge: session.refreshExpiresIn * 1000,
+  });
 }
 
 function presentedRefreshToken(req: Request): string | undefined {

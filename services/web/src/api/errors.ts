@@ -188,6 +188,7 @@ export function describeError(error: unknown): ErrorDescription {
     case 'account_disabled':
     case 'account_pending':
     case 'registration_closed':
+    case 'password_login_disabled':
       return { kind: 'forbidden', title: error.title, message: error.message, retryable: false };
     case 'not_found':
       return { kind: 'not_found', title: 'Not found', message: error.message, retryable: false };
