@@ -23,11 +23,27 @@ export async function call<T>(
   return response.data as T;
 }
 
-/** An axios instance on auth with the admin's access token: CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*, else the local run's. */
+/**
+ * An axios instance on auth as the admin: an admin's API key with the admin scope
+ * (CORRAL_ADMIN_API_KEY; what works when PASSWORD_LOGIN_ENABLED=false), else the access token of
+ * a password sign-in with CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*, else the local run's.
+ */
 export async function adminSession(
   targets: Targets,
   authUrl: string,
 ): Promise<{ http: AxiosInstance; email: string }> {
+  const apiKey = process.env.CORRAL_ADMIN_API_KEY;
+  if (apiKey) {
+    const http = axios.create({ baseURL: authUrl, timeout: 15_000 });
+    http.defaults.headers.common.Authorization = `Bearer ${apiKey}`;
+    const me = await call<{ user: { email: string } }>(
+      http,
+      'get',
+      '/api/auth/me',
+      'checking the admin API key',
+    );
+    return { http, email: me.user.email };
+  }
   const email = process.env.CORRAL_ADMIN_EMAIL ?? process.env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
   const password =
     process.env.CORRAL_ADMIN_PASSWORD ??

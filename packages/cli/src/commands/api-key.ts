@@ -18,7 +18,8 @@ export const createApiKeyCommand: Command = {
 Signs in to auth as the admin and issues a key owned by --user. The key is printed once, alone on
 stdout (details go to stderr), so \`KEY=$(corral create-api-key --user …)\` works.
 Auth: --auth-url, else AUTH_URL, else the local run.
-Admin: CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD, else BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD,
+Admin: CORRAL_ADMIN_API_KEY (an admin's key with the admin scope; needed when PASSWORD_LOGIN_ENABLED=false),
+else CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD, else BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD,
 else the local run's ${ADMIN_EMAIL} and .corral/admin-password.`,
   options: {
     user: { type: 'string' },
