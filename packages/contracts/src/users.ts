@@ -58,7 +58,7 @@ export type SigningKeyRotation = z.infer<typeof signingKeyRotation>;
 
 /**
  * Why a sign-in through the company's identity provider ended on the error page
- * (`/sign-in/error?reason=…`): each one is something the user (or their admin) can act on.
+ * (`/login/error?reason=…`): each one is something the user (or their admin) can act on.
  */
 export const oidcErrorReason = z.enum([
   'idp_unreachable',

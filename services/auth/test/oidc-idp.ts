@@ -34,7 +34,7 @@ export async function startIdp(options: { redirectUris?: string[] } = {}): Promi
         client_id: clientId,
         client_secret: clientSecret,
         redirect_uris: options.redirectUris ?? [`${CORRAL_PUBLIC_URL}/api/auth/oidc/callback`],
-        post_logout_redirect_uris: [`${CORRAL_PUBLIC_URL}/sign-in`],
+        post_logout_redirect_uris: [`${CORRAL_PUBLIC_URL}/login`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },

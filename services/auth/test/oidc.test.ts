@@ -51,7 +51,7 @@ async function me(auth: TestAuth, accessToken: string) {
   };
 }
 
-const errorReason = (url: URL) => (url.pathname === '/sign-in/error' ? url.searchParams.get('reason') : null);
+const errorReason = (url: URL) => (url.pathname === '/login/error' ? url.searchParams.get('reason') : null);
 
 async function auditActions(auth: TestAuth, action: string) {
   return auth.ctx.db.prisma.auditEvent.findMany({ where: { action }, orderBy: { id: 'asc' } });
@@ -258,7 +258,7 @@ describe('OIDC sign-in against a real OpenID Provider', () => {
     expect(response.status).toBe(302);
     const target = new URL(response.headers.get('location') ?? '');
     expect(target.origin).toBe(idp.issuer);
-    expect(target.searchParams.get('post_logout_redirect_uri')).toBe(`${CORRAL_PUBLIC_URL}/sign-in`);
+    expect(target.searchParams.get('post_logout_redirect_uri')).toBe(`${CORRAL_PUBLIC_URL}/login`);
     expect(target.searchParams.get('client_id')).toBe(idp.clientId);
   });
 });

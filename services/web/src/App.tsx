@@ -3,6 +3,7 @@ import { Navigate, Route, Routes } from 'react-router';
 import { useAuth } from './auth/AuthContext.js';
 import { PendingPage } from './auth/PendingPage.js';
 import { RegisterPage } from './auth/RegisterPage.js';
+import { SignInErrorPage } from './auth/SignInErrorPage.js';
 import { SignInPage } from './auth/SignInPage.js';
 import { ChatView } from './chat/ChatView.js';
 import { Layout } from './Layout.js';
@@ -26,6 +27,7 @@ export function App() {
     return (
       <Routes>
         <Route path="/login" element={<SignInPage />} />
+        <Route path="/login/error" element={<SignInErrorPage />} />
         <Route path="/register" element={<RegisterPage />} />
         <Route path="/pending" element={<PendingPage />} />
         <Route path="*" element={<Navigate to="/login" replace />} />
@@ -34,6 +36,7 @@ export function App() {
   }
   return (
     <Routes>
+      <Route path="/login/error" element={<SignInErrorPage />} />
       <Route element={<Layout />}>
         <Route index element={<ChatView />} />
         <Route path="c/:id" element={<ChatView />} />

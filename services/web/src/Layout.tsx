@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, Outlet } from 'react-router';
-import { api } from './api/index.js';
 import { useAuth } from './auth/AuthContext.js';
+import { signOut } from './auth/useSignInOptions.js';
 import { ConversationsProvider } from './chat/ConversationsContext.js';
 import { Sidebar } from './chat/Sidebar.js';
 import { InferenceNotice } from './ui/InferenceNotice.js';
@@ -40,7 +40,7 @@ export function Layout() {
             <button
               type="button"
               className="btn btn--ghost"
-              onClick={() => void api.auth.logout()}
+              onClick={() => void signOut()}
               title={user?.email}
             >
               Sign out

@@ -16,8 +16,8 @@ const FLOW_COOKIE_PATH = '/api/auth/oidc';
 const LOGIN_PATH = '/api/auth/oidc/login';
 const LOGOUT_PATH = '/api/auth/oidc/logout';
 /** The web app's page that explains a failed IdP sign-in (`?reason=`). */
-export const SIGN_IN_ERROR_PATH = '/sign-in/error';
-const SIGNED_OUT_PATH = '/sign-in';
+export const SIGN_IN_ERROR_PATH = '/login/error';
+const SIGNED_OUT_PATH = '/login';
 
 const loginQuery = z.object({
   returnTo: z.string().max(2048).optional(),

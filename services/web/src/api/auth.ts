@@ -1,6 +1,7 @@
 import {
   apiKeyList,
   auditPage,
+  authPublicConfig,
   createdApiKey,
   meResponse,
   registrationAnswer,
@@ -36,6 +37,8 @@ export function authApi(http: ApiClient) {
     }): Promise<void> {
       await http.json(registrationAnswer, '/api/auth/register', { body: input, auth: false });
     },
+    /** What the sign-in page offers: password form, registration, the identity provider's button. */
+    config: () => http.json(authPublicConfig, '/api/auth/config', { auth: false }),
     async logout(): Promise<void> {
       try {
         await http.request('/api/auth/logout', { method: 'POST', auth: false });

@@ -1,14 +1,16 @@
 import { type FormEvent, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, Navigate, useNavigate } from 'react-router';
 import { ApiError } from '../api/errors.js';
 import { api } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { useSignInOptions } from './useSignInOptions.js';
 
 export function RegisterPage() {
   const navigate = useNavigate();
   const [form, setForm] = useState({ name: '', email: '', password: '', registrationCode: '' });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
+  const { options } = useSignInOptions();
   const field = (key: keyof typeof form) => ({
     value: form[key],
     onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value })),
@@ -39,6 +41,9 @@ export function RegisterPage() {
       setBusy(false);
     }
   };
+
+  // Password registration is off: people sign in through the identity provider instead.
+  if (options && !options.passwordLogin) return <Navigate to="/login" replace />;
 
   return (
     <main className="auth-page">

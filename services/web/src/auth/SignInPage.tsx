@@ -4,6 +4,7 @@ import { ApiError, api } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { InferenceNotice } from '../ui/InferenceNotice.js';
 import { useAuth } from './AuthContext.js';
+import { SIGNED_IN_VIA_IDP, idpLoginHref, useSignInOptions } from './useSignInOptions.js';
 
 export function SignInPage() {
   const navigate = useNavigate();
@@ -12,6 +13,10 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(restoreError);
+  const { options } = useSignInOptions();
+  // Until the options arrive the form shows, as it always did; it hides once auth says it is off.
+  const passwordLogin = options?.passwordLogin ?? true;
+  const idp = options?.oidc ?? null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -19,6 +24,7 @@ export function SignInPage() {
     setError(undefined);
     try {
       await api.auth.login(email, password);
+      localStorage.removeItem(SIGNED_IN_VIA_IDP);
       navigate('/', { replace: true });
     } catch (caught) {
       if (caught instanceof ApiError && caught.code === 'account_pending') {
@@ -33,39 +39,54 @@ export function SignInPage() {
 
   return (
     <main className="auth-page">
-      <form className="card auth-card" onSubmit={(e) => void submit(e)} aria-labelledby="sign-in-title">
+      <section className="card auth-card" aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">Sign in to Corral</h1>
         {expired && <p className="notice">Your session ended. Please sign in again.</p>}
         {error !== undefined && <ErrorNotice error={error} />}
-        <label>
-          Email
-          <input
-            type="email"
-            name="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        <button type="submit" className="btn btn--primary" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-        <p>
-          No account? <Link to="/register">Register</Link>
-        </p>
-      </form>
+        {idp && (
+          <a
+            className="btn btn--primary"
+            href={idpLoginHref(idp)}
+            onClick={() => localStorage.setItem(SIGNED_IN_VIA_IDP, '1')}
+          >
+            {idp.buttonLabel}
+          </a>
+        )}
+        {passwordLogin && (
+          <form onSubmit={(e) => void submit(e)} aria-label="Sign in with email and password">
+            <label>
+              Email
+              <input
+                type="email"
+                name="email"
+                autoComplete="username"
+                required
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+              />
+            </label>
+            <label>
+              Password
+              <input
+                type="password"
+                name="password"
+                autoComplete="current-password"
+                required
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
+            </label>
+            <button type="submit" className={idp ? 'btn' : 'btn btn--primary'} disabled={busy}>
+              {busy ? 'Signing in…' : 'Sign in'}
+            </button>
+            {options?.registration !== 'closed' && (
+              <p>
+                No account? <Link to="/register">Register</Link>
+              </p>
+            )}
+          </form>
+        )}
+      </section>
       <InferenceNotice compact />
     </main>
   );
