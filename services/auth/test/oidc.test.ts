@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OidcFlowSealer } from '../src/domain/oidc-flow.js';
 import { dropSchema as dropTestSchema } from '@corral/test-support';
 import { startAuth, type TestAuth } from './helpers.js';
-import { CORRAL_PUBLIC_URL, startIdp, TestBrowser, type TestIdp } from './oidc-idp.js';
+import { startIdp, TestBrowser, type TestIdp } from '@corral/test-support/oidc-idp';
 
 const ADMIN_GROUP = 'corral-admins';
+/** Corral's address as browsers see it; TestBrowser maps it to the test's auth server. */
+const CORRAL_PUBLIC_URL = 'http://corral.test';
 
 function oidcEnv(idp: TestIdp, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -63,7 +65,7 @@ describe('OIDC sign-in against a real OpenID Provider', () => {
   const browser = () => new TestBrowser({ publicUrl: CORRAL_PUBLIC_URL, corralUrl: auth.url });
 
   beforeAll(async () => {
-    idp = await startIdp();
+    idp = await startIdp({ corralUrl: CORRAL_PUBLIC_URL });
     auth = await startAuth({ env: oidcEnv(idp) });
   });
   afterAll(async () => {
@@ -269,7 +271,7 @@ describe('OIDC with allowed groups, approval, and password sign-in off', () => {
   const browser = () => new TestBrowser({ publicUrl: CORRAL_PUBLIC_URL, corralUrl: auth.url });
 
   beforeAll(async () => {
-    idp = await startIdp();
+    idp = await startIdp({ corralUrl: CORRAL_PUBLIC_URL });
     auth = await startAuth({
       env: oidcEnv(idp, {
         OIDC_ALLOWED_GROUPS: 'staff, contractors',

@@ -19,9 +19,9 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
-export const CORRAL_PUBLIC_URL = 'http://corral.test';
-
-export async function startIdp(options: { redirectUris?: string[] } = {}): Promise<TestIdp> {
+/** Where Corral is reached (its PUBLIC_URL): the client's redirect URI and post-logout URI are built from it. */
+export async function startIdp(options: { corralUrl: string }): Promise<TestIdp> {
+  const corralUrl = options.corralUrl.replace(/\/$/, '');
   const accounts = new Map<string, IdpAccount>();
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,8 +33,8 @@ export async function startIdp(options: { redirectUris?: string[] } = {}): Promi
       {
         client_id: clientId,
         client_secret: clientSecret,
-        redirect_uris: options.redirectUris ?? [`${CORRAL_PUBLIC_URL}/api/auth/oidc/callback`],
-        post_logout_redirect_uris: [`${CORRAL_PUBLIC_URL}/login`],
+        redirect_uris: [`${corralUrl}/api/auth/oidc/callback`],
+        post_logout_redirect_uris: [`${corralUrl}/login`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },
@@ -65,7 +65,7 @@ export async function startIdp(options: { redirectUris?: string[] } = {}): Promi
   };
 }
 
-/** One browser: a cookie jar per host, following redirects by hand (`publicUrl` is served by `corralUrl`). */
+/** One browser without a window: a cookie jar per host, following redirects by hand (`publicUrl` is served by `corralUrl`). */
 export class TestBrowser {
   private readonly jars = new Map<string, Map<string, string>>();
   readonly visited: string[] = [];
