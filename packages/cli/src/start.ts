@@ -147,6 +147,12 @@ export async function startCorral(options: StartOptions): Promise<number> {
     // Inference
     inference = await chooseInference(env);
     sink.banner(`Inference: ${inference.label}`, { inference: inference.kind, urls: inference.urls });
+    // OIDC_* and PASSWORD_LOGIN_ENABLED reach auth from this shell unchanged (they are not managed here).
+    if (env.OIDC_ISSUER_URL) {
+      sink.say(
+        `Single sign-on: ${env.OIDC_ISSUER_URL}; the redirect URI to register there is http://localhost:${webPort}/api/auth/oidc/callback`,
+      );
+    }
     if (env.REDIS_URL) sink.say('Redis: REDIS_URL is set; auth and chat-api use it');
     else sink.say('Redis: not used (in-process rate limits and stop signals; fine for one machine)');
 

@@ -61,7 +61,11 @@ export async function startIdp(options: { corralUrl: string }): Promise<TestIdp>
     clientId,
     clientSecret,
     accounts,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

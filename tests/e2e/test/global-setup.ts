@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, childEnv, freePort, startTsProcess } from '@corral/test-support';
+import { startIdp } from '@corral/test-support/oidc-idp';
 import type { TestProject } from 'vitest/node';
 import type { CorralStack } from './support/stack.js';
 
@@ -24,6 +25,11 @@ const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const RUNNING = /Corral is running: (http:\/\/\S+)/;
 const BOOT_TIMEOUT_MS = 170_000;
 const STOP_TIMEOUT_MS = 60_000;
+const SSO_BUTTON_LABEL = 'Sign in with Test IdP';
+const SSO_ACCOUNT = {
+  login: 'sso-journey',
+  claims: { email: 'sso.journey@corral.test', email_verified: true, name: 'SSO Journey', groups: ['staff'] },
+};
 
 /** Newest modification time under a directory (the SPA's sources). */
 function newestMtime(target: string): number {
@@ -84,9 +90,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'corral-e2e-'));
   chmodSync(tempDir, 0o755);
   const home = path.join(tempDir, '.corral');
+  const webPort = await freePort();
+  // The company's identity provider: a real OpenID Provider with one person on it, for the SSO journey.
+  const idp = await startIdp({ corralUrl: `http://localhost:${webPort}` });
+  idp.accounts.set(SSO_ACCOUNT.login, SSO_ACCOUNT.claims);
   const env = shellEnv({
     CORRAL_HOME: home,
-    PORT: String(await freePort()),
+    PORT: String(webPort),
+    OIDC_ISSUER_URL: idp.issuer,
+    OIDC_CLIENT_ID: idp.clientId,
+    OIDC_CLIENT_SECRET: idp.clientSecret,
+    OIDC_SCOPES: 'openid email profile groups',
+    OIDC_BUTTON_LABEL: SSO_BUTTON_LABEL,
     CORRAL_POSTGRES_PORT: String(await freePort()),
     // The suites register more accounts from this machine than a person would.
     REGISTRATION_MAX_PER_IP: '1000',
@@ -103,6 +118,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // What Ctrl-C sends.
     const { code, signal } = await corral.stop(STOP_TIMEOUT_MS, 'SIGINT');
     saveLog();
+    await idp.close();
     rmSync(tempDir, { recursive: true, force: true });
     if (signal === 'SIGKILL')
       throw new Error(`corral start did not stop within ${STOP_TIMEOUT_MS} ms of SIGINT`);
@@ -146,6 +162,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       inference: state.inference,
       home,
       artifactsDir: ARTIFACTS,
+      sso: {
+        issuer: idp.issuer,
+        buttonLabel: SSO_BUTTON_LABEL,
+        login: SSO_ACCOUNT.login,
+        email: SSO_ACCOUNT.claims.email,
+      },
     };
     project.provide('corral', stack);
   } catch (error) {

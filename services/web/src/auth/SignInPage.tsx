@@ -53,7 +53,7 @@ export function SignInPage() {
           </a>
         )}
         {passwordLogin && (
-          <form onSubmit={(e) => void submit(e)} aria-label="Sign in with email and password">
+          <form onSubmit={(e) => void submit(e)}>
             <label>
               Email
               <input

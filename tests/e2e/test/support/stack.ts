@@ -14,6 +14,8 @@ export interface CorralStack {
   home: string;
   /** Where screenshots and the stack's log go (gitignored). */
   artifactsDir: string;
+  /** The test identity provider auth signs people in with (oidc-provider), and the one person on it. */
+  sso: { issuer: string; buttonLabel: string; login: string; email: string };
 }
 
 declare module 'vitest' {
