@@ -61,6 +61,33 @@ inference-gateway: [gateway-service-token, internal-service-token]
       name: {{ $reg.existingSecret | quote }}
       key: {{ $reg.existingSecretKey | quote }}
 {{- end }}
+- name: PASSWORD_LOGIN_ENABLED
+  value: {{ .Values.auth.passwordLogin | quote }}
+{{- with .Values.auth.oidc }}
+{{- if .enabled }}
+- name: OIDC_ISSUER_URL
+  value: {{ .issuerUrl | quote }}
+- name: OIDC_CLIENT_ID
+  value: {{ .clientId | quote }}
+{{- if .existingSecret }}
+- name: OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret | quote }}
+      key: {{ .existingSecretKey | quote }}
+{{- end }}
+- name: OIDC_SCOPES
+  value: {{ .scopes | quote }}
+- name: OIDC_GROUPS_CLAIM
+  value: {{ .groupsClaim | quote }}
+- name: OIDC_ADMIN_GROUPS
+  value: {{ join "," .adminGroups | quote }}
+- name: OIDC_ALLOWED_GROUPS
+  value: {{ join "," .allowedGroups | quote }}
+- name: OIDC_BUTTON_LABEL
+  value: {{ .buttonLabel | quote }}
+{{- end }}
+{{- end }}
 - name: ACCESS_TOKEN_TTL_SECONDS
   value: {{ .Values.auth.accessTokenTtlSeconds | int | quote }}
 - name: REFRESH_TOKEN_TTL_SECONDS
