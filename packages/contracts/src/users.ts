@@ -72,6 +72,7 @@ export const oidcErrorReason = z.enum([
   'account_pending',
   'registration_closed',
   'sign_in_failed',
+  'groups_claim_too_large',
   'not_configured',
 ]);
 export type OidcErrorReason = z.infer<typeof oidcErrorReason>;
@@ -90,3 +91,28 @@ export const authPublicConfig = z.object({
     .nullable(),
 });
 export type AuthPublicConfig = z.infer<typeof authPublicConfig>;
+
+export const groupSource = z.enum(['admin', 'oidc']);
+export type GroupSource = z.infer<typeof groupSource>;
+
+/** A group as auth answers it: `oidc` groups are synced from the IdP's groups claim. */
+export const group = z.object({
+  id: recordId,
+  name: z.string(),
+  source: groupSource,
+  memberCount: z.number().int().min(0),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Group = z.infer<typeof group>;
+
+/** `GET /api/auth/admin/groups`. */
+export const groupList = z.object({ items: z.array(group) });
+/** `POST /api/auth/admin/groups`, `PATCH /api/auth/admin/groups/:id`. */
+export const groupResponse = z.object({ group });
+export const groupName = z.string().trim().min(1).max(200);
+export const groupBody = z.object({ name: groupName }).strict();
+/** `GET /api/auth/admin/groups/:id/members`. */
+export const groupMembers = z.object({ items: z.array(user) });
+/** `GET /api/auth/admin/users/:id/groups`. */
+export const userGroups = z.object({ items: z.array(group) });

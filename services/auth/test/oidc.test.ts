@@ -1,6 +1,6 @@
 // Sign-in through a real OpenID Provider (oidc-provider) over HTTP, following redirects the way a
 // browser does: Corral's login → the IdP's login and consent pages → Corral's callback.
-import { ERROR_CATALOG, authPublicConfig, session } from '@corral/contracts';
+import { ERROR_CATALOG, authPublicConfig, session, userGroups } from '@corral/contracts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +198,42 @@ describe('OIDC sign-in against a real OpenID Provider', () => {
       headers: { authorization: `Bearer ${adminSession.accessToken}` },
     });
     expect([401, 403]).toContain(denied.status);
+  });
+
+  it('syncs groups from the claim: created and marked as synced, membership follows the claim', async () => {
+    idp.accounts.set('gina-sub', { email: 'gina@corp.test', email_verified: true, groups: ['staff', 'eng'] });
+    const first = browser();
+    await first.signIn(loginUrl(), 'gina-sub');
+    const { user } = await sessionOf(auth, first);
+    const admin = (await fetch(`${auth.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@corral.test', password: 'admin-password-123' }),
+    }).then((r) => r.json())) as { accessToken: string };
+    const groupsOf = async () => {
+      const response = await fetch(`${auth.url}/api/auth/admin/users/${user.id}/groups`, {
+        headers: { authorization: `Bearer ${admin.accessToken}` },
+      });
+      expect(response.status).toBe(200);
+      return userGroups.parse(await response.json()).items;
+    };
+    const initial = await groupsOf();
+    expect(initial.map((group) => [group.name, group.source])).toEqual([
+      ['eng', 'oidc'],
+      ['staff', 'oidc'],
+    ]);
+
+    idp.accounts.set('gina-sub', { email: 'gina@corp.test', email_verified: true, groups: ['eng'] });
+    await browser().signIn(loginUrl(), 'gina-sub');
+    expect((await groupsOf()).map((group) => group.name)).toEqual(['eng']);
+    const synced = await auditActions(auth, 'user.groups_synced');
+    expect(synced.at(-1)?.details).toMatchObject({ joined: [], left: ['staff'] });
+  });
+
+  it('refuses a groups claim past the limit with the error page', async () => {
+    const groups = Array.from({ length: 201 }, (_, i) => `g${i}`);
+    idp.accounts.set('hank-sub', { email: 'hank@corp.test', email_verified: true, groups });
+    expect(errorReason(await browser().signIn(loginUrl(), 'hank-sub'))).toBe('groups_claim_too_large');
   });
 
   it('refuses a disabled user at the IdP callback', async () => {

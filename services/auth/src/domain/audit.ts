@@ -14,6 +14,12 @@ export type AuditAction =
   | 'user.password_changed'
   | 'user.bootstrapped'
   | 'user.oidc_linked'
+  | 'user.groups_synced'
+  | 'group.created'
+  | 'group.renamed'
+  | 'group.deleted'
+  | 'group.member_added'
+  | 'group.member_removed'
   | 'session.refresh_reuse'
   | 'api_key.created'
   | 'api_key.revoked'
@@ -23,7 +29,7 @@ export interface AuditEntry {
   action: AuditAction;
   outcome?: 'success' | 'failure';
   actorId?: string | null;
-  targetType?: 'user' | 'api_key' | 'signing_key' | 'session';
+  targetType?: 'user' | 'api_key' | 'signing_key' | 'session' | 'group';
   targetId?: string | null;
   ip?: string | undefined;
   details?: AuditEventRow['details'];

@@ -1,8 +1,10 @@
 import type { OidcErrorReason } from '@corral/contracts';
 import type { AuthContext } from '../context.js';
+import { syncOidcMemberships } from '../data/groups.js';
 import { findIdentity, insertIdentity, recordIdentitySignIn } from '../data/identities.js';
 import { findUserByEmail, insertUser, updateUser, type User } from '../data/users.js';
 import { safeEqual } from './crypto.js';
+import { MAX_GROUP_NAME_LENGTH, MAX_SYNCED_GROUPS } from './groups.js';
 import type { OidcClaims } from './oidc-client.js';
 import { revokeUserTokens } from './revocation.js';
 import { normalizeEmail } from './users.js';
@@ -52,6 +54,16 @@ export async function accountForIdentity(
 
   if (config.OIDC_ALLOWED_GROUPS.length > 0 && !intersects(claims.groups, config.OIDC_ALLOWED_GROUPS)) {
     throw await refuse('group_not_allowed', 'You are not in a group that may use Corral.');
+  }
+
+  if (
+    claims.groups.length > MAX_SYNCED_GROUPS ||
+    claims.groups.some((name) => name.trim().length === 0 || name.length > MAX_GROUP_NAME_LENGTH)
+  ) {
+    throw await refuse(
+      'groups_claim_too_large',
+      `The groups claim holds more than ${MAX_SYNCED_GROUPS} groups or a name longer than ${MAX_GROUP_NAME_LENGTH} characters.`,
+    );
   }
 
   const seen = { email: claims.email, groups: claims.groups };
@@ -159,6 +171,17 @@ export async function accountForIdentity(
       changes.role = role;
       roleChanged = true;
     }
+  }
+  const synced = await syncOidcMemberships(ctx.db, user.id, claims.groups);
+  if (synced.joined.length > 0 || synced.left.length > 0) {
+    await ctx.audit.record({
+      action: 'user.groups_synced',
+      actorId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      ...audited,
+      details: { ...audited.details, joined: synced.joined, left: synced.left },
+    });
   }
   const before = user.role;
   user = await updateUser(ctx.db, user.id, changes);

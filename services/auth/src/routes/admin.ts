@@ -3,12 +3,15 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthContext } from '../context.js';
 import { listApiKeysOf } from '../data/api-keys.js';
+import { groupsOf } from '../data/groups.js';
 import { listUsers } from '../data/users.js';
 import { findUserOr404, resetPassword, setUserRole, setUserStatus, type Actor } from '../domain/admin.js';
 import { createApiKey, toApiKeyView } from '../domain/api-keys.js';
+import { toGroupView } from '../domain/groups.js';
 import { toPublicUser } from '../domain/users.js';
 import { grantFor, newApiKeyBody } from './api-keys.js';
 import { clientIp, principal, requireAdmin, requireScope, requireUser } from './authenticate.js';
+import { groupRoutes } from './groups.js';
 import { passwordSchema } from './sessions.js';
 
 const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -52,6 +55,14 @@ export function adminRoutes(ctx: AuthContext): Router {
     const query = parseInput(userQuery, req.query, 'query');
     const page = await listUsers(ctx.db, query);
     res.json({ items: page.items.map(toPublicUser), nextCursor: page.nextCursor });
+  });
+
+  router.use('/groups', groupRoutes(ctx));
+
+  router.get('/users/:id/groups', async (req, res) => {
+    const { id } = parseInput(idParams, req.params, 'params');
+    await findUserOr404(ctx, id);
+    res.json({ items: (await groupsOf(ctx.db, id)).map(toGroupView) });
   });
 
   router.get('/users/:id', async (req, res) => {

@@ -46,6 +46,10 @@ const MESSAGES: Record<OidcErrorReason, { title: string; text: string }> = {
     title: 'The sign-in could not be completed',
     text: 'The answer from your identity provider did not check out. Start again; if it keeps happening, tell your administrator.',
   },
+  groups_claim_too_large: {
+    title: 'Too many groups',
+    text: 'Your identity provider sent more groups (or longer group names) than Corral takes: at most 200 groups of up to 200 characters. Ask your administrator to limit the groups released to Corral.',
+  },
   not_configured: {
     title: 'Single sign-on is not set up',
     text: 'This Corral has no identity provider configured. Sign in with your email and password.',
