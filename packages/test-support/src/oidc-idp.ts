@@ -19,6 +19,8 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
+export const OTHER_CLIENT_ID = 'another-application';
+
 /** Where Corral is reached (its PUBLIC_URL): the client's redirect URI and post-logout URI are built from it. */
 export async function startIdp(options: { corralUrl: string }): Promise<TestIdp> {
   const corralUrl = options.corralUrl.replace(/\/$/, '');
@@ -35,6 +37,14 @@ export async function startIdp(options: { corralUrl: string }): Promise<TestIdp>
         client_secret: clientSecret,
         redirect_uris: [`${corralUrl}/api/auth/oidc/callback`],
         post_logout_redirect_uris: [`${corralUrl}/login`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+      },
+      // Another application at the same IdP (same redirect URI registered): its codes and ID tokens are not Corral's.
+      {
+        client_id: OTHER_CLIENT_ID,
+        client_secret: 'another-application-client-secret-0123456789',
+        redirect_uris: [`${corralUrl}/api/auth/oidc/callback`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },

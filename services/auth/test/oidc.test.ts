@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OidcFlowSealer } from '../src/domain/oidc-flow.js';
 import { dropSchema as dropTestSchema } from '@corral/test-support';
 import { startAuth, type TestAuth } from './helpers.js';
-import { startIdp, TestBrowser, type TestIdp } from '@corral/test-support/oidc-idp';
+import { OTHER_CLIENT_ID, startIdp, TestBrowser, type TestIdp } from '@corral/test-support/oidc-idp';
 
 const ADMIN_GROUP = 'corral-admins';
 /** Corral's address as browsers see it; TestBrowser maps it to the test's auth server. */
@@ -289,6 +289,37 @@ describe('OIDC sign-in against a real OpenID Provider', () => {
     expect(replay.status).toBe(302);
     expect(errorReason(new URL(replay.headers.get('location') ?? ''))).toBe('idp_error');
     expect(attacker.cookie(CORRAL_PUBLIC_URL, 'corral_refresh')).toBeUndefined();
+  });
+
+  it('refuses an ID token whose nonce is not the one this sign-in sent', async () => {
+    idp.accounts.set('ivy-sub', { email: 'ivy@corp.test', email_verified: true });
+    const tab = browser();
+    const started = await tab.request(new URL(loginUrl()));
+    const sealer = new OidcFlowSealer(auth.config.SIGNING_KEY_SECRET, 600);
+    const opened = await sealer.unseal(tab.cookie(CORRAL_PUBLIC_URL, 'corral_oidc_flow') ?? '');
+    if (!opened.ok) throw new Error('the login set no readable flow cookie');
+    // Same state and PKCE verifier, another nonce: only the ID token's nonce check can catch it.
+    tab.setCookie(
+      CORRAL_PUBLIC_URL,
+      'corral_oidc_flow',
+      await sealer.seal({ ...opened.flow, nonce: 'another-nonce' }),
+    );
+    const landed = await tab.signIn(started.headers.get('location') ?? '', 'ivy-sub');
+    expect(errorReason(landed)).toBe('sign_in_failed');
+    expect(tab.cookie(CORRAL_PUBLIC_URL, 'corral_refresh')).toBeUndefined();
+    expect(await auth.ctx.db.prisma.user.count({ where: { email: 'ivy@corp.test' } })).toBe(0);
+  });
+
+  it('refuses a code (and ID token) issued to another application at the IdP', async () => {
+    idp.accounts.set('jack-sub', { email: 'jack@corp.test', email_verified: true });
+    const tab = browser();
+    const started = await tab.request(new URL(loginUrl()));
+    const forged = new URL(started.headers.get('location') ?? '');
+    forged.searchParams.set('client_id', OTHER_CLIENT_ID);
+    const landed = await tab.signIn(forged.toString(), 'jack-sub');
+    expect(errorReason(landed)).toBe('idp_error');
+    expect(tab.cookie(CORRAL_PUBLIC_URL, 'corral_refresh')).toBeUndefined();
+    expect(await auth.ctx.db.prisma.user.count({ where: { email: 'jack@corp.test' } })).toBe(0);
   });
 
   it('ends the IdP session too (RP-initiated logout)', async () => {
