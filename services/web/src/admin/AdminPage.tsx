@@ -1,5 +1,6 @@
 import { NavLink, Navigate, Route, Routes } from 'react-router';
 import { AuditPanel } from './AuditPanel.js';
+import { GroupsPanel } from './GroupsPanel.js';
 import { ModelPoolPanel } from './ModelPoolPanel.js';
 import { AdminUsagePanel } from './AdminUsagePanel.js';
 import { UsersPanel } from './UsersPanel.js';
@@ -10,6 +11,7 @@ export default function AdminPage() {
       <h1>Administration</h1>
       <nav className="tabs" aria-label="Administration sections">
         <NavLink to="/admin/users">Users</NavLink>
+        <NavLink to="/admin/groups">Groups</NavLink>
         <NavLink to="/admin/models">Model pool</NavLink>
         <NavLink to="/admin/usage">Usage</NavLink>
         <NavLink to="/admin/audit">Audit log</NavLink>
@@ -17,6 +19,7 @@ export default function AdminPage() {
       <Routes>
         <Route index element={<Navigate to="users" replace />} />
         <Route path="users" element={<UsersPanel />} />
+        <Route path="groups" element={<GroupsPanel />} />
         <Route path="models" element={<ModelPoolPanel />} />
         <Route path="usage" element={<AdminUsagePanel />} />
         <Route path="audit" element={<AuditPanel />} />

@@ -3,10 +3,14 @@ import {
   auditPage,
   authPublicConfig,
   createdApiKey,
+  groupList,
+  groupMembers,
+  groupResponse,
   meResponse,
   registrationAnswer,
   session as sessionSchema,
   userPage,
+  userGroups,
   userResponse,
 } from '@corral/contracts';
 import type { ApiClient } from './http.js';
@@ -96,6 +100,25 @@ export function authApi(http: ApiClient) {
       setRole: async (id: string, role: Role) =>
         (await http.json(userResponse, `/api/auth/admin/users/${id}/role`, { method: 'PUT', body: { role } }))
           .user,
+      groups: async () => (await http.json(groupList, '/api/auth/admin/groups')).items,
+      createGroup: async (name: string) =>
+        (await http.json(groupResponse, '/api/auth/admin/groups', { body: { name } })).group,
+      renameGroup: async (id: string, name: string) =>
+        (await http.json(groupResponse, `/api/auth/admin/groups/${id}`, { method: 'PATCH', body: { name } }))
+          .group,
+      deleteGroup: async (id: string): Promise<void> => {
+        await http.request(`/api/auth/admin/groups/${id}`, { method: 'DELETE' });
+      },
+      groupMembers: async (id: string) =>
+        (await http.json(groupMembers, `/api/auth/admin/groups/${id}/members`)).items,
+      addGroupMember: async (id: string, userId: string) =>
+        (await http.json(groupResponse, `/api/auth/admin/groups/${id}/members/${userId}`, { method: 'PUT' }))
+          .group,
+      removeGroupMember: async (id: string, userId: string): Promise<void> => {
+        await http.request(`/api/auth/admin/groups/${id}/members/${userId}`, { method: 'DELETE' });
+      },
+      groupsOfUser: async (id: string) =>
+        (await http.json(userGroups, `/api/auth/admin/users/${id}/groups`)).items,
       audit: (query: { before?: string; action?: string }) =>
         http.json(auditPage, '/api/auth/admin/audit', { query: { ...query, limit: 100 } }),
     },
