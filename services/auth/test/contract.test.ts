@@ -2,7 +2,11 @@ import {
   apiKeyList,
   auditEvent,
   auditPage,
+  authPublicConfig,
   createdApiKey,
+  groupList,
+  groupMembers,
+  groupResponse,
   introspectionResult,
   meResponse,
   problemDetails,
@@ -10,6 +14,7 @@ import {
   revocationFeed,
   session,
   signingKeyRotation,
+  userGroups,
   userPage,
   userResponse,
 } from '@corral/contracts';
@@ -100,6 +105,36 @@ describe('auth answers as @corral/contracts says', () => {
     expect(audit.items.map((event) => event.action)).toContain('user.registered');
     const exported = (await api().get('/api/auth/admin/audit/export').set(admin).expect(200)).text;
     for (const line of exported.trim().split('\n')) auditEvent.parse(JSON.parse(line));
+  });
+
+  it('the public sign-in config and the groups admin views', async () => {
+    authPublicConfig.parse((await api().get('/api/auth/config').expect(200)).body);
+    const admin = bearer(stack.admin.accessToken);
+    const member = await createActiveUser(stack.auth.url, stack.admin);
+    const { group } = groupResponse.parse(
+      (await api().post('/api/auth/admin/groups').set(admin).send({ name: 'contract' }).expect(201)).body,
+    );
+    groupList.parse((await api().get('/api/auth/admin/groups').set(admin).expect(200)).body);
+    groupResponse.parse((await api().get(`/api/auth/admin/groups/${group.id}`).set(admin).expect(200)).body);
+    groupResponse.parse(
+      (
+        await api()
+          .patch(`/api/auth/admin/groups/${group.id}`)
+          .set(admin)
+          .send({ name: 'contract 2' })
+          .expect(200)
+      ).body,
+    );
+    groupResponse.parse(
+      (await api().put(`/api/auth/admin/groups/${group.id}/members/${member.user.id}`).set(admin).expect(200))
+        .body,
+    );
+    groupMembers.parse(
+      (await api().get(`/api/auth/admin/groups/${group.id}/members`).set(admin).expect(200)).body,
+    );
+    userGroups.parse(
+      (await api().get(`/api/auth/admin/users/${member.user.id}/groups`).set(admin).expect(200)).body,
+    );
   });
 
   it('errors are problem+json with the code’s own status', async () => {
