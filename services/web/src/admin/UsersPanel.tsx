@@ -160,6 +160,7 @@ function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
   const [view, setView] = useState<UserLimitsView | null>(null);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
+  const [groups, setGroups] = useState<string[] | null>(null);
   const show = (loaded: UserLimitsView) => {
     setView(loaded);
     setLimits({
@@ -170,6 +171,12 @@ function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
   };
   useEffect(() => {
     api.chat.admin.limits(user.id).then(show, setError);
+    api.auth.admin
+      .groupsOfUser(user.id)
+      .then(
+        (list) => setGroups(list.map((g) => (g.source === 'oidc' ? `${g.name} (synced)` : g.name))),
+        setError,
+      );
   }, [user.id]);
   const field = (key: NumericLimit, label: string) => (
     <label>
@@ -199,6 +206,7 @@ function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
     >
       <h2>Limits for {user.email}</h2>
       {error !== undefined && <ErrorNotice error={error} />}
+      {groups && <p className="muted">Groups: {groups.length > 0 ? groups.join(', ') : 'none'}</p>}
       {field('dailyTokenBudget', 'Daily token budget')}
       {field('requestsPerMinute', 'Requests per minute')}
       {field('maxConcurrentStreams', 'Replies at once')}
