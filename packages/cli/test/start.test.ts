@@ -97,6 +97,27 @@ describe('corral start, first run', () => {
     expect(text.trim().length).toBeGreaterThan(0);
   });
 
+  it('`corral create-api-key` acts with an admin API key (CORRAL_ADMIN_API_KEY), as it must when password sign-in is off', async () => {
+    const admin = (await login(webUrl, password)).data as { accessToken: string; user: { id: string } };
+    const issued = await axios.post(
+      `${webUrl}/api/auth/admin/users/${admin.user.id}/api-keys`,
+      { name: 'cli-admin', scopes: ['admin'] },
+      { headers: { Authorization: `Bearer ${admin.accessToken}` }, validateStatus: () => true },
+    );
+    expect(issued.status, JSON.stringify(issued.data)).toBe(201);
+    const created = await runCli(
+      ['create-api-key', '--user', 'admin@corral.local', '--name', 'by-admin-key'],
+      {
+        ...env,
+        CORRAL_ADMIN_API_KEY: (issued.data as { key: string }).key,
+        // A wrong password: only the key can have done it.
+        CORRAL_ADMIN_PASSWORD: 'not-the-admin-password',
+      },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout.trim()).toMatch(/^sk-corral-/);
+  });
+
   it('counts failed sign-ins per client behind the web proxy: 50 from one address do not lock out another', async () => {
     // Two clients on this machine: 127.0.0.2 fails 50 times (the per-IP limit), 127.0.0.1 is the admin.
     const port = new URL(webUrl).port;
