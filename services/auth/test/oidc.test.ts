@@ -256,6 +256,24 @@ describe('OIDC sign-in against a real OpenID Provider', () => {
     );
     expect(callback.status).toBe(302);
     expect(errorReason(new URL(callback.headers.get('location') ?? ''))).toBe('state_mismatch');
+    // A malformed answer (the parameter twice) gets the page too, not a JSON problem.
+    expect((await tab.request(new URL(loginUrl()))).status).toBe(302);
+    const doubled = await tab.request(
+      new URL(`${CORRAL_PUBLIC_URL}/api/auth/oidc/callback?code=abc&state=a&state=b`),
+    );
+    expect(doubled.status).toBe(302);
+    expect(errorReason(new URL(doubled.headers.get('location') ?? ''))).toBe('state_mismatch');
+  });
+
+  it('two first sign-ins of one person at once make one account', async () => {
+    idp.accounts.set('kim-sub', { email: 'kim@corp.test', email_verified: true });
+    const tabs = [browser(), browser(), browser()];
+    const landed = await Promise.all(tabs.map((tab) => tab.signIn(loginUrl(), 'kim-sub')));
+    expect(landed.map((url) => url.pathname)).toEqual(['/', '/', '/']);
+    const ids = await Promise.all(tabs.map(async (tab) => (await sessionOf(auth, tab)).user.id));
+    expect(new Set(ids).size).toBe(1);
+    expect(await auth.ctx.db.prisma.user.count({ where: { email: 'kim@corp.test' } })).toBe(1);
+    expect(await auth.ctx.db.prisma.userIdentity.count({ where: { subject: 'kim-sub' } })).toBe(1);
   });
 
   it('refuses a callback without a flow, and an expired flow', async () => {

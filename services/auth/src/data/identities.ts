@@ -1,4 +1,4 @@
-import type { User, UserIdentity } from '../generated/prisma/client.js';
+import { Prisma, type User, type UserIdentity } from '../generated/prisma/client.js';
 import type { Database } from './db.js';
 
 export type { UserIdentity };
@@ -20,12 +20,17 @@ export interface IdentitySeen {
   groups: string[];
 }
 
-/** Links issuer + sub to an account; a second link of the same pair is a unique violation (caller decides). */
-export function insertIdentity(
+/** Links issuer + sub to an account; null when that pair is already linked (a concurrent first sign-in). */
+export async function insertIdentity(
   db: Database,
   data: { userId: string; issuer: string; subject: string } & IdentitySeen,
-): Promise<UserIdentity> {
-  return db.prisma.userIdentity.create({ data: { ...data, lastLoginAt: new Date() } });
+): Promise<UserIdentity | null> {
+  try {
+    return await db.prisma.userIdentity.create({ data: { ...data, lastLoginAt: new Date() } });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null;
+    throw error;
+  }
 }
 
 /** What the IdP said at this sign-in. */

@@ -67,6 +67,21 @@ export async function accountForIdentity(
   }
 
   const seen = { email: claims.email, groups: claims.groups };
+  /** The identity's id once linked to `userId` (or, when a concurrent first sign-in linked it, that link's). */
+  const link = async (userId: string): Promise<string> => {
+    const inserted = await insertIdentity(ctx.db, {
+      userId,
+      issuer: claims.issuer,
+      subject: claims.subject,
+      ...seen,
+    });
+    if (inserted) return inserted.id;
+    const raced = await findIdentity(ctx.db, claims.issuer, claims.subject);
+    if (!raced || raced.userId !== userId) {
+      throw await refuse('sign_in_failed', 'The account could not be linked; try again.');
+    }
+    return raced.id;
+  };
   let user: User;
   let identityId: string;
   const identity = await findIdentity(ctx.db, claims.issuer, claims.subject);
@@ -86,14 +101,7 @@ export async function accountForIdentity(
           existing.id,
         );
       }
-      identityId = (
-        await insertIdentity(ctx.db, {
-          userId: existing.id,
-          issuer: claims.issuer,
-          subject: claims.subject,
-          ...seen,
-        })
-      ).id;
+      identityId = await link(existing.id);
       user = existing;
       await ctx.audit.record({
         action: 'user.oidc_linked',
@@ -131,14 +139,7 @@ export async function accountForIdentity(
         user = raced.user;
         identityId = raced.id;
       } else {
-        identityId = (
-          await insertIdentity(ctx.db, {
-            userId: created.id,
-            issuer: claims.issuer,
-            subject: claims.subject,
-            ...seen,
-          })
-        ).id;
+        identityId = await link(created.id);
         user = created;
         await ctx.audit.record({
           action: 'user.registered',

@@ -113,7 +113,9 @@ export function oidcRoutes(ctx: AuthContext): Router {
 
   router.get('/callback', async (req, res) => {
     const ip = clientIp(req);
-    const query = parseInput(callbackQuery.passthrough(), req.query);
+    // A browser lands here: a malformed answer gets the error page, not a JSON problem.
+    const parsed = callbackQuery.safeParse(req.query);
+    const query = parsed.success ? parsed.data : { state: undefined, error: undefined };
     const cookies = req.cookies as Record<string, string | undefined> | undefined;
     const sealed = cookies?.[OIDC_FLOW_COOKIE];
     res.clearCookie(OIDC_FLOW_COOKIE, flowCookie);
