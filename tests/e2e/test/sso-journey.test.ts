@@ -65,6 +65,7 @@ describe('single sign-on in a browser', () => {
     await page.goto('/login');
     await page.getByRole('link', { name: corral().sso.buttonLabel }).waitFor();
     expect(await page.getByLabel('Password').isVisible()).toBe(true);
+    await screenshot('sso-sign-in');
   });
 
   it('a first sign-in through the IdP makes a pending account, and the page says so', async () => {
