@@ -133,7 +133,7 @@ export function Composer({
             disabled={disabled || streaming}
             onClick={() => picker.current?.click()}
           >
-            📎
+            +
           </button>
         </>
       )}
