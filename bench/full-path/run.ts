@@ -68,7 +68,8 @@ const toolsCompletion = (i: number) => ({
 });
 
 /** The answer is a tool call (finish_reason tool_calls), not text: the tools went through. */
-const toolCallDone = (text: string) => text.includes('"finish_reason":"tool_calls"') && text.includes('get_weather');
+const toolCallDone = (text: string) =>
+  text.includes('"finish_reason":"tool_calls"') && text.includes('get_weather');
 
 const v1Done = (stream: boolean) => (text: string) =>
   stream ? text.includes('data: [DONE]') : text.includes('"chat.completion"');
