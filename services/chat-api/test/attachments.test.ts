@@ -195,7 +195,9 @@ describe('attachments: the happy path', () => {
     const { attachment } = (await upload(user, conversation.id, PNG).expect(201)).body as {
       attachment: { id: string };
     };
-    await sendWithImages(user, conversation.id, 'look', [attachment.id]);
+    // An image alone is a message: the text may be empty.
+    const alone = await sendWithImages(user, conversation.id, '', [attachment.id]);
+    expect(alone.text).toMatch(/^I see 1 image\./);
     const exported = (
       await request(stack.chat.url)
         .get(`/api/conversations/${conversation.id}/export`)
@@ -242,6 +244,16 @@ describe('attachments: bad input', () => {
     expectProblem(res, 413, 'payload_too_large');
     expect((res.body as { detail: string }).detail).toContain('ATTACHMENT_MAX_BYTES');
     expect((await storage(user)).usedBytes).toBe(0);
+  });
+
+  it('refuses an empty message without images', async () => {
+    const conversation = await createConversation(stack.chat, stack.owner, { model: 'llava' });
+    const res = await request(stack.chat.url)
+      .post(`/api/conversations/${conversation.id}/messages`)
+      .set(bearer(stack.owner.token))
+      .send({ content: '  ' });
+    expectProblem(res, 400, 'validation_failed');
+    expect((res.body as { detail: string }).detail).toContain('body.content: must not be empty');
   });
 
   it('answers a file that is not an image with 400, whatever its name says', async () => {

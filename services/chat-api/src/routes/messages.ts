@@ -61,18 +61,18 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
 export function messageRoutes(ctx: ChatContext): Router {
   const router = Router();
   const max = ctx.config.MAX_MESSAGE_CHARS;
-  const content = z
+  const boundedText = z
     .string()
     .trim()
-    .min(1, 'must not be empty')
     .refine((text) => text.length <= max, {
       error: (issue) =>
         `${String(issue.input).length} characters; at most ${max} are accepted (MAX_MESSAGE_CHARS)`,
     });
+  const content = boundedText.refine((text) => text.length > 0, 'must not be empty');
   const sendBody = z
     .object({
       // Empty is fine when images carry the message.
-      content: z.union([content, z.string().trim().max(0)]),
+      content: boundedText,
       model: z.string().trim().min(1).max(200).optional(),
       attachmentIds: z.array(z.uuid()).max(MAX_ATTACHMENTS_PER_MESSAGE).default([]),
     })
