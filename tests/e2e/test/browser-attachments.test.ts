@@ -24,7 +24,8 @@ const screenshot = (name: string) =>
   page.screenshot({ path: path.join(corral().artifactsDir, `${name}.png`), animations: 'disabled' });
 
 /** The reply's text once it is complete (saved, no longer streaming). */
-async function finishedReply(): Promise<string> {
+async function finishedReply(count = 1): Promise<string> {
+  await page.locator('article.message--assistant.message--complete').nth(count - 1).waitFor();
   const reply = page.locator('article.message--assistant.message--complete').last();
   await reply.waitFor();
   return ((await reply.locator('.message__body').textContent()) ?? '').trim();
@@ -141,5 +142,71 @@ describe('image attachments in the browser', () => {
 
     const stranger = await activeUser('stranger');
     expect((await get(conversationId, stranger.session.accessToken)).status).toBe(404);
+  });
+  it('Settings shows what the images take of the storage quota', async () => {
+    await page.goto('/settings/usage');
+    const line = page.getByTestId('storage-used');
+    await line.waitFor();
+    // One 2×2 PNG so far; the default quota is DEFAULT_STORAGE_QUOTA_MB=500.
+    const size = Buffer.from(PNG_BASE64, 'base64').length;
+    expect(await line.textContent()).toBe(`Images stored: ${size} B of 500.0 MiB.`);
+  });
+
+  it('the file picker and a drop add previews, and a preview can be removed before sending', async () => {
+    await page.goto(`/c/${conversationId}`);
+    await page.getByRole('button', { name: 'Attach images' }).waitFor();
+    const png = Buffer.from(PNG_BASE64, 'base64');
+    await page
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'picked.png', mimeType: 'image/png', buffer: png });
+    await page.locator('.composer__images img[alt="picked.png"]').waitFor();
+    await page.locator('form.composer').evaluate((form, base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      form.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      form.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, PNG_BASE64);
+    await page.locator('.composer__images img[alt="dropped.png"]').waitFor();
+    await page.getByRole('button', { name: 'Remove picked.png' }).click();
+    expect(await page.locator('.composer__images img').count()).toBe(1);
+
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('And this one?');
+    await composer.press('Enter');
+    await page
+      .locator('article.message--user')
+      .nth(1)
+      .locator('.message__images img[alt="dropped.png"]')
+      .waitFor();
+    // The model sees the branch's images: the first message's and this one's.
+    expect(await finishedReply(2)).toMatch(/^I see 2 images\./);
+  });
+
+  it('a thinking model’s reasoning shows collapsed above its answer', async () => {
+    await page.goto('/');
+    const picker = page.getByLabel('Model');
+    await picker.locator('option', { hasText: 'qwen3' }).waitFor({ state: 'attached' });
+    const qwen = (await picker.locator('option').allTextContents()).find((label) =>
+      label.startsWith('qwen3'),
+    );
+    expect(qwen).toMatch(/thinking/);
+    await picker.selectOption({ label: qwen! });
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Why is the sky blue?');
+    await composer.press('Enter');
+    const thinking = page.locator('article.message--assistant details.message__thinking');
+    await thinking.waitFor();
+    expect(await thinking.evaluate((node) => (node as HTMLDetailsElement).open)).toBe(false);
+    await finishedReply();
+    expect(await thinking.locator('summary').textContent()).toBe('Thought');
+    await thinking.locator('summary').click();
+    const reasoning = ((await thinking.locator('p').textContent()) ?? '').trim();
+    expect(reasoning).not.toBe('');
+    const answer = (
+      (await page.locator('article.message--assistant .message__body').textContent()) ?? ''
+    ).trim();
+    expect(answer).not.toContain(reasoning);
+    await screenshot('thinking-shown');
   });
 });
