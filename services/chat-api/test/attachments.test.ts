@@ -148,7 +148,28 @@ describe('attachments: the happy path', () => {
     expect(image.headers['content-disposition']).toBe('inline; filename="paste _1_.png"');
 
     // The image counts toward its owner's storage.
-    expect((await storage(stack.owner)).usedBytes).toBeGreaterThanOrEqual(PNG.length);
+    const used = (await storage(stack.owner)).usedBytes;
+    expect(used).toBeGreaterThanOrEqual(PNG.length);
+
+    // An edited question keeps its image: the new reply sees it too (a copy, within the quota).
+    const edit = await openSse(
+      `${stack.chat.url}/api/conversations/${conversation.id}/messages/${question.id}/edit`,
+      stack.owner.token,
+      { content: 'And now, what is in it?' },
+    );
+    const editStart = JSON.parse((await readUntil(edit, 'start')).event.data) as {
+      userMessage: { attachments: { id: string; size: number }[] };
+    };
+    const edited = await readUntil(edit, 'done');
+    expect(
+      edited.before
+        .filter((e) => e.event === 'token')
+        .map((e) => (JSON.parse(e.data) as { text: string }).text)
+        .join(''),
+    ).toMatch(/^I see 1 image\./);
+    expect(editStart.userMessage.attachments).toHaveLength(1);
+    expect(editStart.userMessage.attachments[0]!.id).not.toBe(attachment.id);
+    expect((await storage(stack.owner)).usedBytes).toBe(used + PNG.length);
   });
 
   it('streams a thinking model’s reasoning as `thinking` events, apart from the answer', async () => {

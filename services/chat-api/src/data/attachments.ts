@@ -187,3 +187,18 @@ export async function deleteUnsentAttachments(db: Database, cutoff: Date): Promi
   );
   return rowCount ?? 0;
 }
+
+/** The images of one message with their bytes (an edit carries them to the new message). */
+export async function messageFiles(
+  db: Database,
+  messageId: string,
+): Promise<{ name: string; contentType: AttachmentView['contentType']; data: Buffer }[]> {
+  const { rows } = await db.pool.query<{
+    name: string;
+    content_type: AttachmentView['contentType'];
+    data: Buffer;
+  }>('SELECT name, content_type, data FROM attachments WHERE message_id = $1 ORDER BY created_at, id', [
+    messageId,
+  ]);
+  return rows.map((row) => ({ name: row.name, contentType: row.content_type, data: row.data }));
+}

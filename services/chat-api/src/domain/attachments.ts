@@ -7,7 +7,13 @@ import {
 } from '@corral/contracts';
 import { AppError, byteSize } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
-import { storageUsed, storeAttachments, type NewAttachment, unsentAttachments } from '../data/attachments.js';
+import {
+  messageFiles,
+  storageUsed,
+  storeAttachments,
+  type NewAttachment,
+  unsentAttachments,
+} from '../data/attachments.js';
 import type { Caller } from './admission.js';
 import { sniffImage } from './images.js';
 import { modelCapabilities } from './models.js';
@@ -159,4 +165,36 @@ export async function assertImportedAttachments(
   if (size === 0 || quotaBytes === null) return;
   const usedBytes = await storageUsed(ctx.db, caller.userId);
   if (usedBytes + size > quotaBytes) throw quotaError({ usedBytes, quotaBytes, size });
+}
+
+/**
+ * An edited message keeps the original's images: they are copied (within the quota) as uploads of
+ * the conversation for the new message, so its answer sees what the original's did.
+ */
+export async function attachmentsForEdit(
+  ctx: ChatContext,
+  caller: Caller,
+  conversationId: string,
+  model: string,
+  originalId: string,
+): Promise<Attachment[]> {
+  const files = await messageFiles(ctx.db, originalId);
+  if (files.length === 0) return [];
+  const capabilities = await modelCapabilities(ctx, model);
+  if (!capabilities.includes('vision')) {
+    throw new AppError(
+      'bad_request',
+      `The message has images, and the model '${model}' does not accept images (no vision).`,
+    );
+  }
+  const items: NewAttachment[] = files.map((file) => ({
+    ...file,
+    id: randomUUID(),
+    userId: caller.userId,
+    conversationId,
+    messageId: null,
+  }));
+  const result = await storeAttachments(ctx.db, caller.userId, items, quotaBytesOf(caller));
+  if ('refused' in result) throw quotaError(result.refused);
+  return result.stored;
 }

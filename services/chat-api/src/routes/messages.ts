@@ -4,7 +4,7 @@ import { type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { findOwnConversation, toMessageView } from '../data/conversations.js';
-import { attachmentsForMessage } from '../domain/attachments.js';
+import { attachmentsForEdit, attachmentsForMessage } from '../domain/attachments.js';
 import type { GenerationResult } from '../domain/generations.js';
 import { findMessage, type StartedReply, startReply, stopConversation } from '../domain/replies.js';
 import { principal } from './principal.js';
@@ -116,8 +116,16 @@ export function messageRoutes(ctx: ChatContext): Router {
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(editBody, req.body ?? {});
     const original = await findMessage(ctx, conversation.id, req.params.messageId, 'user');
+    const attachments = await attachmentsForEdit(
+      ctx,
+      caller,
+      conversation.id,
+      conversation.model,
+      original.id,
+    );
     const started = await startReply(ctx, caller, conversation, {
       userContent: body.content,
+      attachments,
       parentId: original.parentId,
       model: conversation.model,
     });
