@@ -25,7 +25,10 @@ const screenshot = (name: string) =>
 
 /** The reply's text once it is complete (saved, no longer streaming). */
 async function finishedReply(count = 1): Promise<string> {
-  await page.locator('article.message--assistant.message--complete').nth(count - 1).waitFor();
+  await page
+    .locator('article.message--assistant.message--complete')
+    .nth(count - 1)
+    .waitFor();
   const reply = page.locator('article.message--assistant.message--complete').last();
   await reply.waitFor();
   return ((await reply.locator('.message__body').textContent()) ?? '').trim();
