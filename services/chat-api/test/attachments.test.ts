@@ -287,6 +287,7 @@ describe('attachments: bad input', () => {
     );
     expectProblem(res, 400, 'bad_request');
     expect((res.body as { detail: string }).detail).toContain('only images');
+    expectProblem(await upload(stack.owner, conversation.id, PNG, 'x'.repeat(300)), 400, 'validation_failed');
   });
 
   it('refuses an upload past the storage quota with 413 and the numbers, storing nothing', async () => {

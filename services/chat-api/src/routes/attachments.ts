@@ -1,4 +1,4 @@
-import { AppError, byteSize } from '@corral/service-kit';
+import { AppError, byteSize, parseInput } from '@corral/service-kit';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
@@ -24,7 +24,7 @@ export function attachmentRoutes(ctx: ChatContext): Router {
   router.post('/:id/attachments', async (req, res) => {
     const caller = principal(req);
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
-    const { name } = uploadQuery.parse(req.query);
+    const { name } = parseInput(uploadQuery, req.query, 'query');
     const body: unknown = await new Promise((resolve, reject) =>
       rawBody(req, res, (error?: unknown) => {
         if (!error) return resolve(req.body);
