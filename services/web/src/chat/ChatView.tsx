@@ -177,9 +177,15 @@ export function ChatView() {
         ...(newChat.model ? { model: newChat.model } : {}),
         ...(newChat.systemPrompt.trim() ? { systemPrompt: newChat.systemPrompt } : {}),
       });
-      list.upsert(created);
       const attachmentIds = await uploadImages(created.id, chosen);
-      navigate(`/c/${created.id}`, { state: { send: content, attachmentIds: attachmentIds ?? [] } });
+      if (attachmentIds === null) {
+        // Refused (too large, quota full, not an image): nothing is sent, the draft and images stay.
+        setDraft(content);
+        void api.chat.deleteConversation(created.id).catch(() => undefined);
+        return;
+      }
+      list.upsert(created);
+      navigate(`/c/${created.id}`, { state: { send: content, attachmentIds } });
     } catch (error) {
       setDraft(content);
       setShownError({ error, retry: () => void send() });
