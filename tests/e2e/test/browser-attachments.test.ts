@@ -212,4 +212,28 @@ describe('image attachments in the browser', () => {
     expect(answer).not.toContain(reasoning);
     await screenshot('thinking-shown');
   });
+  it('an image over ATTACHMENT_MAX_BYTES is refused with the limit named; nothing is sent, the draft stays', async () => {
+    await page.goto('/');
+    const picker = page.getByLabel('Model');
+    await picker.locator('option', { hasText: 'llava' }).waitFor({ state: 'attached' });
+    const llava = (await picker.locator('option').allTextContents()).find((label) =>
+      label.startsWith('llava'),
+    );
+    await picker.selectOption({ label: llava! });
+    // A PNG signature and 11 MB after it: over the default 10 MiB.
+    const big = Buffer.concat([Buffer.from(PNG_BASE64, 'base64').subarray(0, 8), Buffer.alloc(11_000_000)]);
+    await page
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: big });
+    await page.locator('.composer__images img[alt="huge.png"]').waitFor();
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Too big?');
+    await composer.press('Enter');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('ATTACHMENT_MAX_BYTES');
+    expect(await composer.inputValue()).toBe('Too big?');
+    expect(await page.locator('.composer__images img[alt="huge.png"]').count()).toBe(1);
+    expect(new URL(page.url()).pathname).toBe('/');
+  });
 });
