@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { type ExportFile, messageList, usageResponse, userLimitsResponse } from '@corral/contracts';
 import request from 'supertest';
+import { deleteUnsentAttachments } from '../src/data/attachments.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -254,6 +255,34 @@ describe('attachments: the happy path', () => {
       .set(bearer(user.token))
       .expect(204);
     expect((await storage(user)).usedBytes).toBe(0);
+  });
+});
+
+describe('attachments: uploads never sent', () => {
+  it('are deleted by the sweep once older than a day; recent ones and sent ones stay', async () => {
+    const user = await signUp();
+    const conversation = await createConversation(stack.chat, user, { model: 'llava' });
+    const fresh = (
+      (await upload(user, conversation.id, PNG).expect(201)).body as { attachment: { id: string } }
+    ).attachment.id;
+    const stale = (
+      (await upload(user, conversation.id, PNG).expect(201)).body as { attachment: { id: string } }
+    ).attachment.id;
+    const sent = (
+      (await upload(user, conversation.id, PNG).expect(201)).body as { attachment: { id: string } }
+    ).attachment.id;
+    await sendWithImages(user, conversation.id, 'one', [sent]);
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    await stack.chat.ctx.db.pool.query('UPDATE attachments SET created_at = $1 WHERE id = ANY($2::uuid[])', [
+      twoDaysAgo,
+      [stale, sent],
+    ]);
+    expect(await deleteUnsentAttachments(stack.chat.ctx.db, new Date(Date.now() - 86_400_000))).toBe(1);
+    const left = await stack.chat.ctx.db.prisma.attachment.findMany({
+      where: { conversationId: conversation.id },
+      select: { id: true },
+    });
+    expect(left.map((a) => a.id).sort()).toEqual([fresh, sent].sort());
   });
 });
 
