@@ -47,6 +47,30 @@ const completion = (i: number, stream: boolean) => ({
   stream,
 });
 
+/** A function tool: the sim answers a tools request on a tools model with a schema-valid call. */
+const WEATHER_TOOL = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Weather in a city',
+    parameters: {
+      type: 'object',
+      required: ['city', 'unit'],
+      properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
+    },
+  },
+};
+
+const toolsCompletion = (i: number) => ({
+  ...completion(i, false),
+  tools: [WEATHER_TOOL],
+  tool_choice: 'auto',
+});
+
+/** The answer is a tool call (finish_reason tool_calls), not text: the tools went through. */
+const toolCallDone = (text: string) =>
+  text.includes('"finish_reason":"tool_calls"') && text.includes('get_weather');
+
 const v1Done = (stream: boolean) => (text: string) =>
   stream ? text.includes('data: [DONE]') : text.includes('"chat.completion"');
 
@@ -150,6 +174,18 @@ async function main(): Promise<void> {
         send: (i) => post(`${chat.url}/v1/chat/completions`, apiKey, completion(i, stream), v1Done(stream)),
       });
     }
+    // Tools: chat-api maps OpenAI's tools to Ollama's and the tool call back (ids, JSON-string arguments).
+    phases.push({
+      mode: 'v1 tools',
+      target: 'gateway',
+      send: (i) =>
+        post(`${gateway.url}/v1/chat/completions`, GATEWAY_SERVICE_TOKEN, toolsCompletion(i), toolCallDone),
+    });
+    phases.push({
+      mode: 'v1 tools',
+      target: 'chat-api',
+      send: (i) => post(`${chat.url}/v1/chat/completions`, apiKey, toolsCompletion(i), toolCallDone),
+    });
     phases.push({
       mode: 'conversation SSE',
       target: 'gateway',

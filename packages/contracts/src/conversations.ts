@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attachment } from './attachments.js';
 import { recordId, page, timestamp } from './common.js';
 
 export const titleSource = z.enum(['none', 'auto', 'generated', 'user']);
@@ -48,6 +49,8 @@ export const message = z.object({
   promptTokens: z.number().int().nullable(),
   completionTokens: z.number().int().nullable(),
   durationMs: z.number().int().nullable(),
+  /** Images the user attached (user messages only). */
+  attachments: z.array(attachment),
   createdAt: timestamp,
   updatedAt: timestamp,
 });

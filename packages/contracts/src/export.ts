@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js';
 
 /**
  * The conversation export/import file: what `GET /api/conversations/export` and
@@ -26,6 +27,18 @@ export const exportedMessage = z.object({
   promptTokens: z.number().int().min(0).nullable(),
   completionTokens: z.number().int().min(0).nullable(),
   durationMs: z.number().int().min(0).nullable(),
+  /** Attached images, bytes in base64 (checked again on import: type, size, quota). */
+  attachments: z
+    .array(
+      z.object({
+        id: uuid,
+        name: z.string().max(255),
+        contentType: z.string().max(100),
+        data: z.base64(),
+      }),
+    )
+    .max(MAX_ATTACHMENTS_PER_MESSAGE)
+    .optional(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });

@@ -1,6 +1,7 @@
 // The shapes that cross a Corral service boundary: zod schemas and the types inferred from them.
 // Plain zod, no service imports: services, the web app and the tests all read them from here.
 export * from './api-keys.js';
+export * from './attachments.js';
 export * from './audit.js';
 export * from './common.js';
 export * from './conversations.js';

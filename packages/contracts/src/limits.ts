@@ -15,6 +15,8 @@ export const userLimitsPatch = z
     maxConcurrentStreams: limit,
     /** `null` or `[]` = no per-user restriction. */
     allowedModels: z.array(modelName).max(200).nullable(),
+    /** Attachment storage in MiB (`0` = no quota). */
+    storageQuotaMb: limit,
   })
   .partial()
   .strict();
@@ -26,6 +28,7 @@ const limitValues = z.object({
   dailyTokenBudget: z.number().int().nullable(),
   maxConcurrentStreams: z.number().int().nullable(),
   allowedModels: z.array(z.string()).nullable(),
+  storageQuotaMb: z.number().int().nullable(),
 });
 export type UserLimits = z.infer<typeof limitValues>;
 
@@ -48,6 +51,8 @@ export const effectiveLimits = z.object({
   maxConcurrentStreams: z.number().int().min(0),
   /** `[]` = no restriction. */
   allowedModels: z.array(z.string()),
+  /** Attachment storage in MiB; `0` = no quota. */
+  storageQuotaMb: z.number().int().min(0),
 });
 export type EffectiveLimits = z.infer<typeof effectiveLimits>;
 
@@ -57,8 +62,11 @@ export const userLimitsResponse = userLimitsView.extend({
     requestsPerMinute: z.number().int(),
     dailyTokenBudget: z.number().int(),
     maxConcurrentStreams: z.number().int(),
+    storageQuotaMb: z.number().int(),
   }),
   effective: effectiveLimits,
+  /** Attachment bytes the user stores now. */
+  storageUsedBytes: z.number().int().min(0),
 });
 export type UserLimitsResponse = z.infer<typeof userLimitsResponse>;
 

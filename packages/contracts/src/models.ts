@@ -12,6 +12,8 @@ export const modelEntry = z.object({
   /** As Ollama wrote it (RFC 3339, any precision). */
   modifiedAt: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
+  /** As Ollama's /api/show reports them (`completion`, `tools`, `vision`, `thinking`, `embedding`); [] when unknown. */
+  capabilities: z.array(z.string()),
 });
 export type ModelEntry = z.infer<typeof modelEntry>;
 

@@ -17,6 +17,10 @@ export type ReplyStart = z.infer<typeof replyStart>;
 export const replyToken = z.object({ text: z.string() });
 export type ReplyToken = z.infer<typeof replyToken>;
 
+/** A piece of a thinking model's reasoning, apart from the answer (sent before or between tokens). */
+export const replyThinking = z.object({ text: z.string() });
+export type ReplyThinking = z.infer<typeof replyThinking>;
+
 /** How a reply ended (`done`: complete, stopped or interrupted). */
 export const replySummary = z.object({
   messageId: recordId,
@@ -37,6 +41,7 @@ export type ReplyError = z.infer<typeof replyError>;
 export const replyEventData = {
   start: replyStart,
   token: replyToken,
+  thinking: replyThinking,
   done: replySummary,
   error: replyError,
 } as const;
@@ -47,6 +52,7 @@ export const REPLY_EVENT_NAMES = Object.keys(replyEventData) as ReplyEventName[]
 export type ReplyEvent =
   | ({ type: 'start' } & ReplyStart)
   | { type: 'token'; text: string }
+  | { type: 'thinking'; text: string }
   | { type: 'done'; summary: ReplySummary }
   | { type: 'error'; summary: ReplySummary; code: string; message: string };
 
@@ -60,6 +66,8 @@ export function parseReplyEvent(event: string, data: unknown): ReplyEvent | unde
       return { type: 'start', ...replyStart.parse(data) };
     case 'token':
       return { type: 'token', text: replyToken.parse(data).text };
+    case 'thinking':
+      return { type: 'thinking', text: replyThinking.parse(data).text };
     case 'done':
       return { type: 'done', summary: replySummary.parse(data) };
     case 'error': {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storageUsage } from './attachments.js';
 
 /** `GET /api/usage`: the caller's own tokens by UTC day and model. */
 export const usageQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
@@ -30,6 +31,8 @@ export const usageResponse = z.object({
   items: z.array(usageRow),
   dailyTokenBudget: z.number().int().positive().nullable(),
   tokensUsedToday: z.number().int().min(0),
+  /** Attachment storage: used bytes and the quota that applies. */
+  storage: storageUsage,
 });
 export type UsageResponse = z.infer<typeof usageResponse>;
 

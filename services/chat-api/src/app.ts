@@ -18,6 +18,7 @@ import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import { applyRetention } from './domain/retention.js';
 import { StopBus } from './domain/stop-bus.js';
 import { sweepInterruptedMessages } from './domain/sweep.js';
+import { deleteUnsentAttachments } from './data/attachments.js';
 import { TitleWriter } from './domain/titles.js';
 import { UsageLedger } from './domain/usage-ledger.js';
 import { type ChatMetrics, createChatMetrics } from './metrics.js';
@@ -26,6 +27,7 @@ import { adminRoutes, chatSummaryRoutes } from './routes/admin.js';
 import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { completionsRoute } from './routes/completions.js';
 import { responsesRoute } from './routes/responses.js';
+import { attachmentRoutes } from './routes/attachments.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
@@ -198,6 +200,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         dailyTokenBudget: config.DAILY_TOKEN_BUDGET,
         maxConcurrentStreams: config.MAX_CONCURRENT_STREAMS,
         dailyTokenBudgetPerKey: config.DAILY_TOKEN_BUDGET_PER_KEY,
+        storageQuotaMb: config.DEFAULT_STORAGE_QUOTA_MB,
       },
       config.USER_LIMITS_CACHE_MS,
     ),
@@ -239,6 +242,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         '/api/conversations',
         ...guard,
         transferRoutes(ctx),
+        attachmentRoutes(ctx),
         conversationRoutes(ctx),
         messageRoutes(ctx),
       );
@@ -265,6 +269,9 @@ async function enforceRetention(kit: ServiceKit<ChatConfig>, db: Database, metri
   }
 }
 
+/** An upload not sent with a message within this time is deleted by the sweep. */
+const UNSENT_ATTACHMENT_MS = 24 * 3600 * 1000;
+
 async function runSweep(
   kit: ServiceKit<ChatConfig>,
   db: Database,
@@ -285,5 +292,12 @@ async function runSweep(
     }
   } catch (error) {
     kit.logger.error('sweep of interrupted replies failed', { error });
+  }
+  try {
+    // Images uploaded for a message that was never sent (the tab was closed) go after a day.
+    const unsent = await deleteUnsentAttachments(db, new Date(Date.now() - UNSENT_ATTACHMENT_MS));
+    if (unsent > 0) kit.logger.info('unsent attachments deleted', { count: unsent });
+  } catch (error) {
+    kit.logger.error('sweep of unsent attachments failed', { error });
   }
 }

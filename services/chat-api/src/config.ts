@@ -114,6 +114,12 @@ export const chatEnvShape = {
   IMPORT_BODY_LIMIT: envByteSize('20mb').describe(
     'Largest body POST /api/conversations/import accepts (larger: 413). BODY_LIMIT applies everywhere else.',
   ),
+  ATTACHMENT_MAX_BYTES: envByteSize('10mb').describe(
+    'Largest image a user attaches to a message in the web chat (larger: 413); also bounds an imported one.',
+  ),
+  DEFAULT_STORAGE_QUOTA_MB: envInt(500, { max: 10_000_000 }).describe(
+    "Attachment storage per user in MiB (an admin may set a user's own); full: 413 storage_quota_exceeded. 0 = no quota.",
+  ),
   IMAGE_MAX_BYTES: envByteSize('10mb').describe(
     'Largest image in a /v1 request, data: URL or fetched (larger: 413); data: URLs must fit in BODY_LIMIT too.',
   ),

@@ -1,4 +1,5 @@
 import {
+  attachmentResponse,
   adminUsagePage,
   apiKeyLimitsResponse,
   backendPool,
@@ -61,6 +62,18 @@ describe('chat-api answers as @corral/contracts says', () => {
       (await api().post('/api/conversations/import').set(auth).send(file).expect(200)).body,
     );
     expect(imported).toMatchObject({ imported: 0, skipped: 1 });
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const uploaded = await api()
+      .post(`${base}/attachments`)
+      .set(auth)
+      .set('Content-Type', 'image/png')
+      .send(png)
+      .expect(201);
+    const { attachment } = attachmentResponse.parse(uploaded.body);
+    await api().get(`${base}/attachments/${attachment.id}`).set(auth).expect(200);
     await api().delete(base).set(auth).expect(204);
   });
 

@@ -1,5 +1,6 @@
 import {
   adminUsagePage,
+  attachmentResponse,
   apiKeyLimitsResponse,
   backendPool,
   chatSummary,
@@ -42,6 +43,8 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
     events: replyEventData,
   },
   { method: 'POST', path: '/api/conversations/:id/stop', body: stopResult },
+  { method: 'POST', path: '/api/conversations/:id/attachments', body: attachmentResponse },
+  { method: 'GET', path: '/api/conversations/:id/attachments/:attachmentId', body: null },
   { method: 'GET', path: '/api/conversations/:id', body: conversationResponse },
   { method: 'PATCH', path: '/api/conversations/:id', body: conversationResponse },
   { method: 'DELETE', path: '/api/conversations/:id', body: null },

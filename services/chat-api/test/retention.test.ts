@@ -76,6 +76,29 @@ function runCli(
 }
 
 describe('retention: happy path', () => {
+  it('deletes the images of the conversations it deletes (their bytes and the storage they took)', async () => {
+    const old = await conversationLastUpdated(60);
+    const question = await stack.chat.ctx.db.prisma.message.findFirstOrThrow({
+      where: { conversationId: old, role: 'user' },
+    });
+    await stack.chat.ctx.db.prisma.attachment.create({
+      data: {
+        userId: stack.user.id,
+        conversationId: old,
+        messageId: question.id,
+        name: 'old.png',
+        contentType: 'image/png',
+        size: 4,
+        data: Buffer.from([0x89, 0x50, 0x4e, 0x47]),
+      },
+    });
+    const before = await stack.chat.ctx.db.prisma.attachment.count({ where: { conversationId: old } });
+    expect(before).toBe(1);
+    await applyRetention(stack.chat.ctx.db, 50);
+    expect(await exists(old)).toBe(false);
+    expect(await stack.chat.ctx.db.prisma.attachment.count({ where: { conversationId: old } })).toBe(0);
+  });
+
   it(
     'counts with --dry-run, then deletes conversations idle for CHAT_RETENTION_DAYS with their messages',
     CLI_TEST,

@@ -48,6 +48,7 @@ export const testMessage = (
   promptTokens: null,
   completionTokens: null,
   durationMs: null,
+  attachments: [],
   createdAt: `2025-01-01T00:00:${String(at).padStart(2, '0')}.000Z`,
   updatedAt: `2025-01-01T00:00:${String(at).padStart(2, '0')}.000Z`,
   ...fields,

@@ -1,3 +1,4 @@
+import type { AttachmentView } from './attachments.js';
 import { withStreamingText } from './chunks.js';
 import { AppError } from '@corral/service-kit';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
@@ -172,7 +173,7 @@ export const toConversationView = (c: Conversation) => ({
   updatedAt: c.updatedAt.toISOString(),
 });
 
-export const toMessageView = (m: Message) => ({
+export const toMessageView = (m: Message, attachments: AttachmentView[] = []) => ({
   id: m.id,
   conversationId: m.conversationId,
   parentId: m.parentId,
@@ -184,6 +185,7 @@ export const toMessageView = (m: Message) => ({
   promptTokens: m.promptTokens,
   completionTokens: m.completionTokens,
   durationMs: m.durationMs,
+  attachments,
   createdAt: m.createdAt.toISOString(),
   updatedAt: m.updatedAt.toISOString(),
 });

@@ -10,6 +10,7 @@ export interface LimitDefaults {
   dailyTokenBudget: number;
   maxConcurrentStreams: number;
   dailyTokenBudgetPerKey: number;
+  storageQuotaMb: number;
 }
 
 /** Users and keys whose limits are kept in memory, oldest evicted first. */
@@ -50,6 +51,7 @@ export class LimitsStore {
       dailyTokenBudget: stored.dailyTokenBudget ?? this.defaults.dailyTokenBudget,
       maxConcurrentStreams: stored.maxConcurrentStreams ?? this.defaults.maxConcurrentStreams,
       allowedModels: stored.allowedModels ?? [],
+      storageQuotaMb: stored.storageQuotaMb ?? this.defaults.storageQuotaMb,
     };
   }
 
@@ -62,6 +64,7 @@ export class LimitsStore {
         ? { maxConcurrentStreams: patch.maxConcurrentStreams }
         : {}),
       ...(patch.allowedModels !== undefined ? { allowedModels: patch.allowedModels ?? [] } : {}),
+      ...(patch.storageQuotaMb !== undefined ? { storageQuotaMb: patch.storageQuotaMb } : {}),
       updatedBy: adminId,
       updatedAt: new Date(),
     };
@@ -102,6 +105,7 @@ function toView(
     dailyTokenBudget: number | null;
     maxConcurrentStreams: number | null;
     allowedModels: string[];
+    storageQuotaMb: number | null;
     updatedBy: string | null;
     updatedAt: Date;
   } | null,
@@ -112,6 +116,7 @@ function toView(
     dailyTokenBudget: row?.dailyTokenBudget ?? null,
     maxConcurrentStreams: row?.maxConcurrentStreams ?? null,
     allowedModels: row && row.allowedModels.length > 0 ? row.allowedModels : null,
+    storageQuotaMb: row?.storageQuotaMb ?? null,
     updatedBy: row?.updatedBy ?? null,
     updatedAt: row ? row.updatedAt.toISOString() : null,
   };

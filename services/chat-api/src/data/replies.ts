@@ -4,8 +4,8 @@ import { MESSAGE_COLUMNS, type MessageRow, messageFromRow } from './rows.js';
 
 export interface TurnToSave {
   conversationId: string;
-  /** The new user message (send, edit), or null (regenerate). */
-  question: { id: string; content: string } | null;
+  /** The new user message (send, edit), or null (regenerate); `attachmentIds`: its unsent uploads. */
+  question: { id: string; content: string; attachmentIds?: string[] } | null;
   /** The `streaming` assistant message; it becomes the conversation's current leaf. */
   replyId: string;
   model: string;
@@ -35,7 +35,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
   // One millisecond later, so the reply sorts after its question even within one statement.
   const replyAt = new Date(turn.at.getTime() + 1);
   const replyParentId = turn.question ? turn.question.id : turn.parentId;
-  const { rows } = await db.pool.query<MessageRow & { saved: number }>(
+  const { rows } = await db.pool.query<MessageRow & { saved: number; claimed: number }>(
     `WITH RECURSIVE conv AS (
        UPDATE conversations
           SET current_message_id = $1::uuid, updated_at = $2::timestamptz,
@@ -48,6 +48,12 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
        SELECT $5::uuid, conv.id, $6::uuid, 'user', $7::text, 'complete', $8::timestamptz, $8::timestamptz
          FROM conv WHERE $7::text IS NOT NULL
        RETURNING id
+     ), claimed AS (
+       UPDATE attachments SET message_id = question.id
+         FROM question
+        WHERE attachments.id = ANY($11::uuid[]) AND attachments.conversation_id = $4::uuid
+          AND attachments.message_id IS NULL
+       RETURNING attachments.id
      ), reply AS (
        INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, created_at, updated_at)
        SELECT $1::uuid, conv.id, $9::uuid, 'assistant', '', $10::text, 'streaming', $2::timestamptz, $2::timestamptz
@@ -59,7 +65,8 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
        SELECT ${BRANCH_COLUMNS} FROM messages m JOIN branch b ON m.id = b.parent_id
         WHERE m.conversation_id = $4::uuid
      )
-     SELECT r.saved, b.* FROM (SELECT count(*)::int AS saved FROM reply) r LEFT JOIN branch b ON true`,
+     SELECT r.saved, (SELECT count(*)::int FROM claimed) AS claimed, b.*
+       FROM (SELECT count(*)::int AS saved FROM reply) r LEFT JOIN branch b ON true`,
     [
       turn.replyId,
       replyAt,
@@ -71,6 +78,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
       turn.at,
       replyParentId,
       turn.model,
+      turn.question?.attachmentIds ?? [],
     ],
   );
   if (rows[0]?.saved !== 1) return null;

@@ -2,21 +2,28 @@ import { withStreamingText } from './chunks.js';
 import { randomUUID } from 'node:crypto';
 import type { ExportedConversation, ExportedMessage, ImportResult } from '@corral/contracts';
 import type { PoolClient } from 'pg';
+import { attachmentFilesOf } from './attachments.js';
 import { toConversationView, toMessageView } from './conversations.js';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 
 /** Conversations per read: bounds memory (their messages come along) while keeping queries few. */
 const EXPORT_BATCH = 100;
 
-/** The export format is the API's views: a message without its (implied) conversation id. */
-const toExportedMessage = (m: Message): ExportedMessage => {
-  const { conversationId: _implied, ...message } = toMessageView(m);
-  return message;
+type ExportedFiles = NonNullable<ExportedMessage['attachments']>;
+
+/** The export format is the API's views: a message without its (implied) conversation id, images with their bytes. */
+const toExportedMessage = (m: Message, files: ExportedFiles | undefined): ExportedMessage => {
+  const { conversationId: _implied, attachments: _views, ...message } = toMessageView(m);
+  return files ? { ...message, attachments: files } : message;
 };
 
-const toExported = (c: Conversation, messages: Message[]): ExportedConversation => ({
+const toExported = (
+  c: Conversation,
+  messages: Message[],
+  files: Map<string, ExportedFiles>,
+): ExportedConversation => ({
   ...toConversationView(c),
-  messages: messages.map(toExportedMessage),
+  messages: messages.map((m) => toExportedMessage(m, files.get(m.id))),
 });
 
 /**
@@ -43,6 +50,10 @@ export async function* exportConversations(
         orderBy: [{ conversationId: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
       }),
     );
+    const files = await attachmentFilesOf(
+      db,
+      messages.filter((m) => m.role === 'user').map((m) => m.id),
+    );
     const byConversation = new Map<string, Message[]>();
     for (const message of messages) {
       const list = byConversation.get(message.conversationId) ?? [];
@@ -50,7 +61,7 @@ export async function* exportConversations(
       byConversation.set(message.conversationId, list);
     }
     for (const conversation of conversations) {
-      yield toExported(conversation, byConversation.get(conversation.id) ?? []);
+      yield toExported(conversation, byConversation.get(conversation.id) ?? [], files);
     }
     if (only || conversations.length < EXPORT_BATCH) return;
     after = conversations.at(-1)!.id;
@@ -170,5 +181,29 @@ async function insertInTransaction(
     ],
   );
   if (messages.rowCount !== c.messages.length) return { kind: 'collision' };
+  // Images get fresh ids: an id is no secret, and an import must never meet another account's row.
+  const files = c.messages.flatMap((m) =>
+    (m.attachments ?? []).map((file) => ({
+      ...file,
+      messageId: m.id,
+      bytes: Buffer.from(file.data, 'base64'),
+    })),
+  );
+  for (const file of files) {
+    await client.query(
+      `INSERT INTO attachments (id, user_id, conversation_id, message_id, name, content_type, size, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        randomUUID(),
+        userId,
+        c.id,
+        file.messageId,
+        file.name,
+        file.contentType,
+        file.bytes.length,
+        file.bytes,
+      ],
+    );
+  }
   return { kind: 'imported', id: c.id, messages: c.messages.length };
 }

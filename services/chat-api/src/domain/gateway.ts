@@ -200,6 +200,15 @@ export class GatewayClient {
     }
   }
 
+  /** What the model can do, as Ollama's /api/show lists it (`completion`, `vision`, `thinking`, …). */
+  async capabilities(model: string): Promise<string[]> {
+    const res = await this.withRetry(() =>
+      this.http.post<{ capabilities?: unknown }>('/api/show', { model }),
+    );
+    const list = res.data.capabilities;
+    return Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string') : [];
+  }
+
   async listModels(): Promise<GatewayModel[]> {
     const res = await this.withRetry(() => this.http.get<{ models?: GatewayModel[] }>('/api/tags'));
     return res.data.models ?? [];

@@ -38,7 +38,11 @@ export interface GenerationRequest {
 type StopReason = 'stopped' | 'interrupted';
 
 /** One reply being generated; emits `token` (text) and then `end` (GenerationResult). */
-export class Generation extends EventEmitter<{ token: [string]; end: [GenerationResult] }> {
+export class Generation extends EventEmitter<{
+  token: [string];
+  thinking: [string];
+  end: [GenerationResult];
+}> {
   readonly controller = new AbortController();
   content = '';
   result: GenerationResult | undefined;
@@ -154,7 +158,13 @@ export class Generations {
           generation.emit('token', text);
         },
         generation.controller.signal,
-        undefined,
+        {
+          // The reasoning is shown while it streams, apart from the answer; only the answer is saved.
+          thinking: (text) => {
+            request.slot.refresh();
+            generation.emit('thinking', text);
+          },
+        },
         request.conversationId,
       );
       const completionTokens = done.completionTokens ?? tokenCount;

@@ -1,6 +1,6 @@
 import { normalizeModelName } from '@corral/contracts';
 import type { AuthPrincipal } from '@corral/auth-client';
-import { AppError } from '@corral/service-kit';
+import { AppError, TtlCache } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import type { Caller } from './admission.js';
 import type { GatewayModel } from './gateway.js';
@@ -45,3 +45,26 @@ export async function visibleModels(ctx: ChatContext, caller: Caller): Promise<G
 
 export const isEmbeddingModel = (model: GatewayModel): boolean =>
   /embed|minilm|bge/i.test(model.name) || String(model.details?.family ?? '').includes('bert');
+
+/** How long a model's capabilities are reused: they change only when the model is replaced. */
+const CAPABILITIES_CACHE_MS = 60_000;
+const capabilityCaches = new WeakMap<object, TtlCache<string[]>>();
+
+/**
+ * The model's capabilities as the gateway's /api/show reports them (cached a minute); [] when the
+ * gateway cannot say (an unknown model, an older Ollama), so nothing is offered that may not work.
+ */
+export async function modelCapabilities(ctx: Pick<ChatContext, 'gateway'>, model: string): Promise<string[]> {
+  let cache = capabilityCaches.get(ctx.gateway);
+  if (!cache) {
+    cache = new TtlCache<string[]>(1000);
+    capabilityCaches.set(ctx.gateway, cache);
+  }
+  try {
+    return await cache.getOrLoad(normalizeModelName(model), CAPABILITIES_CACHE_MS, () =>
+      ctx.gateway.capabilities(model),
+    );
+  } catch {
+    return [];
+  }
+}

@@ -3,6 +3,7 @@ import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import { conversationNotFound, findConversationMessage } from '../data/conversations.js';
 import type { Conversation, Message } from '../data/db.js';
+import { type AttachmentView, imagesOf } from '../data/attachments.js';
 import { saveTurn, streamingReplyIds } from '../data/replies.js';
 import type { ChatTurn } from './gateway.js';
 import type { Generation } from './generations.js';
@@ -12,6 +13,8 @@ import { firstLineTitle } from './titles.js';
 export interface ReplyPlan {
   /** A new user message (send, edit) or none (regenerate). */
   userContent: string | null;
+  /** Images the new user message carries (checked unsent uploads of this conversation). */
+  attachments?: AttachmentView[];
   /** What the new user message (or, for regenerate, the new reply) hangs under. */
   parentId: string | null;
   model: string;
@@ -19,17 +22,19 @@ export interface ReplyPlan {
 
 export interface StartedReply {
   userMessage: Message | null;
+  userAttachments: AttachmentView[];
   assistantMessage: Message;
   generation: Generation;
 }
 
-function historyFor(conversation: Conversation, path: Message[]): ChatTurn[] {
+function historyFor(conversation: Conversation, path: Message[], images: Map<string, string[]>): ChatTurn[] {
   const turns: ChatTurn[] = [];
   if (conversation.systemPrompt) turns.push({ role: 'system', content: conversation.systemPrompt });
   for (const message of path) {
     // A reply that failed before saying anything adds nothing to the context.
     if (message.role === 'assistant' && message.content === '') continue;
-    turns.push({ role: message.role, content: message.content });
+    const attached = images.get(message.id);
+    turns.push({ role: message.role, content: message.content, ...(attached ? { images: attached } : {}) });
   }
   return turns;
 }
@@ -51,7 +56,14 @@ export async function startReply(
   try {
     const turn = await saveTurn(ctx.db, {
       conversationId: conversation.id,
-      question: plan.userContent === null ? null : { id: randomUUID(), content: plan.userContent },
+      question:
+        plan.userContent === null
+          ? null
+          : {
+              id: randomUUID(),
+              content: plan.userContent,
+              attachmentIds: (plan.attachments ?? []).map((a) => a.id),
+            },
       replyId: assistantId,
       model: plan.model,
       parentId: plan.parentId,
@@ -61,20 +73,30 @@ export async function startReply(
     });
     // Deleted since it was read: nothing was written.
     if (!turn) throw conversationNotFound();
+    // Images of the branch's user messages (the new one's were claimed by the same statement).
+    const images = await imagesOf(
+      ctx.db,
+      turn.branch.filter((m) => m.role === 'user').map((m) => m.id),
+    );
     const generation = ctx.generations.start({
       messageId: assistantId,
       conversationId: conversation.id,
       userId: caller.userId,
       apiKeyId: caller.kind === 'api_key' ? caller.tokenId : null,
       model: plan.model,
-      messages: historyFor(conversation, turn.branch),
+      messages: historyFor(conversation, turn.branch, images),
       maxTokens: admission.maxTokens,
       slot,
     });
     // The final save records the usage; the reservation gives way to it then.
     void generation.finished.then(admission.settle);
     scheduleTitle(ctx, caller, conversation, turn.branch, generation);
-    return { userMessage: turn.question, assistantMessage: turn.reply, generation };
+    return {
+      userMessage: turn.question,
+      userAttachments: turn.question ? (plan.attachments ?? []) : [],
+      assistantMessage: turn.reply,
+      generation,
+    };
   } catch (error) {
     slot.release();
     admission.settle();

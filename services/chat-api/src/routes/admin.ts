@@ -3,6 +3,7 @@ import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
+import { storageUsed } from '../data/attachments.js';
 import { adminUsage, usageToday } from '../data/usage.js';
 import { principal } from './principal.js';
 
@@ -17,12 +18,17 @@ export function adminRoutes(ctx: ChatContext): Router {
     dailyTokenBudget: ctx.config.DAILY_TOKEN_BUDGET,
     maxConcurrentStreams: ctx.config.MAX_CONCURRENT_STREAMS,
     allowedModels: ctx.config.ALLOWED_MODELS.length > 0 ? ctx.config.ALLOWED_MODELS : null,
+    storageQuotaMb: ctx.config.DEFAULT_STORAGE_QUOTA_MB,
   };
 
   router.get('/users/:userId/limits', async (req, res) => {
     const userId = parseInput(idParam, req.params.userId, 'params');
-    const [stored, effective] = await Promise.all([ctx.limits.stored(userId), ctx.limits.effective(userId)]);
-    res.json({ ...stored, defaults, effective });
+    const [stored, effective, storageUsedBytes] = await Promise.all([
+      ctx.limits.stored(userId),
+      ctx.limits.effective(userId),
+      storageUsed(ctx.db, userId),
+    ]);
+    res.json({ ...stored, defaults, effective, storageUsedBytes });
   });
 
   router.put('/users/:userId/limits', async (req, res) => {
@@ -30,7 +36,11 @@ export function adminRoutes(ctx: ChatContext): Router {
     const patch = parseInput(userLimitsPatch, req.body ?? {});
     const stored = await ctx.limits.setUserLimits(userId, patch, principal(req).userId);
     ctx.logger.info('user limits changed', { targetUserId: userId, fields: Object.keys(patch) });
-    res.json({ ...stored, defaults, effective: await ctx.limits.effective(userId) });
+    const [effective, storageUsedBytes] = await Promise.all([
+      ctx.limits.effective(userId),
+      storageUsed(ctx.db, userId),
+    ]);
+    res.json({ ...stored, defaults, effective, storageUsedBytes });
   });
 
   router.get('/api-keys/:keyId/limits', async (req, res) => {

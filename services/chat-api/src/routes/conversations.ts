@@ -2,6 +2,7 @@ import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
+import { attachmentsOf } from '../data/attachments.js';
 import { listConversations } from '../data/conversation-list.js';
 import {
   allMessages,
@@ -127,7 +128,14 @@ export function conversationRoutes(ctx: ChatContext): Router {
     const { branch } = parseInput(messagesQuery, req.query, 'query');
     const messages = await allMessages(ctx.db, conversation.id);
     const items = branch === 'all' ? messages : branchTo(messages, conversation.currentMessageId);
-    res.json({ items: items.map(toMessageView), currentMessageId: conversation.currentMessageId });
+    const attachments = await attachmentsOf(
+      ctx.db,
+      items.filter((m) => m.role === 'user').map((m) => m.id),
+    );
+    res.json({
+      items: items.map((m) => toMessageView(m, attachments.get(m.id))),
+      currentMessageId: conversation.currentMessageId,
+    });
   });
 
   return router;

@@ -1,8 +1,10 @@
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { findOwnConversation, toMessageView } from '../data/conversations.js';
+import { attachmentsForEdit, attachmentsForMessage } from '../domain/attachments.js';
 import type { GenerationResult } from '../domain/generations.js';
 import { findMessage, type StartedReply, startReply, stopConversation } from '../domain/replies.js';
 import { principal } from './principal.js';
@@ -18,10 +20,11 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
   const stream = openEventStream(res, ctx.metrics.openStreams.labels({ api: 'ui' }));
   stream.send('start', {
     conversationId: started.assistantMessage.conversationId,
-    userMessage: started.userMessage ? toMessageView(started.userMessage) : null,
+    userMessage: started.userMessage ? toMessageView(started.userMessage, started.userAttachments) : null,
     assistantMessage: toMessageView(started.assistantMessage),
   });
   const onToken = (text: string) => stream.send('token', { text });
+  const onThinking = (text: string) => stream.send('thinking', { text });
   const onEnd = (result: GenerationResult) => {
     const summary = {
       messageId: result.messageId,
@@ -45,9 +48,11 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
   };
   if (generation.result) return onEnd(generation.result);
   generation.on('token', onToken);
+  generation.on('thinking', onThinking);
   generation.once('end', onEnd);
   res.once('close', () => {
     generation.off('token', onToken);
+    generation.off('thinking', onThinking);
     generation.off('end', onEnd);
   });
 }
@@ -56,15 +61,25 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
 export function messageRoutes(ctx: ChatContext): Router {
   const router = Router();
   const max = ctx.config.MAX_MESSAGE_CHARS;
-  const content = z
+  const boundedText = z
     .string()
     .trim()
-    .min(1, 'must not be empty')
     .refine((text) => text.length <= max, {
       error: (issue) =>
         `${String(issue.input).length} characters; at most ${max} are accepted (MAX_MESSAGE_CHARS)`,
     });
-  const sendBody = z.object({ content, model: z.string().trim().min(1).max(200).optional() });
+  const content = boundedText.refine((text) => text.length > 0, 'must not be empty');
+  const sendBody = z
+    .object({
+      // Empty is fine when images carry the message.
+      content: boundedText,
+      model: z.string().trim().min(1).max(200).optional(),
+      attachmentIds: z.array(z.uuid()).max(MAX_ATTACHMENTS_PER_MESSAGE).default([]),
+    })
+    .refine((body) => body.content !== '' || body.attachmentIds.length > 0, {
+      path: ['content'],
+      message: 'must not be empty',
+    });
   const editBody = z.object({ content });
   const regenerateBody = z.object({ model: z.string().trim().min(1).max(200).optional() });
 
@@ -72,10 +87,13 @@ export function messageRoutes(ctx: ChatContext): Router {
     const caller = principal(req);
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(sendBody, req.body ?? {});
+    const model = body.model ?? conversation.model;
+    const attachments = await attachmentsForMessage(ctx, caller, conversation.id, model, body.attachmentIds);
     const started = await startReply(ctx, caller, conversation, {
       userContent: body.content,
+      attachments,
       parentId: conversation.currentMessageId,
-      model: body.model ?? conversation.model,
+      model,
     });
     streamReply(ctx, res, started);
   });
@@ -98,8 +116,16 @@ export function messageRoutes(ctx: ChatContext): Router {
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(editBody, req.body ?? {});
     const original = await findMessage(ctx, conversation.id, req.params.messageId, 'user');
+    const attachments = await attachmentsForEdit(
+      ctx,
+      caller,
+      conversation.id,
+      conversation.model,
+      original.id,
+    );
     const started = await startReply(ctx, caller, conversation, {
       userContent: body.content,
+      attachments,
       parentId: original.parentId,
       model: conversation.model,
     });

@@ -2,8 +2,10 @@ import { usageQuery } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import type { ChatContext } from '../context.js';
-import { isEmbeddingModel, visibleModels } from '../domain/models.js';
+import { isEmbeddingModel, modelCapabilities, visibleModels } from '../domain/models.js';
+import { storageUsed } from '../data/attachments.js';
 import { usageByDay } from '../data/usage.js';
+import { quotaBytesOf } from '../domain/attachments.js';
 import { principal } from './principal.js';
 
 /** GET /api/models (the gateway's models the caller may use) and GET /api/usage (own, by day and model). */
@@ -12,14 +14,16 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
 
   router.get('/models', async (req, res) => {
     const models = await visibleModels(ctx, principal(req));
+    const capabilities = await Promise.all(models.map((model) => modelCapabilities(ctx, model.name)));
     res.json({
       defaultModel: ctx.config.DEFAULT_MODEL,
-      items: models.map((model) => ({
+      items: models.map((model, index) => ({
         name: model.name,
         kind: isEmbeddingModel(model) ? 'embedding' : 'chat',
         size: model.size ?? null,
         modifiedAt: model.modified_at ?? null,
         details: model.details ?? {},
+        capabilities: capabilities[index] ?? [],
       })),
     });
   });
@@ -29,12 +33,18 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
     const caller = principal(req);
     // The usage this replica has not written yet is in the answer too.
     await ctx.usage.flush();
-    const [items, usedToday] = await Promise.all([
+    const [items, usedToday, usedBytes] = await Promise.all([
       usageByDay(ctx.db, caller.userId, days),
       ctx.usage.tokensUsedToday(caller.userId),
+      storageUsed(ctx.db, caller.userId),
     ]);
     const budget = caller.limits.dailyTokenBudget;
-    res.json({ items, dailyTokenBudget: budget > 0 ? budget : null, tokensUsedToday: usedToday });
+    res.json({
+      items,
+      dailyTokenBudget: budget > 0 ? budget : null,
+      tokensUsedToday: usedToday,
+      storage: { usedBytes, quotaBytes: quotaBytesOf(caller) },
+    });
   });
 
   return router;

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedConversation, exportFile } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
+import { assertImportedAttachments } from '../domain/attachments.js';
 import { assertMessageSizes } from '../domain/message-size.js';
 import express, { type Response, Router } from 'express';
 import type { ChatContext } from '../context.js';
@@ -83,6 +84,8 @@ export function transferRoutes(ctx: ChatContext): Router {
         ),
         ctx.config.MAX_MESSAGE_CHARS,
       );
+      const caller = principal(req);
+      await assertImportedAttachments(ctx, caller, file.conversations);
       const result = await importConversations(ctx.db, userId, file.conversations);
       ctx.logger.info('conversations imported', {
         imported: result.imported,

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, type User, type UserLimits, type UserLimitsView, type UserStatus } from '../api/index.js';
 import { useAuth } from '../auth/AuthContext.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { formatBytes } from '../ui/format-bytes.js';
 
 export function UsersPanel() {
   const { user: me } = useAuth();
@@ -142,11 +143,12 @@ export function UsersPanel() {
   );
 }
 
-type NumericLimit = 'dailyTokenBudget' | 'requestsPerMinute' | 'maxConcurrentStreams';
+type NumericLimit = 'dailyTokenBudget' | 'requestsPerMinute' | 'maxConcurrentStreams' | 'storageQuotaMb';
 const EMPTY: Pick<UserLimits, NumericLimit> = {
   dailyTokenBudget: null,
   requestsPerMinute: null,
   maxConcurrentStreams: null,
+  storageQuotaMb: null,
 };
 const describeDefault = (value: number | null | undefined) =>
   value === null || value === undefined
@@ -167,6 +169,7 @@ function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
       dailyTokenBudget: loaded.dailyTokenBudget,
       requestsPerMinute: loaded.requestsPerMinute,
       maxConcurrentStreams: loaded.maxConcurrentStreams,
+      storageQuotaMb: loaded.storageQuotaMb,
     });
   };
   useEffect(() => {
@@ -210,6 +213,13 @@ function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
       {field('dailyTokenBudget', 'Daily token budget')}
       {field('requestsPerMinute', 'Requests per minute')}
       {field('maxConcurrentStreams', 'Replies at once')}
+      {field('storageQuotaMb', 'Image storage (MiB)')}
+      {view && (
+        <p className="muted">
+          Images stored: {formatBytes(view.storageUsedBytes)} of{' '}
+          {view.effective.storageQuotaMb ? `${view.effective.storageQuotaMb} MiB` : 'unlimited'}.
+        </p>
+      )}
       {view && (
         <p className="muted">
           In effect: {view.effective.requestsPerMinute || 'unlimited'} requests/min,{' '}

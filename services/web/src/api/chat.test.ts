@@ -43,6 +43,7 @@ describe('models', () => {
     size: 1,
     modifiedAt: null,
     details: {},
+    capabilities: kind === 'chat' ? ['completion'] : ['embedding'],
   });
 
   it('reads GET /api/models only: chat models by name, the default one first', async () => {
@@ -56,7 +57,10 @@ describe('models', () => {
         ],
       } satisfies ModelListing),
     );
-    expect(await api.models()).toEqual([{ id: 'qwen2.5:latest' }, { id: 'llama3.2:latest' }]);
+    expect(await api.models()).toEqual([
+      { id: 'qwen2.5:latest', capabilities: ['completion'] },
+      { id: 'llama3.2:latest', capabilities: ['completion'] },
+    ]);
     expect(requests.map((r) => r.url)).toEqual(['/api/models']);
   });
 
@@ -84,13 +88,17 @@ describe('admin calls match chat-api’s routes', () => {
           dailyTokenBudget: 0,
           maxConcurrentStreams: 3,
           allowedModels: null,
+          storageQuotaMb: 500,
         },
         effective: {
           requestsPerMinute: 60,
           dailyTokenBudget: 1000,
           maxConcurrentStreams: 3,
           allowedModels: [],
+          storageQuotaMb: 500,
         },
+        storageUsedBytes: 0,
+        storageQuotaMb: null,
       } satisfies UserLimitsResponse),
     );
     await api.admin.setLimits('u1', {

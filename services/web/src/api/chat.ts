@@ -1,5 +1,6 @@
 import {
   adminUsagePage,
+  attachmentResponse,
   conversationPage,
   conversationResponse,
   importResult,
@@ -137,8 +138,24 @@ export function chatApi(http: ApiClient) {
         query: { branch: 'all' },
       }),
 
-    send: (conversationId: string, content: string, signal?: AbortSignal) =>
-      reply(`/api/conversations/${id(conversationId)}/messages`, { content }, signal),
+    send: (conversationId: string, content: string, attachmentIds: string[] = [], signal?: AbortSignal) =>
+      reply(
+        `/api/conversations/${id(conversationId)}/messages`,
+        attachmentIds.length > 0 ? { content, attachmentIds } : { content },
+        signal,
+      ),
+    /** Stores an image for the next message of the conversation (its bytes as the body). */
+    uploadAttachment: async (conversationId: string, file: File) =>
+      (
+        await http.json(attachmentResponse, `/api/conversations/${id(conversationId)}/attachments`, {
+          body: file,
+          query: { name: file.name },
+          headers: { 'Content-Type': file.type || 'application/octet-stream' },
+        })
+      ).attachment,
+    /** An attached image's bytes (the access token is a header, so an <img> cannot fetch it itself). */
+    attachmentBlob: async (conversationId: string, attachmentId: string) =>
+      (await http.send(`/api/conversations/${id(conversationId)}/attachments/${id(attachmentId)}`)).blob(),
     regenerate: (conversationId: string, messageId: string, signal?: AbortSignal) =>
       reply(`/api/conversations/${id(conversationId)}/messages/${id(messageId)}/regenerate`, {}, signal),
     edit: (conversationId: string, messageId: string, content: string, signal?: AbortSignal) =>
@@ -151,7 +168,7 @@ export function chatApi(http: ApiClient) {
       const listing = await http.json(modelListing, '/api/models');
       const models = listing.items
         .filter((entry) => entry.kind === 'chat')
-        .map((entry) => ({ id: entry.name }));
+        .map((entry) => ({ id: entry.name, capabilities: entry.capabilities }));
       // The deployment's default model first, so a new chat starts with it.
       const preferred = normalizeModelName(listing.defaultModel);
       const index = models.findIndex((m) => normalizeModelName(m.id) === preferred);
@@ -160,6 +177,8 @@ export function chatApi(http: ApiClient) {
 
     /** The caller's own tokens by day and model (GET /api/usage). */
     usage: async (days = 30) => (await http.json(usageResponse, '/api/usage', { query: { days } })).items,
+    /** The caller's image storage: bytes used and the quota (null = none). */
+    storage: async () => (await http.json(usageResponse, '/api/usage', { query: { days: 1 } })).storage,
 
     /** The server's export (all conversations with every branch), as a downloadable blob. */
     exportAll: async () => (await http.send('/api/conversations/export')).blob(),
@@ -196,6 +215,7 @@ export function chatApi(http: ApiClient) {
         if (limits.maxConcurrentStreams !== undefined)
           patch.maxConcurrentStreams = limits.maxConcurrentStreams;
         if (limits.allowedModels !== undefined) patch.allowedModels = limits.allowedModels;
+        if (limits.storageQuotaMb !== undefined) patch.storageQuotaMb = limits.storageQuotaMb;
         return http.json(userLimitsResponse, `/api/admin/users/${id(userId)}/limits`, {
           method: 'PUT',
           body: patch,

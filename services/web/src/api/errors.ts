@@ -196,6 +196,7 @@ export function describeError(error: unknown): ErrorDescription {
     case 'bad_request':
     case 'conflict':
     case 'payload_too_large':
+    case 'storage_quota_exceeded':
     case 'invalid_credentials':
       return { kind: 'invalid_input', title: error.title, message: error.message, retryable: false };
     default:

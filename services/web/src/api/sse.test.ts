@@ -23,6 +23,7 @@ const START = JSON.stringify({
     promptTokens: null,
     completionTokens: null,
     durationMs: null,
+    attachments: [],
     createdAt: AT,
     updatedAt: AT,
   },

@@ -2,6 +2,7 @@
 // with the services and their tests); what is left here is the web app's own.
 export type {
   AdminUsageRow,
+  Attachment,
   ApiKey,
   AuditEvent,
   BackendPool,
@@ -29,4 +30,6 @@ export type {
 /** A model in the chat's picker. */
 export interface ModelInfo {
   id: string;
+  /** As Ollama reports them (`vision`: takes images, `thinking`: reasons before answering). */
+  capabilities: string[];
 }

@@ -11,6 +11,14 @@ interface Props {
 
 let modelsCache: Promise<ModelInfo[]> | undefined;
 
+/** What the picker says a model can do besides text: images, reasoning, tools. */
+const CAPABILITY_LABELS: Record<string, string> = { vision: 'images', thinking: 'thinking', tools: 'tools' };
+
+export function modelLabel(model: ModelInfo): string {
+  const extras = model.capabilities.flatMap((c) => CAPABILITY_LABELS[c] ?? []);
+  return extras.length > 0 ? `${model.id} (${extras.join(', ')})` : model.id;
+}
+
 /** Model picker and the per-conversation system prompt. */
 export function ChatSettings({ model, systemPrompt, disabled, onChange, onModelsLoaded }: Props) {
   const [models, setModels] = useState<ModelInfo[]>([]);
@@ -38,7 +46,8 @@ export function ChatSettings({ model, systemPrompt, disabled, onChange, onModels
     // Load once per mount; the callback identity changes every render.
   }, []);
 
-  const options = models.some((m) => m.id === model) || !model ? models : [{ id: model }, ...models];
+  const options =
+    models.some((m) => m.id === model) || !model ? models : [{ id: model, capabilities: [] }, ...models];
 
   return (
     <div className="chat-settings">
@@ -50,7 +59,7 @@ export function ChatSettings({ model, systemPrompt, disabled, onChange, onModels
           )}
           {options.map((m) => (
             <option key={m.id} value={m.id}>
-              {m.id}
+              {modelLabel(m)}
             </option>
           ))}
         </select>

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
-import { ApiError, api, type Conversation } from '../api/index.js';
+import { normalizeModelName } from '@corral/contracts';
+import { ApiError, api, type Conversation, type ModelInfo } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { fallbackLeaf } from './branches.js';
 import { ChatSettings } from './ChatSettings.js';
-import { Composer } from './Composer.js';
+import { Composer, type PendingImage } from './Composer.js';
 import { useConversations } from './ConversationsContext.js';
 import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
@@ -20,6 +21,8 @@ export function ChatView() {
   const [loadError, setLoadError] = useState<unknown>();
   const [shownError, setShownError] = useState<ShownError | null>(null);
   const [draft, setDraft] = useState('');
+  const [images, setImages] = useState<PendingImage[]>([]);
+  const [models, setModels] = useState<ModelInfo[]>([]);
   const [newChat, setNewChat] = useState<{ model: string; systemPrompt: string }>({
     model: '',
     systemPrompt: '',
@@ -70,7 +73,7 @@ export function ChatView() {
         () => undefined,
       ),
   });
-  const { streaming, live, speeds, run: runReply, reset: resetReplies } = replies;
+  const { streaming, live, speeds, thoughts, run: runReply, reset: resetReplies } = replies;
 
   useEffect(() => {
     setShownError(null);
@@ -86,11 +89,11 @@ export function ChatView() {
   }, [id, load, resetReplies, clearUnsaved, showMessages]);
 
   const sendTo = useCallback(
-    (conv: Conversation, content: string) => {
-      const resend = () => sendTo(conv, content);
+    (conv: Conversation, content: string, attachmentIds: string[] = []) => {
+      const resend = () => sendTo(conv, content, attachmentIds);
       void runReply(
         conv.id,
-        (signal) => api.chat.send(conv.id, content, signal),
+        (signal) => api.chat.send(conv.id, content, attachmentIds, signal),
         () => setDraft(content),
         resend,
       );
@@ -100,23 +103,73 @@ export function ChatView() {
 
   // A message typed on the new-chat screen, carried here after the conversation was created.
   useEffect(() => {
-    const handoff = (location.state as { send?: string } | null)?.send;
-    if (!handoff || !conversation || conversation.id !== id || consumedHandoffs.current.has(location.key))
+    const state = location.state as { send?: string; attachmentIds?: string[] } | null;
+    const handoff = state?.send;
+    if (
+      handoff === undefined ||
+      !conversation ||
+      conversation.id !== id ||
+      consumedHandoffs.current.has(location.key)
+    )
       return;
     consumedHandoffs.current.add(location.key);
     navigate(location.pathname, { replace: true, state: null });
-    sendTo(conversation, handoff);
+    sendTo(conversation, handoff, state?.attachmentIds ?? []);
   }, [conversation, id, location, navigate, sendTo]);
+
+  const currentModel = conversation?.model ?? newChat.model;
+  const takesImages = models.some(
+    (m) => normalizeModelName(m.id) === normalizeModelName(currentModel) && m.capabilities.includes('vision'),
+  );
+  const addImages = (files: File[]) =>
+    setImages((shown) => [
+      ...shown,
+      ...files.map((file) => ({ key: crypto.randomUUID(), file, url: URL.createObjectURL(file) })),
+    ]);
+  const removeImage = (key: string) =>
+    setImages((shown) => {
+      const gone = shown.find((image) => image.key === key);
+      if (gone) URL.revokeObjectURL(gone.url);
+      return shown.filter((image) => image.key !== key);
+    });
+  // Images chosen in another conversation are not carried over.
+  useEffect(
+    () => () =>
+      setImages((shown) => {
+        for (const image of shown) URL.revokeObjectURL(image.url);
+        return [];
+      }),
+    [id],
+  );
+
+  /** Uploads the chosen images into the conversation; their ids, or null (the error is shown). */
+  const uploadImages = async (conversationId: string, chosen: PendingImage[]): Promise<string[] | null> => {
+    try {
+      const ids: string[] = [];
+      for (const image of chosen) ids.push((await api.chat.uploadAttachment(conversationId, image.file)).id);
+      return ids;
+    } catch (error) {
+      setShownError({ error });
+      return null;
+    }
+  };
 
   const send = async () => {
     const content = draft.trim();
-    if (!content || streaming) return;
+    const chosen = takesImages ? images : [];
+    if ((!content && chosen.length === 0) || streaming) return;
     setDraft('');
     if (conversation) {
+      const attachmentIds = await uploadImages(conversation.id, chosen);
+      if (attachmentIds === null) {
+        setDraft(content);
+        return;
+      }
+      setImages([]);
       if (conversation.currentMessageId && leafId !== conversation.currentMessageId) {
         setLeafId(conversation.currentMessageId);
       }
-      sendTo(conversation, content);
+      sendTo(conversation, content, attachmentIds);
       return;
     }
     try {
@@ -124,8 +177,15 @@ export function ChatView() {
         ...(newChat.model ? { model: newChat.model } : {}),
         ...(newChat.systemPrompt.trim() ? { systemPrompt: newChat.systemPrompt } : {}),
       });
+      const attachmentIds = await uploadImages(created.id, chosen);
+      if (attachmentIds === null) {
+        // Refused (too large, quota full, not an image): nothing is sent, the draft and images stay.
+        setDraft(content);
+        void api.chat.deleteConversation(created.id).catch(() => undefined);
+        return;
+      }
       list.upsert(created);
-      navigate(`/c/${created.id}`, { state: { send: content } });
+      navigate(`/c/${created.id}`, { state: { send: content, attachmentIds } });
     } catch (error) {
       setDraft(content);
       setShownError({ error, retry: () => void send() });
@@ -183,9 +243,10 @@ export function ChatView() {
         systemPrompt={conversation ? (conversation.systemPrompt ?? '') : newChat.systemPrompt}
         disabled={streaming}
         onChange={(change) => void updateConversation(change)}
-        onModelsLoaded={(models) => {
-          if (!conversation && !newChat.model && models[0])
-            setNewChat((c) => ({ ...c, model: models[0]!.id }));
+        onModelsLoaded={(loaded) => {
+          setModels(loaded);
+          if (!conversation && !newChat.model && loaded[0])
+            setNewChat((c) => ({ ...c, model: loaded[0]!.id }));
         }}
       />
       <div className="chat__messages" aria-busy={loading}>
@@ -203,6 +264,7 @@ export function ChatView() {
               key={message.id}
               message={message}
               liveText={live?.id === message.id ? live.text : undefined}
+              liveThinking={thoughts[message.id]}
               tokensPerSecond={speeds[message.id]}
               busy={streaming}
               branch={branches.branchAt(message, (leaf) => void switchBranch(leaf))}
@@ -241,6 +303,9 @@ export function ChatView() {
         onStop={replies.stop}
         streaming={streaming}
         disabled={loading}
+        images={takesImages ? images : []}
+        onAddImages={takesImages ? addImages : undefined}
+        onRemoveImage={removeImage}
       />
     </section>
   );

@@ -1,5 +1,6 @@
 import { Suspense, lazy, useState } from 'react';
 import type { Message } from '../api/index.js';
+import { AttachedImage } from './AttachedImage.js';
 
 const Markdown = lazy(() => import('../markdown/Markdown.js'));
 
@@ -13,6 +14,8 @@ interface Props {
   message: Message;
   /** Text streamed so far, while this is the reply being written. */
   liveText?: string | undefined;
+  /** A thinking model's reasoning streamed so far (not saved: shown while the reply is written). */
+  liveThinking?: string | undefined;
   tokensPerSecond?: number | null | undefined;
   branch?: BranchInfo | undefined;
   busy: boolean;
@@ -40,6 +43,7 @@ export function formatStats(message: Message, tokensPerSecond?: number | null): 
 export function MessageItem({
   message,
   liveText,
+  liveThinking,
   tokensPerSecond,
   branch,
   busy,
@@ -66,6 +70,23 @@ export function MessageItem({
       data-message-id={message.id}
     >
       <header className="message__who">{who}</header>
+      {message.attachments.length > 0 && (
+        <div className="message__images">
+          {message.attachments.map((attachment) => (
+            <AttachedImage
+              key={attachment.id}
+              conversationId={message.conversationId}
+              attachment={attachment}
+            />
+          ))}
+        </div>
+      )}
+      {liveThinking && (
+        <details className="message__thinking">
+          <summary>{text ? 'Thought' : 'Thinking…'}</summary>
+          <p>{liveThinking}</p>
+        </details>
+      )}
       {editing ? (
         <form
           className="message__edit"

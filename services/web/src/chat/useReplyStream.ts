@@ -34,6 +34,8 @@ export function useReplyStream(options: ReplyStreamOptions) {
   const [live, setLive] = useState<{ id: string; text: string } | null>(null);
   const [streaming, setStreaming] = useState(false);
   const [speeds, setSpeeds] = useState<Record<string, number | null>>({});
+  /** A thinking model's reasoning per reply, kept on screen after it ends (it is not saved). */
+  const [thoughts, setThoughts] = useState<Record<string, string>>({});
   const running = useRef<{ conversationId: string; controller: AbortController } | null>(null);
   // The latest callbacks, so `run` and `stop` stay the same functions across renders.
   const latest = useRef(options);
@@ -50,6 +52,7 @@ export function useReplyStream(options: ReplyStreamOptions) {
       onError(null);
       let assistantId: string | null = null;
       let text = '';
+      let thinking = '';
       try {
         for await (const event of read(controller.signal)) {
           if (event.type === 'start') {
@@ -58,6 +61,10 @@ export function useReplyStream(options: ReplyStreamOptions) {
             setMessages((ms) => [...ms.filter((m) => !added.some((a) => a.id === m.id)), ...added]);
             setLeafId(assistantId);
             setLive({ id: assistantId, text: '' });
+          } else if (event.type === 'thinking' && assistantId) {
+            thinking += event.text;
+            const id = assistantId;
+            setThoughts((t) => ({ ...t, [id]: thinking }));
           } else if (event.type === 'token' && assistantId) {
             text += event.text;
             setLive({ id: assistantId, text });
@@ -131,7 +138,8 @@ export function useReplyStream(options: ReplyStreamOptions) {
   const reset = useCallback(() => {
     setLive(null);
     setSpeeds({});
+    setThoughts({});
   }, []);
 
-  return { streaming, live, speeds, run, stop, reset };
+  return { streaming, live, speeds, thoughts, run, stop, reset };
 }

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
+import type { StorageUsage } from '@corral/contracts';
 import { api, type UsageRow } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { formatBytes } from '../ui/format-bytes.js';
 import { UsageChart } from './UsageChart.js';
 
 export function UsageTable({ rows }: { rows: readonly UsageRow[] }) {
@@ -36,6 +38,21 @@ export function UsageTable({ rows }: { rows: readonly UsageRow[] }) {
   );
 }
 
+/** Settings' line on image storage: what the user's attachments take and their quota. */
+export function StorageLine() {
+  const [storage, setStorage] = useState<StorageUsage | null>(null);
+  useEffect(() => {
+    api.chat.storage().then(setStorage, () => undefined);
+  }, []);
+  if (!storage) return null;
+  return (
+    <p className="muted" data-testid="storage-used">
+      Images stored: {formatBytes(storage.usedBytes)}
+      {storage.quotaBytes === null ? ' (no quota)' : ` of ${formatBytes(storage.quotaBytes)}`}.
+    </p>
+  );
+}
+
 export function UsagePanel() {
   const [rows, setRows] = useState<UsageRow[] | null>(null);
   const [error, setError] = useState<unknown>();
@@ -47,6 +64,7 @@ export function UsagePanel() {
   return (
     <div className="panel">
       <h2>Tokens by day (last 30 days)</h2>
+      <StorageLine />
       {error !== undefined && <ErrorNotice error={error} onRetry={load} />}
       {rows && (
         <>

@@ -55,6 +55,7 @@ export async function fulfilReplyStream(route: Route, reply: { id: string; promp
     promptTokens: null,
     completionTokens: null,
     durationMs: null,
+    attachments: [],
     createdAt: now,
     updatedAt: now,
   });
