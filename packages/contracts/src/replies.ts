@@ -4,7 +4,9 @@ import { message, messageStatus } from './conversations.js';
 
 /**
  * A reply streamed as Server-Sent Events (`POST …/messages`, `…/regenerate`, `…/edit`): one
- * `start`, a `token` per piece of text, then `done` or `error`. Each event's `data` is JSON.
+ * `start`, a `token` per piece of text, then `done` or `error`. Each event's `data` is JSON. Token
+ * and final events carry an SSE `id` (their position in the reply): a client that lost the stream
+ * resumes after it with `GET …/messages/:messageId/stream` and `Last-Event-ID`.
  */
 export const replyStart = z.object({
   conversationId: recordId,
@@ -16,6 +18,13 @@ export type ReplyStart = z.infer<typeof replyStart>;
 
 export const replyToken = z.object({ text: z.string() });
 export type ReplyToken = z.infer<typeof replyToken>;
+
+/**
+ * The whole text of the reply so far, replacing what the client had: sent by the resume route
+ * (`GET …/messages/:messageId/stream`) when it cannot replay the reply's events one by one.
+ */
+export const replySnapshot = z.object({ text: z.string() });
+export type ReplySnapshot = z.infer<typeof replySnapshot>;
 
 /** How a reply ended (`done`: complete, stopped or interrupted). */
 export const replySummary = z.object({
@@ -37,6 +46,7 @@ export type ReplyError = z.infer<typeof replyError>;
 export const replyEventData = {
   start: replyStart,
   token: replyToken,
+  snapshot: replySnapshot,
   done: replySummary,
   error: replyError,
 } as const;
@@ -47,6 +57,7 @@ export const REPLY_EVENT_NAMES = Object.keys(replyEventData) as ReplyEventName[]
 export type ReplyEvent =
   | ({ type: 'start' } & ReplyStart)
   | { type: 'token'; text: string }
+  | { type: 'snapshot'; text: string }
   | { type: 'done'; summary: ReplySummary }
   | { type: 'error'; summary: ReplySummary; code: string; message: string };
 
@@ -60,6 +71,8 @@ export function parseReplyEvent(event: string, data: unknown): ReplyEvent | unde
       return { type: 'start', ...replyStart.parse(data) };
     case 'token':
       return { type: 'token', text: replyToken.parse(data).text };
+    case 'snapshot':
+      return { type: 'snapshot', text: replySnapshot.parse(data).text };
     case 'done':
       return { type: 'done', summary: replySummary.parse(data) };
     case 'error': {

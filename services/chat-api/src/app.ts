@@ -16,6 +16,7 @@ import { FinalSaves } from './domain/final-saves.js';
 import { Generations } from './domain/generations.js';
 import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import { applyRetention } from './domain/retention.js';
+import { ReplyEvents } from './domain/reply-events.js';
 import { StopBus } from './domain/stop-bus.js';
 import { sweepInterruptedMessages } from './domain/sweep.js';
 import { TitleWriter } from './domain/titles.js';
@@ -133,6 +134,14 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   await stopBus.listen((messageId) => generations.stop(messageId));
   // Reverse order on the way out: replies are saved as interrupted before the bus and pools close.
   lifecycle.onShutdown('stop-bus', () => stopBus.close());
+  const replyEvents = new ReplyEvents(
+    redis,
+    config.REDIS_KEY_PREFIX,
+    { ttlSeconds: config.REPLY_EVENTS_TTL_SECONDS, maxEvents: config.REPLY_EVENTS_MAX },
+    logger,
+    metrics,
+  );
+  lifecycle.onShutdown('reply-events', () => replyEvents.close());
   lifecycle.onShutdown('generations', () => generations.interruptAll());
   lifecycle.drainSignal.addEventListener('abort', () => void generations.interruptAll());
 
@@ -211,6 +220,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       metrics,
     ),
     stopBus,
+    replyEvents,
     metrics,
     auth,
   };

@@ -81,6 +81,12 @@ export const chatEnvShape = {
   STREAM_STALE_SECONDS: envInt(60, { max: 86_400 }).describe(
     'A reply still marked streaming and untouched this long was left by a dead process: the sweep marks it interrupted.',
   ),
+  REPLY_EVENTS_TTL_SECONDS: envInt(300, { min: 10, max: 86_400 }).describe(
+    "A reply's events (kept in Redis Streams, or in this process without Redis) live this long after its last one, so a reload, another tab or another replica can resume it.",
+  ),
+  REPLY_EVENTS_MAX: envInt(50_000, { min: 100, max: 10_000_000 }).describe(
+    'Most events kept per reply (MAXLEN); a client resuming from before the oldest kept one gets the saved text instead.',
+  ),
   SWEEP_INTERVAL_SECONDS: envInt(30, { min: 1, max: 86_400 }),
   PENDING_SAVES_FILE: z
     .string()

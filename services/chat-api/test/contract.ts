@@ -41,6 +41,12 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
     body: null,
     events: replyEventData,
   },
+  {
+    method: 'GET',
+    path: '/api/conversations/:id/messages/:messageId/stream',
+    body: null,
+    events: replyEventData,
+  },
   { method: 'POST', path: '/api/conversations/:id/stop', body: stopResult },
   { method: 'GET', path: '/api/conversations/:id', body: conversationResponse },
   { method: 'PATCH', path: '/api/conversations/:id', body: conversationResponse },

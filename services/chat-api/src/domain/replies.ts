@@ -71,6 +71,7 @@ export async function startReply(
       maxTokens: admission.maxTokens,
       slot,
     });
+    ctx.replyEvents.record(generation);
     // The final save records the usage; the reservation gives way to it then.
     void generation.finished.then(admission.settle);
     scheduleTitle(ctx, caller, conversation, turn.branch, generation);
