@@ -143,6 +143,23 @@ export function chatApi(http: ApiClient) {
       reply(`/api/conversations/${id(conversationId)}/messages/${id(messageId)}/regenerate`, {}, signal),
     edit: (conversationId: string, messageId: string, content: string, signal?: AbortSignal) =>
       reply(`/api/conversations/${id(conversationId)}/messages/${id(messageId)}/edit`, { content }, signal),
+    /** A reply being written, after the `after`-th token (Last-Event-ID), on whichever chat-api answers. */
+    async *resume(
+      conversationId: string,
+      messageId: string,
+      after: number,
+      signal?: AbortSignal,
+    ): AsyncGenerator<ReplyEvent> {
+      const res = await http.send(
+        `/api/conversations/${id(conversationId)}/messages/${id(messageId)}/stream`,
+        {
+          headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(after) },
+          ...(signal ? { signal } : {}),
+        },
+      );
+      if (!res.body) throw new NetworkError('The server sent no reply stream.');
+      yield* parseReplyStream(res.body);
+    },
     stop: (conversationId: string) =>
       http.json(stopResult, `/api/conversations/${id(conversationId)}/stop`, { method: 'POST' }),
 

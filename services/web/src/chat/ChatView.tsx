@@ -10,6 +10,9 @@ import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
 import { type ShownError, useReplyStream } from './useReplyStream.js';
 
+/** Within this many pixels of the end, the message list counts as "at the bottom" (and follows the reply). */
+const BOTTOM_SLACK_PX = 48;
+
 export function ChatView() {
   const { id } = useParams();
   const location = useLocation();
@@ -54,6 +57,8 @@ export function ChatView() {
   );
 
   const replies = useReplyStream({
+    shownConversationId: id ?? null,
+    onReplying: list.markReplying,
     setMessages,
     setLeafId,
     onError: setShownError,
@@ -61,7 +66,8 @@ export function ChatView() {
     afterReply: (conversationId) =>
       api.chat.conversation(conversationId).then(
         (fresh) => {
-          setConversation(fresh);
+          // Only the conversation on screen: a reply may end while the user reads another one.
+          setConversation((open) => (open?.id === fresh.id ? fresh : open));
           list.upsert(fresh);
           list.followTitle(fresh, (titled) =>
             setConversation((open) => (open?.id === titled.id ? titled : open)),
@@ -70,7 +76,20 @@ export function ChatView() {
         () => undefined,
       ),
   });
-  const { streaming, live, speeds, run: runReply, reset: resetReplies } = replies;
+  const { streaming, live, speeds, run: runReply, reset: resetReplies, follow, isRunning } = replies;
+
+  // A reply still being written when the conversation is opened (a reload, a second tab, coming
+  // back to it): follow it to the end rather than show a frozen half.
+  const loadedMessages = branches.messages;
+  useEffect(() => {
+    if (!conversation || conversation.id !== id || isRunning(conversation.id)) return;
+    const writing = [...loadedMessages]
+      .reverse()
+      .find(
+        (m) => m.role === 'assistant' && m.status === 'streaming' && m.conversationId === conversation.id,
+      );
+    if (writing) follow(conversation.id, writing);
+  }, [conversation, id, loadedMessages, follow, isRunning]);
 
   useEffect(() => {
     setShownError(null);
@@ -112,6 +131,7 @@ export function ChatView() {
     const content = draft.trim();
     if (!content || streaming) return;
     setDraft('');
+    setFollow(true);
     if (conversation) {
       if (conversation.currentMessageId && leafId !== conversation.currentMessageId) {
         setLeafId(conversation.currentMessageId);
@@ -134,8 +154,30 @@ export function ChatView() {
 
   const lastAssistant = [...shown].reverse().find((m) => m.role === 'assistant');
 
-  useEffect(() => {
+  // Follows the reply down only while the user is at the bottom: scrolled up to read, the view stays
+  // where it is and "Jump to latest" brings it back.
+  const messagesRef = useRef<HTMLDivElement>(null);
+  const [following, setFollowing] = useState(true);
+  const followingRef = useRef(true);
+  const setFollow = (value: boolean) => {
+    followingRef.current = value;
+    setFollowing(value);
+  };
+  const onMessagesScroll = () => {
+    const box = messagesRef.current;
+    if (!box) return;
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight <= BOTTOM_SLACK_PX;
+    if (atBottom !== followingRef.current) setFollow(atBottom);
+  };
+  const jumpToLatest = () => {
+    setFollow(true);
     endRef.current?.scrollIntoView?.({ block: 'end' });
+  };
+  useEffect(() => {
+    setFollow(true);
+  }, [id]);
+  useEffect(() => {
+    if (followingRef.current) endRef.current?.scrollIntoView?.({ block: 'end' });
   }, [live?.text, shown.length]);
 
   const updateConversation = async (change: { model?: string; systemPrompt?: string | null }) => {
@@ -188,7 +230,7 @@ export function ChatView() {
             setNewChat((c) => ({ ...c, model: models[0]!.id }));
         }}
       />
-      <div className="chat__messages" aria-busy={loading}>
+      <div className="chat__messages" aria-busy={loading} ref={messagesRef} onScroll={onMessagesScroll}>
         {loading && <p className="muted">Loading…</p>}
         {!loading && shown.length === 0 && (
           <div className="chat__welcome">
@@ -221,6 +263,11 @@ export function ChatView() {
           );
         })}
         <div ref={endRef} />
+        {!following && shown.length > 0 && (
+          <button type="button" className="btn btn--small chat__jump" onClick={jumpToLatest}>
+            ↓ Jump to latest
+          </button>
+        )}
       </div>
       {shownError && (
         <ErrorNotice
