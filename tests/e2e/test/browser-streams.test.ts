@@ -1,0 +1,202 @@
+// Issue 19's core loop in Chromium against `corral start` (local mode: no Redis, the in-process
+// reply events): scroll up while a reply streams and stay there with "Jump to latest"; switch
+// chats mid-reply and back; reload mid-reply and see it continue to the end; stop from a second
+// tab; reload Admin → Model pool.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DESKTOP, launchChromium, signIn, watchForTrouble } from './support/browser.js';
+import { activeUser } from './support/accounts.js';
+import { corral } from './support/stack.js';
+
+const STOPPED_NOTE = 'Stopped — the partial reply above was saved.';
+
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+let trouble: ReturnType<typeof watchForTrouble>;
+let simOptions: Record<string, unknown> | undefined;
+let setupError: unknown;
+/** Conversations made by the tests, by what they were made for. */
+const made: Record<string, string> = {};
+
+async function simConfig(body?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const url = `${corral().inference.urls[0]}/_sim/config`;
+  const res = await fetch(url, body ? { method: 'POST', body: JSON.stringify(body) } : {});
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+const lastReply = (on: Page = page) => on.locator('article.message--assistant').last();
+const replyText = async (on: Page = page) =>
+  ((await lastReply(on).locator('.message__body').textContent()) ?? '').trim();
+const stopButton = (on: Page = page) => on.getByRole('button', { name: /Stop/ });
+const conversationIdOf = (on: Page = page) => /\/c\/([^/?#]+)/.exec(on.url())?.[1] ?? '';
+
+/** Sends `text` from the composer and waits until the reply has some text of its own. */
+async function sendAndWaitForText(text: string, on: Page = page): Promise<void> {
+  const before = await on.locator('article.message--assistant').count();
+  const composer = on.getByLabel('Message', { exact: true });
+  await composer.fill(text);
+  await composer.press('Enter');
+  await stopButton(on).waitFor();
+  await on.waitForFunction((count) => {
+    const replies = document.querySelectorAll('article.message--assistant');
+    const last = replies[replies.length - 1];
+    return replies.length > count && (last?.querySelector('.message__body')?.textContent ?? '').trim() !== '';
+  }, before);
+}
+
+/** Waits until the last reply's text is longer than `length` (a token arrived). */
+async function waitForGrowth(length: number, on: Page = page): Promise<void> {
+  await on.waitForFunction((min) => {
+    const replies = document.querySelectorAll('article.message--assistant');
+    const body = replies[replies.length - 1]?.querySelector('.message__body');
+    return (body?.textContent ?? '').trim().length > min;
+  }, length);
+}
+
+/** The last reply is finished and saved complete: no cursor, no Stop, its stats shown. */
+async function waitForComplete(on: Page = page): Promise<void> {
+  await on.locator('article.message--assistant.message--complete').last().waitFor();
+  await on.getByRole('button', { name: 'Send message' }).waitFor();
+  expect(await stopButton(on).count()).toBe(0);
+}
+
+beforeAll(async () => {
+  try {
+    browser = await launchChromium();
+  } catch (error) {
+    setupError = error;
+    return;
+  }
+  simOptions = (await simConfig()).options as Record<string, unknown>;
+  // Slow enough to act mid-reply, short enough to wait for the end.
+  await simConfig({ tokensPerSecond: 15, responseTokens: 90 });
+  const user = await activeUser('streams');
+  context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+  page = await context.newPage();
+  trouble = watchForTrouble(page);
+  await page.goto('/login');
+  await signIn(page, user.email, user.password);
+  await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
+});
+
+beforeEach(() => {
+  if (setupError) throw setupError;
+});
+
+afterAll(async () => {
+  if (simOptions) {
+    await simConfig({
+      tokensPerSecond: simOptions.tokensPerSecond,
+      responseTokens: simOptions.responseTokens,
+    });
+  }
+  await browser?.close();
+});
+
+describe('replies that stream while the user does other things', () => {
+  it('scrolled up during a reply, the view stays put; "Jump to latest" goes back down and follows', async () => {
+    // A question taller than the window, so the list scrolls.
+    const question = Array.from({ length: 80 }, (_, i) => `Line ${i + 1} of a long question.`).join('\n');
+    await sendAndWaitForText(question);
+    made.scrolled = conversationIdOf();
+    const list = page.locator('.chat__messages');
+    await list.evaluate((node) => node.scrollTo({ top: 0 }));
+    const jump = page.getByRole('button', { name: /Jump to latest/ });
+    await jump.waitFor();
+
+    // Two more tokens arrive; the view is still at the top.
+    for (let i = 0; i < 2; i += 1) {
+      await waitForGrowth((await replyText()).length);
+      expect(await list.evaluate((node) => node.scrollTop)).toBe(0);
+    }
+    await jump.click();
+    const distanceFromEnd = () =>
+      list.evaluate((node) => node.scrollHeight - node.scrollTop - node.clientHeight);
+    await expect.poll(distanceFromEnd).toBeLessThanOrEqual(48);
+    // Back at the bottom, the view follows the reply again.
+    await waitForGrowth((await replyText()).length);
+    await expect.poll(distanceFromEnd).toBeLessThanOrEqual(48);
+    expect(await jump.count()).toBe(0);
+    await waitForComplete();
+  });
+
+  it('a reply goes on in its own conversation while another is open: no Stop there, and it is there on return', async () => {
+    await page.getByRole('button', { name: '+ New chat' }).click();
+    await sendAndWaitForText('Write me a poem about fences.');
+    made.poem = conversationIdOf();
+    const poemLink = page.locator(`a.sidebar__link[href="/c/${made.poem}"]`);
+    await poemLink.locator('[data-replying]').waitFor();
+
+    await page.locator(`a.sidebar__link[href="/c/${made.scrolled}"]`).click();
+    await page.waitForURL(`**/c/${made.scrolled}`);
+    await page.locator('article.message--assistant.message--complete').last().waitFor();
+    expect(await stopButton().count()).toBe(0);
+    expect(await page.getByLabel('Model').isDisabled()).toBe(false);
+    // The other conversation's sidebar entry still says its reply is being written.
+    expect(await poemLink.locator('[data-replying]').count()).toBe(1);
+
+    await poemLink.click();
+    await page.waitForURL(`**/c/${made.poem}`);
+    await stopButton().waitFor();
+    expect(await page.getByLabel('Model').isDisabled()).toBe(true);
+    await waitForGrowth((await replyText()).length);
+    await waitForComplete();
+    await poemLink.locator('[data-replying]').waitFor({ state: 'detached' });
+  });
+
+  it('a reload mid-reply follows the reply to its end, with no second reload', async () => {
+    await sendAndWaitForText('And another one, about gates.');
+    const before = await replyText();
+    await page.reload();
+    await stopButton().waitFor();
+    await waitForGrowth(before.length);
+    await waitForComplete();
+    const after = await replyText();
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(after.startsWith(before.slice(0, 20))).toBe(true);
+    // What the page shows is what was saved.
+    await page.reload();
+    await page.locator('article.message--assistant.message--complete').last().waitFor();
+    expect(await replyText()).toBe(after);
+  });
+
+  it('Stop pressed in a second tab stops the reply both tabs show', async () => {
+    await sendAndWaitForText('One more, about hay.');
+    const second = await context.newPage();
+    try {
+      await second.goto(`/c/${conversationIdOf()}`);
+      await stopButton(second).click();
+      await lastReply(second).getByText(STOPPED_NOTE).waitFor();
+      await lastReply().getByText(STOPPED_NOTE).waitFor();
+      expect(await stopButton().count()).toBe(0);
+    } finally {
+      await second.close();
+    }
+    expect(trouble.errors).toEqual([]);
+  });
+});
+
+describe('admin pages in local mode', () => {
+  it('reloading Admin → Model pool shows the page, not the gateway’s 401', async () => {
+    const admin = await browser!.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+    try {
+      const adminPage = await admin.newPage();
+      await adminPage.goto('/login');
+      await signIn(adminPage, corral().admin.email, corral().admin.password);
+      await adminPage.getByRole('link', { name: 'Admin' }).click();
+      await adminPage.getByRole('link', { name: 'Model pool' }).click();
+      await adminPage.getByRole('form', { name: 'Pull a model' }).waitFor();
+      await adminPage.reload();
+      await adminPage.getByRole('heading', { name: 'Administration' }).waitFor();
+      await adminPage.getByRole('form', { name: 'Pull a model' }).waitFor();
+      // A bookmark opened in a fresh tab.
+      const bookmark = await admin.newPage();
+      await bookmark.goto('/admin/models');
+      await bookmark.getByRole('form', { name: 'Pull a model' }).waitFor();
+    } finally {
+      await admin.close();
+    }
+  });
+});
