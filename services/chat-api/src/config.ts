@@ -65,7 +65,12 @@ export const chatEnvShape = {
   ),
   DEFAULT_MODEL: z.string().min(1).default('llama3.2').describe('Model for conversations that name none.'),
   ALLOWED_MODELS: envList().describe('Models users may use; empty = every model the gateway has.'),
-  RATE_LIMIT_PER_MINUTE: envInt(60).describe('Requests per user per minute; 0 = unlimited.'),
+  RATE_LIMIT_PER_MINUTE: envInt(60).describe(
+    "Model requests per user per minute (sending, regenerating or editing a message, and every /v1 call); an admin can set a user's own; 0 = unlimited.",
+  ),
+  READ_RATE_LIMIT_PER_MINUTE: envInt(600).describe(
+    'Other requests per user per minute (opening chats, the list, settings), counted apart from model requests; 0 = unlimited.',
+  ),
   MAX_CONCURRENT_STREAMS: envInt(3).describe('Generations one user may run at once; 0 = unlimited.'),
   MAX_MESSAGE_CHARS: envInt(400_000, { min: 1 }).describe(
     'Longest message a person writes, the same on every path: the UI, /v1 chat completions and import (400 naming both numbers).',
