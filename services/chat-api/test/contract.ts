@@ -28,6 +28,7 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
   { method: 'POST', path: '/api/conversations', body: conversationResponse },
   { method: 'GET', path: '/api/conversations/:id/export', body: exportFile },
   { method: 'GET', path: '/api/conversations/:id/messages', body: messageList },
+  { method: 'POST', path: '/api/conversations/start', body: null, events: replyEventData },
   { method: 'POST', path: '/api/conversations/:id/messages', body: null, events: replyEventData },
   {
     method: 'POST',

@@ -37,18 +37,20 @@ function historyFor(conversation: Conversation, path: Message[]): ChatTurn[] {
 /**
  * Saves the user message (if any) and a `streaming` assistant message and moves the conversation's
  * current branch to it — one statement, so one round trip — then starts generation. Limits are
- * checked first.
+ * checked first; a new chat (`target` a function) is created only once they passed, so a refused
+ * first message leaves nothing behind.
  */
 export async function startReply(
   ctx: ChatContext,
   caller: Caller,
-  conversation: Conversation,
+  target: Conversation | (() => Promise<Conversation>),
   plan: ReplyPlan,
 ): Promise<StartedReply> {
   const assistantId = randomUUID();
   const admission = await admitGeneration(ctx, caller, plan.model, { slotId: assistantId });
   const { slot } = admission;
   try {
+    const conversation = typeof target === 'function' ? await target() : target;
     const turn = await saveTurn(ctx.db, {
       conversationId: conversation.id,
       question: plan.userContent === null ? null : { id: randomUUID(), content: plan.userContent },

@@ -2,7 +2,12 @@ import { parseInput } from '@corral/service-kit';
 import { type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
-import { findConversationMessage, findOwnConversation, toMessageView } from '../data/conversations.js';
+import {
+  createConversation,
+  findConversationMessage,
+  findOwnConversation,
+  toMessageView,
+} from '../data/conversations.js';
 import type { Message } from '../data/db.js';
 import type { GenerationResult } from '../domain/generations.js';
 import { EVENTS_TRIMMED, finalReplyEvent } from '../domain/reply-events.js';
@@ -107,7 +112,36 @@ export function messageRoutes(ctx: ChatContext): Router {
     });
   const sendBody = z.object({ content, model: z.string().trim().min(1).max(200).optional() });
   const editBody = z.object({ content });
+  const startBody = z
+    .object({
+      content,
+      model: z.string().trim().min(1).max(200).optional(),
+      systemPrompt: z.string().max(20_000).nullable().optional(),
+    })
+    .strict();
   const regenerateBody = z.object({ model: z.string().trim().min(1).max(200).optional() });
+
+  // A new chat and its first message in one step: nothing is created when the message is refused.
+  router.post('/start', async (req, res) => {
+    const caller = principal(req);
+    const body = parseInput(startBody, req.body ?? {});
+    const model = body.model ?? ctx.config.DEFAULT_MODEL;
+    const started = await startReply(
+      ctx,
+      caller,
+      () =>
+        createConversation(ctx.db, {
+          userId: caller.userId,
+          title: '',
+          titleSource: 'none',
+          model,
+          systemPrompt: body.systemPrompt ?? null,
+          tags: [],
+        }),
+      { userContent: body.content, parentId: null, model },
+    );
+    streamReply(ctx, res, started);
+  });
 
   router.post('/:id/messages', async (req, res) => {
     const caller = principal(req);
