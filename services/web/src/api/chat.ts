@@ -137,6 +137,9 @@ export function chatApi(http: ApiClient) {
         query: { branch: 'all' },
       }),
 
+    /** A new chat and its first message in one step (nothing is created when the message is refused). */
+    start: (input: { content: string; model?: string; systemPrompt?: string | null }, signal?: AbortSignal) =>
+      reply('/api/conversations/start', input, signal),
     send: (conversationId: string, content: string, signal?: AbortSignal) =>
       reply(`/api/conversations/${id(conversationId)}/messages`, { content }, signal),
     regenerate: (conversationId: string, messageId: string, signal?: AbortSignal) =>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { useLocation, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { ApiError, api, type Conversation } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { fallbackLeaf } from './branches.js';
@@ -10,12 +10,14 @@ import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
 import { type ShownError, useReplyStream } from './useReplyStream.js';
 
+/** What the reply hook calls the new-chat screen (its first message makes the conversation). */
+const NEW_CHAT = 'new';
+
 /** Within this many pixels of the end, the message list counts as "at the bottom" (and follows the reply). */
 const BOTTOM_SLACK_PX = 48;
 
 export function ChatView() {
   const { id } = useParams();
-  const location = useLocation();
   const navigate = useNavigate();
   const list = useConversations();
   const [conversation, setConversation] = useState<Conversation | null>(null);
@@ -27,8 +29,6 @@ export function ChatView() {
     model: '',
     systemPrompt: '',
   });
-  /** Messages sent from the new-chat screen are carried to /c/:id once, keyed by history entry. */
-  const consumedHandoffs = useRef(new Set<string>());
   const endRef = useRef<HTMLDivElement>(null);
   const branches = useBranches();
   const { show: showMessages, clearUnsaved, setMessages, setLeafId, leafId, shown } = branches;
@@ -48,6 +48,9 @@ export function ChatView() {
           listing.currentMessageId ?? conv.currentMessageId ?? fallbackLeaf(listing.items),
         );
       } catch (error) {
+        // Nothing stale under this address: the notice says why, with a retry.
+        setConversation(null);
+        showMessages([], null);
         setLoadError(error);
       } finally {
         setLoading(false);
@@ -57,7 +60,7 @@ export function ChatView() {
   );
 
   const replies = useReplyStream({
-    shownConversationId: id ?? null,
+    shownConversationId: id ?? NEW_CHAT,
     onReplying: list.markReplying,
     setMessages,
     setLeafId,
@@ -117,16 +120,6 @@ export function ChatView() {
     [runReply],
   );
 
-  // A message typed on the new-chat screen, carried here after the conversation was created.
-  useEffect(() => {
-    const handoff = (location.state as { send?: string } | null)?.send;
-    if (!handoff || !conversation || conversation.id !== id || consumedHandoffs.current.has(location.key))
-      return;
-    consumedHandoffs.current.add(location.key);
-    navigate(location.pathname, { replace: true, state: null });
-    sendTo(conversation, handoff);
-  }, [conversation, id, location, navigate, sendTo]);
-
   const send = async () => {
     const content = draft.trim();
     if (!content || streaming) return;
@@ -139,17 +132,30 @@ export function ChatView() {
       sendTo(conversation, content);
       return;
     }
-    try {
-      const created = await api.chat.createConversation({
-        ...(newChat.model ? { model: newChat.model } : {}),
-        ...(newChat.systemPrompt.trim() ? { systemPrompt: newChat.systemPrompt } : {}),
-      });
-      list.upsert(created);
-      navigate(`/c/${created.id}`, { state: { send: content } });
-    } catch (error) {
-      setDraft(content);
-      setShownError({ error, retry: () => void send() });
-    }
+    startChat({
+      content,
+      ...(newChat.model ? { model: newChat.model } : {}),
+      ...(newChat.systemPrompt.trim() ? { systemPrompt: newChat.systemPrompt } : {}),
+    });
+  };
+
+  /** A new chat and its first message, one step: a refused message (a limit, its length) leaves no empty chat behind. */
+  const startChat = (input: Parameters<typeof api.chat.start>[0]) => {
+    void runReply(
+      NEW_CHAT,
+      (signal) => api.chat.start(input, signal),
+      () => setDraft(input.content),
+      () => {
+        setDraft('');
+        startChat(input);
+      },
+      undefined,
+      (conversationId) => {
+        // The chat exists now: its page follows the reply (resumed from the first token).
+        navigate(`/c/${conversationId}`);
+        void api.chat.conversation(conversationId).then(list.upsert, () => list.reload());
+      },
+    );
   };
 
   const lastAssistant = [...shown].reverse().find((m) => m.role === 'assistant');
@@ -207,11 +213,12 @@ export function ChatView() {
       (error: unknown) => setShownError({ error }),
     );
 
-  if (loadError !== undefined) {
-    const notFound = loadError instanceof ApiError && loadError.status === 404;
+  // Only a conversation that does not exist replaces the view; anything else (a 429, the network)
+  // is a notice above the composer, with the time to wait and a retry.
+  if (loadError instanceof ApiError && loadError.status === 404) {
     return (
       <section className="chat chat--empty">
-        <ErrorNotice error={loadError} onRetry={notFound || !id ? undefined : () => void load(id)} />
+        <ErrorNotice error={loadError} />
       </section>
     );
   }
@@ -232,7 +239,7 @@ export function ChatView() {
       />
       <div className="chat__messages" aria-busy={loading} ref={messagesRef} onScroll={onMessagesScroll}>
         {loading && <p className="muted">Loading…</p>}
-        {!loading && shown.length === 0 && (
+        {!loading && shown.length === 0 && loadError === undefined && (
           <div className="chat__welcome">
             <h1>What can I help with?</h1>
             <p className="muted">Replies come from your company's own models.</p>
@@ -269,6 +276,7 @@ export function ChatView() {
           </button>
         )}
       </div>
+      {loadError !== undefined && id && <ErrorNotice error={loadError} onRetry={() => void load(id)} />}
       {shownError && (
         <ErrorNotice
           error={shownError.error}
@@ -287,7 +295,7 @@ export function ChatView() {
         onSend={() => void send()}
         onStop={replies.stop}
         streaming={streaming}
-        disabled={loading}
+        disabled={loading || (loadError !== undefined && Boolean(id))}
       />
     </section>
   );

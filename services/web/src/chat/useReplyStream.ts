@@ -88,6 +88,7 @@ export function useReplyStream(options: ReplyStreamOptions) {
       onEarlyFailure?: () => void,
       retry?: () => void,
       following?: { messageId: string; text: string },
+      onStarted?: (conversationId: string) => void,
     ) => {
       const onScreen = () => latest.current.shownConversationId === conversationId;
       const { reload, afterReply, onReplying } = latest.current;
@@ -118,6 +119,7 @@ export function useReplyStream(options: ReplyStreamOptions) {
               if (event.type === 'start') {
                 const added = [...(event.userMessage ? [event.userMessage] : []), event.assistantMessage];
                 current.messageId = event.assistantMessage.id;
+                onStarted?.(event.conversationId);
                 if (onScreen()) {
                   latest.current.setMessages((ms) => [
                     ...ms.filter((m) => !added.some((a) => a.id === m.id)),
