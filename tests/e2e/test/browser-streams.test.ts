@@ -5,7 +5,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DESKTOP, launchChromium, signIn, watchForTrouble } from './support/browser.js';
-import { activeUser } from './support/accounts.js';
+import { activeUser, adminSession, call, userIdOf } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
 const STOPPED_NOTE = 'Stopped — the partial reply above was saved.';
@@ -175,6 +175,60 @@ describe('replies that stream while the user does other things', () => {
       await second.close();
     }
     expect(trouble.errors).toEqual([]);
+  });
+});
+
+describe('limits that protect the models, not the page', () => {
+  it('switching between chats 40 times in a row never meets the request limit', async () => {
+    const chats = [made.scrolled, made.poem];
+    for (let i = 0; i < 40; i += 1) {
+      const target = chats[i % 2]!;
+      const loaded = page.waitForResponse((res) =>
+        res.url().includes(`/api/conversations/${target}/messages`),
+      );
+      await page.locator(`a.sidebar__link[href="/c/${target}"]`).click();
+      expect((await loaded).status()).toBe(200);
+      await page.locator('.chat__messages[aria-busy="false"] article.message--assistant').first().waitFor();
+    }
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await page.getByLabel('Message', { exact: true }).isEnabled()).toBe(true);
+  });
+
+  it('a first message refused by the limit leaves no empty chat: a notice with the wait, the draft kept', async () => {
+    const limited = await activeUser('limited');
+    const admin = await adminSession();
+    const userId = await userIdOf(admin, limited.email);
+    const set = await call(`/api/admin/users/${userId}/limits`, {
+      method: 'PUT',
+      body: { requestsPerMinute: 1 },
+      token: admin.accessToken,
+    });
+    expect(set.status).toBe(200);
+    const own = await browser!.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+    try {
+      const tab = await own.newPage();
+      await tab.goto('/login');
+      await signIn(tab, limited.email, limited.password);
+      await tab.getByRole('heading', { name: 'What can I help with?' }).waitFor();
+      await sendAndWaitForText('The one message this minute allows.', tab);
+      await waitForComplete(tab);
+
+      await tab.getByRole('button', { name: '+ New chat' }).click();
+      const composer = tab.getByLabel('Message', { exact: true });
+      await composer.fill('A second one, too soon.');
+      await composer.press('Enter');
+      const notice = tab.getByRole('alert');
+      await notice.getByText(/Retry possible in \d+s/).waitFor();
+      expect(await composer.inputValue()).toBe('A second one, too soon.');
+      expect(tab.url()).toBe(`${corral().baseUrl}/`);
+      // The view is still the chat screen, and nothing was created on the server.
+      await tab.getByRole('heading', { name: 'What can I help with?' }).waitFor();
+      expect(await tab.locator('a.sidebar__link').count()).toBe(1);
+      const list = await call('/api/conversations', { token: limited.session.accessToken });
+      expect((list.body.items as unknown[]).length).toBe(1);
+    } finally {
+      await own.close();
+    }
   });
 });
 
