@@ -16,6 +16,7 @@ let page: Page;
 let trouble: ReturnType<typeof watchForTrouble>;
 let simOptions: Record<string, unknown> | undefined;
 let setupError: unknown;
+let user: Awaited<ReturnType<typeof activeUser>>;
 /** Conversations made by the tests, by what they were made for. */
 const made: Record<string, string> = {};
 
@@ -72,7 +73,7 @@ beforeAll(async () => {
   simOptions = (await simConfig()).options as Record<string, unknown>;
   // Slow enough to act mid-reply, short enough to wait for the end.
   await simConfig({ tokensPerSecond: 15, responseTokens: 90 });
-  const user = await activeUser('streams');
+  user = await activeUser('streams');
   context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
   page = await context.newPage();
   trouble = watchForTrouble(page);
@@ -228,6 +229,59 @@ describe('limits that protect the models, not the page', () => {
       expect((list.body.items as unknown[]).length).toBe(1);
     } finally {
       await own.close();
+    }
+  });
+});
+
+describe('sessions across tabs', () => {
+  it('an expired session keeps the typed message and returns to the same conversation after sign-in', async () => {
+    await page.locator(`a.sidebar__link[href="/c/${made.poem}"]`).click();
+    await page.waitForURL(`**/c/${made.poem}`);
+    const draft = 'Words typed just as the session ran out.';
+    // The server's answers once the session is over: the access token refused, the refresh too.
+    const expired = { code: 'invalid_token', title: 'Unauthorized', status: 401, detail: 'expired' };
+    const refuse = (route: import('playwright-core').Route) =>
+      route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify(expired) });
+    await page.route('**/api/auth/refresh', refuse);
+    await page.route(`**/api/conversations/${made.poem}/messages`, (route) =>
+      route.request().method() === 'POST' ? refuse(route) : route.fallback(),
+    );
+    try {
+      const composer = page.getByLabel('Message', { exact: true });
+      await composer.fill(draft);
+      await composer.press('Enter');
+      await page.getByText('Your session ended. Please sign in again.').waitFor();
+    } finally {
+      await page.unroute('**/api/auth/refresh');
+      await page.unroute(`**/api/conversations/${made.poem}/messages`);
+    }
+    await signIn(page, user.email, user.password);
+    await page.waitForURL(`**/c/${made.poem}`);
+    await page.locator('article.message--assistant').first().waitFor();
+    expect(await page.getByLabel('Message', { exact: true }).inputValue()).toBe(draft);
+  });
+
+  it('signing out in one tab signs the other out at once; signing in brings it back', async () => {
+    const other = await context.newPage();
+    try {
+      await other.goto(`/c/${made.scrolled}`);
+      await other.locator('article.message--assistant').first().waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in to Corral' }).waitFor();
+      // No reload, no click in the other tab: it is signed out too.
+      await other.getByRole('heading', { name: 'Sign in to Corral' }).waitFor();
+      // Nothing typed before signing out is kept for the next person at this computer.
+      expect(
+        await other.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('corral:draft:'))),
+      ).toEqual([]);
+
+      await signIn(page, user.email, user.password);
+      await page.getByRole('button', { name: '+ New chat' }).waitFor();
+      await other.getByRole('button', { name: '+ New chat' }).waitFor();
+      // The other tab returns to the conversation it was showing.
+      await other.waitForURL(`**/c/${made.scrolled}`);
+    } finally {
+      await other.close();
     }
   });
 });

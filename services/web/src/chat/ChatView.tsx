@@ -6,6 +6,7 @@ import { fallbackLeaf } from './branches.js';
 import { ChatSettings } from './ChatSettings.js';
 import { Composer } from './Composer.js';
 import { useConversations } from './ConversationsContext.js';
+import { loadDraft, saveDraft } from './drafts.js';
 import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
 import { type ShownError, useReplyStream } from './useReplyStream.js';
@@ -24,7 +25,18 @@ export function ChatView() {
   const [loading, setLoading] = useState(Boolean(id));
   const [loadError, setLoadError] = useState<unknown>();
   const [shownError, setShownError] = useState<ShownError | null>(null);
-  const [draft, setDraft] = useState('');
+  const draftKey = id ?? NEW_CHAT;
+  const [draft, setDraftState] = useState(() => loadDraft(draftKey));
+  const draftKeyRef = useRef(draftKey);
+  /** What is typed is also kept in this tab's storage (a reload or an expired session keeps it). */
+  const setDraft = useCallback((text: string, key = draftKeyRef.current) => {
+    saveDraft(key, text);
+    if (key === draftKeyRef.current) setDraftState(text);
+  }, []);
+  useEffect(() => {
+    draftKeyRef.current = draftKey;
+    setDraftState(loadDraft(draftKey));
+  }, [draftKey]);
   const [newChat, setNewChat] = useState<{ model: string; systemPrompt: string }>({
     model: '',
     systemPrompt: '',
@@ -113,7 +125,7 @@ export function ChatView() {
       void runReply(
         conv.id,
         (signal) => api.chat.send(conv.id, content, signal),
-        () => setDraft(content),
+        () => setDraft(content, conv.id),
         resend,
       );
     },
@@ -144,7 +156,7 @@ export function ChatView() {
     void runReply(
       NEW_CHAT,
       (signal) => api.chat.start(input, signal),
-      () => setDraft(input.content),
+      () => setDraft(input.content, NEW_CHAT),
       () => {
         setDraft('');
         startChat(input);
