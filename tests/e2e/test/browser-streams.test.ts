@@ -2,7 +2,7 @@
 // reply events): scroll up while a reply streams and stay there with "Jump to latest"; switch
 // chats mid-reply and back; reload mid-reply and see it continue to the end; stop from a second
 // tab; reload Admin → Model pool.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DESKTOP, launchChromium, signIn, watchForTrouble } from './support/browser.js';
 import { activeUser, adminSession, call, userIdOf } from './support/accounts.js';
@@ -240,7 +240,7 @@ describe('sessions across tabs', () => {
     const draft = 'Words typed just as the session ran out.';
     // The server's answers once the session is over: the access token refused, the refresh too.
     const expired = { code: 'invalid_token', title: 'Unauthorized', status: 401, detail: 'expired' };
-    const refuse = (route: import('playwright-core').Route) =>
+    const refuse = (route: Route) =>
       route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify(expired) });
     await page.route('**/api/auth/refresh', refuse);
     await page.route(`**/api/conversations/${made.poem}/messages`, (route) =>
