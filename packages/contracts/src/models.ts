@@ -12,6 +12,8 @@ export const modelEntry = z.object({
   /** As Ollama wrote it (RFC 3339, any precision). */
   modifiedAt: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
+  /** The longest message accepted for this model, in characters (MAX_MESSAGE_CHARS, the ceiling). */
+  maxMessageChars: z.number().int().positive(),
 });
 export type ModelEntry = z.infer<typeof modelEntry>;
 

@@ -233,6 +233,41 @@ describe('limits that protect the models, not the page', () => {
   });
 });
 
+describe('long input', () => {
+  it('300,000 pasted characters send; near the limit a counter shows, over it the numbers are given', async () => {
+    await page.getByRole('button', { name: '+ New chat' }).click();
+    const composer = page.getByLabel('Message', { exact: true });
+    const pasted = 'A pasted document line. '.repeat(12_500); // 300,000 characters
+    expect(pasted.length).toBe(300_000);
+    await composer.focus();
+    await page.keyboard.insertText(pasted);
+    expect(await page.locator('.message-length').count()).toBe(0);
+    await composer.press('Enter');
+    await stopButton().waitFor();
+    await page.waitForURL(/\/c\//);
+    await waitForComplete();
+    const conversationId = conversationIdOf();
+    const saved = await call(`/api/conversations/${conversationId}/messages`, {
+      token: user.session.accessToken,
+    });
+    const question = (saved.body.items as Array<{ role: string; content: string }>).find(
+      (m) => m.role === 'user',
+    );
+    expect(question?.content.length).toBe(pasted.trim().length);
+
+    // Close to the limit (400,000 by default): the count shows; past it, sending says by how much.
+    await composer.focus();
+    await page.keyboard.insertText('x'.repeat(330_000));
+    await page.locator('.message-length').getByText('330,000 / 400,000 characters').waitFor();
+    await page.keyboard.insertText('x'.repeat(70_010));
+    await page.locator('.message-length--over').getByText('10 over the limit', { exact: false }).waitFor();
+    await composer.press('Enter');
+    await page.getByRole('alert').getByText('400,010 characters; at most 400,000 are accepted').waitFor();
+    expect((await composer.inputValue()).length).toBe(400_010);
+    await composer.fill('');
+  });
+});
+
 describe('sessions across tabs', () => {
   it('an expired session keeps the typed message and returns to the same conversation after sign-in', async () => {
     await page.locator(`a.sidebar__link[href="/c/${made.poem}"]`).click();

@@ -20,6 +20,7 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
         size: model.size ?? null,
         modifiedAt: model.modified_at ?? null,
         details: model.details ?? {},
+        maxMessageChars: ctx.config.MAX_MESSAGE_CHARS,
       })),
     });
   });

@@ -43,6 +43,7 @@ describe('models', () => {
     size: 1,
     modifiedAt: null,
     details: {},
+    maxMessageChars: 400_000,
   });
 
   it('reads GET /api/models only: chat models by name, the default one first', async () => {
@@ -56,7 +57,10 @@ describe('models', () => {
         ],
       } satisfies ModelListing),
     );
-    expect(await api.models()).toEqual([{ id: 'qwen2.5:latest' }, { id: 'llama3.2:latest' }]);
+    expect(await api.models()).toEqual([
+      { id: 'qwen2.5:latest', maxMessageChars: 400_000 },
+      { id: 'llama3.2:latest', maxMessageChars: 400_000 },
+    ]);
     expect(requests.map((r) => r.url)).toEqual(['/api/models']);
   });
 

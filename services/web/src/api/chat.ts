@@ -171,7 +171,7 @@ export function chatApi(http: ApiClient) {
       const listing = await http.json(modelListing, '/api/models');
       const models = listing.items
         .filter((entry) => entry.kind === 'chat')
-        .map((entry) => ({ id: entry.name }));
+        .map((entry) => ({ id: entry.name, maxMessageChars: entry.maxMessageChars }));
       // The deployment's default model first, so a new chat starts with it.
       const preferred = normalizeModelName(listing.defaultModel);
       const index = models.findIndex((m) => normalizeModelName(m.id) === preferred);

@@ -29,4 +29,6 @@ export type {
 /** A model in the chat's picker. */
 export interface ModelInfo {
   id: string;
+  /** The longest message this model takes, in characters (unknown for a model no longer listed). */
+  maxMessageChars?: number;
 }

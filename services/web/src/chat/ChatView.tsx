@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { ApiError, api, type Conversation } from '../api/index.js';
+import { ApiError, api, type Conversation, type ModelInfo } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { fallbackLeaf } from './branches.js';
 import { ChatSettings } from './ChatSettings.js';
 import { Composer } from './Composer.js';
 import { useConversations } from './ConversationsContext.js';
 import { loadDraft, saveDraft } from './drafts.js';
+import { MessageLength, MessageTooLong } from './MessageLength.js';
 import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
 import { type ShownError, useReplyStream } from './useReplyStream.js';
@@ -25,6 +26,7 @@ export function ChatView() {
   const [loading, setLoading] = useState(Boolean(id));
   const [loadError, setLoadError] = useState<unknown>();
   const [shownError, setShownError] = useState<ShownError | null>(null);
+  const [models, setModels] = useState<ModelInfo[]>([]);
   const draftKey = id ?? NEW_CHAT;
   const [draft, setDraftState] = useState(() => loadDraft(draftKey));
   const draftKeyRef = useRef(draftKey);
@@ -135,6 +137,10 @@ export function ChatView() {
   const send = async () => {
     const content = draft.trim();
     if (!content || streaming) return;
+    if (messageLimit !== undefined && content.length > messageLimit) {
+      setShownError({ error: MessageTooLong(content.length, messageLimit) });
+      return;
+    }
     setDraft('');
     setFollow(true);
     if (conversation) {
@@ -169,6 +175,9 @@ export function ChatView() {
       },
     );
   };
+
+  const currentModel = conversation?.model ?? newChat.model;
+  const messageLimit = models.find((m) => m.id === currentModel)?.maxMessageChars;
 
   const lastAssistant = [...shown].reverse().find((m) => m.role === 'assistant');
 
@@ -245,6 +254,7 @@ export function ChatView() {
         disabled={streaming}
         onChange={(change) => void updateConversation(change)}
         onModelsLoaded={(models) => {
+          setModels(models);
           if (!conversation && !newChat.model && models[0])
             setNewChat((c) => ({ ...c, model: models[0]!.id }));
         }}
@@ -309,6 +319,7 @@ export function ChatView() {
         streaming={streaming}
         disabled={loading || (loadError !== undefined && Boolean(id))}
       />
+      <MessageLength length={draft.trim().length} limit={messageLimit} />
     </section>
   );
 }
