@@ -16,6 +16,7 @@ import { FinalSaves } from './domain/final-saves.js';
 import { Generations } from './domain/generations.js';
 import { type RequestKind, RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import { applyRetention } from './domain/retention.js';
+import { MessageLimits } from './domain/message-limits.js';
 import { ReplyEvents } from './domain/reply-events.js';
 import { StopBus } from './domain/stop-bus.js';
 import { sweepInterruptedMessages } from './domain/sweep.js';
@@ -221,6 +222,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
     ),
     stopBus,
     replyEvents,
+    messageLimits: new MessageLimits(gateway, config.MAX_MESSAGE_CHARS, logger),
     metrics,
     auth,
   };

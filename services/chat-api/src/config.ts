@@ -73,7 +73,7 @@ export const chatEnvShape = {
   ),
   MAX_CONCURRENT_STREAMS: envInt(3).describe('Generations one user may run at once; 0 = unlimited.'),
   MAX_MESSAGE_CHARS: envInt(400_000, { min: 1 }).describe(
-    'Longest message a person writes, the same on every path: the UI, /v1 chat completions and import (400 naming both numbers).',
+    'Longest message a person writes, the same on every path: the UI, /v1 chat completions and import (400 naming both numbers). In the web chat it is the ceiling: a model whose context holds less (its /api/show context length × 4 characters) takes less.',
   ),
   DAILY_TOKEN_BUDGET: envInt(0).describe('Tokens (in + out) per user per UTC day; 0 = no budget.'),
   BUDGET_RESERVATION_TOKENS: envInt(8192, { min: 1 }).describe(

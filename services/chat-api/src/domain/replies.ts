@@ -47,6 +47,7 @@ export async function startReply(
   plan: ReplyPlan,
 ): Promise<StartedReply> {
   const assistantId = randomUUID();
+  if (plan.userContent !== null) await ctx.messageLimits.assertFits(plan.model, plan.userContent.length);
   const admission = await admitGeneration(ctx, caller, plan.model, { slotId: assistantId });
   const { slot } = admission;
   try {

@@ -12,15 +12,22 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
 
   router.get('/models', async (req, res) => {
     const models = await visibleModels(ctx, principal(req));
+    const limits = await Promise.all(
+      models.map(async (model) =>
+        isEmbeddingModel(model)
+          ? ctx.config.MAX_MESSAGE_CHARS
+          : (await ctx.messageLimits.forModel(model.name)).maxChars,
+      ),
+    );
     res.json({
       defaultModel: ctx.config.DEFAULT_MODEL,
-      items: models.map((model) => ({
+      items: models.map((model, i) => ({
         name: model.name,
         kind: isEmbeddingModel(model) ? 'embedding' : 'chat',
         size: model.size ?? null,
         modifiedAt: model.modified_at ?? null,
         details: model.details ?? {},
-        maxMessageChars: ctx.config.MAX_MESSAGE_CHARS,
+        maxMessageChars: limits[i] ?? ctx.config.MAX_MESSAGE_CHARS,
       })),
     });
   });
