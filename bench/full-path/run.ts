@@ -131,7 +131,11 @@ async function main(): Promise<void> {
     stack = await startCorralStack({
       database: DATABASE,
       sim: SIM,
-      chatEnv: { RATE_LIMIT_PER_MINUTE: '10000000', MAX_CONCURRENT_STREAMS: '0' },
+      chatEnv: {
+        RATE_LIMIT_PER_MINUTE: '10000000',
+        READ_RATE_LIMIT_PER_MINUTE: '0',
+        MAX_CONCURRENT_STREAMS: '0',
+      },
     });
     const { gateway, chat, auth } = stack;
     const user = await signIn(auth.url, `full-path-${Date.now()}@bench.local`);

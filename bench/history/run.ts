@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const stack = await startCorralStack({
     database: HISTORY_DATABASE,
     sim: { tokensPerSecond: 0, ttftMs: 0, responseTokens: 4 },
-    chatEnv: { RATE_LIMIT_PER_MINUTE: '0' },
+    chatEnv: { RATE_LIMIT_PER_MINUTE: '0', READ_RATE_LIMIT_PER_MINUTE: '0' },
   });
   try {
     const user = await signIn(stack.auth.url, seed.email);

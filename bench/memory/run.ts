@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     stack = await startCorralStack({
       database: DATABASE,
       sim: { tokensPerSecond: 2, ttftMs: 0, responseTokens: 2000 },
-      chatEnv: { RATE_LIMIT_PER_MINUTE: '0', MAX_CONCURRENT_STREAMS: '0' },
+      chatEnv: { RATE_LIMIT_PER_MINUTE: '0', READ_RATE_LIMIT_PER_MINUTE: '0', MAX_CONCURRENT_STREAMS: '0' },
       withWeb: true,
     });
     const { web, chat, auth, sim } = stack;

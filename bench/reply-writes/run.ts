@@ -65,7 +65,12 @@ await recreateDatabase(DATABASE);
 const stack = await startCorralStack({
   database: DATABASE,
   sim: { tokensPerSecond: 0, ttftMs: 5, responseTokens: 16 },
-  chatEnv: { RATE_LIMIT_PER_MINUTE: '0', MAX_CONCURRENT_STREAMS: '0', GATEWAY_IDLE_TIMEOUT_MS: '600000' },
+  chatEnv: {
+    RATE_LIMIT_PER_MINUTE: '0',
+    READ_RATE_LIMIT_PER_MINUTE: '0',
+    MAX_CONCURRENT_STREAMS: '0',
+    GATEWAY_IDLE_TIMEOUT_MS: '600000',
+  },
 });
 const db = new pg.Client({ connectionString: databaseUrl(DATABASE) });
 try {

@@ -117,6 +117,8 @@ inference-gateway: [gateway-service-token, internal-service-token]
   value: {{ .Values.config.jwtAudience | quote }}
 - name: RATE_LIMIT_PER_MINUTE
   value: {{ .Values.chatApi.rateLimitPerMinute | int | quote }}
+- name: READ_RATE_LIMIT_PER_MINUTE
+  value: {{ .Values.chatApi.readRateLimitPerMinute | int | quote }}
 - name: CHAT_RETENTION_DAYS
   value: {{ .Values.chatApi.retentionDays | int | quote }}
 - name: DATABASE_POOL_MAX

@@ -33,8 +33,11 @@ export type Conversation = z.infer<typeof conversation>;
 export const conversationResponse = z.object({ conversation });
 export type ConversationResponse = z.infer<typeof conversationResponse>;
 
-/** `GET /api/conversations`: most recently active first. */
-export const conversationPage = page(conversation);
+/**
+ * `GET /api/conversations`: most recently active first; `replying` lists the conversations of the
+ * page whose reply is still being written (the sidebar marks them).
+ */
+export const conversationPage = page(conversation).extend({ replying: z.array(recordId) });
 
 /** chat-api's view of one message; siblings (same parent) are alternative branches. */
 export const message = z.object({

@@ -14,6 +14,8 @@ export const modelEntry = z.object({
   details: z.record(z.string(), z.unknown()),
   /** As Ollama's /api/show reports them (`completion`, `tools`, `vision`, `thinking`, `embedding`); [] when unknown. */
   capabilities: z.array(z.string()),
+  /** The longest message accepted for this model, in characters (MAX_MESSAGE_CHARS, the ceiling). */
+  maxMessageChars: z.number().int().positive(),
 });
 export type ModelEntry = z.infer<typeof modelEntry>;
 

@@ -4,7 +4,9 @@ import { message, messageStatus } from './conversations.js';
 
 /**
  * A reply streamed as Server-Sent Events (`POST …/messages`, `…/regenerate`, `…/edit`): one
- * `start`, a `token` per piece of text, then `done` or `error`. Each event's `data` is JSON.
+ * `start`, a `token` per piece of text, then `done` or `error`. Each event's `data` is JSON. Token
+ * and final events carry an SSE `id` (their position in the reply): a client that lost the stream
+ * resumes after it with `GET …/messages/:messageId/stream` and `Last-Event-ID`.
  */
 export const replyStart = z.object({
   conversationId: recordId,
@@ -20,6 +22,12 @@ export type ReplyToken = z.infer<typeof replyToken>;
 /** A piece of a thinking model's reasoning, apart from the answer (sent before or between tokens). */
 export const replyThinking = z.object({ text: z.string() });
 export type ReplyThinking = z.infer<typeof replyThinking>;
+/**
+ * The whole text of the reply so far, replacing what the client had: sent by the resume route
+ * (`GET …/messages/:messageId/stream`) when it cannot replay the reply's events one by one.
+ */
+export const replySnapshot = z.object({ text: z.string() });
+export type ReplySnapshot = z.infer<typeof replySnapshot>;
 
 /** How a reply ended (`done`: complete, stopped or interrupted). */
 export const replySummary = z.object({
@@ -42,6 +50,7 @@ export const replyEventData = {
   start: replyStart,
   token: replyToken,
   thinking: replyThinking,
+  snapshot: replySnapshot,
   done: replySummary,
   error: replyError,
 } as const;
@@ -53,6 +62,7 @@ export type ReplyEvent =
   | ({ type: 'start' } & ReplyStart)
   | { type: 'token'; text: string }
   | { type: 'thinking'; text: string }
+  | { type: 'snapshot'; text: string }
   | { type: 'done'; summary: ReplySummary }
   | { type: 'error'; summary: ReplySummary; code: string; message: string };
 
@@ -68,6 +78,8 @@ export function parseReplyEvent(event: string, data: unknown): ReplyEvent | unde
       return { type: 'token', text: replyToken.parse(data).text };
     case 'thinking':
       return { type: 'thinking', text: replyThinking.parse(data).text };
+    case 'snapshot':
+      return { type: 'snapshot', text: replySnapshot.parse(data).text };
     case 'done':
       return { type: 'done', summary: replySummary.parse(data) };
     case 'error': {

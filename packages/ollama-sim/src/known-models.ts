@@ -16,6 +16,8 @@ export interface KnownModel {
   quantizationLevel: string;
   size: number;
   imageEngine?: ImageEngine;
+  /** The context the model was trained for, as /api/show reports it (`<arch>.context_length`); default 4096. */
+  contextLength?: number;
 }
 
 const CHAT_TOOLS: Capability[] = ['completion', 'tools'];
@@ -29,6 +31,7 @@ export const KNOWN_MODELS: Record<string, KnownModel> = {
     parameterSize: '3.2B',
     quantizationLevel: 'Q4_K_M',
     size: 2019393189,
+    contextLength: 131_072,
   },
   'llama3.1': {
     capabilities: CHAT_TOOLS,
@@ -36,6 +39,7 @@ export const KNOWN_MODELS: Record<string, KnownModel> = {
     parameterSize: '8.0B',
     quantizationLevel: 'Q4_K_M',
     size: 4920753328,
+    contextLength: 131_072,
   },
   'qwen2.5': {
     capabilities: CHAT_TOOLS,
@@ -43,6 +47,7 @@ export const KNOWN_MODELS: Record<string, KnownModel> = {
     parameterSize: '7.6B',
     quantizationLevel: 'Q4_K_M',
     size: 4683087332,
+    contextLength: 32_768,
   },
   llava: {
     capabilities: ['completion', 'vision'],

@@ -41,6 +41,8 @@ export interface SimModel {
   digest: string;
   modifiedAt: string;
   imageEngine: ImageEngine;
+  /** What /api/show reports as the model's context length (tokens). */
+  contextLength: number;
   loadMs?: number;
 }
 
@@ -72,6 +74,7 @@ export function describeModel(spec: SimModelSpec, modifiedAt: string): SimModel 
     digest,
     modifiedAt,
     imageEngine: known?.imageEngine ?? 'ollama',
+    contextLength: known?.contextLength ?? 4096,
     ...(spec.loadMs === undefined ? {} : { loadMs: spec.loadMs }),
   };
 }

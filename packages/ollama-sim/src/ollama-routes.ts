@@ -52,16 +52,19 @@ function tagEntry(model: SimModel): Record<string, unknown> {
   };
 }
 
+/** The context the simulated runner loads models with (num_ctx), as /api/ps reports it. */
+const RUNTIME_NUM_CTX = 4096;
+
 function handleShow(ctx: RouteContext): void {
   const name = typeof ctx.body.model === 'string' ? ctx.body.model : ctx.body.name;
   if (typeof name !== 'string' || name.trim() === '') throw new SimHttpError(400, 'model is required');
   const model = ctx.rt.models.find(name);
   if (!model) throw new SimHttpError(404, `model '${name}' not found`);
-  const contextLength = 4096;
+  const { contextLength } = model;
   sendJson(ctx.res, 200, {
     license: 'ollama-sim: simulated model, no weights, no license',
     modelfile: `# ollama-sim: a simulated model, not real weights\nFROM sim/${model.name}\n`,
-    parameters: `num_ctx                        ${contextLength}`,
+    parameters: `num_ctx                        ${RUNTIME_NUM_CTX}`,
     template: '{{ .Prompt }}',
     details: modelDetails(model),
     model_info: {

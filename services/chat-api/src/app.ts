@@ -14,8 +14,10 @@ import { GATEWAY_AUTH_FAILED, GatewayClient } from './domain/gateway.js';
 import { BudgetReservations } from './domain/budget.js';
 import { FinalSaves } from './domain/final-saves.js';
 import { Generations } from './domain/generations.js';
-import { RequestRateLimiter, StreamSlots } from './domain/limits.js';
+import { type RequestKind, RequestRateLimiter, StreamSlots } from './domain/limits.js';
 import { applyRetention } from './domain/retention.js';
+import { MessageLimits } from './domain/message-limits.js';
+import { ReplyEvents } from './domain/reply-events.js';
 import { StopBus } from './domain/stop-bus.js';
 import { sweepInterruptedMessages } from './domain/sweep.js';
 import { deleteUnsentAttachments } from './data/attachments.js';
@@ -135,6 +137,14 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   await stopBus.listen((messageId) => generations.stop(messageId));
   // Reverse order on the way out: replies are saved as interrupted before the bus and pools close.
   lifecycle.onShutdown('stop-bus', () => stopBus.close());
+  const replyEvents = new ReplyEvents(
+    redis,
+    config.REDIS_KEY_PREFIX,
+    { ttlSeconds: config.REPLY_EVENTS_TTL_SECONDS, maxEvents: config.REPLY_EVENTS_MAX },
+    logger,
+    metrics,
+  );
+  lifecycle.onShutdown('reply-events', () => replyEvents.close());
   lifecycle.onShutdown('generations', () => generations.interruptAll());
   lifecycle.drainSignal.addEventListener('abort', () => void generations.interruptAll());
 
@@ -214,6 +224,8 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       metrics,
     ),
     stopBus,
+    replyEvents,
+    messageLimits: new MessageLimits(gateway, config.MAX_MESSAGE_CHARS, logger),
     metrics,
     auth,
   };
@@ -222,7 +234,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   // Limits are resolved here, once per request; the routes read them from the caller.
   const rateLimit: RequestHandler = (req, res, next) => {
     if (!req.auth) return next(new AppError('unauthorized'));
-    admitRequest(ctx, req.auth).then(({ caller, headers }) => {
+    admitRequest(ctx, req.auth, requestKind(req.method, req.originalUrl)).then(({ caller, headers }) => {
       bindCaller(req, caller);
       res.set(headers);
       next();
@@ -257,6 +269,16 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   );
   // The busiest route skips express altogether: POST /v1/chat/completions has no express route.
   return withDirectRoutes(kit, app, [chatCompletionsRoute(ctx), completionsRoute(ctx), responsesRoute(ctx)]);
+}
+
+/** The web's routes that start a reply (send, regenerate, edit, and a new chat with its first message). */
+const GENERATING_ROUTE = /^\/api\/conversations\/(?:[^/]+\/messages(?:\/[^/]+\/(?:regenerate|edit))?|start)$/;
+
+/** Every /v1 call and every route that starts a reply counts against the model limit; the rest are reads. */
+export function requestKind(method: string, url: string): RequestKind {
+  const path = url.split('?')[0] ?? '';
+  if (path === '/v1' || path.startsWith('/v1/')) return 'generation';
+  return method === 'POST' && GENERATING_ROUTE.test(path) ? 'generation' : 'read';
 }
 
 async function enforceRetention(kit: ServiceKit<ChatConfig>, db: Database, metrics: ChatMetrics) {

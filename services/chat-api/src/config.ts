@@ -65,10 +65,15 @@ export const chatEnvShape = {
   ),
   DEFAULT_MODEL: z.string().min(1).default('llama3.2').describe('Model for conversations that name none.'),
   ALLOWED_MODELS: envList().describe('Models users may use; empty = every model the gateway has.'),
-  RATE_LIMIT_PER_MINUTE: envInt(60).describe('Requests per user per minute; 0 = unlimited.'),
+  RATE_LIMIT_PER_MINUTE: envInt(60).describe(
+    "Model requests per user per minute (sending, regenerating or editing a message, and every /v1 call); an admin can set a user's own; 0 = unlimited.",
+  ),
+  READ_RATE_LIMIT_PER_MINUTE: envInt(600).describe(
+    'Other requests per user per minute (opening chats, the list, settings), counted apart from model requests; 0 = unlimited.',
+  ),
   MAX_CONCURRENT_STREAMS: envInt(3).describe('Generations one user may run at once; 0 = unlimited.'),
   MAX_MESSAGE_CHARS: envInt(400_000, { min: 1 }).describe(
-    'Longest message a person writes, the same on every path: the UI, /v1 chat completions and import (400 naming both numbers).',
+    'Longest message a person writes, the same on every path: the UI, /v1 chat completions and import (400 naming both numbers). In the web chat it is the ceiling: a model whose context holds less (its /api/show context length × 4 characters) takes less.',
   ),
   DAILY_TOKEN_BUDGET: envInt(0).describe('Tokens (in + out) per user per UTC day; 0 = no budget.'),
   BUDGET_RESERVATION_TOKENS: envInt(8192, { min: 1 }).describe(
@@ -80,6 +85,12 @@ export const chatEnvShape = {
   STREAM_FLUSH_TOKENS: envInt(64, { min: 1 }).describe('…or after this many new tokens, whichever is first.'),
   STREAM_STALE_SECONDS: envInt(60, { max: 86_400 }).describe(
     'A reply still marked streaming and untouched this long was left by a dead process: the sweep marks it interrupted.',
+  ),
+  REPLY_EVENTS_TTL_SECONDS: envInt(300, { min: 10, max: 86_400 }).describe(
+    "A reply's events (kept in Redis Streams, or in this process without Redis) live this long after its last one, so a reload, another tab or another replica can resume it.",
+  ),
+  REPLY_EVENTS_MAX: envInt(50_000, { min: 100, max: 10_000_000 }).describe(
+    'Most events kept per reply (MAXLEN); a client resuming from before the oldest kept one gets the saved text instead.',
   ),
   SWEEP_INTERVAL_SECONDS: envInt(30, { min: 1, max: 86_400 }),
   PENDING_SAVES_FILE: z

@@ -7,6 +7,8 @@ import type { GatewayClient } from './domain/gateway.js';
 import type { BudgetReservations } from './domain/budget.js';
 import type { Generations } from './domain/generations.js';
 import type { RequestRateLimiter, StreamSlots } from './domain/limits.js';
+import type { MessageLimits } from './domain/message-limits.js';
+import type { ReplyEvents } from './domain/reply-events.js';
 import type { StopBus } from './domain/stop-bus.js';
 import type { TitleWriter } from './domain/titles.js';
 import type { UsageLedger } from './domain/usage-ledger.js';
@@ -28,6 +30,10 @@ export interface ChatContext {
   /** Daily usage, written in batches; budget checks read it through here. */
   usage: UsageLedger;
   stopBus: StopBus;
+  /** The longest message each model takes (its context, under MAX_MESSAGE_CHARS). */
+  messageLimits: MessageLimits;
+  /** Web replies' events, kept briefly so a lost stream resumes (Redis Streams, else this process). */
+  replyEvents: ReplyEvents;
   metrics: ChatMetrics;
   auth: Authenticator;
 }

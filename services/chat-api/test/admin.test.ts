@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -42,18 +43,23 @@ describe('admin limits: happy path', () => {
       updatedBy: stack.admin.id,
       effective: { requestsPerMinute: 3, dailyTokenBudget: 0, maxConcurrentStreams: 3 },
     });
+    // A model request (the limit counts those): a message to a conversation that does not exist.
+    const modelRequest = (user: TestUser) =>
+      request(stack.chat.url)
+        .post(`/api/conversations/${randomUUID()}/messages`)
+        .set(bearer(user.token))
+        .send({ content: 'hi' });
     for (let i = 0; i < 3; i += 1) {
-      const res = await request(stack.chat.url)
-        .get('/api/conversations')
-        .set(bearer(limited.token))
-        .expect(200);
+      const res = await modelRequest(limited).expect(404);
       expect(res.headers['x-ratelimit-limit']).toBe('3');
     }
-    const refused = await request(stack.chat.url).get('/api/conversations').set(bearer(limited.token));
+    const refused = await modelRequest(limited);
     expectProblem(refused, 429, 'rate_limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    const fine = await request(stack.chat.url).get('/api/conversations').set(bearer(other.token)).expect(200);
+    const fine = await modelRequest(other).expect(404);
     expect(fine.headers['x-ratelimit-limit']).toBe('100');
+    // Reading is counted apart: the limited user still opens their chats.
+    await request(stack.chat.url).get('/api/conversations').set(bearer(limited.token)).expect(200);
   });
 
   it('keeps fields left out of a PUT and resets those sent as null (the web app sends two fields)', async () => {

@@ -135,10 +135,13 @@ describe('chat-api answers as @corral/contracts says', () => {
     const seen = new Set([...contract.checked.keys()].map((key) => key.split(' ').slice(0, 2).join(' ')));
     const owned = CHAT_API_ROUTES.filter((route) => route.body !== null || route.events || route.lines);
     const missing = owned.map((route) => `${route.method} ${route.path}`).filter((route) => !seen.has(route));
-    // regenerate and edit stream the same events as a new message (streaming.test.ts sends them).
+    // regenerate, edit, a new chat's first message and a resumed reply stream the same events as a
+    // new message (streaming.test.ts, start.test.ts and resume.test.ts send them, checked there).
     expect(missing.sort()).toEqual([
+      'GET /api/conversations/:id/messages/:messageId/stream',
       'POST /api/conversations/:id/messages/:messageId/edit',
       'POST /api/conversations/:id/messages/:messageId/regenerate',
+      'POST /api/conversations/start',
     ]);
     expect(contract.violations).toEqual([]);
   });

@@ -29,6 +29,7 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
   { method: 'POST', path: '/api/conversations', body: conversationResponse },
   { method: 'GET', path: '/api/conversations/:id/export', body: exportFile },
   { method: 'GET', path: '/api/conversations/:id/messages', body: messageList },
+  { method: 'POST', path: '/api/conversations/start', body: null, events: replyEventData },
   { method: 'POST', path: '/api/conversations/:id/messages', body: null, events: replyEventData },
   {
     method: 'POST',
@@ -39,6 +40,12 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
   {
     method: 'POST',
     path: '/api/conversations/:id/messages/:messageId/edit',
+    body: null,
+    events: replyEventData,
+  },
+  {
+    method: 'GET',
+    path: '/api/conversations/:id/messages/:messageId/stream',
     body: null,
     events: replyEventData,
   },

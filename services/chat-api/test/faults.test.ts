@@ -26,7 +26,12 @@ describe('Redis stops while chat-api runs', () => {
     const link = new TcpRelay(TEST_REDIS_URL);
     await link.open();
     const chat = await stack.startChat({
-      env: { REDIS_URL: link.url, RATE_LIMIT_PER_MINUTE: '8', MAX_CONCURRENT_STREAMS: '5' },
+      env: {
+        REDIS_URL: link.url,
+        RATE_LIMIT_PER_MINUTE: '8',
+        READ_RATE_LIMIT_PER_MINUTE: '8',
+        MAX_CONCURRENT_STREAMS: '5',
+      },
     });
     await request(chat.url).get('/readyz').expect(200);
     const conversation = await createConversation(chat, stack.user);

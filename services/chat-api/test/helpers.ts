@@ -149,6 +149,8 @@ export async function createConversation(chat: TestChat, user: TestUser, body: R
 export interface SseEvent {
   event: string;
   data: string;
+  /** The event's `id:` field, when it has one. */
+  id?: string;
 }
 
 /**
@@ -166,17 +168,29 @@ export interface SseStream {
   abort(): void;
 }
 
-export async function openSse(url: string, token: string, body: unknown): Promise<SseStream> {
+/** POSTs `body` (or GETs, when it is undefined, with `headers` such as Last-Event-ID) and reads the events. */
+export async function openSse(
+  url: string,
+  token: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<SseStream> {
   const controller = new AbortController();
   const res = await fetch(url, {
-    method: 'POST',
-    headers: { ...bearer(token), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-    body: JSON.stringify(body),
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      ...bearer(token),
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      Accept: 'text/event-stream',
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: controller.signal,
   });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   let event = '';
+  let id: string | undefined;
   let data: string[] = [];
   let ended = false;
   const queue: SseEvent[] = [];
@@ -188,8 +202,14 @@ export async function openSse(url: string, token: string, body: unknown): Promis
       const line = buffer.slice(0, match.index);
       buffer = buffer.slice(match.index + match[0].length);
       if (line === '') {
-        if (data.length > 0) queue.push({ event: event || 'message', data: data.join('\n') });
+        if (data.length > 0)
+          queue.push({
+            event: event || 'message',
+            data: data.join('\n'),
+            ...(id === undefined ? {} : { id }),
+          });
         event = '';
+        id = undefined;
         data = [];
       } else if (!line.startsWith(':')) {
         const colon = line.indexOf(':');
@@ -198,6 +218,7 @@ export async function openSse(url: string, token: string, body: unknown): Promis
         if (value.startsWith(' ')) value = value.slice(1);
         if (field === 'event') event = value;
         else if (field === 'data') data.push(value);
+        else if (field === 'id') id = value;
       }
     }
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ const stack = useChatApiStack({
   chat: {
     env: {
       RATE_LIMIT_PER_MINUTE: '60',
+      READ_RATE_LIMIT_PER_MINUTE: '90',
       MAX_CONCURRENT_STREAMS: '1',
       MAX_MESSAGE_CHARS: '100',
       DAILY_TOKEN_BUDGET: '20',
@@ -24,29 +26,57 @@ const stack = useChatApiStack({
 });
 
 describe('rate limit', () => {
-  it('answers the 61st request in a minute with 429, Retry-After and X-RateLimit headers', async () => {
+  it('answers the 61st model request in a minute with 429, Retry-After and X-RateLimit headers', async () => {
     const user = await signUp();
+    // Model requests: here messages to a conversation that does not exist (counted, then 404).
+    const modelRequest = (token: string) =>
+      request(stack.chat.url)
+        .post(`/api/conversations/${randomUUID()}/messages`)
+        .set(bearer(token))
+        .send({ content: 'hi' });
     for (let i = 1; i <= 60; i += 1) {
-      const res = await request(stack.chat.url).get('/api/conversations').set(bearer(user.token));
-      expect(res.status).toBe(200);
+      const res = await modelRequest(user.token);
+      expect(res.status).toBe(404);
       expect(res.headers['x-ratelimit-limit']).toBe('60');
       expect(res.headers['x-ratelimit-remaining']).toBe(String(60 - i));
     }
-    const limited = await request(stack.chat.url).get('/api/conversations').set(bearer(user.token));
+    const limited = await modelRequest(user.token);
     expectProblem(limited, 429, 'rate_limited');
+    expect(limited.body.detail).toMatch(/^More than 60 model requests in a minute; retry in \d+ s\.$/);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     expect(Number(limited.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
 
-    // The same user through /v1 with an API key shares the budget, and the SDK sees a RateLimitError.
+    // The same user through /v1 with an API key shares the budget (every /v1 call counts), and
+    // the SDK sees a RateLimitError.
     const key = await createApiKey(user);
     const client = new OpenAI({ apiKey: key, baseURL: `${stack.chat.url}/v1`, maxRetries: 0 });
     await expect(client.models.list()).rejects.toBeInstanceOf(OpenAI.RateLimitError);
 
+    // Reading is not a model request: the list still opens, counted against the read limit.
+    const list = await request(stack.chat.url).get('/api/conversations').set(bearer(user.token)).expect(200);
+    expect(list.headers['x-ratelimit-limit']).toBe('90');
+
     // Other users are not affected.
     const other = await signUp();
-    await request(stack.chat.url).get('/api/conversations').set(bearer(other.token)).expect(200);
+    await modelRequest(other.token).expect(404);
+  });
+
+  it('reads have a limit of their own (READ_RATE_LIMIT_PER_MINUTE), which leaves model requests alone', async () => {
+    const user = await signUp();
+    for (let i = 1; i <= 90; i += 1) {
+      await request(stack.chat.url).get('/api/conversations').set(bearer(user.token)).expect(200);
+    }
+    const limited = await request(stack.chat.url).get('/api/conversations').set(bearer(user.token));
+    expectProblem(limited, 429, 'rate_limited');
+    expect(limited.body.detail).toMatch(/^More than 90 reads in a minute; retry in \d+ s\.$/);
+    await request(stack.chat.url).post('/api/conversations').set(bearer(user.token)).send({}).expect(429);
+    const send = await request(stack.chat.url)
+      .post(`/api/conversations/${randomUUID()}/messages`)
+      .set(bearer(user.token))
+      .send({ content: 'hi' });
+    expect(send.status).toBe(404);
   });
 });
 

@@ -70,3 +70,46 @@ describe('one message-size limit on every path (MAX_MESSAGE_CHARS, default 400,0
       .expect(200);
   });
 });
+
+describe('the limit follows the model’s context, under MAX_MESSAGE_CHARS', () => {
+  // The simulator reports the real models' contexts: qwen2.5 32,768 tokens, llama3.2 131,072.
+  const QWEN_LIMIT = 32_768 * 4;
+
+  it('GET /api/models gives each model its limit: qwen2.5 what fits its context, llama3.2 the ceiling', async () => {
+    const res = await request(stack.chat.url).get('/api/models').set(bearer(stack.user.token)).expect(200);
+    const limits = Object.fromEntries(
+      (res.body.items as Array<{ name: string; maxMessageChars: number }>).map((m) => [
+        m.name,
+        m.maxMessageChars,
+      ]),
+    );
+    expect(limits['qwen2.5:latest']).toBe(QWEN_LIMIT);
+    expect(limits['llama3.2:latest']).toBe(LIMIT);
+  });
+
+  it('refuses a message longer than what fits qwen2.5, naming both numbers and why; the same text goes to llama3.2', async () => {
+    const qwen = await createConversation(stack.chat, stack.user, { model: 'qwen2.5' });
+    const text = 'c'.repeat(QWEN_LIMIT + 1);
+    const refused = await request(stack.chat.url)
+      .post(`/api/conversations/${qwen.id}/messages`)
+      .set(bearer(stack.user.token))
+      .send({ content: text });
+    expectProblem(refused, 400, 'validation_failed');
+    expect(refused.body.detail).toBe(
+      `content: ${QWEN_LIMIT + 1} characters; at most ${QWEN_LIMIT} are accepted (what fits qwen2.5's context of 32768 tokens)`,
+    );
+    const messages = await request(stack.chat.url)
+      .get(`/api/conversations/${qwen.id}/messages`)
+      .set(bearer(stack.user.token))
+      .expect(200);
+    expect(messages.body.items).toEqual([]);
+
+    const llama = await createConversation(stack.chat, stack.user, { model: 'llama3.2' });
+    const events = await (
+      await openSse(`${stack.chat.url}/api/conversations/${llama.id}/messages`, stack.user.token, {
+        content: text,
+      })
+    ).rest();
+    expect(events.at(-1)?.event).toBe('done');
+  });
+});

@@ -19,7 +19,7 @@ export const webEnvShape = {
     'Proxy mode (local, or the chart without an Ingress): chat-api; /api and /v1 are proxied to it.',
   ),
   GATEWAY_URL: optionalUrl(
-    'Local mode: inference-gateway; /admin/backends and /admin/models are proxied to it (unset: not proxied).',
+    'Local mode: inference-gateway; API calls to /admin/backends and /admin/models are proxied to it (a browser opening those pages gets the web app; unset: not proxied).',
   ),
   PROXY_TIMEOUT_MS: envInt(30_000, { min: 1000 }).describe(
     'Time an upstream has to send response headers (streams may then run on).',

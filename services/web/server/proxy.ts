@@ -14,11 +14,26 @@ export interface UpstreamTargets {
   gatewayUrl?: string | undefined;
 }
 
-/** Which upstream a path belongs to, the way the Ingress routes it; undefined = not proxied. */
-export function upstreamFor(path: string, targets: UpstreamTargets): string | undefined {
+/**
+ * A browser opening a page (reload, bookmark, typed address), not a script or curl calling an API:
+ * Chromium and Firefox send `Sec-Fetch-Mode: navigate`; older browsers ask for HTML first.
+ */
+export function isPageNavigation(req: Pick<IncomingMessage, 'method' | 'headers'>): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const mode = req.headers['sec-fetch-mode'];
+  if (mode !== undefined) return mode === 'navigate';
+  return /^\s*text\/html/.test(String(req.headers.accept ?? ''));
+}
+
+/**
+ * Which upstream a path belongs to, the way the Ingress routes it; undefined = not proxied.
+ * `navigation`: a browser opening the page, so the SPA's own /admin/* pages win over the gateway's
+ * admin API (a reload of Admin → Model pool is the page, not the gateway's 401).
+ */
+export function upstreamFor(path: string, targets: UpstreamTargets, navigation = false): string | undefined {
   const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
   if (under('/api/auth') || under('/.well-known')) return targets.authUrl;
-  if (under('/admin/backends') || under('/admin/models')) return targets.gatewayUrl;
+  if (under('/admin/backends') || under('/admin/models')) return navigation ? undefined : targets.gatewayUrl;
   if (under('/api') || under('/v1')) return targets.chatApiUrl;
   return undefined;
 }
@@ -57,9 +72,9 @@ function createProxy(
   timeoutMs: number,
 ): RequestHandler {
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
-    router: (req) => upstreamFor(req.url ?? '/', targets) ?? targets.chatApiUrl,
+    router: (req) => upstreamFor(req.url ?? '/', targets, isPageNavigation(req)) ?? targets.chatApiUrl,
     target: targets.chatApiUrl,
-    pathFilter: (path) => upstreamFor(path, targets) !== undefined,
+    pathFilter: (path, req) => upstreamFor(path, targets, isPageNavigation(req)) !== undefined,
     changeOrigin: false,
     xfwd: true,
     proxyTimeout: timeoutMs,

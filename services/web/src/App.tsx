@@ -1,6 +1,7 @@
 import { Suspense, lazy } from 'react';
-import { Navigate, Route, Routes } from 'react-router';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { useAuth } from './auth/AuthContext.js';
+import { returnPath } from './auth/return-path.js';
 import { PendingPage } from './auth/PendingPage.js';
 import { RegisterPage } from './auth/RegisterPage.js';
 import { SignInErrorPage } from './auth/SignInErrorPage.js';
@@ -30,7 +31,7 @@ export function App() {
         <Route path="/login/error" element={<SignInErrorPage />} />
         <Route path="/register" element={<RegisterPage />} />
         <Route path="/pending" element={<PendingPage />} />
-        <Route path="*" element={<Navigate to="/login" replace />} />
+        <Route path="*" element={<ToSignIn />} />
       </Routes>
     );
   }
@@ -60,8 +61,20 @@ export function App() {
             )
           }
         />
+        <Route path="login" element={<BackFromSignIn />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>
     </Routes>
   );
+}
+
+/** Signed out (or the session expired) on some page: the sign-in page, remembering where the user was. */
+function ToSignIn() {
+  const location = useLocation();
+  return <Navigate to="/login" replace state={{ from: `${location.pathname}${location.search}` }} />;
+}
+
+/** Signed in (here or in another tab) on the sign-in page: back to where the user was. */
+function BackFromSignIn() {
+  return <Navigate to={returnPath(useLocation().state)} replace />;
 }

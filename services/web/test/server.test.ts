@@ -221,6 +221,17 @@ describe('local mode proxy', () => {
     expect(res.body).toMatchObject({ code: 'bad_gateway' });
   });
 
+  it('a browser opening /admin/models (reload, bookmark) gets the SPA’s page; API calls still reach the gateway', async () => {
+    for (const headers of [{ 'Sec-Fetch-Mode': 'navigate' }, { Accept: 'text/html,application/xhtml+xml' }]) {
+      // supertest (node:http) sends only these headers; fetch would add its own Sec-Fetch-Mode: cors.
+      const page = await request(base).get('/admin/models').set(headers);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('<div id="root">');
+    }
+    const api = await request(base).get('/admin/models/pull').set('Sec-Fetch-Mode', 'cors');
+    expect(api.body).toMatchObject({ upstream: 'gateway', url: '/admin/models/pull' });
+  });
+
   it('without GATEWAY_URL (the chart without an Ingress) keeps /admin/* as the SPA’s pages', async () => {
     const inCluster = createWebServer(testKit(), { staticDir, authUrl: auth.url, chatApiUrl: chat.url });
     const page = await request(inCluster).get('/admin/models');

@@ -241,3 +241,13 @@ export async function streamingReplyIds(db: Database, conversationId: string): P
   );
   return rows.map((row) => row.id);
 }
+
+/** Which of these conversations have a reply still being written (the partial streaming index). */
+export async function replyingConversationIds(db: Database, conversationIds: string[]): Promise<string[]> {
+  if (conversationIds.length === 0) return [];
+  const { rows } = await db.pool.query<{ conversation_id: string }>(
+    `SELECT DISTINCT conversation_id FROM messages WHERE status = 'streaming' AND conversation_id = ANY($1::uuid[])`,
+    [conversationIds],
+  );
+  return rows.map((row) => row.conversation_id);
+}

@@ -3,7 +3,7 @@ import type { ChatContext } from '../context.js';
 import type { EffectiveLimits } from '../data/limits.js';
 import { assertModelAllowed } from './models.js';
 import type { Reservation } from './budget.js';
-import type { StreamSlot } from './limits.js';
+import type { RequestKind, StreamSlot } from './limits.js';
 import { budgetSpent } from './usage.js';
 
 /** An authenticated caller with their limits, resolved once per request and passed down from there. */
@@ -11,15 +11,18 @@ export type Caller = AuthPrincipal & { limits: EffectiveLimits };
 
 /**
  * The start of every authenticated request: resolves the user's limits (an admin's values or the
- * defaults) once, and counts the request against their requests per minute (429 `rate_limited`
- * past it). Returns the caller with those limits and the X-RateLimit-* headers for the answer.
+ * defaults) once, and counts the request (429 `rate_limited` past the limit): a generation against
+ * the user's requests per minute, a read against READ_RATE_LIMIT_PER_MINUTE. Returns the caller
+ * with those limits and the X-RateLimit-* headers for the answer.
  */
 export async function admitRequest(
   ctx: ChatContext,
   principal: AuthPrincipal,
+  kind: RequestKind = 'generation',
 ): Promise<{ caller: Caller; headers: Record<string, string> }> {
   const limits = await ctx.limits.effective(principal.userId);
-  const { headers } = await ctx.rateLimiter.consume(principal.userId, limits.requestsPerMinute);
+  const perMinute = kind === 'generation' ? limits.requestsPerMinute : ctx.config.READ_RATE_LIMIT_PER_MINUTE;
+  const { headers } = await ctx.rateLimiter.consume(principal.userId, perMinute, kind);
   return { caller: { ...principal, limits }, headers };
 }
 

@@ -214,6 +214,19 @@ export class GatewayClient {
     return res.data.models ?? [];
   }
 
+  /** The context length (tokens) the model reports in `/api/show` (`<arch>.context_length`); null if none. */
+  async contextLength(model: string): Promise<number | null> {
+    try {
+      const res = await this.http.post<{ model_info?: Record<string, unknown> }>('/api/show', { model });
+      const info = res.data.model_info ?? {};
+      const key = Object.keys(info).find((name) => name.endsWith('.context_length'));
+      const value = key === undefined ? undefined : info[key];
+      return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
+    } catch (error) {
+      throw this.toAppError(error);
+    }
+  }
+
   async embed(
     model: string,
     input: string[],

@@ -45,6 +45,8 @@ export class Generation extends EventEmitter<{
 }> {
   readonly controller = new AbortController();
   content = '';
+  /** Tokens emitted so far: a token's position in the reply (its SSE id); the final event is emitted + 1. */
+  emitted = 0;
   result: GenerationResult | undefined;
   readonly finished: Promise<GenerationResult>;
   private resolveFinished!: (result: GenerationResult) => void;
@@ -155,6 +157,7 @@ export class Generations {
           generation.content += text;
           writer.append(text);
           request.slot.refresh();
+          generation.emitted += 1;
           generation.emit('token', text);
         },
         generation.controller.signal,

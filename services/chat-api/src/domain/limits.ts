@@ -8,13 +8,20 @@ export interface RateLimitOutcome {
 }
 
 /**
+ * What a request costs: `generation` (a reply or any /v1 call: what the models pay for, counted
+ * against RATE_LIMIT_PER_MINUTE or the user's own limit) or `read` (opening a chat, the list,
+ * settings: counted apart against READ_RATE_LIMIT_PER_MINUTE, so reading never uses up replies).
+ */
+export type RequestKind = 'generation' | 'read';
+
+/**
  * Requests per user per minute (RATE_LIMIT_PER_MINUTE, or an admin's value for the user), counted
  * in Redis so every replica shares the budget. One limiter per distinct limit, all over the same
  * keys: the stored count is just a count, so a changed limit applies to the current minute. When
  * Redis fails, counting falls back to this process (insurance limiter) with a warning.
  */
 export class RequestRateLimiter {
-  private readonly limiters = new Map<number, RateLimiterRedis | RateLimiterMemory>();
+  private readonly limiters = new Map<string, RateLimiterRedis | RateLimiterMemory>();
 
   constructor(
     private readonly defaultPerMinute: number,
@@ -24,10 +31,10 @@ export class RequestRateLimiter {
     private readonly metrics: ChatMetrics,
   ) {}
 
-  private limiterFor(perMinute: number): RateLimiterRedis | RateLimiterMemory {
-    let limiter = this.limiters.get(perMinute);
+  private limiterFor(perMinute: number, kind: RequestKind): RateLimiterRedis | RateLimiterMemory {
+    let limiter = this.limiters.get(`${kind}:${perMinute}`);
     if (!limiter) {
-      const keyPrefix = `${this.keyPrefix}rl`;
+      const keyPrefix = `${this.keyPrefix}${kind === 'generation' ? 'rl' : 'rl-read'}`;
       const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix });
       limiter = this.redis
         ? new RateLimiterRedis({
@@ -40,7 +47,7 @@ export class RequestRateLimiter {
             rejectIfRedisNotReady: true,
           })
         : memory;
-      this.limiters.set(perMinute, limiter);
+      this.limiters.set(`${kind}:${perMinute}`, limiter);
     }
     return limiter;
   }
@@ -49,17 +56,21 @@ export class RequestRateLimiter {
    * Consumes one request for `userId` against `perMinute` (default RATE_LIMIT_PER_MINUTE; 0 =
    * unlimited); throws 429 `rate_limited` when the minute's budget is spent.
    */
-  async consume(userId: string, perMinute = this.defaultPerMinute): Promise<RateLimitOutcome> {
+  async consume(
+    userId: string,
+    perMinute = this.defaultPerMinute,
+    kind: RequestKind = 'generation',
+  ): Promise<RateLimitOutcome> {
     if (perMinute <= 0) return { headers: {} };
     try {
-      const res = await this.limiterFor(perMinute).consume(userId, 1);
+      const res = await this.limiterFor(perMinute, kind).consume(userId, 1);
       return { headers: this.headers(res, perMinute) };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
         throw new AppError(
           'rate_limited',
-          `More than ${perMinute} requests in a minute; retry in ${retryAfter} s.`,
+          `More than ${perMinute} ${kind === 'generation' ? 'model requests' : 'reads'} in a minute; retry in ${retryAfter} s.`,
           {
             headers: { ...this.headers(rejection, perMinute), 'Retry-After': String(retryAfter) },
             extensions: { retryAfter },

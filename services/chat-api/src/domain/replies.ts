@@ -42,18 +42,21 @@ function historyFor(conversation: Conversation, path: Message[], images: Map<str
 /**
  * Saves the user message (if any) and a `streaming` assistant message and moves the conversation's
  * current branch to it — one statement, so one round trip — then starts generation. Limits are
- * checked first.
+ * checked first; a new chat (`target` a function) is created only once they passed, so a refused
+ * first message leaves nothing behind.
  */
 export async function startReply(
   ctx: ChatContext,
   caller: Caller,
-  conversation: Conversation,
+  target: Conversation | (() => Promise<Conversation>),
   plan: ReplyPlan,
 ): Promise<StartedReply> {
   const assistantId = randomUUID();
+  if (plan.userContent !== null) await ctx.messageLimits.assertFits(plan.model, plan.userContent.length);
   const admission = await admitGeneration(ctx, caller, plan.model, { slotId: assistantId });
   const { slot } = admission;
   try {
+    const conversation = typeof target === 'function' ? await target() : target;
     const turn = await saveTurn(ctx.db, {
       conversationId: conversation.id,
       question:
@@ -88,6 +91,7 @@ export async function startReply(
       maxTokens: admission.maxTokens,
       slot,
     });
+    ctx.replyEvents.record(generation);
     // The final save records the usage; the reservation gives way to it then.
     void generation.finished.then(admission.settle);
     scheduleTitle(ctx, caller, conversation, turn.branch, generation);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { attachmentsOf } from '../data/attachments.js';
 import { listConversations } from '../data/conversation-list.js';
+import { replyingConversationIds } from '../data/replies.js';
 import {
   allMessages,
   branchTo,
@@ -68,7 +69,11 @@ export function conversationRoutes(ctx: ChatContext): Router {
   router.get('/', async (req, res) => {
     const query = parseInput(listQuery, req.query, 'query');
     const page = await listConversations(ctx.db, principal(req).userId, query);
-    res.json({ items: page.items.map(toConversationView), nextCursor: page.nextCursor });
+    const replying = await replyingConversationIds(
+      ctx.db,
+      page.items.map((c) => c.id),
+    );
+    res.json({ items: page.items.map(toConversationView), nextCursor: page.nextCursor, replying });
   });
 
   router.post('/', async (req, res) => {

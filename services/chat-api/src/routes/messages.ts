@@ -3,17 +3,25 @@ import { parseInput } from '@corral/service-kit';
 import { type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
-import { findOwnConversation, toMessageView } from '../data/conversations.js';
+import {
+  createConversation,
+  findConversationMessage,
+  findOwnConversation,
+  toMessageView,
+} from '../data/conversations.js';
+import type { Message } from '../data/db.js';
 import { attachmentsForEdit, attachmentsForMessage } from '../domain/attachments.js';
 import type { GenerationResult } from '../domain/generations.js';
+import { EVENTS_TRIMMED, finalReplyEvent } from '../domain/reply-events.js';
 import { findMessage, type StartedReply, startReply, stopConversation } from '../domain/replies.js';
 import { principal } from './principal.js';
 import { openEventStream } from './sse.js';
 
 /**
  * Streams a reply as Server-Sent Events: `start` (the saved messages), `token` per piece of text,
- * then `done` (complete, stopped, interrupted) or `error`. The client going away only unsubscribes:
- * the generation runs on and is saved.
+ * then `done` (complete, stopped, interrupted) or `error`; tokens and the final event carry their
+ * position as the SSE id. The client going away only unsubscribes: the generation runs on, is
+ * saved, and its events stay resumable (GET …/messages/:messageId/stream).
  */
 function streamReply(ctx: ChatContext, res: Response, started: StartedReply): void {
   const { generation } = started;
@@ -23,27 +31,12 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
     userMessage: started.userMessage ? toMessageView(started.userMessage, started.userAttachments) : null,
     assistantMessage: toMessageView(started.assistantMessage),
   });
-  const onToken = (text: string) => stream.send('token', { text });
+  const onToken = (text: string) => stream.send('token', { text }, generation.emitted);
+  // Reasoning is shown while it streams; it has no position of its own (a resumed reply omits it).
   const onThinking = (text: string) => stream.send('thinking', { text });
   const onEnd = (result: GenerationResult) => {
-    const summary = {
-      messageId: result.messageId,
-      status: result.status,
-      promptTokens: result.promptTokens,
-      completionTokens: result.completionTokens,
-      durationMs: result.durationMs,
-      tokensPerSecond: result.tokensPerSecond,
-      finalSave: result.finalSave,
-    };
-    if (result.status === 'error') {
-      stream.send('error', {
-        ...summary,
-        code: result.error?.code ?? 'internal',
-        message: result.error?.message ?? '',
-      });
-    } else {
-      stream.send('done', summary);
-    }
+    const final = finalReplyEvent(result);
+    stream.send(final.event, final.data, generation.emitted + 1);
     stream.end();
   };
   if (generation.result) return onEnd(generation.result);
@@ -56,6 +49,60 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
     generation.off('end', onEnd);
   });
 }
+
+/** A position in a reply: `Last-Event-ID` (what EventSource sends back) or `?after=`. */
+const resumeAfter = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Resumes a reply's stream after the event the client last saw: its kept events one by one (from
+ * this replica or Redis), else, when they are gone or trimmed, the saved text as a `snapshot`,
+ * again whenever it grows, until the reply ends.
+ */
+async function resumeReply(ctx: ChatContext, res: Response, message: Message, after: number) {
+  const controller = new AbortController();
+  res.once('close', () => controller.abort());
+  const stream = openEventStream(res, ctx.metrics.openStreams.labels({ api: 'ui' }));
+  if (message.status === 'streaming') {
+    const events = await ctx.replyEvents.open(message.id, after, controller.signal);
+    if (events && events !== EVENTS_TRIMMED) {
+      for await (const entry of events) {
+        stream.send(entry.event, JSON.parse(entry.data), entry.seq);
+        if (entry.event !== 'token') return stream.end();
+      }
+      if (controller.signal.aborted) return stream.end();
+    }
+  }
+  // The events are gone (expired, trimmed, or kept by a replica without Redis): the saved text.
+  let current = message;
+  let sent: string | null = null;
+  while (!controller.signal.aborted) {
+    if (current.content !== sent) {
+      stream.send('snapshot', { text: current.content });
+      sent = current.content;
+    }
+    if (current.status !== 'streaming') break;
+    await new Promise((resolve) => setTimeout(resolve, RESUME_POLL_MS));
+    const fresh = await findConversationMessage(ctx.db, message.conversationId, message.id, 'assistant');
+    if (!fresh) break;
+    current = fresh;
+  }
+  const summary = {
+    messageId: current.id,
+    status: current.status === 'streaming' ? 'interrupted' : current.status,
+    promptTokens: current.promptTokens,
+    completionTokens: current.completionTokens,
+    durationMs: current.durationMs,
+    tokensPerSecond: null,
+    finalSave: 'saved',
+  };
+  if (current.status === 'error') {
+    stream.send('error', { ...summary, code: 'bad_gateway', message: current.error ?? '' });
+  } else stream.send('done', summary);
+  stream.end();
+}
+
+/** How often a resumed reply whose events are gone re-reads its saved text. */
+const RESUME_POLL_MS = 1000;
 
 /** Sending, regenerating, editing and stopping replies in a conversation. */
 export function messageRoutes(ctx: ChatContext): Router {
@@ -81,7 +128,36 @@ export function messageRoutes(ctx: ChatContext): Router {
       message: 'must not be empty',
     });
   const editBody = z.object({ content });
+  const startBody = z
+    .object({
+      content,
+      model: z.string().trim().min(1).max(200).optional(),
+      systemPrompt: z.string().max(20_000).nullable().optional(),
+    })
+    .strict();
   const regenerateBody = z.object({ model: z.string().trim().min(1).max(200).optional() });
+
+  // A new chat and its first message in one step: nothing is created when the message is refused.
+  router.post('/start', async (req, res) => {
+    const caller = principal(req);
+    const body = parseInput(startBody, req.body ?? {});
+    const model = body.model ?? ctx.config.DEFAULT_MODEL;
+    const started = await startReply(
+      ctx,
+      caller,
+      () =>
+        createConversation(ctx.db, {
+          userId: caller.userId,
+          title: '',
+          titleSource: 'none',
+          model,
+          systemPrompt: body.systemPrompt ?? null,
+          tags: [],
+        }),
+      { userContent: body.content, parentId: null, model },
+    );
+    streamReply(ctx, res, started);
+  });
 
   router.post('/:id/messages', async (req, res) => {
     const caller = principal(req);
@@ -130,6 +206,14 @@ export function messageRoutes(ctx: ChatContext): Router {
       model: conversation.model,
     });
     streamReply(ctx, res, started);
+  });
+
+  router.get('/:id/messages/:messageId/stream', async (req, res) => {
+    const caller = principal(req);
+    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
+    const message = await findMessage(ctx, conversation.id, req.params.messageId, 'assistant');
+    const cursor = req.get('last-event-id') ?? req.query.after ?? 0;
+    await resumeReply(ctx, res, message, parseInput(resumeAfter, cursor));
   });
 
   router.post('/:id/stop', async (req, res) => {

@@ -15,15 +15,23 @@ export function modelAndUsageRoutes(ctx: ChatContext): Router {
   router.get('/models', async (req, res) => {
     const models = await visibleModels(ctx, principal(req));
     const capabilities = await Promise.all(models.map((model) => modelCapabilities(ctx, model.name)));
+    const limits = await Promise.all(
+      models.map(async (model) =>
+        isEmbeddingModel(model)
+          ? ctx.config.MAX_MESSAGE_CHARS
+          : (await ctx.messageLimits.forModel(model.name)).maxChars,
+      ),
+    );
     res.json({
       defaultModel: ctx.config.DEFAULT_MODEL,
-      items: models.map((model, index) => ({
+      items: models.map((model, i) => ({
         name: model.name,
         kind: isEmbeddingModel(model) ? 'embedding' : 'chat',
         size: model.size ?? null,
         modifiedAt: model.modified_at ?? null,
         details: model.details ?? {},
-        capabilities: capabilities[index] ?? [],
+        capabilities: capabilities[i] ?? [],
+        maxMessageChars: limits[i] ?? ctx.config.MAX_MESSAGE_CHARS,
       })),
     });
   });

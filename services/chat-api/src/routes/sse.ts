@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 
 export interface EventStream {
-  send(event: string, data: unknown): void;
+  /** `id`: the event's position, which a client that lost the stream sends back as Last-Event-ID. */
+  send(event: string, data: unknown, id?: number): void;
   /** Plain `data:` line without an event name (the OpenAI format). */
   data(payload: string): void;
   end(): void;
@@ -66,8 +67,9 @@ export function openEventStream(res: ServerResponse, gauge?: OpenStreamGauge): E
     gauge?.dec();
   });
   return {
-    send(event, data) {
-      write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send(event, data, id) {
+      const idLine = id === undefined ? '' : `id: ${id}\n`;
+      write(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     data(payload) {
       write(`data: ${payload}\n\n`);

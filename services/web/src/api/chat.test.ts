@@ -44,6 +44,7 @@ describe('models', () => {
     modifiedAt: null,
     details: {},
     capabilities: kind === 'chat' ? ['completion'] : ['embedding'],
+    maxMessageChars: 400_000,
   });
 
   it('reads GET /api/models only: chat models by name, the default one first', async () => {
@@ -58,8 +59,8 @@ describe('models', () => {
       } satisfies ModelListing),
     );
     expect(await api.models()).toEqual([
-      { id: 'qwen2.5:latest', capabilities: ['completion'] },
-      { id: 'llama3.2:latest', capabilities: ['completion'] },
+      { id: 'qwen2.5:latest', capabilities: ['completion'], maxMessageChars: 400_000 },
+      { id: 'llama3.2:latest', capabilities: ['completion'], maxMessageChars: 400_000 },
     ]);
     expect(requests.map((r) => r.url)).toEqual(['/api/models']);
   });

@@ -138,6 +138,9 @@ export function chatApi(http: ApiClient) {
         query: { branch: 'all' },
       }),
 
+    /** A new chat and its first message in one step (nothing is created when the message is refused). */
+    start: (input: { content: string; model?: string; systemPrompt?: string | null }, signal?: AbortSignal) =>
+      reply('/api/conversations/start', input, signal),
     send: (conversationId: string, content: string, attachmentIds: string[] = [], signal?: AbortSignal) =>
       reply(
         `/api/conversations/${id(conversationId)}/messages`,
@@ -160,6 +163,23 @@ export function chatApi(http: ApiClient) {
       reply(`/api/conversations/${id(conversationId)}/messages/${id(messageId)}/regenerate`, {}, signal),
     edit: (conversationId: string, messageId: string, content: string, signal?: AbortSignal) =>
       reply(`/api/conversations/${id(conversationId)}/messages/${id(messageId)}/edit`, { content }, signal),
+    /** A reply being written, after the `after`-th token (Last-Event-ID), on whichever chat-api answers. */
+    async *resume(
+      conversationId: string,
+      messageId: string,
+      after: number,
+      signal?: AbortSignal,
+    ): AsyncGenerator<ReplyEvent> {
+      const res = await http.send(
+        `/api/conversations/${id(conversationId)}/messages/${id(messageId)}/stream`,
+        {
+          headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(after) },
+          ...(signal ? { signal } : {}),
+        },
+      );
+      if (!res.body) throw new NetworkError('The server sent no reply stream.');
+      yield* parseReplyStream(res.body);
+    },
     stop: (conversationId: string) =>
       http.json(stopResult, `/api/conversations/${id(conversationId)}/stop`, { method: 'POST' }),
 
@@ -168,7 +188,11 @@ export function chatApi(http: ApiClient) {
       const listing = await http.json(modelListing, '/api/models');
       const models = listing.items
         .filter((entry) => entry.kind === 'chat')
-        .map((entry) => ({ id: entry.name, capabilities: entry.capabilities }));
+        .map((entry) => ({
+          id: entry.name,
+          capabilities: entry.capabilities,
+          maxMessageChars: entry.maxMessageChars,
+        }));
       // The deployment's default model first, so a new chat starts with it.
       const preferred = normalizeModelName(listing.defaultModel);
       const index = models.findIndex((m) => normalizeModelName(m.id) === preferred);

@@ -32,4 +32,6 @@ export interface ModelInfo {
   id: string;
   /** As Ollama reports them (`vision`: takes images, `thinking`: reasons before answering). */
   capabilities: string[];
+  /** The longest message this model takes, in characters (unknown for a model no longer listed). */
+  maxMessageChars?: number;
 }

@@ -1,5 +1,7 @@
 import { type ReactNode, createContext, useContext, useEffect, useMemo, useState } from 'react';
 import { api, http, type User } from '../api/index.js';
+import { clearDrafts } from '../chat/drafts.js';
+import { syncSessionAcrossTabs } from './session-sync.js';
 
 type AuthStatus = 'loading' | 'signed-in' | 'signed-out';
 
@@ -23,21 +25,27 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   });
 
   useEffect(() => {
-    const off = http.onSessionChange(({ user, reason }) =>
+    const off = http.onSessionChange(({ user, reason }) => {
+      // Signing out wipes what was being typed; an expired session keeps it for after sign-in.
+      if (reason === 'signed-out') clearDrafts();
       setState({
         status: user ? 'signed-in' : 'signed-out',
         user,
         expired: reason === 'expired',
         restoreError: undefined,
-      }),
-    );
+      });
+    });
+    const offSync = syncSessionAcrossTabs(http);
     api.auth.restore().then(
       (restored) => {
         if (!restored) setState((s) => ({ ...s, status: 'signed-out', user: null, expired: false }));
       },
       (error: unknown) => setState({ status: 'signed-out', user: null, expired: false, restoreError: error }),
     );
-    return off;
+    return () => {
+      off();
+      offSync();
+    };
   }, []);
 
   return <AuthContext.Provider value={state}>{children}</AuthContext.Provider>;

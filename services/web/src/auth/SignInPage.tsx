@@ -1,13 +1,15 @@
 import { type FormEvent, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { ApiError, api } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { InferenceNotice } from '../ui/InferenceNotice.js';
 import { useAuth } from './AuthContext.js';
 import { SIGNED_IN_VIA_IDP, idpLoginHref, useSignInOptions } from './useSignInOptions.js';
+import { returnPath } from './return-path.js';
 
 export function SignInPage() {
   const navigate = useNavigate();
+  const location = useLocation();
   const { expired, restoreError } = useAuth();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -25,7 +27,7 @@ export function SignInPage() {
     try {
       await api.auth.login(email, password);
       localStorage.removeItem(SIGNED_IN_VIA_IDP);
-      navigate('/', { replace: true });
+      navigate(returnPath(location.state), { replace: true });
     } catch (caught) {
       if (caught instanceof ApiError && caught.code === 'account_pending') {
         navigate('/pending', { state: { email } });

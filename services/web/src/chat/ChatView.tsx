@@ -7,9 +7,17 @@ import { fallbackLeaf } from './branches.js';
 import { ChatSettings } from './ChatSettings.js';
 import { Composer, type PendingImage } from './Composer.js';
 import { useConversations } from './ConversationsContext.js';
+import { loadDraft, saveDraft } from './drafts.js';
+import { MessageLength, MessageTooLong } from './MessageLength.js';
 import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
 import { type ShownError, useReplyStream } from './useReplyStream.js';
+
+/** What the reply hook calls the new-chat screen (its first message makes the conversation). */
+const NEW_CHAT = 'new';
+
+/** Within this many pixels of the end, the message list counts as "at the bottom" (and follows the reply). */
+const BOTTOM_SLACK_PX = 48;
 
 export function ChatView() {
   const { id } = useParams();
@@ -20,14 +28,25 @@ export function ChatView() {
   const [loading, setLoading] = useState(Boolean(id));
   const [loadError, setLoadError] = useState<unknown>();
   const [shownError, setShownError] = useState<ShownError | null>(null);
-  const [draft, setDraft] = useState('');
   const [images, setImages] = useState<PendingImage[]>([]);
   const [models, setModels] = useState<ModelInfo[]>([]);
+  const draftKey = id ?? NEW_CHAT;
+  const [draft, setDraftState] = useState(() => loadDraft(draftKey));
+  const draftKeyRef = useRef(draftKey);
+  /** What is typed is also kept in this tab's storage (a reload or an expired session keeps it). */
+  const setDraft = useCallback((text: string, key = draftKeyRef.current) => {
+    saveDraft(key, text);
+    if (key === draftKeyRef.current) setDraftState(text);
+  }, []);
+  useEffect(() => {
+    draftKeyRef.current = draftKey;
+    setDraftState(loadDraft(draftKey));
+  }, [draftKey]);
   const [newChat, setNewChat] = useState<{ model: string; systemPrompt: string }>({
     model: '',
     systemPrompt: '',
   });
-  /** Messages sent from the new-chat screen are carried to /c/:id once, keyed by history entry. */
+  /** Messages sent from the new-chat screen with images are carried to /c/:id once, keyed by history entry. */
   const consumedHandoffs = useRef(new Set<string>());
   const endRef = useRef<HTMLDivElement>(null);
   const branches = useBranches();
@@ -48,6 +67,9 @@ export function ChatView() {
           listing.currentMessageId ?? conv.currentMessageId ?? fallbackLeaf(listing.items),
         );
       } catch (error) {
+        // Nothing stale under this address: the notice says why, with a retry.
+        setConversation(null);
+        showMessages([], null);
         setLoadError(error);
       } finally {
         setLoading(false);
@@ -57,6 +79,8 @@ export function ChatView() {
   );
 
   const replies = useReplyStream({
+    shownConversationId: id ?? NEW_CHAT,
+    onReplying: list.markReplying,
     setMessages,
     setLeafId,
     onError: setShownError,
@@ -64,7 +88,8 @@ export function ChatView() {
     afterReply: (conversationId) =>
       api.chat.conversation(conversationId).then(
         (fresh) => {
-          setConversation(fresh);
+          // Only the conversation on screen: a reply may end while the user reads another one.
+          setConversation((open) => (open?.id === fresh.id ? fresh : open));
           list.upsert(fresh);
           list.followTitle(fresh, (titled) =>
             setConversation((open) => (open?.id === titled.id ? titled : open)),
@@ -73,7 +98,29 @@ export function ChatView() {
         () => undefined,
       ),
   });
-  const { streaming, live, speeds, thoughts, run: runReply, reset: resetReplies } = replies;
+  const {
+    streaming,
+    live,
+    speeds,
+    thoughts,
+    run: runReply,
+    reset: resetReplies,
+    follow,
+    isRunning,
+  } = replies;
+
+  // A reply still being written when the conversation is opened (a reload, a second tab, coming
+  // back to it): follow it to the end rather than show a frozen half.
+  const loadedMessages = branches.messages;
+  useEffect(() => {
+    if (!conversation || conversation.id !== id || isRunning(conversation.id)) return;
+    const writing = [...loadedMessages]
+      .reverse()
+      .find(
+        (m) => m.role === 'assistant' && m.status === 'streaming' && m.conversationId === conversation.id,
+      );
+    if (writing) follow(conversation.id, writing);
+  }, [conversation, id, loadedMessages, follow, isRunning]);
 
   useEffect(() => {
     setShownError(null);
@@ -94,7 +141,7 @@ export function ChatView() {
       void runReply(
         conv.id,
         (signal) => api.chat.send(conv.id, content, attachmentIds, signal),
-        () => setDraft(content),
+        () => setDraft(content, conv.id),
         resend,
       );
     },
@@ -118,6 +165,7 @@ export function ChatView() {
   }, [conversation, id, location, navigate, sendTo]);
 
   const currentModel = conversation?.model ?? newChat.model;
+  const messageLimit = models.find((m) => m.id === currentModel)?.maxMessageChars;
   const takesImages = models.some(
     (m) => normalizeModelName(m.id) === normalizeModelName(currentModel) && m.capabilities.includes('vision'),
   );
@@ -158,7 +206,12 @@ export function ChatView() {
     const content = draft.trim();
     const chosen = takesImages ? images : [];
     if ((!content && chosen.length === 0) || streaming) return;
+    if (messageLimit !== undefined && content.length > messageLimit) {
+      setShownError({ error: MessageTooLong(content.length, messageLimit) });
+      return;
+    }
     setDraft('');
+    setFollow(true);
     if (conversation) {
       const attachmentIds = await uploadImages(conversation.id, chosen);
       if (attachmentIds === null) {
@@ -172,6 +225,15 @@ export function ChatView() {
       sendTo(conversation, content, attachmentIds);
       return;
     }
+    if (chosen.length === 0) {
+      startChat({
+        content,
+        ...(newChat.model ? { model: newChat.model } : {}),
+        ...(newChat.systemPrompt.trim() ? { systemPrompt: newChat.systemPrompt } : {}),
+      });
+      return;
+    }
+    // Images are stored under a conversation: it is made first, and deleted if they are refused.
     try {
       const created = await api.chat.createConversation({
         ...(newChat.model ? { model: newChat.model } : {}),
@@ -192,10 +254,51 @@ export function ChatView() {
     }
   };
 
+  /** A new chat and its first message, one step: a refused message (a limit, its length) leaves no empty chat behind. */
+  const startChat = (input: Parameters<typeof api.chat.start>[0]) => {
+    void runReply(
+      NEW_CHAT,
+      (signal) => api.chat.start(input, signal),
+      () => setDraft(input.content, NEW_CHAT),
+      () => {
+        setDraft('');
+        startChat(input);
+      },
+      undefined,
+      (conversationId) => {
+        // The chat exists now: its page follows the reply (resumed from the first token).
+        navigate(`/c/${conversationId}`);
+        void api.chat.conversation(conversationId).then(list.upsert, () => list.reload());
+      },
+    );
+  };
+
   const lastAssistant = [...shown].reverse().find((m) => m.role === 'assistant');
 
-  useEffect(() => {
+  // Follows the reply down only while the user is at the bottom: scrolled up to read, the view stays
+  // where it is and "Jump to latest" brings it back.
+  const messagesRef = useRef<HTMLDivElement>(null);
+  const [following, setFollowing] = useState(true);
+  const followingRef = useRef(true);
+  const setFollow = (value: boolean) => {
+    followingRef.current = value;
+    setFollowing(value);
+  };
+  const onMessagesScroll = () => {
+    const box = messagesRef.current;
+    if (!box) return;
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight <= BOTTOM_SLACK_PX;
+    if (atBottom !== followingRef.current) setFollow(atBottom);
+  };
+  const jumpToLatest = () => {
+    setFollow(true);
     endRef.current?.scrollIntoView?.({ block: 'end' });
+  };
+  useEffect(() => {
+    setFollow(true);
+  }, [id]);
+  useEffect(() => {
+    if (followingRef.current) endRef.current?.scrollIntoView?.({ block: 'end' });
   }, [live?.text, shown.length]);
 
   const updateConversation = async (change: { model?: string; systemPrompt?: string | null }) => {
@@ -225,11 +328,12 @@ export function ChatView() {
       (error: unknown) => setShownError({ error }),
     );
 
-  if (loadError !== undefined) {
-    const notFound = loadError instanceof ApiError && loadError.status === 404;
+  // Only a conversation that does not exist replaces the view; anything else (a 429, the network)
+  // is a notice above the composer, with the time to wait and a retry.
+  if (loadError instanceof ApiError && loadError.status === 404) {
     return (
       <section className="chat chat--empty">
-        <ErrorNotice error={loadError} onRetry={notFound || !id ? undefined : () => void load(id)} />
+        <ErrorNotice error={loadError} />
       </section>
     );
   }
@@ -249,9 +353,9 @@ export function ChatView() {
             setNewChat((c) => ({ ...c, model: loaded[0]!.id }));
         }}
       />
-      <div className="chat__messages" aria-busy={loading}>
+      <div className="chat__messages" aria-busy={loading} ref={messagesRef} onScroll={onMessagesScroll}>
         {loading && <p className="muted">Loading…</p>}
-        {!loading && shown.length === 0 && (
+        {!loading && shown.length === 0 && loadError === undefined && (
           <div className="chat__welcome">
             <h1>What can I help with?</h1>
             <p className="muted">Replies come from your company's own models.</p>
@@ -283,7 +387,13 @@ export function ChatView() {
           );
         })}
         <div ref={endRef} />
+        {!following && shown.length > 0 && (
+          <button type="button" className="btn btn--small chat__jump" onClick={jumpToLatest}>
+            ↓ Jump to latest
+          </button>
+        )}
       </div>
+      {loadError !== undefined && id && <ErrorNotice error={loadError} onRetry={() => void load(id)} />}
       {shownError && (
         <ErrorNotice
           error={shownError.error}
@@ -302,11 +412,11 @@ export function ChatView() {
         onSend={() => void send()}
         onStop={replies.stop}
         streaming={streaming}
-        disabled={loading}
-        images={takesImages ? images : []}
+        disabled={loading || (loadError !== undefined && Boolean(id))}
         onAddImages={takesImages ? addImages : undefined}
         onRemoveImage={removeImage}
       />
+      <MessageLength length={draft.trim().length} limit={messageLimit} />
     </section>
   );
 }

@@ -31,6 +31,9 @@ interface ConversationsState {
    * list gets the title even when the user has moved on.
    */
   followTitle(conversation: Conversation, onTitle?: (titled: Conversation) => void): void;
+  /** Conversations whose reply is still being written (the server's list, then this tab's streams). */
+  replying: ReadonlySet<string>;
+  markReplying(conversationId: string, replying: boolean): void;
 }
 
 const Context = createContext<ConversationsState | null>(null);
@@ -48,6 +51,7 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
   const [query, setQuery] = useState('');
   const [showArchived, setShowArchived] = useState(false);
   const [generation, setGeneration] = useState(0);
+  const [replying, setReplying] = useState<ReadonlySet<string>>(new Set());
   const requestSeq = useRef(0);
   const followGeneratedTitle = useTitleFollower();
 
@@ -71,6 +75,11 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
           return merged;
         });
         setNextCursor(page.nextCursor);
+        setReplying((previous) => {
+          const next = new Set(cursor ? previous : []);
+          for (const id of page.replying) next.add(id);
+          return next;
+        });
       } catch (caught) {
         if (seq === requestSeq.current) setError(caught);
       } finally {
@@ -107,13 +116,22 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
       reload: () => setGeneration((g) => g + 1),
       upsert,
       remove: (id) => setItems((previous) => previous.filter((c) => c.id !== id)),
+      replying,
+      markReplying: (conversationId, on) =>
+        setReplying((previous) => {
+          if (previous.has(conversationId) === on) return previous;
+          const next = new Set(previous);
+          if (on) next.add(conversationId);
+          else next.delete(conversationId);
+          return next;
+        }),
       followTitle: (conversation, onTitle) =>
         followGeneratedTitle(conversation, (titled) => {
           upsert(titled);
           onTitle?.(titled);
         }),
     };
-  }, [items, nextCursor, loading, error, query, showArchived, fetchPage, followGeneratedTitle]);
+  }, [items, nextCursor, loading, error, query, showArchived, fetchPage, followGeneratedTitle, replying]);
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }
 

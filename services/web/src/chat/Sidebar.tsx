@@ -132,6 +132,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
             onDelete={startDelete}
             onExport={(c) => void exportOne(c)}
             onNavigate={onNavigate}
+            replying={list.replying.has(c.id)}
           />
         ))}
         {pinned.length > 0 && recent.length > 0 && <li className="sidebar__heading">Recent</li>}
@@ -143,6 +144,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
             onDelete={startDelete}
             onExport={(c) => void exportOne(c)}
             onNavigate={onNavigate}
+            replying={list.replying.has(c.id)}
           />
         ))}
         {!list.loading && list.items.length === 0 && list.error === undefined && (
@@ -179,9 +181,11 @@ interface RowProps {
   onDelete: (c: Conversation) => void;
   onExport: (c: Conversation) => void;
   onNavigate: () => void;
+  /** Its reply is still being written. */
+  replying: boolean;
 }
 
-function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate }: RowProps) {
+function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate, replying }: RowProps) {
   const [renaming, setRenaming] = useState(false);
   const [title, setTitle] = useState(conversation.title);
   const [menuOpen, setMenuOpen] = useState(false);
@@ -221,6 +225,11 @@ function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate
       <NavLink to={`/c/${conversation.id}`} className="sidebar__link" onClick={onNavigate}>
         {conversation.pinned && <span aria-label="pinned">📌 </span>}
         {label}
+        {replying && (
+          <span className="sidebar__replying" title="Reply being written" data-replying="">
+            <span className="visually-hidden"> (reply being written)</span>
+          </span>
+        )}
       </NavLink>
       <button
         type="button"

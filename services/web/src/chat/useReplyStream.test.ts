@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testMessage } from '../../test/fixtures.js';
 import { ApiError, NetworkError, type Message, type ReplyEvent } from '../api/index.js';
-import { type ShownError, useReplyStream } from './useReplyStream.js';
+import { type ReplyResume, type ShownError, useReplyStream } from './useReplyStream.js';
 
 /** A reply's events as the test hands them over, read the way api.chat.send's stream is. */
 function replyFeed() {
@@ -40,16 +40,27 @@ const start: ReplyEvent = {
 };
 
 /** The hook with the message list and error notice a chat view keeps around it. */
-function renderStream() {
+function renderStream(resume?: ReplyResume) {
   const reload = vi.fn();
   const afterReply = vi.fn();
-  const hook = renderHook(() => {
-    const [messages, setMessages] = useState<Message[]>([]);
-    const [leafId, setLeafId] = useState<string | null>(null);
-    const [shown, setShown] = useState<ShownError | null>(null);
-    const stream = useReplyStream({ setMessages, setLeafId, onError: setShown, reload, afterReply });
-    return { messages, leafId, shown, ...stream };
-  });
+  const hook = renderHook(
+    ({ shownConversationId }: { shownConversationId: string }) => {
+      const [messages, setMessages] = useState<Message[]>([]);
+      const [leafId, setLeafId] = useState<string | null>(null);
+      const [shown, setShown] = useState<ShownError | null>(null);
+      const stream = useReplyStream({
+        shownConversationId,
+        setMessages,
+        setLeafId,
+        onError: setShown,
+        reload,
+        afterReply,
+        ...(resume ? { resume } : {}),
+      });
+      return { messages, leafId, shown, ...stream };
+    },
+    { initialProps: { shownConversationId: 'c1' } },
+  );
   return { ...hook, reload, afterReply };
 }
 
@@ -211,6 +222,79 @@ describe('useReplyStream', () => {
     expect(stops).toHaveLength(2);
     expect(result.current.shown?.error).toBeInstanceOf(NetworkError);
     expect(reload).toHaveBeenCalledWith('c1');
+    expect(result.current.streaming).toBe(false);
+  });
+
+  it('a dropped connection resumes after the last token seen, and the reply ends complete', async () => {
+    const resumed: number[] = [];
+    const rest = replyFeed();
+    const stream = renderStream((conversationId, messageId, after, signal) => {
+      resumed.push(after);
+      expect([conversationId, messageId]).toEqual(['c1', 'a1']);
+      return rest.read(signal);
+    });
+    const { result, reload } = stream;
+    const feed = replyFeed();
+    const running = startReply(stream, feed);
+    act(() => {
+      feed.send(start);
+      feed.send({ type: 'token', text: 'Hel' });
+      feed.send({ type: 'token', text: 'lo' });
+      feed.fail(new NetworkError('The connection was lost while the reply was streaming.'));
+    });
+    await waitFor(() => expect(resumed).toEqual([2]));
+    expect(result.current.streaming).toBe(true);
+    act(() => {
+      rest.send({ type: 'token', text: ' there' });
+      rest.send({
+        type: 'done',
+        summary: {
+          messageId: 'a1',
+          status: 'complete',
+          promptTokens: 3,
+          completionTokens: 3,
+          durationMs: 100,
+          tokensPerSecond: 30,
+        },
+      });
+    });
+    await act(() => running);
+    expect(result.current.messages[1]).toMatchObject({ content: 'Hello there', status: 'complete' });
+    expect(result.current.shown).toBeNull();
+    expect(reload).not.toHaveBeenCalled();
+  });
+
+  it('a reply goes on while another conversation is on screen, without Stop there, and shows on return', async () => {
+    const stream = renderStream();
+    const { result, rerender } = stream;
+    const feed = replyFeed();
+    const running = startReply(stream, feed);
+    act(() => {
+      feed.send(start);
+      feed.send({ type: 'token', text: 'Hel' });
+    });
+    await waitFor(() => expect(result.current.live).toEqual({ id: 'a1', text: 'Hel' }));
+    rerender({ shownConversationId: 'c2' });
+    expect(result.current.streaming).toBe(false);
+    expect(result.current.live).toBeNull();
+    act(() => feed.send({ type: 'token', text: 'lo' }));
+    rerender({ shownConversationId: 'c1' });
+    await waitFor(() => expect(result.current.live).toEqual({ id: 'a1', text: 'Hello' }));
+    expect(result.current.streaming).toBe(true);
+    act(() =>
+      feed.send({
+        type: 'done',
+        summary: {
+          messageId: 'a1',
+          status: 'complete',
+          promptTokens: 1,
+          completionTokens: 2,
+          durationMs: 1,
+          tokensPerSecond: null,
+        },
+      }),
+    );
+    await act(() => running);
     expect(result.current.streaming).toBe(false);
   });
 });

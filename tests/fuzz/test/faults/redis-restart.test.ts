@@ -14,7 +14,10 @@ beforeAll(async () => {
   stack = await startStack({
     redisUrl: redis.url,
     without: ['gateway'],
-    env: { all: { LOG_LEVEL: 'error' }, chat: { RATE_LIMIT_PER_MINUTE: '1000' } },
+    env: {
+      all: { LOG_LEVEL: 'error' },
+      chat: { RATE_LIMIT_PER_MINUTE: '1000', READ_RATE_LIMIT_PER_MINUTE: '1000' },
+    },
   });
   user = await signUp(stack.auth.url, 'redis');
 }, 120_000);

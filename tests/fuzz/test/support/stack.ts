@@ -66,6 +66,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     GATEWAY_SERVICE_TOKEN,
     TITLE_GENERATION: 'false',
     RATE_LIMIT_PER_MINUTE: '0',
+    READ_RATE_LIMIT_PER_MINUTE: '0',
     MAX_CONCURRENT_STREAMS: '0',
     ...options.env?.chat,
   });
