@@ -202,11 +202,24 @@ export class GatewayClient {
 
   /** What the model can do, as Ollama's /api/show lists it (`completion`, `vision`, `thinking`, …). */
   async capabilities(model: string): Promise<string[]> {
+    return (await this.show(model)).capabilities;
+  }
+
+  /** One /api/show answer read for both what the model can do and its context length. */
+  private async show(model: string): Promise<{ capabilities: string[]; contextLength: number | null }> {
     const res = await this.withRetry(() =>
-      this.http.post<{ capabilities?: unknown }>('/api/show', { model }),
+      this.http.post<{ capabilities?: unknown; model_info?: Record<string, unknown> }>('/api/show', {
+        model,
+      }),
     );
     const list = res.data.capabilities;
-    return Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string') : [];
+    const info = res.data.model_info ?? {};
+    const key = Object.keys(info).find((name) => name.endsWith('.context_length'));
+    const value = key === undefined ? undefined : info[key];
+    return {
+      capabilities: Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string') : [],
+      contextLength: typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null,
+    };
   }
 
   async listModels(): Promise<GatewayModel[]> {
@@ -216,15 +229,7 @@ export class GatewayClient {
 
   /** The context length (tokens) the model reports in `/api/show` (`<arch>.context_length`); null if none. */
   async contextLength(model: string): Promise<number | null> {
-    try {
-      const res = await this.http.post<{ model_info?: Record<string, unknown> }>('/api/show', { model });
-      const info = res.data.model_info ?? {};
-      const key = Object.keys(info).find((name) => name.endsWith('.context_length'));
-      const value = key === undefined ? undefined : info[key];
-      return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
-    } catch (error) {
-      throw this.toAppError(error);
-    }
+    return (await this.show(model)).contextLength;
   }
 
   async embed(
