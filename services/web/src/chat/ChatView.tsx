@@ -413,6 +413,7 @@ export function ChatView() {
         onStop={replies.stop}
         streaming={streaming}
         disabled={loading || (loadError !== undefined && Boolean(id))}
+        images={takesImages ? images : []}
         onAddImages={takesImages ? addImages : undefined}
         onRemoveImage={removeImage}
       />
