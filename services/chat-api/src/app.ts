@@ -1,6 +1,13 @@
 import type { RequestListener } from 'node:http';
 import { createAuthenticator, requireRole, requireScope } from '@corral/auth-client';
-import { AppError, byteSize, createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
+import {
+  AppError,
+  byteSize,
+  createHttpApp,
+  requireJsonBody,
+  type ServiceKit,
+  withDirectRoutes,
+} from '@corral/service-kit';
 import { connectPostgres } from '@corral/service-kit/postgres';
 import { connectRedis, redisCheck } from '@corral/service-kit/redis';
 import express, { type RequestHandler } from 'express';
@@ -231,6 +238,8 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   const app = createHttpApp(
     kit,
     (app) => {
+      // 415 for a body that is not JSON (it was left unread and the request answered without it).
+      app.use(requireJsonBody);
       // BODY_LIMIT everywhere but the import, which reads up to IMPORT_BODY_LIMIT after authentication.
       app.use((req, res, next) =>
         req.method === 'POST' && IMPORT_PATH.test(req.path) ? next() : bodyJson(req, res, next),
@@ -247,7 +256,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
-      app.use('/v1', openAiRoutes(ctx, guard));
+      app.use('/v1', openAiRoutes(ctx, [...guard, requireScope('inference')]));
     },
     { jsonBody: false, renderError: renderOpenAiError },
   );

@@ -1,3 +1,4 @@
+import { requireScope } from '@corral/auth-client';
 import { parseInput } from '@corral/service-kit';
 import { type Response, Router } from 'express';
 import { z } from 'zod';
@@ -52,9 +53,17 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
   });
 }
 
-/** Sending, regenerating, editing and stopping replies in a conversation. */
+/**
+ * Sending, regenerating, editing and stopping replies in a conversation: the conversation API's
+ * generation routes, open to a session and to every API key with `inference` (the default scope).
+ */
 export function messageRoutes(ctx: ChatContext): Router {
   const router = Router();
+  const inference = requireScope('inference');
+  router.post(
+    ['/:id/messages', '/:id/messages/:messageId/regenerate', '/:id/messages/:messageId/edit', '/:id/stop'],
+    inference,
+  );
   const max = ctx.config.MAX_MESSAGE_CHARS;
   const content = z
     .string()
