@@ -159,9 +159,7 @@ describe('API-key scopes on chat-api', () => {
     const accountKey = await adminKey(['inference', 'account']);
     const list = await api().get('/api/conversations').set(bearer(accountKey));
     expect(list.status, list.text).toBe(200);
-    const messages = await api()
-      .get(`/api/conversations/${conversationId}/messages`)
-      .set(bearer(accountKey));
+    const messages = await api().get(`/api/conversations/${conversationId}/messages`).set(bearer(accountKey));
     expect(messages.status).toBe(200);
     expect((await api().get('/api/conversations/export').set(bearer(accountKey))).status).toBe(200);
     expect((await api().get('/api/usage').set(bearer(accountKey))).status).toBe(200);
