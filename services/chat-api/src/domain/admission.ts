@@ -58,11 +58,12 @@ const NO_SLOT: StreamSlot = { refresh() {}, release() {} };
 export async function admitGeneration(
   ctx: ChatContext,
   caller: Caller,
-  model: string,
+  /** Checked against the allowlists; null when the caller holds none (see anyModelAllowed). */
+  model: string | null,
   options: { wanted?: number | undefined; slotId?: string } = {},
 ): Promise<Admission> {
   const { limits } = caller;
-  assertModelAllowed(ctx, caller, model);
+  if (model !== null) assertModelAllowed(ctx, caller, model);
   // The stream slot before the budget: a refused second stream does not hold the budget meanwhile.
   const slot = options.slotId
     ? await ctx.slots.acquire(caller.userId, options.slotId, limits.maxConcurrentStreams)
