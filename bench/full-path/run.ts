@@ -191,11 +191,16 @@ async function main(): Promise<void> {
     const results: Array<PhaseResult & { persisted?: Record<string, number> }> = [];
     for (const phase of phases) {
       const count = async () => {
-        const { rows } = await db.query<{ messages: string; usage: string | null }>(
+        const { rows } = await db.query<{ messages: string; usage: string | null; commits: string }>(
           `SELECT (SELECT count(*) FROM chat.messages WHERE role = 'assistant' AND status = 'complete') AS messages,
-                  (SELECT sum(requests) FROM chat.usage_records) AS usage`,
+                  (SELECT sum(requests) FROM chat.usage_records) AS usage,
+                  (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits`,
         );
-        return { messages: Number(rows[0]?.messages ?? 0), usage: Number(rows[0]?.usage ?? 0) };
+        return {
+          messages: Number(rows[0]?.messages ?? 0),
+          usage: Number(rows[0]?.usage ?? 0),
+          commits: Number(rows[0]?.commits ?? 0),
+        };
       };
       await openLoop(RATE, WARMUP_SECONDS, (i) => phase.send(1_000_000 + i));
       const before = await count();
@@ -212,6 +217,10 @@ async function main(): Promise<void> {
                   (after.messages - before.messages) / result.load.elapsedSeconds,
                 ),
                 usageRequestsPerSecond: round((after.usage - before.usage) / result.load.elapsedSeconds),
+                // Statements that committed in the database (each a round trip), per reply stored.
+                commitsPerReply: round(
+                  (after.commits - before.commits) / Math.max(1, after.messages - before.messages),
+                ),
               }
             : {},
       });
@@ -239,6 +248,7 @@ async function main(): Promise<void> {
         `${base.load.errors}/${corral.load.errors}`,
         persisted.assistantMessagesPerSecond,
         persisted.usageRequestsPerSecond,
+        persisted.commitsPerReply,
         corral.cpu['chat-api'],
         corral.cpu.machine,
       ]);
@@ -280,6 +290,7 @@ async function main(): Promise<void> {
         'errors gw/chat',
         'turns/s saved',
         'usage rows/s',
+        'commits/reply',
         'chat-api CPU%',
         'machine CPU%',
       ],
