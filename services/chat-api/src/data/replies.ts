@@ -1,13 +1,6 @@
 import { branchTo } from './conversations.js';
-import type { Conversation, Database, Message, MessageStatus } from './db.js';
-import {
-  CONVERSATION_COLUMNS,
-  type ConversationRow,
-  MESSAGE_COLUMNS,
-  type MessageRow,
-  conversationFromRow,
-  messageFromRow,
-} from './rows.js';
+import type { Database, Message, MessageStatus } from './db.js';
+import { MESSAGE_COLUMNS, type MessageRow, messageFromRow } from './rows.js';
 
 export interface TurnToSave {
   conversationId: string;
@@ -82,13 +75,6 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
     ],
   });
   if (rows[0]?.saved !== 1) return null;
-  return assembleTurn(turn, rows);
-}
-
-/** The saved turn's messages as stored (the statement wrote them), and the branch it continues. */
-function assembleTurn(turn: TurnToSave, rows: MessageRow[]): SavedTurn {
-  const replyAt = new Date(turn.at.getTime() + 1);
-  const replyParentId = turn.question ? turn.question.id : turn.parentId;
   const saved = rows.filter((row) => row.id !== null).map(messageFromRow);
   const message = (fields: Pick<Message, 'id' | 'parentId' | 'role' | 'content' | 'model' | 'status'>) => ({
     ...fields,
@@ -125,104 +111,6 @@ function assembleTurn(turn: TurnToSave, rows: MessageRow[]): SavedTurn {
   const branch = branchTo(saved, turn.parentId);
   if (question) branch.push(question);
   return { question, reply, branch };
-}
-
-export interface SentTurnToSave {
-  conversationId: string;
-  /** The conversation must be this user's: another's is not found (nothing is written). */
-  userId: string;
-  question: { id: string; content: string };
-  replyId: string;
-  /** The model asked for; null = the conversation's. */
-  model: string | null;
-  placeholderTitle: string;
-  at: Date;
-}
-
-const OWN_CONVERSATION_COLUMNS = CONVERSATION_COLUMNS.replace(/(\w+)/g, 'c.$1 AS c_$1');
-
-/**
- * A message sent into a conversation, in one statement (one round trip, atomic): reads the user's
- * conversation, continues its current branch with the user message and a `streaming` reply (the
- * model asked for, else the conversation's), moves the branch to the reply, and reads the branch
- * above — what findOwnConversation then saveTurn do in two round trips, with the same outcome (two
- * racing sends both hang under the branch they read). For callers that need no allowlist check on
- * the conversation's model first. Null when the user has no such conversation (nothing written).
- */
-export async function saveSentTurn(
-  db: Database,
-  turn: SentTurnToSave,
-): Promise<{ conversation: Conversation; saved: SavedTurn } | null> {
-  const replyAt = new Date(turn.at.getTime() + 1);
-  const { rows } = await db.pool.query<
-    MessageRow & { [K in keyof ConversationRow as `c_${K & string}`]: ConversationRow[K] }
-  >({
-    name: 'chat_save_sent_turn',
-    text: `WITH RECURSIVE conv AS (
-       SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $4::uuid AND user_id = $9::text
-     ), moved AS (
-       UPDATE conversations c
-          SET current_message_id = $1::uuid, updated_at = $2::timestamptz,
-              title = CASE WHEN c.title_source = 'none' THEN $3::text ELSE c.title END,
-              title_source = CASE WHEN c.title_source = 'none' THEN 'auto' ELSE c.title_source END
-         FROM conv WHERE c.id = conv.id
-     ), question AS (
-       INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at, updated_at)
-       SELECT $5::uuid, conv.id, conv.current_message_id, 'user', $6::text, 'complete', $7::timestamptz, $7::timestamptz
-         FROM conv
-     ), reply AS (
-       INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, created_at, updated_at)
-       SELECT $1::uuid, conv.id, $5::uuid, 'assistant', '', COALESCE($8::text, conv.model), 'streaming', $2::timestamptz, $2::timestamptz
-         FROM conv
-     ), branch AS (
-       SELECT ${MESSAGE_COLUMNS} FROM messages
-        WHERE id = (SELECT current_message_id FROM conv) AND conversation_id = $4::uuid
-       UNION
-       SELECT ${BRANCH_COLUMNS} FROM messages m JOIN branch b ON m.id = b.parent_id
-        WHERE m.conversation_id = $4::uuid
-     )
-     SELECT ${OWN_CONVERSATION_COLUMNS}, b.* FROM conv c LEFT JOIN branch b ON true`,
-    values: [
-      turn.replyId,
-      replyAt,
-      turn.placeholderTitle,
-      turn.conversationId,
-      turn.question.id,
-      turn.question.content,
-      turn.at,
-      turn.model,
-      turn.userId,
-    ],
-  });
-  const first = rows[0];
-  if (!first) return null;
-  const conversation = conversationFromRow({
-    id: first.c_id,
-    user_id: first.c_user_id,
-    title: first.c_title,
-    title_source: first.c_title_source,
-    model: first.c_model,
-    system_prompt: first.c_system_prompt,
-    tags: first.c_tags,
-    pinned: first.c_pinned,
-    archived: first.c_archived,
-    current_message_id: first.c_current_message_id,
-    created_at: first.c_created_at,
-    updated_at: first.c_updated_at,
-  });
-  const saved = assembleTurn(
-    {
-      conversationId: turn.conversationId,
-      question: turn.question,
-      replyId: turn.replyId,
-      model: turn.model ?? conversation.model,
-      parentId: conversation.currentMessageId,
-      placeholderTitle: turn.placeholderTitle,
-      at: turn.at,
-    },
-    rows,
-  );
-  return { conversation, saved };
 }
 
 export interface ReplyOutcome {

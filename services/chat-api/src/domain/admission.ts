@@ -58,12 +58,11 @@ const NO_SLOT: StreamSlot = { refresh() {}, release() {} };
 export async function admitGeneration(
   ctx: ChatContext,
   caller: Caller,
-  /** Checked against the allowlists; null when the caller holds none (see anyModelAllowed). */
-  model: string | null,
+  model: string,
   options: { wanted?: number | undefined; slotId?: string } = {},
 ): Promise<Admission> {
   const { limits } = caller;
-  if (model !== null) assertModelAllowed(ctx, caller, model);
+  assertModelAllowed(ctx, caller, model);
   // The stream slot before the budget: a refused second stream does not hold the budget meanwhile.
   const slot = options.slotId
     ? await ctx.slots.acquire(caller.userId, options.slotId, limits.maxConcurrentStreams)

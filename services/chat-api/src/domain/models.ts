@@ -27,15 +27,6 @@ export function mayUseModel(
   );
 }
 
-/** Whether no allowlist applies to the caller (deployment, user, key): every model is allowed. */
-export function anyModelAllowed(ctx: ChatContext, caller: Caller): boolean {
-  return (
-    ctx.config.ALLOWED_MODELS.length === 0 &&
-    caller.limits.allowedModels.length === 0 &&
-    (caller.models === null || caller.models.length === 0)
-  );
-}
-
 /** 404 `model_not_found` unless the caller may use `model` (with the limits resolved for the request). */
 export function assertModelAllowed(ctx: ChatContext, caller: Caller, model: string): void {
   if (!mayUseModel(ctx, caller, model, caller.limits.allowedModels)) {

@@ -3,7 +3,7 @@ import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import { conversationNotFound, findConversationMessage } from '../data/conversations.js';
 import type { Conversation, Message } from '../data/db.js';
-import { type SavedTurn, saveSentTurn, saveTurn, streamingReplyIds } from '../data/replies.js';
+import { saveTurn, streamingReplyIds } from '../data/replies.js';
 import type { ChatTurn } from './gateway.js';
 import type { Generation } from './generations.js';
 import { admitGeneration, type Caller } from './admission.js';
@@ -39,83 +39,34 @@ function historyFor(conversation: Conversation, path: Message[]): ChatTurn[] {
  * current branch to it — one statement, so one round trip — then starts generation. Limits are
  * checked first.
  */
-export function startReply(
+export async function startReply(
   ctx: ChatContext,
   caller: Caller,
   conversation: Conversation,
   plan: ReplyPlan,
 ): Promise<StartedReply> {
-  return begin(ctx, caller, plan.model, async (replyId) => {
+  const assistantId = randomUUID();
+  const admission = await admitGeneration(ctx, caller, plan.model, { slotId: assistantId });
+  const { slot } = admission;
+  try {
     const turn = await saveTurn(ctx.db, {
       conversationId: conversation.id,
       question: plan.userContent === null ? null : { id: randomUUID(), content: plan.userContent },
-      replyId,
+      replyId: assistantId,
       model: plan.model,
       parentId: plan.parentId,
       // A placeholder at once; the title model replaces it after the first exchange.
       placeholderTitle: plan.userContent ? firstLineTitle(plan.userContent) : null,
       at: new Date(),
     });
-    return turn && { conversation, turn, model: plan.model };
-  });
-}
-
-/**
- * A message sent into the caller's conversation `conversationId` when no model allowlist applies
- * to the caller (see anyModelAllowed): the conversation is read and the turn saved in one
- * statement, so a turn costs one round trip less than startReply after findOwnConversation.
- * 404 when the caller has no such conversation.
- */
-export function sendIntoConversation(
-  ctx: ChatContext,
-  caller: Caller,
-  conversationId: string,
-  message: { content: string; model?: string | undefined },
-): Promise<StartedReply> {
-  return begin(ctx, caller, null, async (replyId) => {
-    const sent = await saveSentTurn(ctx.db, {
-      conversationId,
-      userId: caller.userId,
-      question: { id: randomUUID(), content: message.content },
-      replyId,
-      model: message.model ?? null,
-      placeholderTitle: firstLineTitle(message.content),
-      at: new Date(),
-    });
-    return (
-      sent && {
-        conversation: sent.conversation,
-        turn: sent.saved,
-        model: message.model ?? sent.conversation.model,
-      }
-    );
-  });
-}
-
-/**
- * Admission (the model allowlist unless `checkModel` is null, the stream slot, the budget), then
- * `save`, then the generation. Null from `save`: the conversation is gone, 404 (nothing written).
- */
-async function begin(
-  ctx: ChatContext,
-  caller: Caller,
-  checkModel: string | null,
-  save: (replyId: string) => Promise<{ conversation: Conversation; turn: SavedTurn; model: string } | null>,
-): Promise<StartedReply> {
-  const assistantId = randomUUID();
-  const admission = await admitGeneration(ctx, caller, checkModel, { slotId: assistantId });
-  const { slot } = admission;
-  try {
-    const saved = await save(assistantId);
-    // Deleted since it was read (or never the caller's): nothing was written.
-    if (!saved) throw conversationNotFound();
-    const { conversation, turn, model } = saved;
+    // Deleted since it was read: nothing was written.
+    if (!turn) throw conversationNotFound();
     const generation = ctx.generations.start({
       messageId: assistantId,
       conversationId: conversation.id,
       userId: caller.userId,
       apiKeyId: caller.kind === 'api_key' ? caller.tokenId : null,
-      model,
+      model: plan.model,
       messages: historyFor(conversation, turn.branch),
       maxTokens: admission.maxTokens,
       slot,

@@ -3,16 +3,9 @@ import { parseInput } from '@corral/service-kit';
 import { type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
-import { UUID, conversationNotFound, findOwnConversation, toMessageView } from '../data/conversations.js';
-import { anyModelAllowed } from '../domain/models.js';
+import { findOwnConversation, toMessageView } from '../data/conversations.js';
 import type { GenerationResult } from '../domain/generations.js';
-import {
-  findMessage,
-  type StartedReply,
-  sendIntoConversation,
-  startReply,
-  stopConversation,
-} from '../domain/replies.js';
+import { findMessage, type StartedReply, startReply, stopConversation } from '../domain/replies.js';
 import { principal } from './principal.js';
 import { openEventStream } from './sse.js';
 
@@ -86,13 +79,6 @@ export function messageRoutes(ctx: ChatContext): Router {
 
   router.post('/:id/messages', async (req, res) => {
     const caller = principal(req);
-    if (anyModelAllowed(ctx, caller)) {
-      // Nothing to check on the conversation's model first: read and saved in one statement.
-      if (!UUID.test(req.params.id)) throw conversationNotFound();
-      const body = parseInput(sendBody, req.body ?? {});
-      streamReply(ctx, res, await sendIntoConversation(ctx, caller, req.params.id, body));
-      return;
-    }
     const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
     const body = parseInput(sendBody, req.body ?? {});
     const started = await startReply(ctx, caller, conversation, {
