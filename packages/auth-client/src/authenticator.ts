@@ -101,6 +101,11 @@ export function requireRole(...roles: [Role, ...Role[]]): RequestHandler {
  * 403 for an API key without `scope`; a signed-in session (JWT) passes (its role still applies).
  * Put it after requireAuth on key management, admin relays and account changes.
  */
+/** Throws 403 (`insufficient_scope`) for an API key without `scope`; a session passes. */
+export function assertScope(principal: AuthPrincipal, scope: Scope): void {
+  if (principal.kind === 'api_key' && !principal.scopes.includes(scope)) throw insufficientScope(scope);
+}
+
 export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
     if (req.auth === undefined) return next(missingCredentials());

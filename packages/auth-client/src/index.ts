@@ -1,4 +1,5 @@
 export {
+  assertScope,
   createAuthenticator,
   requireRole,
   requireScope,

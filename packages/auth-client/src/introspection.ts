@@ -31,7 +31,7 @@ const isOptionalString = (value: unknown): value is string | null | undefined =>
 function parseAnswer(body: unknown): Answer | undefined {
   if (!isObject(body)) return undefined;
   if (body.active === false) return null;
-  const { active, sub, email, role, keyId, keyName, models, expiresAt, scopes } = body;
+  const { active, sub, email, role, keyId, keyName, models, expiresAt, scopes, ancestorKeyIds } = body;
   if (active !== true || typeof sub !== 'string' || sub === '' || !isRole(role)) return undefined;
   if (typeof keyId !== 'string' || keyId === '' || !isOptionalString(email) || !isOptionalString(keyName)) {
     return undefined;
@@ -41,6 +41,12 @@ function parseAnswer(body: unknown): Answer | undefined {
   }
   if (!isOptionalString(expiresAt)) return undefined;
   if (scopes != null && !(Array.isArray(scopes) && scopes.every((s) => typeof s === 'string'))) {
+    return undefined;
+  }
+  if (
+    ancestorKeyIds != null &&
+    !(Array.isArray(ancestorKeyIds) && ancestorKeyIds.every((id) => typeof id === 'string'))
+  ) {
     return undefined;
   }
   const expiresAtMs = expiresAt == null ? null : Date.parse(expiresAt);
@@ -56,6 +62,8 @@ function parseAnswer(body: unknown): Answer | undefined {
       models: models == null ? null : [...models],
       // An auth from before scopes existed: its keys are treated as what they migrate to.
       scopes: scopes == null ? ['inference'] : [...scopes],
+      // An auth from before key trees: no ancestors.
+      ancestorKeyIds: ancestorKeyIds == null ? [] : [...ancestorKeyIds],
     },
     expiresAt: expiresAtMs,
     fetchedAt: Date.now(),
@@ -157,6 +165,11 @@ export function createIntrospector(options: IntrospectorOptions): (apiKey: strin
       throw invalidApiKey();
     }
     const { principal } = answer;
-    return { ...principal, models: principal.models && [...principal.models], scopes: [...principal.scopes] };
+    return {
+      ...principal,
+      models: principal.models && [...principal.models],
+      scopes: [...principal.scopes],
+      ...(principal.ancestorKeyIds ? { ancestorKeyIds: [...principal.ancestorKeyIds] } : {}),
+    };
   };
 }

@@ -28,6 +28,8 @@ export interface AuthPrincipal {
   models: string[] | null;
   /** What the caller may do: an API key's granted scopes; every scope for a session (JWT). */
   scopes: string[];
+  /** The keys an API key was created from, its parent first (API keys only; empty for a top key). */
+  ancestorKeyIds?: string[];
   /** The session (`sid`) an access token belongs to (JWTs that carry one). */
   sessionId?: string;
   /** The access token's `iat`, seconds (JWTs only): checked against revocation stamps. */

@@ -70,6 +70,8 @@ describe('API keys: happy path', () => {
       models: ['llama3.2'],
       // An answer without scopes (an auth from before them) is what existing keys migrated to.
       scopes: ['inference'],
+      // …and without ancestors (an auth from before key trees), a top key.
+      ancestorKeyIds: [],
     });
     expect(res.body.locals).toEqual(res.body.auth);
   });

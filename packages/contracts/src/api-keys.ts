@@ -48,6 +48,11 @@ export const introspectionResult = z.discriminatedUnion('active', [
     models: z.array(z.string()).nullable(),
     expiresAt: timestamp.nullable(),
     scopes: z.array(apiKeyScope),
+    /**
+     * The keys this one was created from, its parent first: each one's daily budget is a ceiling
+     * on this key's (a key never spends more a day than the key that made it may).
+     */
+    ancestorKeyIds: z.array(z.string()),
   }),
 ]);
 export type IntrospectionResult = z.infer<typeof introspectionResult>;

@@ -125,6 +125,25 @@ function contentTypeOf(req: IncomingMessage): { mediaType: string; charset: stri
   return { mediaType: mediaType.trim().toLowerCase(), charset };
 }
 
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * 415 `unsupported_media_type` for a request that sends a body (a non-zero Content-Length or a
+ * transfer coding), or names a content type, other than JSON (application/json or
+ * application/*+json). Such a body used to be left unread and the request answered as if it had
+ * none; an HTML form (the cross-site kind) can only send form types. A bodiless POST (Stop, say)
+ * passes. GET, HEAD and OPTIONS are never checked. For express routes see `requireJsonBody`.
+ */
+export function assertJsonBody(req: IncomingMessage): void {
+  if (BODYLESS_METHODS.has(req.method ?? 'GET')) return;
+  const declared = req.headers['content-type'] !== undefined;
+  const sent =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if ((declared || sent) && !JSON_MEDIA_TYPE.test(contentTypeOf(req).mediaType)) {
+    throw new AppError('unsupported_media_type', 'Send the body as application/json.');
+  }
+}
+
 /**
  * A JSON body read and parsed as express.json does (strict: an object or an array; `{}` when
  * empty): `undefined` when there is no body or it is not JSON (express leaves such a body unread);

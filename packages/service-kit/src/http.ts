@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { assertJsonBody } from './body.js';
 import { AppError } from './errors.js';
 import type { ServiceKit } from './kit.js';
 import { runWithRequestContext } from './logger.js';
@@ -118,6 +119,12 @@ function corsFor(kit: ServiceKit) {
  * express's are (request id, metrics, access log, drain tracking, CORS, error logging); everything
  * else goes to `app`. Paths match as express's do: case-insensitive, one trailing slash allowed.
  */
+/** Express middleware: `assertJsonBody` for every request (415 for a body that is not JSON). */
+export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  assertJsonBody(req);
+  next();
+}
+
 export function withDirectRoutes(kit: ServiceKit, app: Express, routes: DirectRoute[]): RequestListener {
   const byKey = new Map(routes.map((route) => [`${route.method} ${route.path.toLowerCase()}`, route]));
   const allowCors = corsFor(kit);

@@ -40,6 +40,7 @@ export {
 } from './health.js';
 export {
   createHttpApp,
+  requireJsonBody,
   routeTemplate,
   withDirectRoutes,
   type DirectRoute,
@@ -60,7 +61,7 @@ export { createMetrics, defineCounter, defineGauge, defineHistogram, type HttpMe
 export { startServer, type RunningServer, type StartServerOptions } from './server.js';
 export { shutdownTelemetry, startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.js';
 export { TtlCache } from './ttl-cache.js';
-export { hasBody, readBody, readJsonBody, type BodyOptions } from './body.js';
+export { assertJsonBody, hasBody, readBody, readJsonBody, type BodyOptions } from './body.js';
 export {
   openAiRenderer,
   renderOllamaError,

@@ -1,4 +1,4 @@
-import { createHttpApp, type ServiceKit } from '@corral/service-kit';
+import { createHttpApp, requireJsonBody, type ServiceKit } from '@corral/service-kit';
 import { connectPostgres } from '@corral/service-kit/postgres';
 import { connectRedis, redisCheck } from '@corral/service-kit/redis';
 import cookieParser from 'cookie-parser';
@@ -12,7 +12,6 @@ import { pruneOldRevocations } from './domain/revocation.js';
 import { applyMigrations } from './migrations.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes, introspectionRoutes } from './routes/api-keys.js';
-import { requireJsonBody } from './routes/request-guards.js';
 import { oidcRoutes, publicConfigRoutes } from './routes/oidc.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -67,6 +66,7 @@ export async function createApp(kit: ServiceKit<AuthConfig>, deps: AuthDeps = {}
   schedulePruning(ctx, kit);
 
   return createHttpApp(kit, (app) => {
+    // 415 for a body that is not JSON (it was ignored before).
     app.use(requireJsonBody);
     app.use(wellKnownRoutes(ctx));
     app.use(

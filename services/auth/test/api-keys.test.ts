@@ -65,6 +65,7 @@ describe('api keys: happy path', () => {
       keyName: 'ci',
       models: ['llama3.2:3b'],
       expiresAt: null,
+      ancestorKeyIds: [],
     });
     await eventually(async () => {
       const row = await stack.auth.ctx.db.prisma.apiKey.findUniqueOrThrow({

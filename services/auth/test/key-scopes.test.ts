@@ -165,6 +165,12 @@ describe('api key scopes: granted by an admin, never widened by a key', () => {
       await ownKey(inherited.key, { name: 'grandchild', scopes: ['inference'], models: ['m1'] })
     ).body as Created;
     expect(grandchild.apiKey.models).toEqual(['m1']);
+    // Introspection names the keys it descends from (chat-api caps its budget by theirs).
+    expect((await introspect(grandchild.key).expect(200)).body.ancestorKeyIds).toEqual([
+      inherited.apiKey.id,
+      parent.apiKey.id,
+    ]);
+    expect((await introspect(parent.key).expect(200)).body.ancestorKeyIds).toEqual([]);
 
     // The key sees the keys it made (and theirs), not its owner's others.
     const sibling = (await ownKey(user.accessToken, { name: 'laptop' })).body as Created;

@@ -1,6 +1,13 @@
 import type { RequestListener } from 'node:http';
 import { createAuthenticator, requireRole, requireScope } from '@corral/auth-client';
-import { AppError, byteSize, createHttpApp, type ServiceKit, withDirectRoutes } from '@corral/service-kit';
+import {
+  AppError,
+  byteSize,
+  createHttpApp,
+  requireJsonBody,
+  type ServiceKit,
+  withDirectRoutes,
+} from '@corral/service-kit';
 import { connectPostgres } from '@corral/service-kit/postgres';
 import { connectRedis, redisCheck } from '@corral/service-kit/redis';
 import express, { type RequestHandler } from 'express';
@@ -29,7 +36,7 @@ import { adminRoutes, chatSummaryRoutes } from './routes/admin.js';
 import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { completionsRoute } from './routes/completions.js';
 import { responsesRoute } from './routes/responses.js';
-import { attachmentRoutes } from './routes/attachments.js';
+import { ATTACHMENT_UPLOAD_PATH, attachmentRoutes } from './routes/attachments.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
@@ -246,6 +253,13 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   const app = createHttpApp(
     kit,
     (app) => {
+      // 415 for a body that is not JSON (it was left unread and the request answered without it);
+      // an image upload is the one body that is raw bytes (its type is sniffed from them).
+      app.use((req, res, next) =>
+        req.method === 'POST' && ATTACHMENT_UPLOAD_PATH.test(req.path)
+          ? next()
+          : requireJsonBody(req, res, next),
+      );
       // BODY_LIMIT everywhere but the import, which reads up to IMPORT_BODY_LIMIT after authentication.
       app.use((req, res, next) =>
         req.method === 'POST' && IMPORT_PATH.test(req.path) ? next() : bodyJson(req, res, next),
@@ -263,7 +277,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
-      app.use('/v1', openAiRoutes(ctx, guard));
+      app.use('/v1', openAiRoutes(ctx, [...guard, requireScope('inference')]));
     },
     { jsonBody: false, renderError: renderOpenAiError },
   );

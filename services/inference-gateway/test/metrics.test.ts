@@ -95,7 +95,7 @@ describe('metrics for autoscaling (the names the chart’s HPA, adapter rule and
     expect(sample(await scrape(), series)).toBe(before + (completionTokens ?? 0));
   });
 
-  it('an unknown model is labelled "unknown", never with the name the client made up', async () => {
+  it('an unknown model is labelled "other", never with the name the client made up', async () => {
     await postJson(`${gateway.url}/api/chat`, chatBody('x', { model: 'made-up-model-123' }));
     const text = await scrape();
     expect(text).not.toContain('made-up-model-123');

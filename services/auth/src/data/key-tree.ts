@@ -23,3 +23,18 @@ export async function revokeKeys(db: Database, ids: string[], at = new Date()): 
   });
   return result.count;
 }
+
+/** Most links followed up a key's parents (key trees are shallow; a cycle cannot loop). */
+const MAX_KEY_DEPTH = 32;
+
+/** The keys `parentKeyId` descends from, that one first (empty without a parent). */
+export async function keyAncestors(db: Database, parentKeyId: string | null): Promise<string[]> {
+  const chain: string[] = [];
+  let next = parentKeyId;
+  while (next !== null && chain.length < MAX_KEY_DEPTH && !chain.includes(next)) {
+    chain.push(next);
+    const row = await db.prisma.apiKey.findUnique({ where: { id: next }, select: { parentKeyId: true } });
+    next = row?.parentKeyId ?? null;
+  }
+  return chain;
+}

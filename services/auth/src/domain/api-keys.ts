@@ -3,7 +3,7 @@ import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import { type ApiKey, findApiKeyWithOwner, insertApiKey, touchApiKeyLastUsed } from '../data/api-keys.js';
 import type { User } from '../data/users.js';
-import { keyWithDescendants, revokeKeys } from '../data/key-tree.js';
+import { keyAncestors, keyWithDescendants, revokeKeys } from '../data/key-tree.js';
 import { randomToken, sha256Hex } from './crypto.js';
 import { API_KEY_SCOPES, type ApiKeyScope, type KeyGrant } from './key-scopes.js';
 
@@ -128,6 +128,7 @@ export async function introspectApiKey(ctx: AuthContext, token: string): Promise
     models: (key.models as string[] | null) ?? null,
     expiresAt: key.expiresAt?.toISOString() ?? null,
     scopes: storedScopes(key.scopes),
+    ancestorKeyIds: await keyAncestors(ctx.db, key.parentKeyId),
   };
 }
 

@@ -3,22 +3,7 @@ import type { Request, RequestHandler } from 'express';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-const hasBody = (req: Request) =>
-  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 const isJson = (req: Request) => req.headers['content-type'] !== undefined && req.is(JSON_TYPES) !== false;
-
-/**
- * 415 for a request that sends a body (or names a content type) other than JSON: such a body was
- * silently ignored before, and an HTML form (the cross-site kind) can only send form types.
- */
-export const requireJsonBody: RequestHandler = (req, _res, next) => {
-  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
-  const declared = req.headers['content-type'] !== undefined;
-  if ((declared || hasBody(req)) && !isJson(req)) {
-    throw new AppError('unsupported_media_type', 'Send the body as application/json.');
-  }
-  next();
-};
 
 /**
  * Refresh and sign-out act on a cookie, so a cross-site page must not be able to trigger them:

@@ -16,10 +16,11 @@ export const conversationNotFound = () => new AppError('not_found', 'No such con
  */
 export async function findOwnConversation(db: Database, userId: string, id: string): Promise<Conversation> {
   if (!UUID.test(id)) throw conversationNotFound();
-  const { rows } = await db.pool.query<ConversationRow>(
-    `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2`,
-    [id, userId],
-  );
+  const { rows } = await db.pool.query<ConversationRow>({
+    name: 'chat_find_own_conversation',
+    text: `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2`,
+    values: [id, userId],
+  });
   const row = rows[0];
   if (!row) throw conversationNotFound();
   return conversationFromRow(row);

@@ -35,8 +35,9 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
   // One millisecond later, so the reply sorts after its question even within one statement.
   const replyAt = new Date(turn.at.getTime() + 1);
   const replyParentId = turn.question ? turn.question.id : turn.parentId;
-  const { rows } = await db.pool.query<MessageRow & { saved: number; claimed: number }>(
-    `WITH RECURSIVE conv AS (
+  const { rows } = await db.pool.query<MessageRow & { saved: number; claimed: number }>({
+    name: 'chat_save_turn',
+    text: `WITH RECURSIVE conv AS (
        UPDATE conversations
           SET current_message_id = $1::uuid, updated_at = $2::timestamptz,
               title = CASE WHEN title_source = 'none' AND $3::text IS NOT NULL THEN $3::text ELSE title END,
@@ -67,7 +68,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
      )
      SELECT r.saved, (SELECT count(*)::int FROM claimed) AS claimed, b.*
        FROM (SELECT count(*)::int AS saved FROM reply) r LEFT JOIN branch b ON true`,
-    [
+    values: [
       turn.replyId,
       replyAt,
       turn.placeholderTitle,
@@ -80,7 +81,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
       turn.model,
       turn.question?.attachmentIds ?? [],
     ],
-  );
+  });
   if (rows[0]?.saved !== 1) return null;
   const saved = rows.filter((row) => row.id !== null).map(messageFromRow);
   const message = (fields: Pick<Message, 'id' | 'parentId' | 'role' | 'content' | 'model' | 'status'>) => ({
@@ -149,8 +150,9 @@ export async function saveReplyOutcome(
   outcome: ReplyOutcome,
   usage: ReplyUsage,
 ): Promise<void> {
-  await db.pool.query(
-    `WITH saved AS (
+  await db.pool.query({
+    name: 'chat_save_reply_outcome',
+    text: `WITH saved AS (
        UPDATE messages
           SET content = $2, status = $3, error = $4, prompt_tokens = $5, completion_tokens = $6,
               duration_ms = $7, updated_at = now()
@@ -166,7 +168,7 @@ export async function saveReplyOutcome(
        prompt_tokens = usage_records.prompt_tokens + EXCLUDED.prompt_tokens,
        completion_tokens = usage_records.completion_tokens + EXCLUDED.completion_tokens,
        updated_at = now()`,
-    [
+    values: [
       messageId,
       outcome.content,
       outcome.status,
@@ -178,7 +180,7 @@ export async function saveReplyOutcome(
       usage.apiKeyId ?? '',
       usage.model,
     ],
-  );
+  });
 }
 
 /**
@@ -191,12 +193,13 @@ export async function appendReplyText(
   seq: number,
   text: string,
 ): Promise<void> {
-  await db.pool.query(
-    `INSERT INTO message_chunks (message_id, seq, content)
+  await db.pool.query({
+    name: 'chat_append_reply_text',
+    text: `INSERT INTO message_chunks (message_id, seq, content)
      SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND status = 'streaming')
      ON CONFLICT DO NOTHING`,
-    [messageId, seq, text],
-  );
+    values: [messageId, seq, text],
+  });
 }
 
 /** The heartbeat of a reply being written: the sweep leaves rows touched recently alone. */
@@ -235,10 +238,11 @@ export async function markOrphanedRepliesInterrupted(
 
 /** The ids of a conversation's replies still being written. */
 export async function streamingReplyIds(db: Database, conversationId: string): Promise<string[]> {
-  const { rows } = await db.pool.query<{ id: string }>(
-    `SELECT id FROM messages WHERE conversation_id = $1 AND status = 'streaming'`,
-    [conversationId],
-  );
+  const { rows } = await db.pool.query<{ id: string }>({
+    name: 'chat_streaming_reply_ids',
+    text: `SELECT id FROM messages WHERE conversation_id = $1 AND status = 'streaming'`,
+    values: [conversationId],
+  });
   return rows.map((row) => row.id);
 }
 

@@ -26,6 +26,18 @@ export async function admitRequest(
   return { caller: { ...principal, limits }, headers };
 }
 
+/**
+ * An API key's daily budget: its own (an admin's value, else DAILY_TOKEN_BUDGET_PER_KEY), capped
+ * by the budget of every key it was created from — a key never creates a key that may spend more
+ * a day than itself. 0 = none (no key in the chain has one).
+ */
+export async function apiKeyBudget(ctx: ChatContext, caller: AuthPrincipal): Promise<number> {
+  const chain = [caller.tokenId, ...(caller.ancestorKeyIds ?? [])];
+  const budgets = await Promise.all(chain.map((id) => ctx.limits.apiKeyBudget(id)));
+  const set = budgets.filter((budget) => budget > 0);
+  return set.length === 0 ? 0 : Math.min(...set);
+}
+
 /** What admission granted a generation: the user's limits and its budget reservation. */
 export interface Admission {
   limits: EffectiveLimits;
@@ -68,7 +80,7 @@ export async function admitGeneration(
       ['user', caller.userId, limits.dailyTokenBudget, () => ctx.usage.tokensUsedToday(caller.userId)],
     ];
     if (caller.kind === 'api_key') {
-      const keyBudget = await ctx.limits.apiKeyBudget(caller.tokenId);
+      const keyBudget = await apiKeyBudget(ctx, caller);
       budgets.push([
         'api_key',
         caller.tokenId,

@@ -1,3 +1,4 @@
+import { requireScope } from '@corral/auth-client';
 import { AppError, byteSize, parseInput } from '@corral/service-kit';
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -6,6 +7,9 @@ import { findAttachment } from '../data/attachments.js';
 import { findOwnConversation, UUID } from '../data/conversations.js';
 import { fileTooLarge, uploadAttachment } from '../domain/attachments.js';
 import { principal } from './principal.js';
+
+/** The upload's path under the app (its body is raw image bytes, not JSON). */
+export const ATTACHMENT_UPLOAD_PATH = /^\/api\/conversations\/[^/]+\/attachments\/?$/i;
 
 const uploadQuery = z.object({ name: z.string().max(255).optional() });
 
@@ -18,6 +22,10 @@ const notFound = () => new AppError('not_found', 'No such attachment.');
  */
 export function attachmentRoutes(ctx: ChatContext): Router {
   const router = Router();
+  // Attaching an image to a message about to be sent is part of generating (every key has it);
+  // reading stored images back is the owner's history (a session, or a key with `account`).
+  router.post('/:id/attachments', requireScope('inference'));
+  router.get('/:id/attachments/:attachmentId', requireScope('account'));
   // One byte over the limit is read, so the domain check answers with the numbers (not the parser).
   const rawBody = express.raw({ type: () => true, limit: byteSize(ctx.config.ATTACHMENT_MAX_BYTES) + 1 });
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { assertScope } from '@corral/auth-client';
 import {
   AppError,
+  assertJsonBody,
   type DirectRoute,
   byteSize,
   openAiRenderer,
@@ -73,9 +75,11 @@ export function v1Route(
     path,
     renderError: sendV1Error,
     handle: async (req, res) => {
+      assertJsonBody(req);
       const body = await readJsonBody(req, { limit });
       const authenticated = await ctx.auth.authenticate(req.headers.authorization);
       setRequestUser(authenticated.userId);
+      assertScope(authenticated, 'inference');
       const { caller, headers: limitHeaders } = await admitRequest(ctx, authenticated);
       for (const [name, value] of Object.entries(limitHeaders)) res.setHeader(name, value);
       await complete(ctx, caller, body, res);

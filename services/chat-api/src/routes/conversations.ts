@@ -1,3 +1,4 @@
+import { requireScope } from '@corral/auth-client';
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -62,9 +63,21 @@ const patchBody = z
 
 const messagesQuery = z.object({ branch: z.enum(['current', 'all']).default('current') });
 
-/** A user's conversations: list/search, create, read, change, delete, and their messages. */
+/**
+ * A user's conversations: list/search, create, read, change, delete, and their messages. Creating
+ * one (to send into) is part of generation, open to every API key (`inference`); reading the
+ * history and changing or deleting conversations is the owner's account: a session, or a key an
+ * admin granted the `account` scope.
+ */
 export function conversationRoutes(ctx: ChatContext): Router {
   const router = Router();
+  const account = requireScope('account');
+  const inference = requireScope('inference');
+  // Scopes first, one line per route (the handlers below keep their typed params).
+  router.post('/', inference);
+  router.get(['/', '/:id', '/:id/messages'], account);
+  router.patch('/:id', account);
+  router.delete('/:id', account);
 
   router.get('/', async (req, res) => {
     const query = parseInput(listQuery, req.query, 'query');

@@ -1,3 +1,4 @@
+import { requireScope } from '@corral/auth-client';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { type Response, Router } from 'express';
@@ -104,9 +105,25 @@ async function resumeReply(ctx: ChatContext, res: Response, message: Message, af
 /** How often a resumed reply whose events are gone re-reads its saved text. */
 const RESUME_POLL_MS = 1000;
 
-/** Sending, regenerating, editing and stopping replies in a conversation. */
+/**
+ * Sending, regenerating, editing, following and stopping replies in a conversation: the conversation API's
+ * generation routes, open to a session and to every API key with `inference` (the default scope).
+ */
 export function messageRoutes(ctx: ChatContext): Router {
   const router = Router();
+  const inference = requireScope('inference');
+  router.post(
+    [
+      '/start',
+      '/:id/messages',
+      '/:id/messages/:messageId/regenerate',
+      '/:id/messages/:messageId/edit',
+      '/:id/stop',
+    ],
+    inference,
+  );
+  // Following a reply being written (after a dropped connection) is part of generating it.
+  router.get('/:id/messages/:messageId/stream', inference);
   const max = ctx.config.MAX_MESSAGE_CHARS;
   const boundedText = z
     .string()

@@ -1,3 +1,4 @@
+import { requireScope } from '@corral/auth-client';
 import { usageQuery } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
@@ -8,9 +9,14 @@ import { usageByDay } from '../data/usage.js';
 import { quotaBytesOf } from '../domain/attachments.js';
 import { principal } from './principal.js';
 
-/** GET /api/models (the gateway's models the caller may use) and GET /api/usage (own, by day and model). */
+/**
+ * GET /api/models (the gateway's models the caller may use; every key, as `/v1/models`) and
+ * GET /api/usage (own, by day and model: the owner's account, so a session or the `account` scope).
+ */
 export function modelAndUsageRoutes(ctx: ChatContext): Router {
   const router = Router();
+  router.get('/models', requireScope('inference'));
+  router.get('/usage', requireScope('account'));
 
   router.get('/models', async (req, res) => {
     const models = await visibleModels(ctx, principal(req));

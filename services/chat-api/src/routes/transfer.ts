@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedConversation, exportFile } from '@corral/contracts';
+import { requireScope } from '@corral/auth-client';
 import { parseInput } from '@corral/service-kit';
 import { assertImportedAttachments } from '../domain/attachments.js';
 import { assertMessageSizes } from '../domain/message-size.js';
@@ -49,9 +50,15 @@ async function streamExport(
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** Export (one conversation or all of the caller's) and import, in the same JSON format. */
+/**
+ * Export (one conversation or all of the caller's) and import, in the same JSON format: the
+ * owner's whole history, so a session or an API key with the `account` scope.
+ */
 export function transferRoutes(ctx: ChatContext): Router {
   const router = Router();
+  const account = requireScope('account');
+  router.get(['/export', '/:id/export'], account);
+  router.post('/import', account);
 
   router.get('/export', async (req, res) => {
     const { userId } = principal(req);

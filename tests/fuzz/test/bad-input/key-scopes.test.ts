@@ -1,8 +1,10 @@
 // Issue 21, finding 1: API-key scope escalation. Every key-management and admin route (auth,
-// chat-api's admin relays, the gateway's /admin) with every kind of key: nothing wider than the
-// key itself is ever allowed, and nothing changes.
+// chat-api's admin relays, the gateway's /admin) and every chat-api route beyond generation (the
+// owner's history, export, import, usage) with every kind of key: nothing wider than the key
+// itself is ever allowed, and nothing changes.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Reply, type User, call, loginAdmin, signUp } from '../support/http.js';
+import { type Reply, type User, call, createConversation, loginAdmin, signUp } from '../support/http.js';
 import { fuzzStack } from '../support/shared-stack.js';
 import { GATEWAY_SERVICE_TOKEN } from '../support/stack.js';
 
@@ -19,6 +21,8 @@ let admin: User;
 let victimKeyId: string;
 let kinds: KeyKind[];
 let kidBefore: string;
+/** One conversation of the victim's and one of the admin's, that no key may read or change. */
+let conversations: { id: string; owner: User; title: string }[];
 
 const auth = () => fuzzStack().authUrl;
 
@@ -76,6 +80,12 @@ beforeAll(async () => {
     ),
   ];
   kidBefore = await currentKid();
+  conversations = await Promise.all(
+    [victim, admin].map(async (owner) => {
+      const title = `private ${owner === victim ? 'victim' : 'admin'}`;
+      return { id: await createConversation(fuzzStack().chatUrl, owner.token, title), owner, title };
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -91,6 +101,14 @@ afterAll(async () => {
     (k) => k.id === victimKeyId,
   );
   expect(laptop?.revokedAt).toBeNull();
+  // Every conversation is still there, as it was, and nothing was imported.
+  for (const { owner, title } of conversations) {
+    const list = await call(fuzzStack().chatUrl, '/api/conversations', { token: owner.token });
+    const titles = (list.json as { items: { title: string }[] }).items.map((c) => c.title);
+    expect(titles).toContain(title);
+    expect(titles).not.toContain('taken');
+    expect(titles).not.toContain('planted');
+  }
 });
 
 /** Every route that manages keys or needs an admin, with a body where it takes one. */
@@ -138,6 +156,44 @@ function adminRoutes(): Array<{
     { base: gatewayUrl, method: 'GET', path: '/admin/backends' },
     { base: gatewayUrl, method: 'POST', path: '/admin/backends/0/drain' },
     { base: gatewayUrl, method: 'POST', path: '/admin/models/pull', body: { model: 'x' } },
+  ];
+}
+
+/** chat-api's routes beyond generation: the owner's history and account (a session, or `account`). */
+function accountRoutes(): Array<{ method: string; path: string; body?: unknown }> {
+  const at = new Date().toISOString();
+  const importFile = {
+    format: 'corral.conversations',
+    version: 1,
+    conversations: [
+      {
+        id: randomUUID(),
+        title: 'planted',
+        model: 'm',
+        systemPrompt: null,
+        tags: [],
+        pinned: false,
+        archived: false,
+        currentMessageId: null,
+        createdAt: at,
+        updatedAt: at,
+        messages: [],
+      },
+    ],
+  };
+  return [
+    { method: 'GET', path: '/api/conversations' },
+    { method: 'GET', path: '/api/conversations?q=private' },
+    { method: 'GET', path: '/api/conversations/export' },
+    { method: 'POST', path: '/api/conversations/import', body: importFile },
+    { method: 'GET', path: '/api/usage' },
+    ...conversations.flatMap(({ id }) => [
+      { method: 'GET', path: `/api/conversations/${id}` },
+      { method: 'GET', path: `/api/conversations/${id}/messages?branch=all` },
+      { method: 'GET', path: `/api/conversations/${id}/export` },
+      { method: 'PATCH', path: `/api/conversations/${id}`, body: { title: 'taken', pinned: true } },
+      { method: 'DELETE', path: `/api/conversations/${id}` },
+    ]),
   ];
 }
 
@@ -200,5 +256,25 @@ describe('API-key scope escalation: key management with every key kind', () => {
         kind,
       ).toEqual([created.id]);
     }
+  });
+});
+
+describe('API-key scope escalation: chat-api history and account routes with every key kind', () => {
+  it('none of the keys (no account scope) reads, changes, exports or imports anything', async () => {
+    const failures: string[] = [];
+    for (const { kind, key } of kinds) {
+      for (const route of accountRoutes()) {
+        const res = await call(fuzzStack().chatUrl, route.path, {
+          method: route.method,
+          token: key,
+          ...(route.body === undefined ? {} : { body: route.body }),
+        });
+        if (res.status !== 403) failures.push(`${kind}: ${route.method} ${route.path} → ${res.status}`);
+        else if (!String(res.headers['www-authenticate']).includes('scope="account"')) {
+          failures.push(`${kind}: ${route.method} ${route.path} → 403 without the scope challenge`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
   });
 });
