@@ -18,6 +18,12 @@ import {
   useChatApiStack,
 } from './helpers.js';
 
+/** A 2×2 PNG: the one body on the conversation API that is not JSON (raw image bytes). */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 const stack = useChatApiStack({ chat: { env: { RATE_LIMIT_PER_MINUTE: '0' } } });
 const api = () => request(stack.chat.url);
 
@@ -89,6 +95,7 @@ const accountRoutes = () => [
   { method: 'get', path: `/api/conversations/${conversationId}/export` },
   { method: 'post', path: '/api/conversations/import', body: exportFile('planted by a key') },
   { method: 'get', path: '/api/usage' },
+  { method: 'get', path: `/api/conversations/${conversationId}/attachments/${randomUUID()}` },
 ];
 
 function send(method: string, path: string, token: string, body?: unknown) {
@@ -134,6 +141,22 @@ describe('API-key scopes on chat-api', () => {
     expect((await readUntil(again, 'done')).event.event).toBe('done');
     const stop = await api().post(`/api/conversations/${id}/stop`).set(bearer(inferenceKey));
     expect(stop.status, stop.text).toBe(200);
+    // Following a reply (the resume route), a new chat with its first message, attaching an image.
+    const follow = await api()
+      .get(`/api/conversations/${id}/messages/${replyId}/stream`)
+      .set(bearer(inferenceKey));
+    expect(follow.status, follow.text).toBe(200);
+    const started = await openSse(`${stack.chat.url}/api/conversations/start`, inferenceKey, {
+      content: 'a new chat from a key',
+    });
+    expect(started.status).toBe(200);
+    expect((await readUntil(started, 'done')).event.event).toBe('done');
+    const upload = await api()
+      .post(`/api/conversations/${id}/attachments`)
+      .set(bearer(inferenceKey))
+      .set('Content-Type', 'image/png')
+      .send(PNG);
+    expect(upload.status, upload.text).toBe(201);
   });
 
   it('an inference-only key reads, changes, exports and imports nothing of the history', async () => {
@@ -186,6 +209,14 @@ describe('API-key scopes on chat-api', () => {
       .send({ content: 'hi' });
     expectProblem(send, 403, 'forbidden');
     expect((await api().post('/api/conversations').set(bearer(keysOnly)).send({})).status).toBe(403);
+    const start = await api().post('/api/conversations/start').set(bearer(keysOnly)).send({ content: 'hi' });
+    expectProblem(start, 403, 'forbidden');
+    const upload = await api()
+      .post(`/api/conversations/${conversationId}/attachments`)
+      .set(bearer(keysOnly))
+      .set('Content-Type', 'image/png')
+      .send(PNG);
+    expectProblem(upload, 403, 'forbidden');
   });
 });
 
