@@ -1,6 +1,7 @@
 // Signing in to auth as the bootstrap admin, for commands that use auth's API (create-api-key, doctor --smoke).
+import { readFileSync } from 'node:fs';
 import axios, { type AxiosInstance } from 'axios';
-import { CliError } from './errors.js';
+import { CliError, errorMessage } from './errors.js';
 import { ADMIN_EMAIL, readAdminPassword } from './local-state.js';
 import type { Targets } from './targets.js';
 
@@ -23,18 +24,37 @@ export async function call<T>(
   return response.data as T;
 }
 
-/** An axios instance on auth with the admin's access token: CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*, else the local run's. */
+/** NAME, else the contents of the file NAME_FILE names (a mounted Secret, as the chart's helm test does). */
+function fromEnvOrFile(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new CliError(`${name}_FILE names ${file}, which cannot be read: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * An axios instance on auth with the admin's access token: CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*,
+ * else the local run's. Passwords may come from a file (`CORRAL_ADMIN_PASSWORD_FILE`,
+ * `BOOTSTRAP_ADMIN_PASSWORD_FILE`).
+ */
 export async function adminSession(
   targets: Targets,
   authUrl: string,
+  env = process.env,
 ): Promise<{ http: AxiosInstance; email: string }> {
-  const email = process.env.CORRAL_ADMIN_EMAIL ?? process.env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
+  const email = env.CORRAL_ADMIN_EMAIL ?? env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
   const password =
-    process.env.CORRAL_ADMIN_PASSWORD ??
-    process.env.BOOTSTRAP_ADMIN_PASSWORD ??
+    fromEnvOrFile('CORRAL_ADMIN_PASSWORD', env) ??
+    fromEnvOrFile('BOOTSTRAP_ADMIN_PASSWORD', env) ??
     readAdminPassword(targets.paths);
   if (!password)
-    throw new CliError('no admin password: set CORRAL_ADMIN_PASSWORD (or run against the local run)');
+    throw new CliError(
+      'no admin password: set CORRAL_ADMIN_PASSWORD or CORRAL_ADMIN_PASSWORD_FILE (or run against the local run)',
+    );
   const http = axios.create({ baseURL: authUrl, timeout: 15_000 });
   const login = await call<{ accessToken: string }>(
     http,
