@@ -24,32 +24,15 @@ export async function call<T>(
   return response.data as T;
 }
 
-/** NAME, else the contents of the file NAME_FILE names (a mounted Secret, as the chart's helm test does). */
-function fromEnvOrFile(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  if (env[name]) return env[name];
-  const file = env[`${name}_FILE`];
-  if (!file) return undefined;
-  try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  } catch (error) {
-    throw new CliError(`${name}_FILE names ${file}, which cannot be read: ${errorMessage(error)}`);
-  }
-}
-
-/**
- * An axios instance on auth with the admin's access token: CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*,
- * else the local run's. Passwords may come from a file (`CORRAL_ADMIN_PASSWORD_FILE`,
- * `BOOTSTRAP_ADMIN_PASSWORD_FILE`).
- */
+/** An axios instance on auth with the admin's access token: CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*, else the local run's. */
 export async function adminSession(
   targets: Targets,
   authUrl: string,
-  env = process.env,
 ): Promise<{ http: AxiosInstance; email: string }> {
-  const email = env.CORRAL_ADMIN_EMAIL ?? env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
+  const email = process.env.CORRAL_ADMIN_EMAIL ?? process.env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
   const password =
-    fromEnvOrFile('CORRAL_ADMIN_PASSWORD', env) ??
-    fromEnvOrFile('BOOTSTRAP_ADMIN_PASSWORD', env) ??
+    fromEnvOrFile('CORRAL_ADMIN_PASSWORD') ??
+    fromEnvOrFile('BOOTSTRAP_ADMIN_PASSWORD') ??
     readAdminPassword(targets.paths);
   if (!password)
     throw new CliError(
@@ -68,4 +51,19 @@ export async function adminSession(
   );
   http.defaults.headers.common.Authorization = `Bearer ${login.accessToken}`;
   return { http, email };
+}
+
+/**
+ * NAME, else the contents of the file NAME_FILE names: the chart's helm test pod mounts the
+ * bootstrap admin's Secret and sets BOOTSTRAP_ADMIN_PASSWORD_FILE (CORRAL_ADMIN_PASSWORD_FILE works too).
+ */
+function fromEnvOrFile(name: string, env = process.env): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new CliError(`${name}_FILE names ${file}, which cannot be read: ${errorMessage(error)}`);
+  }
 }
