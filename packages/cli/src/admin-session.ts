@@ -1,6 +1,7 @@
 // Signing in to auth as the bootstrap admin, for commands that use auth's API (create-api-key, doctor --smoke).
+import { readFileSync } from 'node:fs';
 import axios, { type AxiosInstance } from 'axios';
-import { CliError } from './errors.js';
+import { CliError, errorMessage } from './errors.js';
 import { ADMIN_EMAIL, readAdminPassword } from './local-state.js';
 import type { Targets } from './targets.js';
 
@@ -46,11 +47,13 @@ export async function adminSession(
   }
   const email = process.env.CORRAL_ADMIN_EMAIL ?? process.env.BOOTSTRAP_ADMIN_EMAIL ?? ADMIN_EMAIL;
   const password =
-    process.env.CORRAL_ADMIN_PASSWORD ??
-    process.env.BOOTSTRAP_ADMIN_PASSWORD ??
+    fromEnvOrFile('CORRAL_ADMIN_PASSWORD') ??
+    fromEnvOrFile('BOOTSTRAP_ADMIN_PASSWORD') ??
     readAdminPassword(targets.paths);
   if (!password)
-    throw new CliError('no admin password: set CORRAL_ADMIN_PASSWORD (or run against the local run)');
+    throw new CliError(
+      'no admin password: set CORRAL_ADMIN_PASSWORD or CORRAL_ADMIN_PASSWORD_FILE (or run against the local run)',
+    );
   const http = axios.create({ baseURL: authUrl, timeout: 15_000 });
   const login = await call<{ accessToken: string }>(
     http,
@@ -64,4 +67,19 @@ export async function adminSession(
   );
   http.defaults.headers.common.Authorization = `Bearer ${login.accessToken}`;
   return { http, email };
+}
+
+/**
+ * NAME, else the contents of the file NAME_FILE names: the chart's helm test pod mounts the
+ * bootstrap admin's Secret and sets BOOTSTRAP_ADMIN_PASSWORD_FILE (CORRAL_ADMIN_PASSWORD_FILE works too).
+ */
+function fromEnvOrFile(name: string, env = process.env): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new CliError(`${name}_FILE names ${file}, which cannot be read: ${errorMessage(error)}`);
+  }
 }

@@ -180,4 +180,31 @@ describe('corral doctor --smoke', () => {
     expect(smokeKeys).toHaveLength(1);
     expect(smokeKeys.every((key) => key.revokedAt !== null)).toBe(true);
   });
+
+  it('signs in with the password in CORRAL_ADMIN_PASSWORD_FILE (a mounted Secret, as helm test has it)', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const file = path.join(home, 'mounted-admin-password');
+    const asMounted = { CORRAL_ADMIN_EMAIL: 'admin@corral.local', CORRAL_ADMIN_PASSWORD_FILE: file };
+    writeFileSync(file, `${readFileSync(path.join(home, 'admin-password'), 'utf8').trim()}\n`);
+    const good = await doctor(['--smoke'], asMounted);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.find('smoke key revoked')?.status).toBe('pass');
+
+    // The file wins over the local run's password: a wrong one in it fails the sign-in.
+    writeFileSync(file, 'not-the-admin-password-0123456789\n');
+    const wrong = await doctor(['--smoke'], asMounted);
+    expect(wrong.code).toBe(1);
+    expect(wrong.find('smoke')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('signing in as admin@corral.local failed'),
+    });
+
+    const missing = await doctor(['--smoke'], { ...asMounted, CORRAL_ADMIN_PASSWORD_FILE: `${file}-absent` });
+    expect(missing.find('smoke')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        `CORRAL_ADMIN_PASSWORD_FILE names ${file}-absent, which cannot be read`,
+      ),
+    });
+  });
 });

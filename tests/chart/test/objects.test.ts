@@ -237,7 +237,7 @@ describe('jobs and hooks', () => {
   });
 
   it('the helm test pod checks every service /readyz', () => {
-    const test = defaults.find((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test')!;
+    const test = findOne(defaults, 'Pod', 'corral-test-readyz');
     const targets = podSpecOf(test)!
       .containers[0]!.env!.find((e) => e.name === 'TARGETS')!
       .value!.split(/\s+/);
@@ -257,8 +257,91 @@ describe('jobs and hooks', () => {
         (e: { key: string }) => e.key === 'app.kubernetes.io/component',
       ).values;
     expect(allowed('corral-ollama')).toEqual(['inference-gateway']);
-    expect(allowed('corral-postgresql')).toEqual(['auth', 'chat-api', 'migrate', 'seed-admin', 'backup']);
-    expect(allowed('corral-redis')).toEqual(['auth', 'chat-api', 'inference-gateway']);
+    expect(allowed('corral-postgresql')).toEqual([
+      'auth',
+      'chat-api',
+      'migrate',
+      'seed-admin',
+      'backup',
+      'doctor',
+    ]);
+    expect(allowed('corral-redis')).toEqual(['auth', 'chat-api', 'inference-gateway', 'doctor']);
+  });
+});
+
+describe('helm test runs `corral doctor --smoke` from the CLI image', () => {
+  const doctorOf = (objects: K8sObject[]) => findOne(objects, 'Pod', 'corral-test-doctor');
+  const envOf = (objects: K8sObject[]) =>
+    Object.fromEntries(
+      (podSpecOf(doctorOf(objects))!.containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]),
+    );
+
+  it("after the readyz pod, with the in-release URLs, the database, Redis and the services' secrets", () => {
+    const pod = doctorOf(defaults);
+    expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
+    expect(Number(pod.metadata.annotations?.['helm.sh/hook-weight'])).toBeGreaterThan(
+      Number(
+        findOne(defaults, 'Pod', 'corral-test-readyz').metadata.annotations?.['helm.sh/hook-weight'] ?? 0,
+      ),
+    );
+    const container = podSpecOf(pod)!.containers[0]!;
+    expect(container.image).toBe('ghcr.io/corral/corral/cli:0.1.0');
+    expect(container.command).toEqual(['corral']);
+    // Replicas as the connection budget counts them: 2 each, plus the rolling update's surge.
+    expect(container.args).toEqual(['doctor', '--smoke', '--replicas', 'auth=3,chat-api=3']);
+    expect(envOf(defaults)).toMatchObject({
+      WEB_URL: 'http://corral-web:3000',
+      AUTH_URL: 'http://corral-auth:5001',
+      CHAT_API_URL: 'http://corral-chat-api:5002',
+      GATEWAY_URL: 'http://corral-inference-gateway:5003',
+      DATABASE_URL: '$(BACKUP_DATABASE_URL)',
+      REDIS_URL: 'redis://:$(CORRAL_REDIS_PASSWORD)@corral-redis:6379/0',
+      GATEWAY_SERVICE_TOKEN_FILE: '/var/run/secrets/corral/gateway-service-token',
+      SIGNING_KEY_SECRET_FILE: '/var/run/secrets/corral/signing-key-secret',
+      BOOTSTRAP_ADMIN_EMAIL: 'admin@corral.local',
+      BOOTSTRAP_ADMIN_PASSWORD_FILE: '/var/run/secrets/bootstrap-admin/password',
+      AUTH_DATABASE_POOL_MAX: '5',
+      CHAT_DATABASE_POOL_MAX: '8',
+    });
+    expect(envOf(defaults).PUBLIC_URL).toBeUndefined();
+    const volumes = podSpecOf(pod)!.volumes ?? [];
+    expect(volumes.find((v) => v.name === 'bootstrap-admin')?.secret?.secretName).toBe(
+      'corral-bootstrap-admin',
+    );
+    expect(restrictedViolations(podSpecOf(pod)!)).toEqual([]);
+  });
+
+  it('the CLI image is one value (cli.image), shared with the backup CronJobs', () => {
+    const objects = renderChart({
+      set: [
+        'cli.image.repository=registry.example/ops/corral-cli',
+        'cli.image.tag=1.2.3',
+        'backup.verify.enabled=true',
+        'tests.doctor.publicUrl=https://chat.example.com',
+      ],
+    });
+    const images = [
+      podSpecOf(doctorOf(objects))!.containers[0]!.image,
+      podSpecOf(findOne(objects, 'CronJob', 'corral-backup'))!.containers[0]!.image,
+      podSpecOf(findOne(objects, 'CronJob', 'corral-backup-verify'))!.containers[0]!.image,
+    ];
+    expect(images).toEqual(Array(3).fill('registry.example/ops/corral-cli:1.2.3'));
+    expect(envOf(objects).PUBLIC_URL).toBe('https://chat.example.com');
+  });
+
+  it('no --smoke without a bootstrap admin to sign in as; none at all when turned off', () => {
+    const noAdmin = renderChart({ set: ['auth.bootstrapAdmin.enabled=false'] });
+    expect(podSpecOf(doctorOf(noAdmin))!.containers[0]!.args).not.toContain('--smoke');
+    expect(envOf(noAdmin).BOOTSTRAP_ADMIN_PASSWORD_FILE).toBeUndefined();
+    const off = renderChart({ set: ['tests.doctor.enabled=false'] });
+    expect(off.some((o) => o.metadata.name === 'corral-test-doctor')).toBe(false);
+  });
+
+  it('reads the backup key when backups are encrypted (the doctor checks its strength)', () => {
+    const objects = renderChart({ set: ['backup.encryption.existingSecret=ops-backup-key'] });
+    expect(envOf(objects).BACKUP_ENCRYPTION_KEY_FILE).toBe('/var/run/secrets/corral-backup/key');
+    const key = podSpecOf(doctorOf(objects))!.volumes?.find((v) => v.name === 'backup-key');
+    expect(key?.secret?.secretName).toBe('ops-backup-key');
   });
 });
 

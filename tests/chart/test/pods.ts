@@ -28,7 +28,7 @@ export interface PodSpec {
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
-  volumes?: { name: string; hostPath?: unknown }[];
+  volumes?: { name: string; hostPath?: unknown; secret?: { secretName?: string } }[];
   runtimeClassName?: string;
   nodeSelector?: Record<string, string>;
   tolerations?: unknown[];

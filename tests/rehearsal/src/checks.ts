@@ -201,6 +201,12 @@ export async function checkCommands(all: Workload[], inspector: ImageInspector):
           }
         }
       }
+      // `corral backup …` / `corral restore` run PostgreSQL's client tools from the same image.
+      if (/(^|\/)corral$/.test(program) && ['backup', 'restore'].includes(argv[1] ?? '')) {
+        for (const tool of ['pg_dump', 'pg_restore']) {
+          if (!(await inspector.which(c.image, tool))) missing(w, c, `${tool} (through corral ${argv[1]})`);
+        }
+      }
     }
   }
   return defects;

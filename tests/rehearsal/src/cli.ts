@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './manifests.js';
 import { imageSize } from './podman.js';
 import { RehearsalFailed, rehearse, serviceDefaultModel, staticDefects, webPullPath } from './rehearse.js';
-import { DEFECTS_DIR, REHEARSAL_VALUES, SERVICES, TOOLS_IMAGE, imageOf } from './setup.js';
+import { DEFECTS_DIR, IMAGES, REHEARSAL_VALUES, TOOLS_IMAGE, imageOf } from './setup.js';
 import { REPO_ROOT } from './manifests.js';
 
 const { values } = parseArgs({
@@ -98,7 +98,7 @@ async function defectSelfTest(): Promise<number> {
 async function main(): Promise<number> {
   if (!values['skip-build']) buildImages();
   console.log('== image sizes');
-  for (const service of SERVICES)
+  for (const service of IMAGES)
     console.log(
       `  ${imageOf(service).padEnd(48)} ${((await imageSize(imageOf(service))) / 1e6).toFixed(0)} MB`,
     );

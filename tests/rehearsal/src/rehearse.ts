@@ -1,6 +1,6 @@
 // The rehearsal: render, check, run the hook Jobs and the Deployments from the real images as the
 // manifests say, put the Ingress-derived front before them, and walk the journey through it.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -322,11 +322,44 @@ export async function rehearse(options: {
       })),
     );
 
-    // `helm test`: the test pod's command, as rendered.
+    // `helm test`: the test pods' commands, as rendered, in hook-weight order (readyz, then
+    // `corral doctor --smoke` from the CLI image).
     for (const test of hooksOf(all, 'test')) {
       const r = await runContainer(test, test.spec.containers[0]!.name, false);
       if (r.code !== 0) throw new Error(`helm test pod ${test.name} failed:\n${r.output}`);
-      reporter.step({ step: 'helm test', detail: r.output.trim().split('\n').join(' | ') });
+      reporter.step({ step: 'helm test', detail: `${test.name}: exit 0` });
+      for (const line of r.output.trim().split('\n')) reporter.info(`  ${test.name}: ${line}`);
+    }
+    const smokeKeys = await smokeKeysLeft(database);
+    if (hooksOf(all, 'test').some((t) => t.component === 'doctor')) {
+      if (smokeKeys.total === 0)
+        throw new Error('helm test: the doctor created no smoke key (did --smoke run?)');
+      if (smokeKeys.active > 0)
+        throw new Error(`helm test: the doctor left ${smokeKeys.active} smoke key(s) unrevoked`);
+      reporter.step({
+        step: 'doctor smoke key',
+        detail: `${smokeKeys.total} created, all revoked (auth.api_keys)`,
+      });
+    }
+
+    // The backup CronJobs from the CLI image: `corral backup` (encrypted with the rendered key),
+    // then the weekly `corral backup verify` on the same volume.
+    const backupJobs = all
+      .filter((w) => w.kind === 'CronJob' && w.component === 'backup')
+      .sort((a, b) => Number(a.name.endsWith('-verify')) - Number(b.name.endsWith('-verify')));
+    for (const cron of backupJobs) {
+      const c = cron.spec.containers[0]!;
+      const r = await runContainer(cron, c.name, false);
+      defects.push(...readOnlyWrites(`${cron.name}/${c.name}`, r.output));
+      if (r.code !== 0)
+        throw new Error(`CronJob ${cron.name} failed (exit ${r.code}):\n${r.output.slice(-3000)}`);
+      const claim = cron.spec.volumes?.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName;
+      const files = claim ? readdirSync(join(dir, 'pvc', claim)) : [];
+      reporter.step({
+        step: 'backup',
+        detail: `CronJob ${cron.name} (${c.image}, ${[...(c.command ?? []), ...(c.args ?? [])].join(' ')}): exit 0; volume holds ${files.join(', ')}`,
+      });
+      for (const line of r.output.trim().split('\n')) reporter.info(`  ${cron.name}: ${line}`);
     }
 
     // Every pod's metrics port.
@@ -383,6 +416,21 @@ export async function rehearse(options: {
       }
     }
     r.readyMs = Date.now() - r.startedAt;
+  }
+}
+
+/** Smoke keys (`corral doctor --smoke` names them corral-doctor-smoke-<time>) in this run's auth schema. */
+async function smokeKeysLeft(database: string): Promise<{ total: number; active: number }> {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ total: string; active: string }>(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE revoked_at IS NULL) AS active
+         FROM auth.api_keys WHERE name LIKE 'corral-doctor-smoke-%'`,
+    );
+    return { total: Number(rows[0]!.total), active: Number(rows[0]!.active) };
+  } finally {
+    await client.end();
   }
 }
 

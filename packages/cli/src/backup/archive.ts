@@ -30,7 +30,7 @@ export const SCHEMAS = ['auth', 'chat'];
 export const EXTENSIONS = ['pg_trgm', 'btree_gin'];
 export const ENCRYPTED_SUFFIX = '.enc';
 
-export function requireTool(tool: 'pg_dump' | 'pg_restore'): void {
+export function requireTool(tool: 'pg_dump' | 'pg_restore' | 'psql'): void {
   const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new CliError(
@@ -172,10 +172,65 @@ export async function ensureExtensions(url: string): Promise<void> {
   }
 }
 
+/** The server's major version (`SHOW server_version_num` / 10000). */
+async function serverMajorVersion(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+    return Math.floor(Number(rows[0]!.server_version_num) / 10_000);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Session settings pg_restore's script sets that a server older than the version named refuses. */
+const SETTINGS_SINCE: { line: string; major: number }[] = [
+  // pg_restore 17 writes it whatever the target; PostgreSQL 15 and 16 answer "unrecognized
+  // configuration parameter" and the single-transaction restore stops there.
+  { line: 'SET transaction_timeout = 0;', major: 17 },
+];
+/** The script's preamble (its SET lines) ends well within this many lines. */
+const PREAMBLE_LINES = 200;
+
 /**
- * pg_restore --clean --single-transaction of `file` into `url`. An encrypted file is decrypted into
- * pg_restore's stdin; if a chunk fails authentication pg_restore is killed before it sees the end of
- * its input, so its transaction never commits and the database stays as it was.
+ * Passes pg_restore's script through, minus the preamble's SET lines a server of `serverMajor`
+ * does not know. Only the preamble is read line by line: table data (COPY) is passed as is.
+ */
+export function settingsFilter(serverMajor: number): Transform {
+  const drop = new Set(SETTINGS_SINCE.filter((s) => serverMajor < s.major).map((s) => s.line));
+  let pending = '';
+  let lines = 0;
+  let done = drop.size === 0;
+  const keep = (line: string) => !drop.has(line.replace(/\r$/, ''));
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (done) return callback(null, chunk);
+      pending += chunk.toString('utf8');
+      const parts = pending.split('\n');
+      pending = parts.pop()!;
+      lines += parts.length;
+      const out = parts.filter(keep).map((line) => `${line}\n`);
+      if (lines >= PREAMBLE_LINES) {
+        done = true;
+        out.push(pending);
+        pending = '';
+      }
+      callback(null, out.join(''));
+    },
+    flush(callback) {
+      callback(null, done || keep(pending) ? pending : '');
+    },
+  });
+}
+
+/**
+ * Restores `file` (plain or encrypted) into the database at `url` in one transaction: pg_restore
+ * writes the script (`--clean --if-exists --single-transaction`: BEGIN … COMMIT), psql runs it and
+ * stops at the first error. The script goes through psql rather than pg_restore's own connection so
+ * a newer client (the CLI image's PostgreSQL 17) restores into an older server: the settings that
+ * server lacks are left out (settingsFilter). An encrypted file is decrypted into pg_restore's
+ * stdin; a chunk that fails authentication kills psql before the COMMIT, so nothing is applied.
  */
 export async function restoreFile(url: string, file: string, key: string | undefined): Promise<void> {
   const encrypted = await isEncryptedFile(file);
@@ -183,19 +238,27 @@ export async function restoreFile(url: string, file: string, key: string | undef
     throw new CliError(`${file} is encrypted: set BACKUP_ENCRYPTION_KEY (or BACKUP_ENCRYPTION_KEY_FILE)`);
   }
   await ensureExtensions(url);
-  const args = [
-    '--clean',
-    '--if-exists',
-    '--no-owner',
-    '--single-transaction',
-    '--exit-on-error',
-    `--dbname=${url}`,
-  ];
+  const serverMajor = await serverMajorVersion(url);
+  const args = ['--clean', '--if-exists', '--no-owner', '--single-transaction', '--file=-'];
   if (!encrypted) args.push(path.resolve(file));
-  const restore = spawn('pg_restore', args, { stdio: [encrypted ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
-  const stderr = collectStderr(restore);
-  const exited = waitForExit(restore, 'pg_restore', stderr);
-  if (!encrypted) return exited;
+  const restore = spawn('pg_restore', args, { stdio: [encrypted ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const psql = spawn(
+    'psql',
+    ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', `--dbname=${url}`, '--file=-'],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+  const restoreExited = waitForExit(restore, 'pg_restore', collectStderr(restore));
+  const psqlExited = waitForExit(psql, 'psql (running the restore script)', collectStderr(psql));
+  psql.stdin!.on('error', () => undefined); // EPIPE when psql stops at an error; its exit code says why
+  // Errors of the pipe itself surface as the processes' exit codes.
+  const script = pipeline(restore.stdout!, settingsFilter(serverMajor), psql.stdin!).catch(() => undefined);
+  // psql's error first: when it stops at a failed statement, pg_restore then fails on the closed pipe.
+  // A script cut short (pg_restore failed) has no COMMIT, so psql's transaction is rolled back.
+  const finished = Promise.allSettled([psqlExited, restoreExited, script]).then(([p, r]) => {
+    if (p.status === 'rejected') throw p.reason;
+    if (r.status === 'rejected') throw r.reason;
+  });
+  if (!encrypted) return finished;
 
   const input = restore.stdin!;
   input.on('error', () => undefined); // EPIPE when pg_restore stops early; its exit code says why
@@ -203,7 +266,8 @@ export async function restoreFile(url: string, file: string, key: string | undef
   const decrypt = createDecryptStream(key!);
   const decryptFailed = new Promise<never>((_, reject) => {
     const fail = (error: Error) => {
-      restore.kill('SIGKILL'); // before its stdin closes: no EOF, no COMMIT
+      psql.kill('SIGKILL'); // before the script ends: no COMMIT
+      restore.kill('SIGKILL');
       input.destroy();
       source.destroy();
       reject(error);
@@ -212,7 +276,7 @@ export async function restoreFile(url: string, file: string, key: string | undef
     source.once('error', fail);
   });
   source.pipe(decrypt).pipe(input);
-  await Promise.race([exited, decryptFailed]);
+  await Promise.race([finished, decryptFailed]);
 }
 
 /** A backup file in a directory, as `corral backup list` shows it. */

@@ -115,6 +115,7 @@ async function verify(values: Values, positionals: string[]): Promise<number> {
   }
   const maxAgeDays = positiveNumber(values, 'max-age-days');
   requireTool('pg_restore');
+  requireTool('psql');
   const result = await verifyBackup(dbUrl(values), file, encryptionKeyFromEnv());
   const ageDays = (Date.now() - Date.parse(result.manifest.createdAt)) / DAY_MS;
   if (maxAgeDays !== undefined && ageDays > maxAgeDays) {
@@ -197,7 +198,7 @@ what the dump holds replaces what is there; nothing changes if any step fails. A
 backup (.dump.enc) needs BACKUP_ENCRYPTION_KEY (or _FILE); it is decrypted into pg_restore's input
 chunk by chunk, and a chunk that fails authentication aborts the restore before it commits.
 Stop writes first (or accept that the services see the data change under them).
-Database: --database-url, else DATABASE_URL, else the local run. Needs pg_restore 15+ on PATH.`,
+Database: --database-url, else DATABASE_URL, else the local run. Needs pg_restore and psql 15+ on PATH.`,
   options: { 'database-url': { type: 'string' } },
   allowPositionals: true,
   async run(values, positionals) {
@@ -205,6 +206,7 @@ Database: --database-url, else DATABASE_URL, else the local run. Needs pg_restor
     if (!file || extra.length > 0) throw usageError('restore needs exactly one file: corral restore <file>');
     if (!existsSync(file)) throw new CliError(`no such file: ${file}`);
     requireTool('pg_restore');
+    requireTool('psql');
     await restoreFile(dbUrl(values), path.resolve(file), encryptionKeyFromEnv());
     say(`restored ${path.resolve(file)}`);
     return 0;
