@@ -46,8 +46,14 @@ export const effectiveLimits = z.object({
   requestsPerMinute: z.number().int().min(0),
   dailyTokenBudget: z.number().int().min(0),
   maxConcurrentStreams: z.number().int().min(0),
-  /** `[]` = no restriction. */
+  /** The user's own allowlist (`[]` = no restriction) for models no group names. */
   allowedModels: z.array(z.string()),
+  /** The user's groups, by name. */
+  groups: z.array(z.string()),
+  /** Group-restricted models the user may use: the union of their groups' allowlists. */
+  groupModels: z.array(z.string()),
+  /** Every model some group names: usable only through a group that names it (or the user's own allowlist). */
+  restrictedModels: z.array(z.string()),
 });
 export type EffectiveLimits = z.infer<typeof effectiveLimits>;
 

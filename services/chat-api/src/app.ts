@@ -32,9 +32,12 @@ import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
 import { bindCaller } from './routes/principal.js';
+import { GroupGrants } from './domain/group-grants.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 
 const ACCESS_TOKEN_CACHE_MS = 60_000;
+/** How long chat-api waits for auth's answer on a user's group grants (a cache miss). */
+const GROUP_GRANTS_TIMEOUT_MS = 3000;
 
 export interface ChatDeps {
   /** Supplied by tests that share one pool between app instances; otherwise opened from DATABASE_URL. */
@@ -200,6 +203,13 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         dailyTokenBudgetPerKey: config.DAILY_TOKEN_BUDGET_PER_KEY,
       },
       config.USER_LIMITS_CACHE_MS,
+      new GroupGrants({
+        authUrl: config.AUTH_URL,
+        serviceToken: config.INTERNAL_SERVICE_TOKEN,
+        cacheMs: config.USER_LIMITS_CACHE_MS,
+        timeoutMs: GROUP_GRANTS_TIMEOUT_MS,
+        logger,
+      }),
     ),
     titles,
     usage,

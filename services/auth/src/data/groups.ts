@@ -36,6 +36,33 @@ export async function renameGroup(db: Database, id: string, name: string): Promi
   }
 }
 
+/** Replaces the fields given of what the group carries (models and limits). */
+export function updateGroupLimits(
+  db: Database,
+  id: string,
+  data: {
+    allowedModels?: string[];
+    requestsPerMinute?: number | null;
+    dailyTokenBudget?: number | null;
+    maxConcurrentStreams?: number | null;
+  },
+): Promise<GroupWithCount> {
+  return db.prisma.group.update({ where: { id }, data, include: withCount });
+}
+
+/** The user's groups with what they carry, and every model any group names (one round trip each). */
+export async function grantsOf(
+  db: Database,
+  userId: string,
+): Promise<{ groups: Group[]; restrictedModels: string[] }> {
+  const [groups, restricted] = await Promise.all([
+    db.prisma.group.findMany({ where: { members: { some: { userId } } }, orderBy: { name: 'asc' } }),
+    db.prisma.$queryRaw<Array<{ model: string }>>`
+      SELECT DISTINCT unnest(allowed_models) AS model FROM groups ORDER BY model`,
+  ]);
+  return { groups, restrictedModels: restricted.map((row) => row.model) };
+}
+
 export async function deleteGroup(db: Database, id: string): Promise<void> {
   await db.prisma.group.delete({ where: { id } });
 }
