@@ -55,12 +55,15 @@ export async function grantsOf(
   db: Database,
   userId: string,
 ): Promise<{ groups: Group[]; restrictedModels: string[] }> {
-  const [groups, restricted] = await Promise.all([
+  const [groups, named] = await Promise.all([
     db.prisma.group.findMany({ where: { members: { some: { userId } } }, orderBy: { name: 'asc' } }),
-    db.prisma.$queryRaw<Array<{ model: string }>>`
-      SELECT DISTINCT unnest(allowed_models) AS model FROM groups ORDER BY model`,
+    db.prisma.group.findMany({
+      where: { NOT: { allowedModels: { isEmpty: true } } },
+      select: { allowedModels: true },
+    }),
   ]);
-  return { groups, restrictedModels: restricted.map((row) => row.model) };
+  const restricted = new Set(named.flatMap((group) => group.allowedModels));
+  return { groups, restrictedModels: [...restricted].sort() };
 }
 
 export async function deleteGroup(db: Database, id: string): Promise<void> {
