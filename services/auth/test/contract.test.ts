@@ -15,6 +15,7 @@ import {
   session,
   signingKeyRotation,
   userGroups,
+  userGrants,
   userPage,
   userResponse,
 } from '@corral/contracts';
@@ -134,6 +135,19 @@ describe('auth answers as @corral/contracts says', () => {
     );
     userGroups.parse(
       (await api().get(`/api/auth/admin/users/${member.user.id}/groups`).set(admin).expect(200)).body,
+    );
+    groupResponse.parse(
+      (
+        await api()
+          .put(`/api/auth/admin/groups/${group.id}/limits`)
+          .set(admin)
+          .send({ allowedModels: ['contract-model'], requestsPerMinute: 5 })
+          .expect(200)
+      ).body,
+    );
+    userGrants.parse(
+      (await api().get(`/api/auth/users/${member.user.id}/grants`).set(bearer(SERVICE_TOKEN)).expect(200))
+        .body,
     );
   });
 
