@@ -90,6 +90,9 @@ describe('admin calls match chat-api’s routes', () => {
           dailyTokenBudget: 1000,
           maxConcurrentStreams: 3,
           allowedModels: [],
+          groups: ['Research'],
+          groupModels: ['team-model'],
+          restrictedModels: ['team-model'],
         },
       } satisfies UserLimitsResponse),
     );
