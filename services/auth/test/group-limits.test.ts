@@ -14,7 +14,7 @@ async function newGroup(name: string) {
   return groupResponse.parse(res.body).group;
 }
 
-const setLimits = (groupId: string, body: unknown) =>
+const setLimits = (groupId: string, body: object) =>
   request(stack.auth.url).put(`/api/auth/admin/groups/${groupId}/limits`).set(asAdmin()).send(body);
 
 const grantsOf = (userId: string, token = SERVICE_TOKEN) =>
