@@ -162,3 +162,9 @@ export const groupBody = z.object({ name: groupName }).strict();
 export const groupMembers = z.object({ items: z.array(user) });
 /** `GET /api/auth/admin/users/:id/groups`. */
 export const userGroups = z.object({ items: z.array(group) });
+
+/** `GET /api/auth/groups/members` (internal service token): every group and its members' ids. */
+export const groupMemberships = z.object({
+  items: z.array(z.object({ id: z.string(), name: z.string(), userIds: z.array(z.string()) })),
+});
+export type GroupMemberships = z.infer<typeof groupMemberships>;

@@ -16,6 +16,7 @@ import {
   signingKeyRotation,
   userGroups,
   userGrants,
+  groupMemberships,
   userPage,
   userResponse,
 } from '@corral/contracts';
@@ -149,6 +150,10 @@ describe('auth answers as @corral/contracts says', () => {
       (await api().get(`/api/auth/users/${member.user.id}/grants`).set(bearer(SERVICE_TOKEN)).expect(200))
         .body,
     );
+    const memberships = groupMemberships.parse(
+      (await api().get('/api/auth/groups/members').set(bearer(SERVICE_TOKEN)).expect(200)).body,
+    );
+    expect(memberships.items.find((g) => g.id === group.id)?.userIds).toEqual([member.user.id]);
   });
 
   it('errors are problem+json with the code’s own status', async () => {

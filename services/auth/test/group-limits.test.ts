@@ -125,5 +125,10 @@ describe('group limits: security', () => {
     );
     expectProblem(await grantsOf(user.user.id, user.accessToken), 401, 'unauthorized');
     expectProblem(await request(url).get(`/api/auth/users/${user.user.id}/grants`), 401, 'unauthorized');
+    expectProblem(
+      await request(url).get('/api/auth/groups/members').set(bearer(user.accessToken)),
+      401,
+      'unauthorized',
+    );
   });
 });

@@ -186,6 +186,13 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   });
   lifecycle.onShutdown('titles', () => titles.close());
 
+  const groups = new GroupGrants({
+    authUrl: config.AUTH_URL,
+    serviceToken: config.INTERNAL_SERVICE_TOKEN,
+    cacheMs: config.USER_LIMITS_CACHE_MS,
+    timeoutMs: GROUP_GRANTS_TIMEOUT_MS,
+    logger,
+  });
   const ctx: ChatContext = {
     config,
     logger,
@@ -203,14 +210,9 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         dailyTokenBudgetPerKey: config.DAILY_TOKEN_BUDGET_PER_KEY,
       },
       config.USER_LIMITS_CACHE_MS,
-      new GroupGrants({
-        authUrl: config.AUTH_URL,
-        serviceToken: config.INTERNAL_SERVICE_TOKEN,
-        cacheMs: config.USER_LIMITS_CACHE_MS,
-        timeoutMs: GROUP_GRANTS_TIMEOUT_MS,
-        logger,
-      }),
+      groups,
     ),
+    groups,
     titles,
     usage,
     rateLimiter: new RequestRateLimiter(

@@ -1,5 +1,6 @@
 import {
   adminUsagePage,
+  groupUsageResponse,
   apiKeyLimitsResponse,
   backendPool,
   chatSummary,
@@ -84,6 +85,7 @@ describe('chat-api answers as @corral/contracts says', () => {
     );
 
     adminUsagePage.parse((await api().get('/api/admin/usage').set(admin).expect(200)).body);
+    groupUsageResponse.parse((await api().get('/api/admin/usage/groups').set(admin).expect(200)).body);
     chatSummary.parse((await api().get('/api/metrics/chat').set(admin).expect(200)).body);
     const pool = backendPool.parse((await api().get('/api/admin/backends').set(admin).expect(200)).body);
     expect(pool.backends.map((backend) => backend.url)).toEqual([stack.sim.url]);

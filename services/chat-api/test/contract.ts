@@ -1,5 +1,6 @@
 import {
   adminUsagePage,
+  groupUsageResponse,
   apiKeyLimitsResponse,
   backendPool,
   chatSummary,
@@ -52,6 +53,7 @@ export const CHAT_API_ROUTES: readonly ContractRoute[] = [
   { method: 'GET', path: '/api/admin/api-keys/:keyId/limits', body: apiKeyLimitsResponse },
   { method: 'PUT', path: '/api/admin/api-keys/:keyId/limits', body: apiKeyLimitsResponse },
   { method: 'GET', path: '/api/admin/usage', body: adminUsagePage },
+  { method: 'GET', path: '/api/admin/usage/groups', body: groupUsageResponse },
   { method: 'GET', path: '/api/admin/backends', body: backendPool },
   { method: 'POST', path: '/api/admin/models/pull', body: null, lines: pullLine },
   { method: 'GET', path: '/api/metrics/chat', body: chatSummary },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Group, userLimitsResponse } from '@corral/contracts';
+import { type Group, groupUsageResponse, userLimitsResponse } from '@corral/contracts';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -168,7 +168,7 @@ describe('a model allowed only to a group', () => {
 describe('a group’s limits', () => {
   it('holds its members to the group’s daily token budget, and no one else', async () => {
     const [member, outsider] = await Promise.all([signUp(), signUp()]);
-    await createGroup({ dailyTokenBudget: 20 }, [member]);
+    const group = await createGroup({ dailyTokenBudget: 20 }, [member]);
     const conversation = await createConversation(stack.chat, member);
     const events = await (
       await openSse(`${stack.chat.url}/api/conversations/${conversation.id}/messages`, member.token, {
@@ -195,6 +195,20 @@ describe('a group’s limits', () => {
     const outsiderKey = await createApiKey(outsider);
     await chatWith(outsiderKey, 'llama3.2');
     await chatWith(outsiderKey, 'llama3.2');
+
+    // Admin → Usage by group: the member's tokens count under the group; a user may not look.
+    const byGroup = await request(stack.chat.url)
+      .get('/api/admin/usage/groups?days=1')
+      .set(bearer(stack.admin.token))
+      .expect(200);
+    const row = groupUsageResponse.parse(byGroup.body).items.find((item) => item.groupId === group.id);
+    expect(row).toMatchObject({ name: group.name, members: 1, requests: 1 });
+    expect(row!.promptTokens + row!.completionTokens).toBe(usage.body.tokensUsedToday);
+    expectProblem(
+      await request(stack.chat.url).get('/api/admin/usage/groups').set(bearer(member.token)),
+      403,
+      'forbidden',
+    );
   });
 
   it('holds its members to the group’s requests per minute; the most generous group wins, the user’s own value over both', async () => {

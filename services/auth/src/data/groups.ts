@@ -66,6 +66,21 @@ export async function grantsOf(
   return { groups, restrictedModels: [...restricted].sort() };
 }
 
+/** Every group with its members' ids, by name. */
+export async function allMemberships(
+  db: Database,
+): Promise<Array<{ id: string; name: string; userIds: string[] }>> {
+  const groups = await db.prisma.group.findMany({
+    select: { id: true, name: true, members: { select: { userId: true } } },
+    orderBy: { name: 'asc' },
+  });
+  return groups.map((group) => ({
+    id: group.id,
+    name: group.name,
+    userIds: group.members.map((member) => member.userId),
+  }));
+}
+
 export async function deleteGroup(db: Database, id: string): Promise<void> {
   await db.prisma.group.delete({ where: { id } });
 }

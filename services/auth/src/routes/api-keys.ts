@@ -8,6 +8,7 @@ import { createApiKey, introspectApiKey, revokeApiKey, toApiKeyView } from '../d
 import { safeEqual } from '../domain/crypto.js';
 import { API_KEY_SCOPES, narrowGrant, sessionGrant } from '../domain/key-scopes.js';
 import { revocationFeed } from '../domain/revocation.js';
+import { allMemberships } from '../data/groups.js';
 import { userGrants } from '../domain/groups.js';
 import {
   bearerToken,
@@ -121,7 +122,8 @@ function requireServiceToken(ctx: AuthContext, req: Request, what: string): void
 /**
  * For other services, with the internal service token: POST /api/auth/introspect (is this API key
  * valid, whose is it, what may it do), GET /api/auth/revocations (the stamps feed they poll) and
- * GET /api/auth/users/:id/grants (the user's groups with their models and limits, for chat-api).
+ * GET /api/auth/users/:id/grants (the user's groups with their models and limits, for chat-api)
+ * and GET /api/auth/groups/members (every group's member ids, for usage by group).
  */
 export function introspectionRoutes(ctx: AuthContext): Router {
   const router = Router();
@@ -129,6 +131,10 @@ export function introspectionRoutes(ctx: AuthContext): Router {
     requireServiceToken(ctx, req, 'Introspection');
     const { token } = parseInput(introspectBody, req.body);
     res.set('Cache-Control', 'no-store').json(await introspectApiKey(ctx, token));
+  });
+  router.get('/groups/members', async (req, res) => {
+    requireServiceToken(ctx, req, 'Group memberships');
+    res.set('Cache-Control', 'no-store').json({ items: await allMemberships(ctx.db) });
   });
   router.get('/users/:id/grants', async (req, res) => {
     requireServiceToken(ctx, req, 'Group grants');

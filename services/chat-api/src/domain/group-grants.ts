@@ -1,4 +1,4 @@
-import { type UserGrants, userGrants } from '@corral/contracts';
+import { type GroupMemberships, type UserGrants, groupMemberships, userGrants } from '@corral/contracts';
 import { AppError, type Logger, TtlCache } from '@corral/service-kit';
 import axios, { type AxiosInstance } from 'axios';
 
@@ -40,6 +40,23 @@ export class GroupGrants {
 
   of(userId: string): Promise<UserGrants> {
     return this.fresh.getOrLoad(userId, this.options.cacheMs, () => this.load(userId));
+  }
+
+  /** Every group with its members' ids (admin usage by group): read fresh, 503 when auth cannot answer. */
+  async memberships(): Promise<GroupMemberships['items']> {
+    try {
+      const res = await this.http.get<unknown>('/api/auth/groups/members');
+      const parsed = res.status === 200 ? groupMemberships.safeParse(res.data) : undefined;
+      if (parsed?.success) return parsed.data.items;
+      this.options.logger.warn('group memberships answered unexpectedly', { status: res.status });
+    } catch (error) {
+      this.options.logger.warn('group memberships unreachable', {
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+    throw new AppError('service_unavailable', 'auth service unreachable: cannot read the groups.', {
+      headers: { 'Retry-After': '5' },
+    });
   }
 
   private async load(userId: string): Promise<UserGrants> {
