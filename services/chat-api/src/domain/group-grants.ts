@@ -21,7 +21,8 @@ export interface GroupGrantsOptions {
  * A user's groups and what they carry, read from auth (`GET /api/auth/users/:id/grants`, the
  * internal service token) through a cache of USER_LIMITS_CACHE_MS, like the user's own limits.
  * When auth cannot be reached, the last answer (up to 10 minutes old) stands in; without one the
- * request is refused 503 rather than let a group-restricted model through.
+ * request is refused 503 rather than let a group-restricted model through. An auth without the
+ * route (404: older than group limits, mid-upgrade) means no grants.
  */
 export class GroupGrants {
   private readonly fresh = new TtlCache<UserGrants>(MAX_CACHED);
@@ -59,6 +60,13 @@ export class GroupGrants {
     });
   }
 
+  private warnedOldAuth = false;
+  private warnOldAuth(): void {
+    if (this.warnedOldAuth) return;
+    this.warnedOldAuth = true;
+    this.options.logger.warn('auth has no group grants route (older version?): group limits not applied');
+  }
+
   private async load(userId: string): Promise<UserGrants> {
     try {
       const res = await this.http.get<unknown>(`/api/auth/users/${encodeURIComponent(userId)}/grants`);
@@ -66,6 +74,11 @@ export class GroupGrants {
       if (parsed?.success) {
         this.lastKnown.set(userId, parsed.data, STALE_MS);
         return parsed.data;
+      }
+      // An auth from before groups carried limits (a rolling upgrade): nobody has group grants yet.
+      if (res.status === 404) {
+        this.warnOldAuth();
+        return { userId, groups: [], restrictedModels: [] };
       }
       this.options.logger.warn('group grants answered unexpectedly', { status: res.status });
     } catch (error) {
