@@ -43,17 +43,17 @@ export type ApiKeyLimitsPatch = z.infer<typeof apiKeyLimitsPatch>;
 
 /** What applies to a user once stored values and defaults are combined (`0` = unlimited). */
 export const effectiveLimits = z.object({
-  requestsPerMinute: z.number().int().min(0),
-  dailyTokenBudget: z.number().int().min(0),
-  maxConcurrentStreams: z.number().int().min(0),
-  /** The user's own allowlist (`[]` = no restriction) for models no group names. */
-  allowedModels: z.array(z.string()),
   /** The user's groups, by name. */
   groups: z.array(z.string()),
   /** Group-restricted models the user may use: the union of their groups' allowlists. */
   groupModels: z.array(z.string()),
   /** Every model some group names: usable only through a group that names it (or the user's own allowlist). */
   restrictedModels: z.array(z.string()),
+  requestsPerMinute: z.number().int().min(0),
+  dailyTokenBudget: z.number().int().min(0),
+  maxConcurrentStreams: z.number().int().min(0),
+  /** `[]` = no restriction. */
+  allowedModels: z.array(z.string()),
 });
 export type EffectiveLimits = z.infer<typeof effectiveLimits>;
 

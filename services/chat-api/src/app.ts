@@ -33,6 +33,7 @@ import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
 import { bindCaller } from './routes/principal.js';
 import { GroupGrants } from './domain/group-grants.js';
+import { groupUsageRoutes } from './routes/group-usage.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 
 const ACCESS_TOKEN_CACHE_MS = 60_000;
@@ -256,7 +257,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       );
       // Admin relays: a session, or an admin's key that was granted the admin scope.
       const adminOnly = [...guard, requireScope('admin'), requireRole('admin')];
-      app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx));
+      app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx), groupUsageRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, guard));

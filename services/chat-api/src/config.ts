@@ -109,7 +109,7 @@ export const chatEnvShape = {
     'Tokens (in + out) per API key per UTC day; 0 = no budget. An admin may override it per key.',
   ),
   USER_LIMITS_CACHE_MS: envInt(5000, { max: 300_000 }).describe(
-    "How long a user's limits (an admin's values for them, and their groups' models and limits from auth) are reused before being read again: a change applies within this, without a restart.",
+    "How long a user's limits (admin-set, and their groups' from auth) are reused before being read again; a change applies within this, no restart.",
   ),
   IMPORT_BODY_LIMIT: envByteSize('20mb').describe(
     'Largest body POST /api/conversations/import accepts (larger: 413). BODY_LIMIT applies everywhere else.',

@@ -1,12 +1,12 @@
 import {
   adminUsagePage,
-  groupUsageResponse,
   apiKeyLimitsResponse,
   backendPool,
   chatSummary,
   conversationPage,
   conversationResponse,
   exportFile,
+  groupUsageResponse,
   importResult,
   messageList,
   modelListing,

@@ -50,7 +50,10 @@ export class LimitsStore {
   /** What applies to the user: their own values, their groups', the defaults (see combineLimits). */
   async effective(userId: string): Promise<EffectiveLimits> {
     const [stored, grants] = await Promise.all([this.stored(userId), this.grants.of(userId)]);
-    return combineLimits(stored, grants, this.defaults);
+    return {
+      ...combineLimits(stored, grants, this.defaults),
+      allowedModels: stored.allowedModels ?? [],
+    };
   }
 
   /** Fields present in `patch` are replaced (null = back to the default); absent ones are kept. */

@@ -1,9 +1,9 @@
-import { adminUsageQuery, apiKeyLimitsPatch, groupUsageQuery, userLimitsPatch } from '@corral/contracts';
+import { adminUsageQuery, apiKeyLimitsPatch, userLimitsPatch } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
-import { adminUsage, usageByUser, usageToday } from '../data/usage.js';
+import { adminUsage, usageToday } from '../data/usage.js';
 import { principal } from './principal.js';
 
 /** auth's user and API key ids; chat-api never reads auth's tables, so any well-formed id is accepted. */
@@ -48,27 +48,6 @@ export function adminRoutes(ctx: ChatContext): Router {
     const saved = await ctx.limits.setApiKeyLimits(apiKeyId, patch, principal(req).userId);
     ctx.logger.info('API key limits changed', { apiKeyId, dailyTokenBudget: patch.dailyTokenBudget });
     res.json({ ...saved, defaults: { dailyTokenBudget: ctx.config.DAILY_TOKEN_BUDGET_PER_KEY } });
-  });
-
-  // Current members: someone who left a group no longer counts in it, for any day.
-  router.get('/usage/groups', async (req, res) => {
-    const { days } = parseInput(groupUsageQuery, req.query, 'query');
-    const groups = await ctx.groups.memberships();
-    await ctx.usage.flush();
-    const byUser = await usageByUser(ctx.db, [...new Set(groups.flatMap((g) => g.userIds))], days);
-    res.json({
-      items: groups.map((group) => {
-        const total = { requests: 0, promptTokens: 0, completionTokens: 0 };
-        for (const userId of group.userIds) {
-          const used = byUser.get(userId);
-          if (!used) continue;
-          total.requests += used.requests;
-          total.promptTokens += used.promptTokens;
-          total.completionTokens += used.completionTokens;
-        }
-        return { groupId: group.id, name: group.name, members: group.userIds.length, ...total };
-      }),
-    });
   });
 
   router.get('/usage', async (req, res) => {

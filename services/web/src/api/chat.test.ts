@@ -86,13 +86,13 @@ describe('admin calls match chat-api’s routes', () => {
           allowedModels: null,
         },
         effective: {
+          groups: ['Research'],
+          groupModels: ['team-model'],
+          restrictedModels: ['team-model'],
           requestsPerMinute: 60,
           dailyTokenBudget: 1000,
           maxConcurrentStreams: 3,
           allowedModels: [],
-          groups: ['Research'],
-          groupModels: ['team-model'],
-          restrictedModels: ['team-model'],
         },
       } satisfies UserLimitsResponse),
     );

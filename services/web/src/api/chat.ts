@@ -1,9 +1,9 @@
 import {
   adminUsagePage,
-  groupUsageResponse,
   conversationPage,
   conversationResponse,
   importResult,
+  groupUsageResponse,
   messageList,
   modelListing,
   normalizeModelName,
