@@ -3,14 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { combineLimits } from './effective-limits.js';
 
 const DEFAULTS = { requestsPerMinute: 60, dailyTokenBudget: 1000, maxConcurrentStreams: 2 };
-const own = (values: Partial<UserLimitsView> = {}): UserLimitsView => ({
-  userId: 'u1',
+type OwnLimits = Pick<UserLimitsView, 'requestsPerMinute' | 'dailyTokenBudget' | 'maxConcurrentStreams'>;
+const own = (values: Partial<OwnLimits> = {}): OwnLimits => ({
   requestsPerMinute: null,
   dailyTokenBudget: null,
   maxConcurrentStreams: null,
-  allowedModels: null,
-  updatedBy: null,
-  updatedAt: null,
   ...values,
 });
 const group = (name: string, values: Partial<GroupGrant> = {}): GroupGrant => ({
@@ -32,7 +29,6 @@ describe('combineLimits', () => {
   it('is the deployment default without groups or own values', () => {
     expect(combineLimits(own(), grants(), DEFAULTS)).toEqual({
       ...DEFAULTS,
-      allowedModels: [],
       groups: [],
       groupModels: [],
       restrictedModels: [],
@@ -67,9 +63,9 @@ describe('combineLimits', () => {
     expect(limits).toMatchObject({ requestsPerMinute: 3, maxConcurrentStreams: 0 });
   });
 
-  it('unions the groups’ models and keeps the user’s own allowlist apart', () => {
+  it('unions the groups’ models', () => {
     const limits = combineLimits(
-      own({ allowedModels: ['llama3.2'] }),
+      own(),
       {
         ...grants(group('a', { allowedModels: ['m1', 'm2'] }), group('b', { allowedModels: ['m2', 'm3'] })),
         restrictedModels: ['m1', 'm2', 'm3', 'm4'],
@@ -77,7 +73,6 @@ describe('combineLimits', () => {
       DEFAULTS,
     );
     expect(limits.groupModels).toEqual(['m1', 'm2', 'm3']);
-    expect(limits.allowedModels).toEqual(['llama3.2']);
     expect(limits.restrictedModels).toEqual(['m1', 'm2', 'm3', 'm4']);
   });
 });

@@ -7,6 +7,10 @@ export interface LimitValues {
 }
 
 type LimitName = keyof LimitValues;
+
+/** What the rule decides: the three limits and the user's group access (their own allowlist is kept apart). */
+export type CombinedLimits = LimitValues &
+  Pick<EffectiveLimits, 'groups' | 'groupModels' | 'restrictedModels'>;
 const LIMITS: LimitName[] = ['requestsPerMinute', 'dailyTokenBudget', 'maxConcurrentStreams'];
 
 /** The more generous of two limits, where 0 means unlimited. */
@@ -16,13 +20,13 @@ const moreGenerous = (a: number, b: number): number => (a === 0 || b === 0 ? 0 :
  * The one rule that combines a user's limits (docs/operations.md, "Groups"): for each limit, the
  * user's own value where an admin set one; else the most generous value among the user's groups
  * that set it (0 = unlimited beats any number); else the deployment default. The user's groups'
- * model allowlists are unioned into `groupModels`.
+ * model allowlists are unioned into `groupModels` (the user's own allowlist stays apart).
  */
 export function combineLimits(
-  own: UserLimitsView,
+  own: Pick<UserLimitsView, LimitName>,
   grants: UserGrants,
   defaults: LimitValues,
-): EffectiveLimits {
+): CombinedLimits {
   const values = {} as LimitValues;
   for (const name of LIMITS) {
     const fromGroups = grants.groups
@@ -33,7 +37,6 @@ export function combineLimits(
   }
   return {
     ...values,
-    allowedModels: own.allowedModels ?? [],
     groups: grants.groups.map((group) => group.name),
     groupModels: [...new Set(grants.groups.flatMap((group) => group.allowedModels))],
     restrictedModels: grants.restrictedModels,
