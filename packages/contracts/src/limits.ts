@@ -46,6 +46,12 @@ export type ApiKeyLimitsPatch = z.infer<typeof apiKeyLimitsPatch>;
 
 /** What applies to a user once stored values and defaults are combined (`0` = unlimited). */
 export const effectiveLimits = z.object({
+  /** The user's groups, by name. */
+  groups: z.array(z.string()),
+  /** Group-restricted models the user may use: the union of their groups' allowlists. */
+  groupModels: z.array(z.string()),
+  /** Every model some group names: usable only through a group that names it (or the user's own allowlist). */
+  restrictedModels: z.array(z.string()),
   requestsPerMinute: z.number().int().min(0),
   dailyTokenBudget: z.number().int().min(0),
   maxConcurrentStreams: z.number().int().min(0),

@@ -55,3 +55,19 @@ export const chatSummary = z.object({
   replica: z.object({ activeGenerations: z.number().int().min(0) }),
 });
 export type ChatSummary = z.infer<typeof chatSummary>;
+
+/** `GET /api/admin/usage/groups?days=`: tokens of each group's current members over the last `days` (a user in two groups counts in both). */
+export const groupUsageQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
+export const groupUsageResponse = z.object({
+  items: z.array(
+    z.object({
+      groupId: z.string(),
+      name: z.string(),
+      members: z.number().int().min(0),
+      requests: z.number().int(),
+      promptTokens: z.number().int(),
+      completionTokens: z.number().int(),
+    }),
+  ),
+});
+export type GroupUsageResponse = z.infer<typeof groupUsageResponse>;

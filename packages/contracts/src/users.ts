@@ -101,10 +101,56 @@ export const group = z.object({
   name: z.string(),
   source: groupSource,
   memberCount: z.number().int().min(0),
+  /** Models the group grants; a model named by any group is usable only by members of a group naming it. */
+  allowedModels: z.array(z.string()),
+  /** Limits for members: `null` = the group sets none, `0` = unlimited. */
+  requestsPerMinute: z.number().int().min(0).nullable(),
+  dailyTokenBudget: z.number().int().min(0).nullable(),
+  maxConcurrentStreams: z.number().int().min(0).nullable(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
 export type Group = z.infer<typeof group>;
+
+const INT32_MAX = 2_147_483_647;
+const groupLimit = z.number().int().min(0).max(INT32_MAX).nullable();
+
+/**
+ * `PUT /api/auth/admin/groups/:id/limits` (admin and synced groups alike): fields sent are
+ * replaced (`null` = the group sets none, `[]` = grants no model), fields left out are kept.
+ */
+export const groupLimitsPatch = z
+  .object({
+    allowedModels: z.array(z.string().trim().min(1).max(200)).max(200),
+    requestsPerMinute: groupLimit,
+    dailyTokenBudget: groupLimit,
+    maxConcurrentStreams: groupLimit,
+  })
+  .partial()
+  .strict();
+export type GroupLimitsPatch = z.infer<typeof groupLimitsPatch>;
+
+/** One group's grant as other services read it (no member count). */
+export const groupGrant = group.pick({
+  id: true,
+  name: true,
+  allowedModels: true,
+  requestsPerMinute: true,
+  dailyTokenBudget: true,
+  maxConcurrentStreams: true,
+});
+export type GroupGrant = z.infer<typeof groupGrant>;
+
+/**
+ * `GET /api/auth/users/:id/grants` (internal service token): the user's groups with what they
+ * carry, and every model any group names (those are group-restricted for everyone).
+ */
+export const userGrants = z.object({
+  userId: z.string(),
+  groups: z.array(groupGrant),
+  restrictedModels: z.array(z.string()),
+});
+export type UserGrants = z.infer<typeof userGrants>;
 
 /** `GET /api/auth/admin/groups`. */
 export const groupList = z.object({ items: z.array(group) });
@@ -116,3 +162,9 @@ export const groupBody = z.object({ name: groupName }).strict();
 export const groupMembers = z.object({ items: z.array(user) });
 /** `GET /api/auth/admin/users/:id/groups`. */
 export const userGroups = z.object({ items: z.array(group) });
+
+/** `GET /api/auth/groups/members` (internal service token): every group and its members' ids. */
+export const groupMemberships = z.object({
+  items: z.array(z.object({ id: z.string(), name: z.string(), userIds: z.array(z.string()) })),
+});
+export type GroupMemberships = z.infer<typeof groupMemberships>;

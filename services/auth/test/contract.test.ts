@@ -15,6 +15,8 @@ import {
   session,
   signingKeyRotation,
   userGroups,
+  userGrants,
+  groupMemberships,
   userPage,
   userResponse,
 } from '@corral/contracts';
@@ -135,6 +137,23 @@ describe('auth answers as @corral/contracts says', () => {
     userGroups.parse(
       (await api().get(`/api/auth/admin/users/${member.user.id}/groups`).set(admin).expect(200)).body,
     );
+    groupResponse.parse(
+      (
+        await api()
+          .put(`/api/auth/admin/groups/${group.id}/limits`)
+          .set(admin)
+          .send({ allowedModels: ['contract-model'], requestsPerMinute: 5 })
+          .expect(200)
+      ).body,
+    );
+    userGrants.parse(
+      (await api().get(`/api/auth/users/${member.user.id}/grants`).set(bearer(SERVICE_TOKEN)).expect(200))
+        .body,
+    );
+    const memberships = groupMemberships.parse(
+      (await api().get('/api/auth/groups/members').set(bearer(SERVICE_TOKEN)).expect(200)).body,
+    );
+    expect(memberships.items.find((g) => g.id === group.id)?.userIds).toEqual([member.user.id]);
   });
 
   it('errors are problem+json with the code’s own status', async () => {

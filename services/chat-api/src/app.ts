@@ -43,9 +43,13 @@ import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
 import { bindCaller } from './routes/principal.js';
+import { GroupGrants } from './domain/group-grants.js';
+import { groupUsageRoutes } from './routes/group-usage.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 
 const ACCESS_TOKEN_CACHE_MS = 60_000;
+/** How long chat-api waits for auth's answer on a user's group grants (a cache miss). */
+const GROUP_GRANTS_TIMEOUT_MS = 3000;
 
 export interface ChatDeps {
   /** Supplied by tests that share one pool between app instances; otherwise opened from DATABASE_URL. */
@@ -202,6 +206,13 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   });
   lifecycle.onShutdown('titles', () => titles.close());
 
+  const groups = new GroupGrants({
+    authUrl: config.AUTH_URL,
+    serviceToken: config.INTERNAL_SERVICE_TOKEN,
+    cacheMs: config.USER_LIMITS_CACHE_MS,
+    timeoutMs: GROUP_GRANTS_TIMEOUT_MS,
+    logger,
+  });
   const ctx: ChatContext = {
     config,
     logger,
@@ -220,7 +231,9 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         storageQuotaMb: config.DEFAULT_STORAGE_QUOTA_MB,
       },
       config.USER_LIMITS_CACHE_MS,
+      groups,
     ),
+    groups,
     titles,
     usage,
     rateLimiter: new RequestRateLimiter(
@@ -274,7 +287,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       );
       // Admin relays: a session, or an admin's key that was granted the admin scope.
       const adminOnly = [...guard, requireScope('admin'), requireRole('admin')];
-      app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx));
+      app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx), groupUsageRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, [...guard, requireScope('inference')]));

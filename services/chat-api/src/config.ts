@@ -120,7 +120,7 @@ export const chatEnvShape = {
     'Tokens (in + out) per API key per UTC day; 0 = no budget. An admin may override it per key.',
   ),
   USER_LIMITS_CACHE_MS: envInt(5000, { max: 300_000 }).describe(
-    "How long a user's admin-set limits are reused before being read again (other replicas see a change within this).",
+    "How long a user's limits (admin-set, and their groups' from auth) are reused before being read again; a change applies within this, no restart.",
   ),
   IMPORT_BODY_LIMIT: envByteSize('20mb').describe(
     'Largest body POST /api/conversations/import accepts (larger: 413). BODY_LIMIT applies everywhere else.',

@@ -4,6 +4,7 @@ import type { ChatConfig } from './config.js';
 import type { Database } from './data/db.js';
 import type { LimitsStore } from './data/limits.js';
 import type { GatewayClient } from './domain/gateway.js';
+import type { GroupGrants } from './domain/group-grants.js';
 import type { BudgetReservations } from './domain/budget.js';
 import type { Generations } from './domain/generations.js';
 import type { RequestRateLimiter, StreamSlots } from './domain/limits.js';
@@ -26,6 +27,8 @@ export interface ChatContext {
   rateLimiter: RequestRateLimiter;
   /** Admin-set per-user and per-API-key limits over the deployment defaults. */
   limits: LimitsStore;
+  /** Users' groups and what they carry, from auth (limits go through `limits`). */
+  groups: GroupGrants;
   titles: TitleWriter;
   /** Daily usage, written in batches; budget checks read it through here. */
   usage: UsageLedger;

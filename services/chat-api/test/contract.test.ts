@@ -7,6 +7,7 @@ import {
   conversationPage,
   conversationResponse,
   exportFile,
+  groupUsageResponse,
   importResult,
   messageList,
   modelListing,
@@ -97,6 +98,7 @@ describe('chat-api answers as @corral/contracts says', () => {
     );
 
     adminUsagePage.parse((await api().get('/api/admin/usage').set(admin).expect(200)).body);
+    groupUsageResponse.parse((await api().get('/api/admin/usage/groups').set(admin).expect(200)).body);
     chatSummary.parse((await api().get('/api/metrics/chat').set(admin).expect(200)).body);
     const pool = backendPool.parse((await api().get('/api/admin/backends').set(admin).expect(200)).body);
     expect(pool.backends.map((backend) => backend.url)).toEqual([stack.sim.url]);

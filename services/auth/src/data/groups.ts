@@ -36,6 +36,51 @@ export async function renameGroup(db: Database, id: string, name: string): Promi
   }
 }
 
+/** Replaces the fields given of what the group carries (models and limits). */
+export function updateGroupLimits(
+  db: Database,
+  id: string,
+  data: {
+    allowedModels?: string[];
+    requestsPerMinute?: number | null;
+    dailyTokenBudget?: number | null;
+    maxConcurrentStreams?: number | null;
+  },
+): Promise<GroupWithCount> {
+  return db.prisma.group.update({ where: { id }, data, include: withCount });
+}
+
+/** The user's groups with what they carry, and every model any group names (one round trip each). */
+export async function grantsOf(
+  db: Database,
+  userId: string,
+): Promise<{ groups: Group[]; restrictedModels: string[] }> {
+  const [groups, named] = await Promise.all([
+    db.prisma.group.findMany({ where: { members: { some: { userId } } }, orderBy: { name: 'asc' } }),
+    db.prisma.group.findMany({
+      where: { NOT: { allowedModels: { isEmpty: true } } },
+      select: { allowedModels: true },
+    }),
+  ]);
+  const restricted = new Set(named.flatMap((group) => group.allowedModels));
+  return { groups, restrictedModels: [...restricted].sort() };
+}
+
+/** Every group with its members' ids, by name. */
+export async function allMemberships(
+  db: Database,
+): Promise<Array<{ id: string; name: string; userIds: string[] }>> {
+  const groups = await db.prisma.group.findMany({
+    select: { id: true, name: true, members: { select: { userId: true } } },
+    orderBy: { name: 'asc' },
+  });
+  return groups.map((group) => ({
+    id: group.id,
+    name: group.name,
+    userIds: group.members.map((member) => member.userId),
+  }));
+}
+
 export async function deleteGroup(db: Database, id: string): Promise<void> {
   await db.prisma.group.delete({ where: { id } });
 }

@@ -17,6 +17,7 @@ export type AuditAction =
   | 'user.groups_synced'
   | 'group.created'
   | 'group.renamed'
+  | 'group.limits_changed'
   | 'group.deleted'
   | 'group.member_added'
   | 'group.member_removed'

@@ -1,4 +1,5 @@
-import type { Group as GroupView } from '@corral/contracts';
+import type { GroupGrant, GroupLimitsPatch, Group as GroupView, UserGrants } from '@corral/contracts';
+import type { Group } from '../generated/prisma/client.js';
 import { AppError } from '@corral/service-kit';
 import type { AuthContext } from '../context.js';
 import {
@@ -6,8 +7,10 @@ import {
   deleteGroup,
   findGroup,
   insertGroup,
+  grantsOf,
   removeMember,
   renameGroup,
+  updateGroupLimits,
   type GroupWithCount,
 } from '../data/groups.js';
 import type { Actor } from './admin.js';
@@ -17,14 +20,28 @@ import { findUserOr404 } from './admin.js';
 export const MAX_SYNCED_GROUPS = 200;
 export const MAX_GROUP_NAME_LENGTH = 200;
 
-export const toGroupView = (group: GroupWithCount): GroupView => ({
+const toGroupGrant = (group: Group): GroupGrant => ({
   id: group.id,
   name: group.name,
+  allowedModels: group.allowedModels,
+  requestsPerMinute: group.requestsPerMinute,
+  dailyTokenBudget: group.dailyTokenBudget,
+  maxConcurrentStreams: group.maxConcurrentStreams,
+});
+
+export const toGroupView = (group: GroupWithCount): GroupView => ({
+  ...toGroupGrant(group),
   source: group.source === 'oidc' ? 'oidc' : 'admin',
   memberCount: group._count.members,
   createdAt: group.createdAt.toISOString(),
   updatedAt: group.updatedAt.toISOString(),
 });
+
+/** What chat-api combines into the user's effective limits (see docs/operations.md, "Groups"). */
+export async function userGrants(ctx: AuthContext, userId: string): Promise<UserGrants> {
+  const { groups, restrictedModels } = await grantsOf(ctx.db, userId);
+  return { userId, groups: groups.map(toGroupGrant), restrictedModels };
+}
 
 export async function findGroupOr404(ctx: AuthContext, id: string): Promise<GroupWithCount> {
   const group = await findGroup(ctx.db, id);
@@ -115,4 +132,31 @@ export async function changeMembership(
     });
   }
   return findGroupOr404(ctx, groupId);
+}
+
+/**
+ * Sets what a group carries (its models and limits). Synced groups too: the IdP decides who is in
+ * them, Corral what they grant. Each model name is kept once, as given.
+ */
+export async function setGroupLimits(
+  ctx: AuthContext,
+  id: string,
+  patch: GroupLimitsPatch,
+  actor: Actor,
+): Promise<GroupWithCount> {
+  const group = await findGroupOr404(ctx, id);
+  const data = {
+    ...patch,
+    ...(patch.allowedModels ? { allowedModels: [...new Set(patch.allowedModels)] } : {}),
+  };
+  const updated = await updateGroupLimits(ctx.db, id, data);
+  await ctx.audit.record({
+    action: 'group.limits_changed',
+    actorId: actor.id,
+    targetType: 'group',
+    targetId: id,
+    ip: actor.ip,
+    details: { name: group.name, ...data },
+  });
+  return updated;
 }

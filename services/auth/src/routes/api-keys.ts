@@ -8,6 +8,8 @@ import { createApiKey, introspectApiKey, revokeApiKey, toApiKeyView } from '../d
 import { safeEqual } from '../domain/crypto.js';
 import { API_KEY_SCOPES, narrowGrant, sessionGrant } from '../domain/key-scopes.js';
 import { revocationFeed } from '../domain/revocation.js';
+import { allMemberships } from '../data/groups.js';
+import { userGrants } from '../domain/groups.js';
 import {
   bearerToken,
   clientIp,
@@ -100,6 +102,7 @@ export function apiKeyRoutes(ctx: AuthContext): Router {
   return router;
 }
 
+const userIdParams = z.object({ id: z.uuid() });
 const introspectBody = z.object({ token: z.string().min(1).max(512) });
 const feedQuery = z.object({
   after: z
@@ -118,7 +121,9 @@ function requireServiceToken(ctx: AuthContext, req: Request, what: string): void
 
 /**
  * For other services, with the internal service token: POST /api/auth/introspect (is this API key
- * valid, whose is it, what may it do) and GET /api/auth/revocations (the stamps feed they poll).
+ * valid, whose is it, what may it do), GET /api/auth/revocations (the stamps feed they poll) and
+ * GET /api/auth/users/:id/grants (the user's groups with their models and limits, for chat-api)
+ * and GET /api/auth/groups/members (every group's member ids, for usage by group).
  */
 export function introspectionRoutes(ctx: AuthContext): Router {
   const router = Router();
@@ -126,6 +131,15 @@ export function introspectionRoutes(ctx: AuthContext): Router {
     requireServiceToken(ctx, req, 'Introspection');
     const { token } = parseInput(introspectBody, req.body);
     res.set('Cache-Control', 'no-store').json(await introspectApiKey(ctx, token));
+  });
+  router.get('/groups/members', async (req, res) => {
+    requireServiceToken(ctx, req, 'Group memberships');
+    res.set('Cache-Control', 'no-store').json({ items: await allMemberships(ctx.db) });
+  });
+  router.get('/users/:id/grants', async (req, res) => {
+    requireServiceToken(ctx, req, 'Group grants');
+    const { id } = parseInput(userIdParams, req.params, 'params');
+    res.set('Cache-Control', 'no-store').json(await userGrants(ctx, id));
   });
   router.get('/revocations', async (req, res) => {
     requireServiceToken(ctx, req, 'The revocation feed');

@@ -1,4 +1,4 @@
-import { groupBody } from '@corral/contracts';
+import { groupBody, groupLimitsPatch } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import {
   findGroupOr404,
   removeGroup,
   renameAdminGroup,
+  setGroupLimits,
   toGroupView,
 } from '../domain/groups.js';
 import { toPublicUser } from '../domain/users.js';
@@ -48,6 +49,12 @@ export function groupRoutes(ctx: AuthContext): Router {
     const { id } = parseInput(idParams, req.params, 'params');
     const { name } = parseInput(groupBody, req.body);
     res.json({ group: toGroupView(await renameAdminGroup(ctx, id, name, actor(req, res))) });
+  });
+
+  router.put('/:id/limits', async (req, res) => {
+    const { id } = parseInput(idParams, req.params, 'params');
+    const patch = parseInput(groupLimitsPatch, req.body);
+    res.json({ group: toGroupView(await setGroupLimits(ctx, id, patch, actor(req, res))) });
   });
 
   router.delete('/:id', async (req, res) => {

@@ -1,8 +1,10 @@
 import type { ApiKeyLimitsPatch, EffectiveLimits, UserLimitsPatch, UserLimitsView } from '@corral/contracts';
 import { TtlCache } from '@corral/service-kit';
+import { combineLimits } from '../domain/effective-limits.js';
+import type { GroupGrants } from '../domain/group-grants.js';
 import type { Database, PrismaClient } from './db.js';
 
-/** The limits that apply to one user (an admin's values where set, else the deployment's): the contract's view. */
+/** The limits that apply to one user (their own values, their groups', the deployment's): the contract's view. */
 export type { EffectiveLimits };
 
 export interface LimitDefaults {
@@ -30,6 +32,8 @@ export class LimitsStore {
     db: Pick<Database, 'prisma'>,
     private readonly defaults: LimitDefaults,
     private readonly cacheMs: number,
+    /** The user's groups and what they carry, from auth. */
+    private readonly grants: Pick<GroupGrants, 'of'>,
   ) {
     this.prisma = db.prisma;
     this.users = new TtlCache(MAX_CACHED);
@@ -44,12 +48,11 @@ export class LimitsStore {
     });
   }
 
+  /** What applies to the user: their own values, their groups', the defaults (see combineLimits). */
   async effective(userId: string): Promise<EffectiveLimits> {
-    const stored = await this.stored(userId);
+    const [stored, grants] = await Promise.all([this.stored(userId), this.grants.of(userId)]);
     return {
-      requestsPerMinute: stored.requestsPerMinute ?? this.defaults.requestsPerMinute,
-      dailyTokenBudget: stored.dailyTokenBudget ?? this.defaults.dailyTokenBudget,
-      maxConcurrentStreams: stored.maxConcurrentStreams ?? this.defaults.maxConcurrentStreams,
+      ...combineLimits(stored, grants, this.defaults),
       allowedModels: stored.allowedModels ?? [],
       storageQuotaMb: stored.storageQuotaMb ?? this.defaults.storageQuotaMb,
     };

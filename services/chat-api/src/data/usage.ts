@@ -106,6 +106,38 @@ export async function adminUsage(
   return keysetPage(mapped, query.limit, (row) => ({ d: row.day, u: row.userId, m: row.model }));
 }
 
+/** Each listed user's tokens over the last `days` UTC days (users without usage are left out). */
+export async function usageByUser(
+  db: Database,
+  userIds: string[],
+  days: number,
+): Promise<Map<string, { requests: number; promptTokens: number; completionTokens: number }>> {
+  if (userIds.length === 0) return new Map();
+  const { rows } = await db.pool.query<{
+    user_id: string;
+    requests: string;
+    prompt_tokens: string;
+    completion_tokens: string;
+  }>(
+    `SELECT user_id, SUM(requests)::text AS requests, SUM(prompt_tokens)::text AS prompt_tokens,
+            SUM(completion_tokens)::text AS completion_tokens
+       FROM usage_records
+      WHERE day > ${TODAY_UTC} - $1::int AND user_id = ANY($2::text[])
+      GROUP BY user_id`,
+    [days, userIds],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.user_id,
+      {
+        requests: Number(row.requests),
+        promptTokens: Number(row.prompt_tokens),
+        completionTokens: Number(row.completion_tokens),
+      },
+    ]),
+  );
+}
+
 /** Today's totals for the admin summary (`GET /api/metrics/chat`). */
 export async function usageToday(db: Database): Promise<{
   users: number;

@@ -1,4 +1,4 @@
-import { normalizeModelName } from '@corral/contracts';
+import { type EffectiveLimits, normalizeModelName } from '@corral/contracts';
 import type { AuthPrincipal } from '@corral/auth-client';
 import { AppError, TtlCache } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
@@ -12,24 +12,33 @@ function listed(list: readonly string[] | null, model: string): boolean {
   return list.some((entry) => normalizeModelName(entry) === wanted);
 }
 
+/** Whether `list` names `model` (an empty list names nothing). */
+function names(list: readonly string[], model: string): boolean {
+  return list.length > 0 && listed(list, model);
+}
+
 /**
- * Whether the caller may use `model`: the deployment's ALLOWED_MODELS, the user's allowlist an
- * admin set (user_limits) and an API key's own allowlist — all that apply must list it.
+ * Whether the caller may use `model`. The deployment's ALLOWED_MODELS and an API key's own
+ * allowlist must list it. A model some group names is group-restricted: the user needs a group
+ * that names it, or their own allowlist must name it. Any other model follows the user's own
+ * allowlist (an admin's, in user_limits; empty = every model).
  */
 export function mayUseModel(
   ctx: ChatContext,
   principal: AuthPrincipal,
   model: string,
-  userModels: readonly string[],
+  limits: Pick<EffectiveLimits, 'allowedModels' | 'groupModels' | 'restrictedModels'>,
 ): boolean {
-  return (
-    listed(ctx.config.ALLOWED_MODELS, model) && listed(userModels, model) && listed(principal.models, model)
-  );
+  if (!listed(ctx.config.ALLOWED_MODELS, model) || !listed(principal.models, model)) return false;
+  if (names(limits.restrictedModels, model)) {
+    return names(limits.groupModels, model) || names(limits.allowedModels, model);
+  }
+  return listed(limits.allowedModels, model);
 }
 
 /** 404 `model_not_found` unless the caller may use `model` (with the limits resolved for the request). */
 export function assertModelAllowed(ctx: ChatContext, caller: Caller, model: string): void {
-  if (!mayUseModel(ctx, caller, model, caller.limits.allowedModels)) {
+  if (!mayUseModel(ctx, caller, model, caller.limits)) {
     throw new AppError(
       'model_not_found',
       `The model '${model}' does not exist or you do not have access to it.`,
@@ -40,7 +49,7 @@ export function assertModelAllowed(ctx: ChatContext, caller: Caller, model: stri
 /** The gateway's models the caller may use. */
 export async function visibleModels(ctx: ChatContext, caller: Caller): Promise<GatewayModel[]> {
   const models = await ctx.gateway.listModels();
-  return models.filter((model) => mayUseModel(ctx, caller, model.name, caller.limits.allowedModels));
+  return models.filter((model) => mayUseModel(ctx, caller, model.name, caller.limits));
 }
 
 export const isEmbeddingModel = (model: GatewayModel): boolean =>

@@ -19,6 +19,7 @@ const row = (userId: string, model: string, tokens: number): AdminUsageRow => ({
 });
 
 let requests: string[];
+let groupUsage: unknown[] = [];
 
 /** Stands in for chat-api's usage route and auth's users list (two pages, `GONE` in neither). */
 function serve(usage: AdminUsageRow[], userPages: Array<Page<User>>) {
@@ -29,6 +30,7 @@ function serve(usage: AdminUsageRow[], userPages: Array<Page<User>>) {
       const url = new URL(String(input), 'http://corral.test');
       requests.push(`${url.pathname}${url.search}`);
       if (url.pathname === '/api/admin/usage') return Response.json({ items: usage, nextCursor: null });
+      if (url.pathname === '/api/admin/usage/groups') return Response.json({ items: groupUsage });
       if (url.pathname === '/api/auth/admin/users') {
         const index = url.searchParams.get('cursor') === null ? 0 : Number(url.searchParams.get('cursor'));
         return Response.json(userPages[index]);
@@ -109,5 +111,31 @@ describe('Admin → Usage, by user', () => {
     const rows = await byUserRows();
     expect(rows.map((r) => r.textContent)).toEqual(['6f1c2a9e…5']);
     expect(screen.getByText('6f1c2a9e…').getAttribute('title')).toBe(`User id ${ADA}`);
+  });
+});
+
+describe('Admin → Usage, by group', () => {
+  it('lists each group’s members, requests and tokens, most tokens first', async () => {
+    groupUsage = [
+      { groupId: 'g1', name: 'Research', members: 2, requests: 3, promptTokens: 10, completionTokens: 5 },
+      { groupId: 'g2', name: 'staff', members: 9, requests: 7, promptTokens: 100, completionTokens: 20 },
+    ];
+    serve([row(ADA, 'llama3.2', 50)], [{ items: [testUser(ADA, 'ada@example.com')], nextCursor: null }]);
+    render(<AdminUsagePanel />);
+    const table = await screen.findByRole('table', { name: 'By group' });
+    const cells = within(table)
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) =>
+        within(r)
+          .getAllByRole('cell')
+          .map((c) => c.textContent),
+      );
+    expect(cells).toEqual([
+      ['staff', '9', '7', '120'],
+      ['Research', '2', '3', '15'],
+    ]);
+    expect(requests).toContain('/api/admin/usage/groups?days=30');
+    groupUsage = [];
   });
 });

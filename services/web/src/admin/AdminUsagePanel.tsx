@@ -16,6 +16,51 @@ export function tokensByUser(rows: readonly AdminUsageRow[]): Array<{ userId: st
     .sort((a, b) => b.tokens - a.tokens || a.userId.localeCompare(b.userId));
 }
 
+type GroupUsage = Awaited<ReturnType<typeof api.chat.admin.usageByGroup>>[number];
+
+/** Tokens by group (its current members'), most first; a failure here leaves the rest of the panel. */
+function ByGroup() {
+  const [groups, setGroups] = useState<GroupUsage[] | null>(null);
+  const [error, setError] = useState<unknown>();
+  const heading = useId();
+  useEffect(() => {
+    api.chat.admin.usageByGroup(30).then(setGroups, setError);
+  }, []);
+  const tokens = (g: GroupUsage) => g.promptTokens + g.completionTokens;
+  return (
+    <>
+      <h3 id={heading}>By group</h3>
+      {error !== undefined && <ErrorNotice error={error} />}
+      {groups && groups.length === 0 && <p className="muted">No groups yet.</p>}
+      {groups && groups.length > 0 && (
+        <table className="table" aria-labelledby={heading}>
+          <thead>
+            <tr>
+              <th scope="col">Group</th>
+              <th scope="col">Members</th>
+              <th scope="col">Requests</th>
+              <th scope="col">Tokens</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...groups]
+              .sort((a, b) => tokens(b) - tokens(a) || a.name.localeCompare(b.name))
+              .map((group) => (
+                <tr key={group.groupId}>
+                  <td>{group.name}</td>
+                  <td>{group.members}</td>
+                  <td>{group.requests}</td>
+                  <td>{tokens(group)}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+      <p className="muted">Counts each group’s current members; someone in two groups counts in both.</p>
+    </>
+  );
+}
+
 export function AdminUsagePanel() {
   const [rows, setRows] = useState<AdminUsageRow[] | null>(null);
   const [error, setError] = useState<unknown>();
@@ -57,6 +102,7 @@ export function AdminUsagePanel() {
               ))}
             </tbody>
           </table>
+          <ByGroup />
         </>
       )}
     </div>

@@ -9,9 +9,25 @@ afterEach(() => {
 });
 
 const at = '2026-12-07T12:00:00.000Z';
+const noLimits = {
+  allowedModels: [] as string[],
+  requestsPerMinute: null,
+  dailyTokenBudget: null,
+  maxConcurrentStreams: null,
+};
 const groups = [
-  { id: 'g1', name: 'Research', source: 'admin', memberCount: 0, createdAt: at, updatedAt: at },
-  { id: 'g2', name: 'staff', source: 'oidc', memberCount: 3, createdAt: at, updatedAt: at },
+  { id: 'g1', name: 'Research', source: 'admin', memberCount: 0, ...noLimits, createdAt: at, updatedAt: at },
+  {
+    id: 'g2',
+    name: 'staff',
+    source: 'oidc',
+    memberCount: 3,
+    ...noLimits,
+    allowedModels: ['team-model'],
+    requestsPerMinute: 30,
+    createdAt: at,
+    updatedAt: at,
+  },
 ];
 
 function serve() {
@@ -26,6 +42,8 @@ function serve() {
       if (url === '/api/auth/admin/groups' && method === 'POST')
         return Response.json({ group: { ...groups[0], id: 'g3', name: 'Finance' } }, { status: 201 });
       if (url.endsWith('/members')) return Response.json({ items: [] });
+      if (url.endsWith('/limits') && method === 'PUT')
+        return Response.json({ group: { ...groups[1], ...(JSON.parse(String(init?.body)) as object) } });
       return new Response(null, { status: 404 });
     }),
   );
@@ -64,5 +82,36 @@ describe('Admin → Groups', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Members of staff' }));
     fireEvent.click(screen.getByRole('button', { name: 'Members of Research' }));
     expect(await screen.findByLabelText('Add member (email)')).toBeTruthy();
+  });
+
+  it('shows what each group carries and saves a synced group’s models and limits', async () => {
+    const sent = serve();
+    render(<GroupsPanel />);
+    const table = await screen.findByRole('table', { name: 'Groups' });
+    await screen.findByText('team-model');
+    expect(table.textContent).toContain('30 req/min');
+    fireEvent.click(screen.getByRole('button', { name: 'Models and limits of staff' }));
+    const form = await screen.findByRole('form', { name: 'Models and limits of staff' });
+    expect((screen.getByLabelText('Models (comma-separated)') as HTMLInputElement).value).toBe('team-model');
+    fireEvent.change(screen.getByLabelText('Models (comma-separated)'), {
+      target: { value: 'team-model, qwen2.5 ,' },
+    });
+    fireEvent.change(screen.getByLabelText('Daily token budget'), { target: { value: '0' } });
+    fireEvent.change(screen.getByLabelText('Requests per minute'), { target: { value: '' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save staff' }));
+    await vi.waitFor(() =>
+      expect(sent).toContainEqual({
+        method: 'PUT',
+        url: '/api/auth/admin/groups/g2/limits',
+        body: {
+          allowedModels: ['team-model', 'qwen2.5'],
+          requestsPerMinute: null,
+          dailyTokenBudget: 0,
+          maxConcurrentStreams: null,
+        },
+      }),
+    );
+    expect((await screen.findByRole('status')).textContent).toBe('Saved.');
+    expect(form).toBeTruthy();
   });
 });

@@ -81,11 +81,86 @@ function Members({ group, onChanged }: { group: Group; onChanged: () => void }) 
   );
 }
 
+type GroupLimit = 'requestsPerMinute' | 'dailyTokenBudget' | 'maxConcurrentStreams';
+const LIMIT_LABELS: Array<[GroupLimit, string]> = [
+  ['requestsPerMinute', 'Requests per minute'],
+  ['dailyTokenBudget', 'Daily token budget'],
+  ['maxConcurrentStreams', 'Replies at once'],
+];
+
+const describeLimit = (value: number | null) =>
+  value === null ? '—' : value === 0 ? 'unlimited' : String(value);
+
+/**
+ * What a group carries: the models it grants (a model named by any group is usable only by members
+ * of a group naming it) and limits for its members (empty = the group sets none; 0 = unlimited).
+ * Members get the most generous value among their groups unless an admin set their own.
+ */
+function GroupLimitsEditor({ group, onSaved }: { group: Group; onSaved: () => void }) {
+  const [models, setModels] = useState(group.allowedModels.join(', '));
+  const [limits, setLimits] = useState<Record<GroupLimit, number | null>>({
+    requestsPerMinute: group.requestsPerMinute,
+    dailyTokenBudget: group.dailyTokenBudget,
+    maxConcurrentStreams: group.maxConcurrentStreams,
+  });
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    setSaved(false);
+    try {
+      const allowedModels = models
+        .split(',')
+        .map((model) => model.trim())
+        .filter((model) => model !== '');
+      await api.auth.admin.setGroupLimits(group.id, { allowedModels, ...limits });
+      setSaved(true);
+      onSaved();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  return (
+    <form className="panel" aria-label={`Models and limits of ${group.name}`} onSubmit={(e) => void save(e)}>
+      {error !== undefined && <ErrorNotice error={error} />}
+      <p className="muted">
+        A model named here is only for members of a group that names it. Limits: empty = this group sets none;
+        0 = unlimited; a member gets the most generous of their groups, unless their own limit is set.
+      </p>
+      <label>
+        Models (comma-separated)
+        <input value={models} onChange={(e) => setModels(e.target.value)} />
+      </label>
+      {LIMIT_LABELS.map(([key, label]) => (
+        <label key={key}>
+          {label}
+          <input
+            type="number"
+            min={0}
+            value={limits[key] ?? ''}
+            onChange={(e) =>
+              setLimits((l) => ({ ...l, [key]: e.target.value === '' ? null : Number(e.target.value) }))
+            }
+          />
+        </label>
+      ))}
+      <button type="submit" className="btn btn--primary">
+        Save {group.name}
+      </button>
+      {saved && <span role="status">Saved.</span>}
+    </form>
+  );
+}
+
 /** Admin → Groups: made here, or synced from the identity provider's groups claim. */
 export function GroupsPanel() {
   const [groups, setGroups] = useState<Group[]>([]);
   const [name, setName] = useState('');
   const [open, setOpen] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState<unknown>();
 
   const load = useCallback(async () => {
@@ -136,6 +211,8 @@ export function GroupsPanel() {
             <th scope="col">Name</th>
             <th scope="col">Source</th>
             <th scope="col">Members</th>
+            <th scope="col">Models</th>
+            <th scope="col">Limits</th>
             <th scope="col">Actions</th>
           </tr>
         </thead>
@@ -145,7 +222,20 @@ export function GroupsPanel() {
               <td>{group.name}</td>
               <td>{group.source === 'oidc' ? 'Synced from identity provider' : 'Made here'}</td>
               <td>{group.memberCount}</td>
+              <td>{group.allowedModels.length > 0 ? group.allowedModels.join(', ') : '—'}</td>
               <td>
+                {describeLimit(group.requestsPerMinute)} req/min, {describeLimit(group.dailyTokenBudget)}{' '}
+                tokens/day, {describeLimit(group.maxConcurrentStreams)} at once
+              </td>
+              <td>
+                <button
+                  type="button"
+                  className="btn btn--ghost"
+                  aria-expanded={editing === group.id}
+                  onClick={() => setEditing(editing === group.id ? null : group.id)}
+                >
+                  Models and limits of {group.name}
+                </button>
                 <button
                   type="button"
                   className="btn btn--ghost"
@@ -171,13 +261,18 @@ export function GroupsPanel() {
           ))}
           {groups.length === 0 && (
             <tr>
-              <td colSpan={4} className="muted">
+              <td colSpan={6} className="muted">
                 No groups yet.
               </td>
             </tr>
           )}
         </tbody>
       </table>
+      {groups
+        .filter((group) => group.id === editing)
+        .map((group) => (
+          <GroupLimitsEditor key={group.id} group={group} onSaved={() => void load()} />
+        ))}
       {groups
         .filter((group) => group.id === open)
         .map((group) => (

@@ -225,7 +225,13 @@ function LimitsEditor({ user, onClose }: { user: User; onClose: () => void }) {
           In effect: {view.effective.requestsPerMinute || 'unlimited'} requests/min,{' '}
           {view.effective.dailyTokenBudget || 'unlimited'} tokens/day,{' '}
           {view.effective.maxConcurrentStreams || 'unlimited'} at once
-          {view.effective.allowedModels ? `; models: ${view.effective.allowedModels.join(', ')}` : ''}.
+          {view.effective.allowedModels.length > 0
+            ? `; own models: ${view.effective.allowedModels.join(', ')}`
+            : ''}
+          {view.effective.groupModels.length > 0
+            ? `; from groups: ${view.effective.groupModels.join(', ')}`
+            : ''}
+          . Own values win; otherwise the most generous of the user’s groups, else the default.
         </p>
       )}
       <div className="row">

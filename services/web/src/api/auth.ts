@@ -13,6 +13,7 @@ import {
   userGroups,
   userResponse,
 } from '@corral/contracts';
+import type { GroupLimitsPatch } from '@corral/contracts';
 import type { ApiClient } from './http.js';
 import type { Page, Role, User, UserStatus } from './types.js';
 
@@ -117,6 +118,13 @@ export function authApi(http: ApiClient) {
       removeGroupMember: async (id: string, userId: string): Promise<void> => {
         await http.request(`/api/auth/admin/groups/${id}/members/${userId}`, { method: 'DELETE' });
       },
+      setGroupLimits: async (id: string, patch: GroupLimitsPatch) =>
+        (
+          await http.json(groupResponse, `/api/auth/admin/groups/${id}/limits`, {
+            method: 'PUT',
+            body: patch,
+          })
+        ).group,
       groupsOfUser: async (id: string) =>
         (await http.json(userGroups, `/api/auth/admin/users/${id}/groups`)).items,
       audit: (query: { before?: string; action?: string }) =>

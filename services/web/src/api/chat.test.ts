@@ -92,6 +92,9 @@ describe('admin calls match chat-api’s routes', () => {
           storageQuotaMb: 500,
         },
         effective: {
+          groups: ['Research'],
+          groupModels: ['team-model'],
+          restrictedModels: ['team-model'],
           requestsPerMinute: 60,
           dailyTokenBudget: 1000,
           maxConcurrentStreams: 3,

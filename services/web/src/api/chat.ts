@@ -4,6 +4,7 @@ import {
   conversationPage,
   conversationResponse,
   importResult,
+  groupUsageResponse,
   messageList,
   modelListing,
   normalizeModelName,
@@ -230,6 +231,9 @@ export function chatApi(http: ApiClient) {
         }
         return rows;
       },
+      /** Tokens of each group's current members over the last `days`. */
+      usageByGroup: async (days = 30) =>
+        (await http.json(groupUsageResponse, '/api/admin/usage/groups', { query: { days } })).items,
       limits: (userId: string) => http.json(userLimitsResponse, `/api/admin/users/${id(userId)}/limits`),
       /** Sends only the settable fields: the route rejects anything else (a strict schema). */
       setLimits: (userId: string, limits: Partial<UserLimits>) => {
