@@ -370,7 +370,10 @@ describe('helm test runs `corral doctor --smoke` from the CLI image', () => {
     });
 
     it('with tests.doctor.adminApiKey runs --smoke with the mounted key as CORRAL_ADMIN_API_KEY_FILE', () => {
-      const set = ['tests.doctor.adminApiKey.existingSecret=ops-doctor-key', 'tests.doctor.adminApiKey.key=token'];
+      const set = [
+        'tests.doctor.adminApiKey.existingSecret=ops-doctor-key',
+        'tests.doctor.adminApiKey.key=token',
+      ];
       const objects = renderChart({ valuesFiles: [sso], set });
       const spec = podSpecOf(doctorOf(objects))!;
       expect(spec.containers[0]!.args).toEqual(['doctor', '--smoke', '--replicas', 'auth=3,chat-api=3']);

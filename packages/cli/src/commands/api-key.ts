@@ -25,7 +25,7 @@ granted by this admin, admin only on an administrator's own key.
 Admin: CORRAL_ADMIN_API_KEY or CORRAL_ADMIN_API_KEY_FILE (an admin's key with the admin scope; needed
 when PASSWORD_LOGIN_ENABLED=false), else CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (or _FILE), else
 BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD (or _FILE), else the local run's ${ADMIN_EMAIL} and
-.corral/admin-password.`
+.corral/admin-password.`,
   options: {
     user: { type: 'string' },
     name: { type: 'string' },
