@@ -25,15 +25,16 @@ export async function call<T>(
 }
 
 /**
- * An axios instance on auth as the admin: an admin's API key with the admin scope
- * (CORRAL_ADMIN_API_KEY; what works when PASSWORD_LOGIN_ENABLED=false), else the access token of
- * a password sign-in with CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*, else the local run's.
+ * An axios instance on auth as the admin: an admin's API key (CORRAL_ADMIN_API_KEY, else the file
+ * CORRAL_ADMIN_API_KEY_FILE names; what works when PASSWORD_LOGIN_ENABLED=false), else the access
+ * token of a password sign-in with CORRAL_ADMIN_*, else BOOTSTRAP_ADMIN_*, else the local run's.
+ * create-api-key needs the key's `admin` scope; doctor --smoke its `keys` and `inference` scopes.
  */
 export async function adminSession(
   targets: Targets,
   authUrl: string,
 ): Promise<{ http: AxiosInstance; email: string }> {
-  const apiKey = process.env.CORRAL_ADMIN_API_KEY;
+  const apiKey = fromEnvOrFile('CORRAL_ADMIN_API_KEY');
   if (apiKey) {
     const http = axios.create({ baseURL: authUrl, timeout: 15_000 });
     http.defaults.headers.common.Authorization = `Bearer ${apiKey}`;
@@ -71,7 +72,8 @@ export async function adminSession(
 
 /**
  * NAME, else the contents of the file NAME_FILE names: the chart's helm test pod mounts the
- * bootstrap admin's Secret and sets BOOTSTRAP_ADMIN_PASSWORD_FILE (CORRAL_ADMIN_PASSWORD_FILE works too).
+ * bootstrap admin's Secret and sets BOOTSTRAP_ADMIN_PASSWORD_FILE (CORRAL_ADMIN_PASSWORD_FILE works
+ * too), or, with password sign-in off, an admin key's Secret as CORRAL_ADMIN_API_KEY_FILE.
  */
 function fromEnvOrFile(name: string, env = process.env): string | undefined {
   if (env[name]) return env[name];

@@ -207,4 +207,59 @@ describe('corral doctor --smoke', () => {
       ),
     });
   });
+
+  it('makes the smoke key with an API key in CORRAL_ADMIN_API_KEY_FILE (as helm test has it with password sign-in off)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const issue = async (args: string[]) => {
+      const result = await runCli(['create-api-key', '--user', 'admin@corral.local', ...args], { ...env });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout.trim();
+    };
+    const bogus = await runCli(
+      ['create-api-key', '--user', 'admin@corral.local', '--scopes', 'inference,root'],
+      {
+        ...env,
+      },
+    );
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain('got "root"');
+
+    const key = await issue(['--name', 'helm-test-doctor', '--scopes', 'keys,inference']);
+    const file = path.join(home, 'mounted-admin-api-key');
+    writeFileSync(file, `${key}\n`);
+    // A wrong password: only the key can have made the smoke key.
+    const asMounted = {
+      CORRAL_ADMIN_API_KEY_FILE: file,
+      CORRAL_ADMIN_PASSWORD: 'not-the-admin-password-0123456789',
+    };
+    const good = await doctor(['--smoke'], asMounted);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.find('smoke chat')?.status).toBe('pass');
+    expect(good.find('smoke key revoked')?.status).toBe('pass');
+    // The smoke key was made from that key, for /v1 only (not the keys scope it would inherit).
+    const mine = await axios.get(`${state.services.auth}/api/auth/api-keys`, {
+      headers: { Authorization: `Bearer ${key}` },
+    });
+    const smokeKeys = (
+      mine.data.items as { name: string; scopes: string[]; revokedAt: string | null }[]
+    ).filter((item) => item.name.startsWith('corral-doctor-smoke-'));
+    expect(smokeKeys).toHaveLength(1);
+    expect(smokeKeys[0]).toMatchObject({ scopes: ['inference'], revokedAt: expect.any(String) });
+
+    // An inference-only key cannot make keys: the smoke line says which scopes it needs.
+    writeFileSync(file, `${await issue(['--name', 'inference-only'])}\n`);
+    const narrow = await doctor(['--smoke'], asMounted);
+    expect(narrow.code).toBe(1);
+    expect(narrow.find('smoke')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('creating the smoke key failed'),
+      fix: expect.stringContaining('keys and inference scopes'),
+    });
+
+    const missing = await doctor(['--smoke'], { ...asMounted, CORRAL_ADMIN_API_KEY_FILE: `${file}-absent` });
+    expect(missing.find('smoke')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(`CORRAL_ADMIN_API_KEY_FILE names ${file}-absent, which cannot be read`),
+    });
+  });
 });

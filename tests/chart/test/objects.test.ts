@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CHART_DIR, ciValuesFiles, findOne, renderChart, type K8sObject, type Loose } from './helm.js';
+import {
+  CHART_DIR,
+  ciValuesFiles,
+  findOne,
+  NAMESPACE,
+  RELEASE,
+  renderChart,
+  runHelm,
+  type K8sObject,
+  type Loose,
+} from './helm.js';
 import { podSpecOf, restrictedViolations } from './pods.js';
 
 const ci = (name: string) => join(CHART_DIR, 'ci', `${name}-values.yaml`);
@@ -335,6 +345,72 @@ describe('helm test runs `corral doctor --smoke` from the CLI image', () => {
     expect(envOf(noAdmin).BOOTSTRAP_ADMIN_PASSWORD_FILE).toBeUndefined();
     const off = renderChart({ set: ['tests.doctor.enabled=false'] });
     expect(off.some((o) => o.metadata.name === 'corral-test-doctor')).toBe(false);
+  });
+
+  describe('with password sign-in off (auth.passwordLogin: false), where auth refuses the password', () => {
+    const sso = ci('sso');
+    const notesOf = (set: string[]) => {
+      const args = ['install', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '--dry-run=client', '-f', sso];
+      for (const pair of set) args.push('--set', pair);
+      const result = runHelm(args);
+      if (result.status !== 0) throw new Error(result.stderr);
+      return result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    };
+
+    it('runs the doctor without --smoke, and NOTES say how to give it an API key', () => {
+      const objects = renderChart({ valuesFiles: [sso] });
+      const spec = podSpecOf(doctorOf(objects))!;
+      expect(spec.containers[0]!.args).toEqual(['doctor', '--replicas', 'auth=3,chat-api=3']);
+      expect(envOf(objects).CORRAL_ADMIN_API_KEY_FILE).toBeUndefined();
+      expect(spec.volumes?.some((v) => v.name === 'admin-api-key')).toBe(false);
+      const text = notesOf([]);
+      expect(text).toContain('runs `corral doctor` from the CLI image');
+      expect(text).toContain('--scopes keys,inference');
+      expect(text).toContain('--set tests.doctor.adminApiKey.existingSecret=corral-doctor-api-key');
+    });
+
+    it('with tests.doctor.adminApiKey runs --smoke with the mounted key as CORRAL_ADMIN_API_KEY_FILE', () => {
+      const set = [
+        'tests.doctor.adminApiKey.existingSecret=ops-doctor-key',
+        'tests.doctor.adminApiKey.key=token',
+      ];
+      const objects = renderChart({ valuesFiles: [sso], set });
+      const spec = podSpecOf(doctorOf(objects))!;
+      expect(spec.containers[0]!.args).toEqual(['doctor', '--smoke', '--replicas', 'auth=3,chat-api=3']);
+      expect(envOf(objects).CORRAL_ADMIN_API_KEY_FILE).toBe('/var/run/secrets/doctor-admin-key/api-key');
+      expect(spec.volumes?.find((v) => v.name === 'admin-api-key')?.secret).toEqual({
+        secretName: 'ops-doctor-key',
+        items: [{ key: 'token', path: 'api-key' }],
+      });
+      expect(spec.containers[0]!.volumeMounts).toContainEqual({
+        name: 'admin-api-key',
+        mountPath: '/var/run/secrets/doctor-admin-key',
+        readOnly: true,
+      });
+      expect(restrictedViolations(spec)).toEqual([]);
+      const text = notesOf(set);
+      expect(text).toContain('runs `corral doctor --smoke` from the CLI image');
+      expect(text).not.toContain('--scopes keys,inference');
+      // The key works without a bootstrap admin too, and smoke: false still turns the smoke off.
+      const noAdmin = renderChart({ set: ['auth.bootstrapAdmin.enabled=false', ...set] });
+      expect(podSpecOf(doctorOf(noAdmin))!.containers[0]!.args).toContain('--smoke');
+      const off = renderChart({ valuesFiles: [sso], set: [...set, 'tests.doctor.smoke=false'] });
+      expect(podSpecOf(doctorOf(off))!.containers[0]!.args).not.toContain('--smoke');
+    });
+
+    it('refuses a Secret key name Kubernetes would not take', () => {
+      const result = runHelm([
+        'template',
+        RELEASE,
+        CHART_DIR,
+        '--set',
+        'tests.doctor.adminApiKey.existingSecret=ops-doctor-key',
+        '--set',
+        'tests.doctor.adminApiKey.key=api key',
+      ]);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain('/tests/doctor/adminApiKey/key');
+    });
   });
 
   it('reads the backup key when backups are encrypted (the doctor checks its strength)', () => {

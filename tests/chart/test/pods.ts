@@ -9,6 +9,7 @@ export interface Container {
   ports?: { name?: string; containerPort: number; protocol?: string }[];
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
   securityContext?: SecurityContext;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
 export interface SecurityContext {
@@ -28,7 +29,11 @@ export interface PodSpec {
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
-  volumes?: { name: string; hostPath?: unknown; secret?: { secretName?: string } }[];
+  volumes?: {
+    name: string;
+    hostPath?: unknown;
+    secret?: { secretName?: string; items?: { key: string; path: string }[] };
+  }[];
   runtimeClassName?: string;
   nodeSelector?: Record<string, string>;
   tolerations?: unknown[];

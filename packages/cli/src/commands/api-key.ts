@@ -1,3 +1,4 @@
+import { apiKeyScope } from '@corral/contracts';
 import { CliError, usageError } from '../errors.js';
 import { adminSession, call } from '../admin-session.js';
 import { ADMIN_EMAIL } from '../local-state.js';
@@ -13,19 +14,24 @@ interface PublicUser {
 export const createApiKeyCommand: Command = {
   name: 'create-api-key',
   summary: "issue an API key for a user (auth's admin API, as the bootstrap admin)",
-  usage: `corral create-api-key --user <email> [--name NAME] [--expires-days N] [--models a,b] [--auth-url URL]
+  usage: `corral create-api-key --user <email> [--name NAME] [--expires-days N] [--models a,b]
+                             [--scopes inference,keys,account,admin] [--auth-url URL]
 
 Signs in to auth as the admin and issues a key owned by --user. The key is printed once, alone on
 stdout (details go to stderr), so \`KEY=$(corral create-api-key --user …)\` works.
 Auth: --auth-url, else AUTH_URL, else the local run.
-Admin: CORRAL_ADMIN_API_KEY (an admin's key with the admin scope; needed when PASSWORD_LOGIN_ENABLED=false),
-else CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD, else BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD,
-else the local run's ${ADMIN_EMAIL} and .corral/admin-password.`,
+--scopes: what the key may do (default inference: /v1 and generation); keys, account and admin are
+granted by this admin, admin only on an administrator's own key.
+Admin: CORRAL_ADMIN_API_KEY or CORRAL_ADMIN_API_KEY_FILE (an admin's key with the admin scope; needed
+when PASSWORD_LOGIN_ENABLED=false), else CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (or _FILE), else
+BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD (or _FILE), else the local run's ${ADMIN_EMAIL} and
+.corral/admin-password.`,
   options: {
     user: { type: 'string' },
     name: { type: 'string' },
     'expires-days': { type: 'string' },
     models: { type: 'string' },
+    scopes: { type: 'string' },
     'auth-url': { type: 'string' },
   },
   async run(values) {
@@ -43,6 +49,16 @@ else the local run's ${ADMIN_EMAIL} and .corral/admin-password.`,
       ?.split(',')
       .map((model) => model.trim())
       .filter(Boolean);
+    const scopesRaw = str(values, 'scopes');
+    let scopes: string[] | undefined;
+    if (scopesRaw !== undefined) {
+      scopes = [...new Set(scopesRaw.split(',').map((scope) => scope.trim()))];
+      const unknown = scopes.find((scope) => !apiKeyScope.safeParse(scope).success);
+      if (unknown !== undefined)
+        throw usageError(
+          `--scopes takes ${apiKeyScope.options.join(', ')} (comma-separated), got "${unknown}"`,
+        );
+    }
     const targets = loadTargets();
     const authUrl = requireServiceUrl(targets, 'auth', str(values, 'auth-url'));
     const { http } = await adminSession(targets, authUrl);
@@ -61,6 +77,7 @@ else the local run's ${ADMIN_EMAIL} and .corral/admin-password.`,
       name: str(values, 'name') ?? 'corral-cli',
       ...(models?.length ? { models } : {}),
       ...(expiresAt ? { expiresAt } : {}),
+      ...(scopes ? { scopes } : {}),
     });
     warn(
       `created API key "${created.apiKey.name}" (${created.apiKey.id}) for ${user.email}${created.apiKey.expiresAt ? `, expires ${created.apiKey.expiresAt}` : ''}; it is shown only now:`,

@@ -56,7 +56,10 @@ max_connections against replicas × DATABASE_POOL_MAX (AUTH_/CHAT_DATABASE_POOL_
 long-running queries and dead-row bloat from pg_stat_*; Redis answers PING; the Ollama pool has a
 healthy backend, a chat model and an embeddings model; PUBLIC_URL's TLS certificate expiry; clock
 skew between the services. --smoke also sends a chat completion and an embedding through /v1 with a
-15-minute API key of the admin's (CORRAL_ADMIN_EMAIL/PASSWORD, else the local run's) and revokes it.
+15-minute inference-only API key of the admin's and revokes it: made with CORRAL_ADMIN_API_KEY (or
+CORRAL_ADMIN_API_KEY_FILE; an admin's key with the keys and inference scopes, what works when
+PASSWORD_LOGIN_ENABLED=false), else a sign-in with CORRAL_ADMIN_EMAIL/PASSWORD (or _PASSWORD_FILE),
+else BOOTSTRAP_ADMIN_EMAIL/PASSWORD (or _PASSWORD_FILE), else the local run's admin.
 Targets: flags, else the environment (WEB_URL AUTH_URL CHAT_API_URL GATEWAY_URL DATABASE_URL
 REDIS_URL PUBLIC_URL GATEWAY_SERVICE_TOKEN), else the local run. Replicas: --replicas, else
 CORRAL_DOCTOR_REPLICAS, else 1 each for the local run and 2 each otherwise.

@@ -22,20 +22,33 @@ export async function runSmoke(
       fail(
         'smoke',
         errorMessage(error),
-        'give the doctor CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD (an admin account)',
+        'give the doctor CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD (an admin account), or CORRAL_ADMIN_API_KEY(_FILE): a key with the keys and inference scopes',
       ),
     ];
   }
-  const created = await call<{ key: string; apiKey: { id: string } }>(
-    session.http,
-    'post',
-    '/api/auth/api-keys',
-    'creating the smoke key',
-    {
-      name: `corral-doctor-smoke-${new Date().toISOString()}`,
-      expiresAt: new Date(Date.now() + KEY_LIFETIME_MS).toISOString(),
-    },
-  );
+  let created: { key: string; apiKey: { id: string } };
+  try {
+    created = await call<{ key: string; apiKey: { id: string } }>(
+      session.http,
+      'post',
+      '/api/auth/api-keys',
+      'creating the smoke key',
+      {
+        name: `corral-doctor-smoke-${new Date().toISOString()}`,
+        // /v1 only, also when made from an admin's key (whose scopes it would otherwise inherit).
+        scopes: ['inference'],
+        expiresAt: new Date(Date.now() + KEY_LIFETIME_MS).toISOString(),
+      },
+    );
+  } catch (error) {
+    return [
+      fail(
+        'smoke',
+        errorMessage(error),
+        'an admin API key needs the keys and inference scopes, and no expiry within 15 minutes',
+      ),
+    ];
+  }
   const results: CheckResult[] = [];
   const v1 = axios.create({
     baseURL: `${v1Url}/v1`,
