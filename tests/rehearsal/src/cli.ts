@@ -114,6 +114,9 @@ async function main(): Promise<number> {
   console.log('== start to ready');
   for (const r of result.ready)
     console.log(`  ${r.workload.name.padEnd(32)} ${((r.readyMs ?? 0) / 1000).toFixed(1)} s`);
+  console.log('== browser (Chromium through the front)');
+  console.log(`  saved reply ${result.browser.replyChars} chars after a reload; Admin → Model pool shown`);
+  for (const file of result.browser.screenshots) console.log(`  screenshot ${file}`);
   console.log('rehearsal passed');
   return 0;
 }

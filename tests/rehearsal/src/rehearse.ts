@@ -21,6 +21,7 @@ import {
 } from './checks.js';
 import { resolveEnv } from './env.js';
 import { frontFromIngress, generateCertificate, startNginx } from './front.js';
+import { runBrowserJourney, type BrowserResult } from './browser.js';
 import { runJourney, type JourneyStep } from './journey.js';
 import {
   hooksOf,
@@ -158,7 +159,7 @@ export async function rehearse(options: {
   extraValues: string[];
   reporter: Reporter;
   pullPath?: string;
-}): Promise<{ ready: Running[] }> {
+}): Promise<{ ready: Running[]; browser: BrowserResult }> {
   const { reporter } = options;
   const dir = mkdtempSync(join(tmpdir(), 'corral-rehearsal-'));
   const runId = randomBytes(3).toString('hex');
@@ -309,18 +310,25 @@ export async function rehearse(options: {
       `front: nginx on https://${settings.host}:${frontPort} (self-signed), body ${settings.clientMaxBodySize}, read timeout ${settings.readTimeout}, buffering ${settings.buffering ? 'on' : 'off'}`,
     );
 
+    const journeyAdmin = {
+      email: String(objects.length && adminEmail(all)),
+      password: store.get(`Secret/${ADMIN_SECRET}`)?.password ?? '',
+    };
     defects.push(
       ...(await runJourney({
         front: { host: settings.host, port: frontPort, caFile },
-        admin: {
-          email: String(objects.length && adminEmail(all)),
-          password: store.get(`Secret/${ADMIN_SECRET}`)?.password ?? '',
-        },
+        admin: journeyAdmin,
         model: models[0] ?? 'llama3.2',
         pullPath,
         log: (s) => reporter.step(s),
       })),
     );
+    // The same journey in a browser: Chromium through the front, screenshots kept.
+    const browser = await runBrowserJourney({
+      front: { host: settings.host, port: frontPort, caFile },
+      admin: journeyAdmin,
+      log: (s) => reporter.step(s),
+    });
 
     // `helm test`: the test pods' commands, as rendered, in hook-weight order (readyz, then
     // `corral doctor --smoke` from the CLI image).
@@ -376,7 +384,7 @@ export async function rehearse(options: {
 
     for (const name of started) defects.push(...readOnlyWrites(name, await containerLogs(name, 1000)));
     if (defects.length > 0) throw new RehearsalFailed(defects);
-    return { ready: running };
+    return { ready: running, browser };
   } finally {
     for (const name of started) await podman(['rm', '-f', '-t', '5', name]).catch(() => undefined);
     for (const cleanup of cleanups.reverse()) await cleanup();
