@@ -74,6 +74,8 @@ export async function admitGeneration(
   const want = wanted ?? ctx.config.BUDGET_RESERVATION_TOKENS;
   const day = new Date().toISOString().slice(0, 10);
   const reservations: Reservation[] = [];
+  /** What each reservation may really be spent on (its grant less usage it could not see). */
+  const granted: number[] = [];
   const settle = () => reservations.forEach((r) => r.settle());
   try {
     const budgets: Array<['user' | 'api_key', string, number, () => Promise<number>]> = [
@@ -93,15 +95,20 @@ export async function admitGeneration(
       const used = await usedToday();
       if (used >= budget) throw budgetSpent(scope, budget, used);
       const reservation = await ctx.budgets.reserve(`${scope}:${id}:${day}`, budget, used, want);
-      if (reservation.tokens <= 0) throw budgetSpent(scope, budget, used);
       reservations.push(reservation);
+      // Usage stored between the read above and the reservation was in neither (a request that
+      // ended meanwhile had already given its reservation back): take it off this grant.
+      const stored = (await usedToday()) - used;
+      const tokens = reservation.tokens - Math.max(0, stored);
+      if (tokens <= 0) throw budgetSpent(scope, budget, used + Math.max(0, stored));
+      granted.push(tokens);
     }
   } catch (error) {
     settle();
     slot.release();
     throw error;
   }
-  const maxTokens = reservations.length === 0 ? null : Math.min(...reservations.map((r) => r.tokens));
+  const maxTokens = granted.length === 0 ? null : Math.min(...granted);
   // At the end the reservation gives way to the recorded usage, but only once that usage is stored:
   // other replicas read it from the database, and a reservation gone before then would let them
   // spend the same tokens again.

@@ -76,6 +76,7 @@ export class UsageLedger {
 
   /** Tokens the user spent today: what is stored plus what this replica has not written yet. */
   async tokensUsedToday(userId: string): Promise<number> {
+    // Read before the database: a flush meanwhile then counts twice (safe), never not at all.
     const uncommitted = this.uncommittedByUser.get(`${utcDay()}|${userId}`) ?? 0;
     return (await tokensUsedToday(this.db, userId)) + uncommitted;
   }
