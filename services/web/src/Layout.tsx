@@ -49,7 +49,10 @@ export function Layout() {
           <InferenceNotice />
           {user?.mustChangePassword && (
             <p className="notice" role="note">
-              You signed in with a generated password. <Link to="/settings/password">Change it now</Link>.
+              {/* One flex item: the notice spreads its children apart, and this is one sentence. */}
+              <span>
+                You signed in with a generated password. <Link to="/settings/password">Change it now</Link>.
+              </span>
             </p>
           )}
         </div>
