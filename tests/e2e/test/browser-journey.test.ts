@@ -258,6 +258,48 @@ describe('the chat app in a browser', () => {
     }
   });
 
+  it('math in a reply is typeset (KaTeX MathML) with no CSP violation, and prices stay text', async () => {
+    const text = 'The area is $x^2$, not $5 or $10:\n\n$$\n\\int_0^1 x\\,dx = \\frac{1}{2}\n$$';
+    const pattern = '**/api/conversations/*/messages';
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+      document.addEventListener('securitypolicyviolation', (event) =>
+        seen.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`),
+      );
+    });
+    await page.route(pattern, (route) =>
+      route.request().method() === 'POST'
+        ? fulfilReplyStream(route, { id: 'math-reply', prompt: 'show me math', text })
+        : route.fallback(),
+    );
+    try {
+      const composer = page.getByLabel('Message', { exact: true });
+      await composer.fill('show me math');
+      await composer.press('Enter');
+      const reply = page.locator('article[data-message-id="math-reply"]');
+      await reply.locator('math[display="block"]').waitFor();
+      expect(await reply.locator('.katex math').count()).toBe(2);
+      expect(await reply.locator('.message__body').textContent()).toContain('not $5 or $10:');
+      const layout = await reply.evaluate((node) => {
+        const inline = node.querySelector('p math')!.getBoundingClientRect();
+        const block = node.querySelector('math[display="block"]')!.getBoundingClientRect();
+        const fraction = node.querySelector('math[display="block"] mfrac')!.getBoundingClientRect();
+        return {
+          inline: inline.width > 0 && inline.height > 0,
+          // A real fraction: numerator over denominator, taller than one line of the inline math.
+          fractionTaller: fraction.height > inline.height,
+          blockBelowInline: block.top >= inline.bottom,
+          violations: (window as unknown as { cspViolations: string[] }).cspViolations,
+        };
+      });
+      expect(layout).toEqual({ inline: true, fractionTaller: true, blockBelowInline: true, violations: [] });
+      await screenshot('chat-math');
+    } finally {
+      await page.unroute(pattern);
+    }
+  });
+
   it('creates an API key, shown once', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Name').fill('fetch from the journey');

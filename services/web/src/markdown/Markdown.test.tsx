@@ -57,6 +57,44 @@ describe('Markdown renders model output inertly', () => {
   });
 });
 
+describe('Markdown typesets math with KaTeX', () => {
+  it('renders inline $…$ and display $$…$$ as KaTeX MathML', () => {
+    const { container } = render(
+      <Markdown text={'The square $x^2$ grows.\n\n$$\n\\int_0^1 x\\,dx\n$$\n\nAnd $$a+b$$ inline.'} />,
+    );
+    const inline = container.querySelectorAll('p .katex');
+    expect(inline).toHaveLength(2);
+    expect(inline[0]!.querySelector('math annotation')?.textContent).toBe('x^2');
+    expect(inline[0]!.querySelector('math msup')).not.toBeNull();
+    const display = container.querySelector('.markdown > .katex');
+    expect(display?.querySelector('math')?.getAttribute('display')).toBe('block');
+    expect(display?.querySelector('math annotation')?.textContent).toBe('\\int_0^1 x\\,dx');
+    expect(display?.querySelector('math mo')?.textContent).toBe('∫');
+    expect(container.textContent).not.toContain('$');
+  });
+
+  it('leaves prices as text', () => {
+    const { container } = render(
+      <Markdown text={'It costs $5 and $10, plus $x^2$ in tax; $3$4 and $ 7 $ are odd.\n\nNo $ here.'} />,
+    );
+    expect(container.querySelectorAll('.katex')).toHaveLength(1);
+    expect(container.querySelector('.katex annotation')?.textContent).toBe('x^2');
+    expect(container.textContent).toContain('It costs $5 and $10, plus ');
+    expect(container.textContent).toContain(' in tax; $3$4 and $ 7 $ are odd.');
+    expect(container.textContent).toContain('No $ here.');
+  });
+
+  it('shows a bad formula as its source and keeps KaTeX from making links or raw HTML', () => {
+    const { container } = render(
+      <Markdown text={'$\\frac{1}{$ and $\\href{javascript:alert(1)}{x}$ and $\\htmlClass{evil}{y}$'} />,
+    );
+    expect(container.querySelector('a')).toBeNull();
+    expect(container.querySelector('.evil')).toBeNull();
+    expect(container.querySelector('[href]')).toBeNull();
+    expect(container.textContent).toContain('\\frac{1}{');
+  });
+});
+
 describe('safeUrl', () => {
   it.each([
     ['javascript:alert(1)', ''],

@@ -1,8 +1,11 @@
 import type { ReactElement } from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
+import rehypeKatex from 'rehype-katex';
 import remarkGfm from 'remark-gfm';
+import remarkMath from 'remark-math';
 import { CodeBlock } from './CodeBlock.js';
+import remarkDollarPrices from './dollar-math.js';
 import { safeUrl } from './safe-url.js';
 
 // No rehype-raw: HTML in model output stays text. Links are filtered by safeUrl; images are
@@ -33,14 +36,23 @@ const components: Components = {
   },
 };
 
-const rehypePlugins = [[rehypeHighlight, { detect: false, plainText: ['text', 'txt', 'plain'] }]] as const;
+// Math: `$…$` inline (not prices; see dollar-math.ts) and `$$…$$` display, typeset by KaTeX as
+// MathML, which the browser lays out itself. Not KaTeX's HTML output: rehype-katex parses that
+// HTML in the page, and its inline `style` attributes would each be a violation of the CSP's
+// `style-src 'self'`. KaTeX's defaults stay: `trust: false` (no \href, \includegraphics,
+// \htmlClass…), and a bad formula is shown as its source in red rather than throwing.
+const remarkPlugins = [remarkGfm, remarkMath, remarkDollarPrices];
+const rehypePlugins = [
+  [rehypeKatex, { output: 'mathml', strict: 'ignore' }],
+  [rehypeHighlight, { detect: false, plainText: ['text', 'txt', 'plain'] }],
+] as const;
 
-/** Model output as Markdown (GFM, highlighted code), with no way to run script. */
+/** Model output as Markdown (GFM, highlighted code, KaTeX math), with no way to run script. */
 export default function Markdown({ text }: { text: string }) {
   return (
     <div className="markdown">
       <ReactMarkdown
-        remarkPlugins={[remarkGfm]}
+        remarkPlugins={remarkPlugins}
         rehypePlugins={rehypePlugins as never}
         urlTransform={safeUrl}
         components={components}
