@@ -21,6 +21,11 @@ export interface SavedTurn {
   reply: Message;
   /** The branch the reply continues, root first: the saved messages up to `parentId`, then the question. */
   branch: Message[];
+  /**
+   * The branch's user messages that have images (read in the same statement, so a turn without
+   * images costs no query for them); the new question is not among them (its images are the plan's).
+   */
+  withImages: string[];
 }
 
 const BRANCH_COLUMNS = MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1');
@@ -35,7 +40,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
   // One millisecond later, so the reply sorts after its question even within one statement.
   const replyAt = new Date(turn.at.getTime() + 1);
   const replyParentId = turn.question ? turn.question.id : turn.parentId;
-  const { rows } = await db.pool.query<MessageRow & { saved: number; claimed: number }>({
+  const { rows } = await db.pool.query<MessageRow & { saved: number; claimed: number; has_images: boolean }>({
     name: 'chat_save_turn',
     text: `WITH RECURSIVE conv AS (
        UPDATE conversations
@@ -66,7 +71,8 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
        SELECT ${BRANCH_COLUMNS} FROM messages m JOIN branch b ON m.id = b.parent_id
         WHERE m.conversation_id = $4::uuid
      )
-     SELECT r.saved, (SELECT count(*)::int FROM claimed) AS claimed, b.*
+     SELECT r.saved, (SELECT count(*)::int FROM claimed) AS claimed, b.*,
+            b.role = 'user' AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = b.id) AS has_images
        FROM (SELECT count(*)::int AS saved FROM reply) r LEFT JOIN branch b ON true`,
     values: [
       turn.replyId,
@@ -83,7 +89,9 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
     ],
   });
   if (rows[0]?.saved !== 1) return null;
-  const saved = rows.filter((row) => row.id !== null).map(messageFromRow);
+  const found = rows.filter((row) => row.id !== null);
+  const saved = found.map(messageFromRow);
+  const withImages = found.filter((row) => row.has_images).map((row) => row.id);
   const message = (fields: Pick<Message, 'id' | 'parentId' | 'role' | 'content' | 'model' | 'status'>) => ({
     ...fields,
     conversationId: turn.conversationId,
@@ -118,7 +126,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
   };
   const branch = branchTo(saved, turn.parentId);
   if (question) branch.push(question);
-  return { question, reply, branch };
+  return { question, reply, branch, withImages };
 }
 
 export interface ReplyOutcome {
@@ -184,8 +192,21 @@ export async function saveReplyOutcome(
 }
 
 /**
+ * Intermediate writes of a reply (chunk appends, heartbeats) commit without waiting for the WAL
+ * flush: `set_config('synchronous_commit', 'off', true)` in the statement itself applies to its own
+ * (implicit) transaction only, so it costs no extra round trip. This is safe because nothing depends
+ * on them surviving a PostgreSQL crash: the final save (synchronous, retried, spilled — nothing
+ * changed there) writes the whole text and deletes the chunks, so a chunk lost in a crash is
+ * rewritten by it. Only a reply whose chat-api process dies too in the same crash could keep less of
+ * its partial text (at most the last ~3 × wal_writer_delay, 600 ms by default); such a reply is
+ * `interrupted` either way. See the chat-api README ("Nothing is lost").
+ */
+const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+
+/**
  * Appends a batch of generated text to a reply still being written, as chunk row `seq`: the write
- * costs the size of the new text, never the whole reply (the final save writes that once).
+ * costs the size of the new text, never the whole reply (the final save writes that once). Its
+ * commit does not wait for the disk (see ASYNC_COMMIT).
  */
 export async function appendReplyText(
   db: Database,
@@ -196,15 +217,24 @@ export async function appendReplyText(
   await db.pool.query({
     name: 'chat_append_reply_text',
     text: `INSERT INTO message_chunks (message_id, seq, content)
-     SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND status = 'streaming')
+     SELECT $1, $2, $3 FROM ${ASYNC_COMMIT}
+      WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND status = 'streaming')
      ON CONFLICT DO NOTHING`,
     values: [messageId, seq, text],
   });
 }
 
-/** The heartbeat of a reply being written: the sweep leaves rows touched recently alone. */
+/**
+ * The heartbeat of a reply being written: the sweep leaves rows touched recently alone. Its commit
+ * does not wait for the disk (see ASYNC_COMMIT): a heartbeat lost in a crash only makes the row look
+ * idle, and after a crash of PostgreSQL the row is re-touched or finally saved within seconds.
+ */
 export async function touchReply(db: Database, messageId: string): Promise<void> {
-  await db.pool.query('UPDATE messages SET updated_at = now() WHERE id = $1', [messageId]);
+  await db.pool.query({
+    name: 'chat_touch_reply',
+    text: `UPDATE messages SET updated_at = now() FROM ${ASYNC_COMMIT} WHERE id = $1`,
+    values: [messageId],
+  });
 }
 
 /**

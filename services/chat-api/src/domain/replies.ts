@@ -76,11 +76,11 @@ export async function startReply(
     });
     // Deleted since it was read: nothing was written.
     if (!turn) throw conversationNotFound();
-    // Images of the branch's user messages (the new one's were claimed by the same statement).
-    const images = await imagesOf(
-      ctx.db,
-      turn.branch.filter((m) => m.role === 'user').map((m) => m.id),
-    );
+    // Images of the branch's user messages: the statement said which have any (a turn without
+    // images reads none); the new message's were claimed by that same statement.
+    const withImages = [...turn.withImages];
+    if (turn.question && (plan.attachments ?? []).length > 0) withImages.push(turn.question.id);
+    const images = await imagesOf(ctx.db, withImages);
     const generation = ctx.generations.start({
       messageId: assistantId,
       conversationId: conversation.id,

@@ -67,6 +67,10 @@ interface LocalLog {
  */
 export class ReplyEvents {
   private readonly local = new Map<string, LocalLog>();
+  /** Events recorded but not yet sent to Redis (sent together once per event loop turn). */
+  private outbox: Array<{ messageId: string; seq: number; event: ReplyEventEntry['event']; data: string }> =
+    [];
+  private flushTimer: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly redis: Redis | undefined,
@@ -113,20 +117,30 @@ export class ReplyEvents {
     }
     this.wake(log);
     if (!this.redis) return;
-    this.redis
-      .pipeline()
-      .xadd(
-        this.key(messageId),
-        'MAXLEN',
-        '~',
-        this.limits.maxEvents,
-        `0-${seq}`,
-        'e',
-        event,
-        'd',
-        entry.data,
-      )
-      .pexpire(this.key(messageId), this.limits.ttlSeconds * 1000)
+    this.outbox.push({ messageId, seq, event, data: entry.data });
+    this.flushTimer ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * Sends the events recorded since the last flush to Redis in one pipeline: every reply's, in the
+   * order they were recorded (one connection keeps the order), and one PEXPIRE per reply. A fast
+   * model emits many tokens per socket read, and many replies run at once: one round trip per
+   * event loop turn instead of one per token. Other replicas see an event a turn later.
+   */
+  private flush(): void {
+    this.flushTimer = undefined;
+    const batch = this.outbox;
+    if (!this.redis || batch.length === 0) return;
+    this.outbox = [];
+    const pipeline = this.redis.pipeline();
+    const keys = new Set<string>();
+    for (const { messageId, seq, event, data } of batch) {
+      const key = this.key(messageId);
+      keys.add(key);
+      pipeline.xadd(key, 'MAXLEN', '~', this.limits.maxEvents, `0-${seq}`, 'e', event, 'd', data);
+    }
+    for (const key of keys) pipeline.pexpire(key, this.limits.ttlSeconds * 1000);
+    pipeline
       .exec()
       .then((results) => {
         const failed = results?.find(([error]) => error);
@@ -134,9 +148,9 @@ export class ReplyEvents {
       })
       .catch((error: unknown) => {
         this.metrics.redisErrors.inc({ operation: 'reply_events' });
-        this.logger.warn('could not keep a reply event in Redis; only this replica can resume it', {
+        this.logger.warn('could not keep reply events in Redis; only this replica can resume them', {
           error,
-          messageId,
+          messageIds: [...new Set(batch.map((e) => e.messageId))].slice(0, 20),
         });
       });
   }
@@ -179,6 +193,8 @@ export class ReplyEvents {
   }
 
   close(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flush();
     for (const log of this.local.values()) {
       clearTimeout(log.expiry);
       this.wake(log);
