@@ -153,11 +153,19 @@ async function coldLoads(sims: RunningProcess[]): Promise<number> {
 async function runStrategy(strategy: string, workload: Conversation[]) {
   const processes: RunningProcess[] = [];
   try {
-    const sims = await Promise.all(
-      Array.from({ length: 4 }, () =>
-        startSim({ tokensPerSecond: 45, ttftMs: 15, responseTokens: 48, models: MODELS, args: SIM_ARGS }),
-      ),
-    );
+    // One after the other: four processes compiling at once on a loaded machine miss the ready timeout.
+    const sims: RunningProcess[] = [];
+    for (let i = 0; i < 4; i++) {
+      sims.push(
+        await startSim({
+          tokensPerSecond: 45,
+          ttftMs: 15,
+          responseTokens: 48,
+          models: MODELS,
+          args: SIM_ARGS,
+        }),
+      );
+    }
     processes.push(...sims);
     const gateway = await startService('inference-gateway', {
       OLLAMA_URLS: sims.map((sim) => sim.url).join(','),
