@@ -88,6 +88,7 @@ class GenerationRun implements Abortable {
   private promptEvalCount = 0;
   private promptEvalNs = 0;
   private baseIntervalMs = 0;
+  private cancelPrefill: (() => void) | undefined;
 
   constructor(
     private readonly rt: SimRuntime,
@@ -122,15 +123,23 @@ class GenerationRun implements Abortable {
     const cachedTokens = promptCache ? Math.floor(grant.cachedChars / 4) : 0;
     // Ollama evaluates at least the last prompt token, even when the whole prompt is cached.
     this.promptEvalCount = Math.max(1, this.plan.promptTokens - cachedTokens);
-    const prefillMs = promptTokensPerSecond > 0 ? (this.promptEvalCount / promptTokensPerSecond) * 1000 : 0;
-    this.promptEvalNs = Math.round(prefillMs * 1e6);
-    const firstMs = ttftMs + prefillMs;
+    if (promptTokensPerSecond <= 0) return this.firstTokenAfter(ttftMs);
+    // The prompt waits for its share of the GPU's prompt processing (shared with the other prompts).
+    this.cancelPrefill = this.rt.prefill.add(this.promptEvalCount, (durationMs) => {
+      this.cancelPrefill = undefined;
+      this.promptEvalNs = Math.round(durationMs * 1e6);
+      this.firstTokenAfter(ttftMs);
+    });
+  };
+
+  private firstTokenAfter(delayMs: number): void {
+    if (this.finished) return;
     // A first step that is a tool call costs all of its tokens before it appears.
     const first = this.steps[0];
     const firstExtra = first?.kind === 'tools' ? this.intervalMs() * (first.cost - 1) : 0;
-    this.nextDueMs = performance.now() + firstMs + firstExtra;
-    this.timer = setTimeout(this.tick, firstMs + firstExtra);
-  };
+    this.nextDueMs = performance.now() + delayMs + firstExtra;
+    this.timer = setTimeout(this.tick, delayMs + firstExtra);
+  }
 
   // Decode time per token, slowed by the other busy slots of the model.
   // The pace is fixed when the generation starts (a change of tokensPerSecond affects later ones).
@@ -204,6 +213,8 @@ class GenerationRun implements Abortable {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.cancelPrefill?.();
+    this.cancelPrefill = undefined;
     if (this.begun) this.rt.stats.activeStreams--;
     if (this.ticket) this.rt.scheduler.release(this.ticket, cacheText);
     this.rt.inFlight.delete(this);

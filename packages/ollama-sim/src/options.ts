@@ -20,7 +20,7 @@ export interface SimTunables {
   maxLoadedModels: number;
   /** How long an idle model stays loaded when a request gives no `keep_alive`, like OLLAMA_KEEP_ALIVE; negative = forever. */
   keepAliveMs: number;
-  /** Prompt processing speed (prefill); 0 = free. */
+  /** Prompt processing (prefill) throughput of the server, shared by the prompts processed at once; 0 = free. */
   promptTokensPerSecond: number;
   /** Each busy slot of a model beyond the first makes its decoding this much slower (0.15 = 15 % per slot). */
   busySlotSlowdown: number;

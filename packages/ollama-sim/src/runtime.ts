@@ -9,6 +9,7 @@ import {
   type SimTunables,
 } from './options.js';
 import { SimHttpError } from './http-util.js';
+import { PrefillShare } from './prefill.js';
 import { GpuScheduler, type ModelStats } from './scheduler.js';
 
 /** Counters tests read to see what reached the simulator. */
@@ -56,6 +57,8 @@ export interface Abortable {
 export class SimRuntime {
   readonly tunables: SimTunables;
   readonly scheduler: GpuScheduler;
+  /** The GPU's prompt processing, shared by the prompts evaluated at once. */
+  readonly prefill: PrefillShare;
   readonly inFlight = new Set<Abortable>();
   readonly hung = new Set<ServerResponse>();
   stats: SimStats = emptyStats();
@@ -69,6 +72,7 @@ export class SimRuntime {
   ) {
     this.tunables = resolveTunables(options.profile, options);
     this.scheduler = new GpuScheduler(this.tunables);
+    this.prefill = new PrefillShare(() => this.tunables.promptTokensPerSecond);
   }
 
   setOptions(partial: Partial<SimTunables>): SimTunables {

@@ -88,6 +88,7 @@ export function createSimServer(rt: SimRuntime): Server {
 export function closeSimServer(rt: SimRuntime, server: Server): Promise<void> {
   rt.closing = true;
   rt.scheduler.close();
+  rt.prefill.close();
   for (const run of [...rt.inFlight]) run.abort();
   for (const res of [...rt.hung]) res.destroy();
   rt.hung.clear();

@@ -144,6 +144,21 @@ describe('prompt processing and the KV cache', () => {
   });
 });
 
+describe('prompt processing shares the GPU', () => {
+  it('two uncached prompts processed at once each take about twice as long as one alone', async () => {
+    // Both wait for the same load, so they get their slots, and start their prompts, together.
+    sim = await startQuietSim({ promptTokensPerSecond: 1000, loadMs: 50, maxParallel: 2 });
+    const ollama = new Ollama({ host: sim.url });
+    const [a, b] = await Promise.all([
+      ollama.chat({ model: 'llama3.2', messages: ask('a'.repeat(400)) }),
+      ollama.chat({ model: 'llama3.2', messages: ask('b'.repeat(400)) }),
+    ]);
+    expect([a.prompt_eval_count, b.prompt_eval_count]).toEqual([100, 100]);
+    // Alone, 100 tokens take 100 ms (the test above); sharing 1,000 tokens/s, both take about 200 ms.
+    for (const reply of [a, b]) expect(reply.prompt_eval_duration).toBeGreaterThan(150e6);
+  });
+});
+
 describe('profiles', () => {
   it('gpu-8b sets the realistic costs; the admin route switches profiles and fields beside it win', async () => {
     sim = await startQuietSim({ profile: 'gpu-8b', tokensPerSecond: 0 });

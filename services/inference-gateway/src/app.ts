@@ -13,6 +13,7 @@ import {
   podNamespace,
 } from './domain/kubernetes-discovery.js';
 import { BackendPool } from './domain/pool.js';
+import { preloadModel } from './domain/preload.js';
 import { Router } from './domain/router.js';
 import { RedisSlots } from './domain/shared-slots.js';
 import { UpstreamClient } from './domain/upstream.js';
@@ -101,11 +102,14 @@ export async function createApp(
       coldWaitMs: config.COLD_LOAD_WAIT_MS,
       affinityLoadFactor: config.AFFINITY_LOAD_FACTOR,
       affinityWaitMs: config.AFFINITY_WAIT_MS,
+      affinityIdleMs: config.AFFINITY_IDLE_MS,
     },
     {
       onQueueWait: (seconds) => metrics.queueWait.observe(seconds),
       onColdLoad: (model) => metrics.coldLoads.inc({ model: boundedModel(pool, model) }),
       onAffinity: (hit) => metrics.affinity.inc({ result: hit ? 'hit' : 'miss' }),
+      preload: (model, backend) =>
+        preloadModel(upstream, backend, model, config.KEEP_ALIVE, config.QUEUE_TIMEOUT_MS),
     },
     Date.now,
     shared,

@@ -48,7 +48,12 @@ export const gatewayEnvShape = {
     .min(1)
     .max(10)
     .default(1.25)
-    .describe('cache-aware: a conversation stays on its backend while that runs ≤ this × the mean load.'),
+    .describe(
+      'cache-aware: a backend homing as many live conversations of a model as it has slots takes new ones while ≤ this × the mean.',
+    ),
+  AFFINITY_IDLE_MS: envInt(MINUTE, { min: SECOND, max: 24 * 60 * MINUTE }).describe(
+    'cache-aware: a conversation without a turn this long no longer counts against its backend’s slots.',
+  ),
   REDIS_URL: envUrl('redis')
     .optional()
     .describe('Backend slots shared by gateway replicas; unset = each replica counts its own.'),

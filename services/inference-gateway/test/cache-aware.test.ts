@@ -79,6 +79,42 @@ describe('cache-aware routing against GPU-profile sims', () => {
     expect(view.affinity).toEqual({ hits: 4, misses: 0, hitRate: 1 });
   });
 
+  it('loads the model on another backend in the background once its conversations fill the slots', async () => {
+    const sims = await gpuSims(2);
+    const gateway = await pool.startGateway(sims, { BACKEND_MAX_PARALLEL: '2' });
+    const turn = async (conversation: string) => {
+      const res = await fetch(`${gateway.url}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-corral-conversation': conversation },
+        body: JSON.stringify({
+          model: 'llama3.2',
+          messages: [{ role: 'user', content: conversation }],
+          stream: false,
+        }),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      return res.headers.get('x-corral-backend');
+    };
+    // One request at a time: the first backend never runs out of slots, so nothing spills.
+    const first = await turn('conv-0');
+    expect(await turn('conv-1')).toBe(first);
+    // A third live conversation: the first backend's two slots cannot cache three, so the gateway
+    // loads the model on the other one without making this turn wait for it.
+    expect(await turn('conv-2')).toBe(first);
+    const other = sims.find((sim) => sim.url !== first) as OllamaSim;
+    await waitUntil(
+      async () =>
+        (await adminBackends(gateway.url)).backends.some(
+          (b) => b.url === other.url && b.loaded.includes(MODEL),
+        ),
+      'the other backend has the model',
+    );
+    expect(coldLoads(sims)).toBe(2);
+    // New conversations now get a cache of their own there.
+    expect(await turn('conv-3')).toBe(other.url);
+  });
+
   it('does not let a client unload (keep_alive 0) a model on the shared servers', async () => {
     const sims = await gpuSims(1);
     const sim = sims[0] as OllamaSim;

@@ -31,6 +31,8 @@ export class Backend {
   loaded = new Map<string, number>();
   /** Models this gateway sent a cold request for and whose load has not been seen to finish (single flight). */
   readonly loading = new Map<string, number>();
+  /** Models this gateway is loading here in the background, without a request waiting (cache-aware). */
+  readonly preloading = new Set<string>();
   /** Models whose slots here other gateway replicas hold (shared slots said full): model → until (ms). */
   readonly sharedFullUntil = new Map<string, number>();
   /** A 503 "server busy" answer: no new work until one of its requests ends (or a short while passes). */

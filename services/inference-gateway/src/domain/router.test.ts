@@ -151,24 +151,38 @@ describe('cache-aware router', () => {
     expect(backends[0]?.inFlightFor(OTHER)).toBe(1);
   });
 
-  it('keeps a conversation on its backend while its load is within the bound, else the next best', async () => {
+  it('keeps a conversation on its backend while that has a free slot, however busy it is', async () => {
     const { router, backends, load, events } = setup(3, { maxParallel: 8 });
     for (const backend of backends) load(backend);
     const turn1 = await router.acquire(MODEL, { affinityKey: 'conv' });
     turn1.release();
     const home = turn1.backend;
+    // The home backend runs 7 of its 8 slots, the others none: the turn still goes where its cache is.
+    home.modelInFlight.set(MODEL, 7);
     const turn2 = await router.acquire(MODEL, { affinityKey: 'conv' });
     expect(turn2.backend).toBe(home);
-    turn2.release();
     expect(events.affinity).toEqual([true]);
-    // Others crowd the home backend past the bound (1.25 × mean): the next turn goes elsewhere.
-    const crowd: Lease[] = [];
-    for (let i = 0; i < 4; i++) crowd.push(await router.acquire(MODEL, { affinityKey: `other-${i}` }));
-    home.modelInFlight.set(MODEL, 4);
-    const turn3 = await router.acquire(MODEL, { affinityKey: 'conv' });
-    expect(turn3.backend).not.toBe(home);
-    expect(events.affinity).toEqual([true, false]);
-    expect(router.affinityHitRate).toBe(0.5);
+    expect(router.affinityHitRate).toBe(1);
+  });
+
+  it('homes no more live conversations on a backend than it has slots while another has room', async () => {
+    const { router, backends, load, clock } = setup(3, { maxParallel: 2, affinityIdleMs: 60_000 });
+    for (const backend of backends) load(backend);
+    const homes = new Map<string, number>();
+    for (let i = 0; i < 6; i++) {
+      const lease = await router.acquire(MODEL, { affinityKey: `conv-${i}` });
+      homes.set(lease.backend.id, (homes.get(lease.backend.id) ?? 0) + 1);
+      lease.release();
+    }
+    // Six conversations, three backends of two slots: two each, whatever their hashes say.
+    expect([...homes.values()]).toEqual([2, 2, 2]);
+    // Conversations idle past AFFINITY_IDLE_MS no longer count: a returning one is live again.
+    clock.now += 61_000;
+    const memory = router['affinity'];
+    const back = await router.acquire(MODEL, { affinityKey: 'conv-0' });
+    const counts = backends.map((b) => memory.liveOn(b.id, MODEL, clock.now));
+    expect(counts.reduce((sum, n) => sum + n, 0)).toBe(1);
+    expect(memory.liveOn(back.backend.id, MODEL, clock.now)).toBe(1);
   });
 
   it('a returning conversation waits a little for its full backend, then goes elsewhere', async () => {

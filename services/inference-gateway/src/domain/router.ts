@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js';
-import { AffinityMemory, chooseForConversation, leastLoaded } from './placement.js';
+import { AffinityMemory, chooseForConversation, leastLoaded, maySpill, preloadTargets } from './placement.js';
 import type { BackendPool } from './pool.js';
 import {
   type AcquireOptions,
@@ -46,7 +46,7 @@ export class Router {
   // A Set keeps insertion order: a FIFO with O(1) removal of a waiter that gave up.
   private readonly queue = new Set<Waiter>();
   private pumping = false;
-  private readonly affinity = new AffinityMemory();
+  private readonly affinity: AffinityMemory;
   readonly stats = { coldLoads: 0, affinityHits: 0, affinityMisses: 0 };
 
   constructor(
@@ -57,6 +57,7 @@ export class Router {
     /** Slots counted across gateway replicas (Redis); without it, this replica counts alone. */
     private readonly shared?: SharedSlots,
   ) {
+    this.affinity = new AffinityMemory(options.affinityIdleMs ?? 60_000);
     pool.onChange(() => this.pump());
   }
 
@@ -258,8 +259,7 @@ export class Router {
       return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt);
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
-    const free = (b: Backend) =>
-      !limited || (b.hasFreeSlot(this.options.maxParallel, now) && !b.sharedFull(model, now));
+    const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
     let chosen: Backend | undefined;
     let chosenIndex = -1;
     for (let step = 0; step < eligible.length; step++) {
@@ -280,11 +280,7 @@ export class Router {
     return chosen;
   }
 
-  /**
-   * cache-aware: a backend with the model loaded (or loading) and a free slot for it; a returning
-   * conversation its previous backend within the load bound; a cold backend only when no backend has
-   * the model warm, or the bounded wait for one is over.
-   */
+  /** cache-aware: a warm backend with a free slot (a conversation's own first), cold only if none (README). */
   private pickCacheAware(
     model: string,
     eligible: Backend[],
@@ -293,9 +289,7 @@ export class Router {
     enqueuedAt: number,
   ): Backend | undefined {
     const now = this.now();
-    const free = (b: Backend) =>
-      !limited ||
-      (b.inFlightFor(model) < this.options.maxParallel && b.busyUntil <= now && !b.sharedFull(model, now));
+    const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
     const warm = eligible.filter((b) => b.warm(model, now));
     const warmFree = warm.filter(free);
     let chosen: Backend | undefined;
@@ -305,14 +299,15 @@ export class Router {
       const home = warm.find((b) => b.id === previous);
       if (home && !free(home) && home.busyUntil <= now) return this.waitForHome(enqueuedAt);
     }
+    if (affinityKey !== undefined && limited) this.relieveCachePressure(model, eligible, warm, now);
     if (warmFree.length > 0) {
       if (affinityKey !== undefined) {
         const choice = chooseForConversation(
-          model,
           affinityKey,
           previous,
-          warm,
           warmFree,
+          (b) => this.affinity.liveOn(b.id, model, now),
+          this.options.maxParallel,
           this.options.affinityLoadFactor ?? 1.25,
         );
         chosen = choice?.backend;
@@ -320,41 +315,59 @@ export class Router {
       } else {
         chosen = leastLoaded(model, warmFree);
       }
-    } else if (warm.length === 0 || !limited || this.maySpill(model, warm, enqueuedAt, now)) {
+    } else if (warm.length === 0 || !limited || this.spills(model, warm, now - enqueuedAt)) {
       chosen = leastLoaded(
         model,
         eligible.filter((b) => free(b) && !b.warm(model, now)),
       );
-      if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined) {
+      if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined)
         this.countAffinity(false);
-      }
     }
-    if (chosen && affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id);
+    if (chosen && affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id, model, now);
     return chosen;
+  }
+
+  /** A free slot for the model (every strategy counts Ollama's slots per model), no 503 hold, not shared-full. */
+  private hasSlotFor(b: Backend, model: string, now: number): boolean {
+    return b.inFlightFor(model) < this.options.maxParallel && b.busyUntil <= now && !b.sharedFull(model, now);
+  }
+
+  /** Loads the model on more backends in the background when the warm ones' caches are full. */
+  private relieveCachePressure(model: string, eligible: Backend[], warm: Backend[], now: number): void {
+    const preload = this.events.preload;
+    if (!preload) return;
+    const demand = () =>
+      warm.reduce((n, b) => n + this.affinity.liveOn(b.id, model, now), 1 + this.waitingFor(model));
+    for (const target of preloadTargets(model, eligible, warm, demand, this.options.maxParallel, now)) {
+      target.preloading.add(model);
+      this.noteCold(model, target);
+      const loaded = () => target.loaded.set(model, this.now() + ASSUMED_KEEP_ALIVE_MS);
+      preload(model, target)
+        .then(loaded, () => undefined)
+        .finally(() => {
+          target.preloading.delete(model);
+          this.pump();
+        });
+    }
   }
 
   /** Keeps a request waiting for its conversation's backend; the pump looks again when the wait is over. */
   private waitForHome(enqueuedAt: number): undefined {
     // Set once, when the request arrives (later looks come from the pump itself).
-    if (enqueuedAt === this.now()) {
+    if (enqueuedAt === this.now())
       setTimeout(() => this.pump(), (this.options.affinityWaitMs ?? 0) + 1).unref();
-    }
     return undefined;
   }
 
-  /**
-   * Whether a request that found every warm backend full may load the model elsewhere: after the
-   * bounded wait, and only once the model is loaded somewhere (while its one load is still running,
-   * requests wait for that load rather than start another).
-   */
-  private maySpill(model: string, warm: Backend[], enqueuedAt: number, now: number): boolean {
-    if (!warm.some((b) => (b.loaded.get(model) ?? 0) > now)) return false;
-    if (now - enqueuedAt >= this.coldWaitMs) return true;
-    // More requests waiting for the model than the warm backends have slots: the wait is longer
-    // than one request on each of them, so another backend is worth loading now.
+  private spills(model: string, warm: Backend[], waitedMs: number): boolean {
+    const waiting = this.waitingFor(model);
+    return maySpill(model, warm, waitedMs, this.coldWaitMs, waiting, this.options.maxParallel, this.now());
+  }
+
+  private waitingFor(model: string): number {
     let waiting = 0;
     for (const waiter of this.queue) if (waiter.model === model) waiting += 1;
-    return waiting > warm.length * this.options.maxParallel;
+    return waiting;
   }
 
   private countAffinity(hit: boolean): void {

@@ -11,6 +11,8 @@ export interface RouterEvents {
   onColdLoad?: (model: string, backend: Backend) => void;
   /** A conversation seen before went back to its previous backend (hit) or elsewhere. */
   onAffinity?: (hit: boolean) => void;
+  /** cache-aware: loads a model on a backend in the background (an empty generate); resolves once it is in. */
+  preload?: (model: string, backend: Backend) => Promise<void>;
 }
 
 /** Why no backend could be given; the route turns it into the right HTTP answer. */
@@ -49,8 +51,13 @@ export interface RouterOptions {
   busyHoldMs?: number;
   /** cache-aware: how long a request waits for a slot where its model is loaded before loading it elsewhere. */
   coldWaitMs?: number;
-  /** cache-aware: a conversation stays on its backend while that backend runs at most this × the mean. */
+  /**
+   * cache-aware: a new conversation is homed on a backend that already holds as many live
+   * conversations of the model as it has slots only while it holds at most this × the mean.
+   */
   affinityLoadFactor?: number;
+  /** cache-aware: a conversation without a turn for this long no longer counts as live on its backend. */
+  affinityIdleMs?: number;
   /**
    * cache-aware: how long a returning conversation waits for a slot on its previous backend (whose
    * cache holds its prompt) before it goes elsewhere and its prompt is processed again.
