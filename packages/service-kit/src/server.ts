@@ -181,7 +181,7 @@ export async function listenAcceptSockets(
     try {
       await listen(listener, { port: bound, host, backlog, reusePort: true });
     } catch (error) {
-      logger.warn('one listening socket only: this Node has no SO_REUSEPORT (reusePort needs ≥ 22.12)', {
+      logger.info('one listening socket only: this Node has no SO_REUSEPORT (reusePort needs ≥ 22.12)', {
         requested: count,
         error,
       });
