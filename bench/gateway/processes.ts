@@ -186,7 +186,11 @@ function gatewayNodeArgs(): string[] {
 }
 
 /** The gateway as it ships: built dist, production mode, the service token required. */
-export async function startGateway(upstreams: string[], serviceToken: string): Promise<Proc> {
+export async function startGateway(
+  upstreams: string[],
+  serviceToken: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Proc> {
   const port = await freePort();
   const child = launch(
     'inference-gateway',
@@ -208,6 +212,7 @@ export async function startGateway(upstreams: string[], serviceToken: string): P
       // while the loop is busy, and the dropped SYNs come back 1–7 s later (a p99 of seconds). A
       // longer queue does not make accepting faster: libuv accepts one connection per loop turn.
       HTTP_LISTEN_BACKLOG: '4096',
+      ...env,
     },
     PROXY_CPUS,
   );

@@ -45,6 +45,10 @@ interface Row extends LoadResult {
   requestsPerSecond: number;
   /** CPU of the process under test (the sim itself for "direct"), in cores. */
   cpuCores: number;
+  /** CPU time (user + system, every thread, from /proc) per token streamed, in microseconds. */
+  cpuMicrosPerToken: number;
+  /** 1-minute load average when the measurement started (the machine's other load). */
+  loadAverage: number;
   rssMiB: number;
   peakRssMiB: number;
   /** Connections dropped by a full listen queue during the run (a slow accept loop; clients retry after ≥ 1 s). */
@@ -61,6 +65,7 @@ async function measure(
   headers: Record<string, string>,
 ) {
   const pids = await proc.pids();
+  const loadAverage = round(loadavg()[0] ?? 0, 1);
   const before = await sampleProcesses(pids);
   const dropsBefore = await listenOverflows();
   const started = performance.now();
@@ -74,6 +79,8 @@ async function measure(
     tokensPerSecond: round(result.tokens / seconds, 0),
     requestsPerSecond: round(result.requests / seconds, 1),
     cpuCores: round((after.cpuSeconds - before.cpuSeconds) / elapsed, 2),
+    cpuMicrosPerToken: round(((after.cpuSeconds - before.cpuSeconds) * 1e6) / Math.max(result.tokens, 1), 1),
+    loadAverage,
     rssMiB: mib(after.rssBytes),
     peakRssMiB: mib(after.peakRssBytes),
     listenDrops,
@@ -82,7 +89,8 @@ async function measure(
   console.log(
     `  ${target.padEnd(8)} c=${String(concurrency).padStart(4)}  ${String(row.tokensPerSecond).padStart(7)} tok/s  ` +
       `${String(row.requestsPerSecond).padStart(7)} req/s  ttft p50 ${round(t.p50, 2)} ms  p99 ${round(t.p99, 2)} ms  ` +
-      `errors ${row.errors}  listen drops ${listenDrops}  cpu ${row.cpuCores}  rss ${row.rssMiB} MiB`,
+      `errors ${row.errors}  listen drops ${listenDrops}  cpu ${row.cpuCores} (${row.cpuMicrosPerToken} µs/token)  ` +
+      `rss ${row.rssMiB} MiB  load ${loadAverage}`,
   );
   return row;
 }
@@ -98,7 +106,9 @@ function printTable(rows: Row[]): void {
     'errors',
     'listen drops',
     'cpu cores',
+    'cpu µs/token',
     'rss MiB',
+    'load',
   ];
   const lines = rows.map((r) => [
     r.target,
@@ -110,7 +120,9 @@ function printTable(rows: Row[]): void {
     String(r.errors),
     String(r.listenDrops),
     String(r.cpuCores),
+    String(r.cpuMicrosPerToken),
     String(r.rssMiB),
+    String(r.loadAverage),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
@@ -131,6 +143,11 @@ function ratios(rows: Row[]) {
       ttftP50AddedOverNginxMs: round(gateway.ttftMs.p50 - nginx.ttftMs.p50, 2),
       ttftP99AddedOverNginxMs: round(gateway.ttftMs.p99 - nginx.ttftMs.p99, 2),
       ttftP99AddedOverDirectMs: round(gateway.ttftMs.p99 - direct.ttftMs.p99, 2),
+      ttftP99GatewayOverNginx: round(gateway.ttftMs.p99 / nginx.ttftMs.p99, 2),
+      cpuPerTokenGatewayOverNginx: round(
+        gateway.cpuMicrosPerToken / Math.max(nginx.cpuMicrosPerToken, 0.1),
+        2,
+      ),
       gatewayCpuOverNginxCpu: round(gateway.cpuCores / Math.max(nginx.cpuCores, 0.01), 2),
     };
   });
@@ -185,6 +202,21 @@ async function main(): Promise<void> {
         `\nissue target at 256 streams (throughput ≥ 0.8× nginx, TTFT p99 added ≤ 5 ms): ${met ? 'met' : 'NOT met'} ` +
           `(${at256.throughputGatewayOverNginx}×, p99 ${at256.ttftP99AddedOverNginxMs} ms, p50 ${at256.ttftP50AddedOverNginxMs} ms added); ` +
           'a p99 is only as good as the baseline run behind it: check errors and listen drops above',
+      );
+    }
+    // Issue 17: the 1,024-stream burst and the CPU each streamed token costs.
+    const at = (concurrency: number) => comparison.find((c) => c.concurrency === concurrency);
+    const burst = at(1024);
+    if (burst?.ttftP99GatewayOverNginx !== undefined) {
+      console.log(
+        `issue 17 at 1,024 streams (TTFT p99 ≤ 2× nginx's): ${burst.ttftP99GatewayOverNginx <= 2 ? 'met' : 'NOT met'} (${burst.ttftP99GatewayOverNginx}×)`,
+      );
+    }
+    for (const concurrency of [64, 256]) {
+      const ratio = at(concurrency)?.cpuPerTokenGatewayOverNginx;
+      if (ratio === undefined) continue;
+      console.log(
+        `issue 17 at ${concurrency} streams (CPU per token ≤ 1.5× nginx's): ${ratio <= 1.5 ? 'met' : 'NOT met'} (${ratio}×)`,
       );
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');

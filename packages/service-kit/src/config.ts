@@ -166,6 +166,9 @@ export const baseEnvShape = {
   HTTP_LISTEN_BACKLOG: envInt(511, { min: 1, max: 65_535 }).describe(
     'Connections the kernel queues before they are accepted (capped by net.core.somaxconn).',
   ),
+  HTTP_ACCEPT_SOCKETS: envInt(4, { min: 1, max: 64 }).describe(
+    'Listening sockets on PORT (SO_REUSEPORT, Node ≥ 22.12): Node accepts one connection per socket per event-loop turn, so a burst of new connections is taken in this many times fewer turns; 1 on older Node.',
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('OTLP/HTTP collector; tracing is off when unset.'),
   METRICS_PORT: envPort(0).describe(
     'Serve /metrics on this port only, never on PORT (keeps it off the Ingress); 0 serves it on PORT.',

@@ -1,5 +1,10 @@
 import { type RequestListener, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  type AddressInfo,
+  type ListenOptions,
+  type Server as NetServer,
+  createServer as createNetServer,
+} from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from './errors.js';
 import type { ServiceKit } from './kit.js';
@@ -10,6 +15,8 @@ export interface StartServerOptions {
   host?: string;
   /** Listen queue length (default HTTP_LISTEN_BACKLOG, 511): a burst of new connections larger than this is dropped until accepted. */
   backlog?: number;
+  /** Listening sockets on the port (default HTTP_ACCEPT_SOCKETS): see `listenAcceptSockets`. */
+  acceptSockets?: number;
   /** Install SIGTERM/SIGINT handlers that drain and exit (default true; tests pass false). */
   handleSignals?: boolean;
   /** After the drain, how the process ends: `process.exit(code)` by default. */
@@ -20,6 +27,8 @@ export interface RunningServer {
   server: Server;
   port: number;
   url: string;
+  /** Sockets listening on the port (HTTP_ACCEPT_SOCKETS, or 1 where Node has no SO_REUSEPORT). */
+  acceptSockets: number;
   /** Where Prometheus scrapes `/metrics` when METRICS_PORT is set (otherwise on `url`). */
   metricsUrl?: string;
   /** Stop accepting, let open requests and streams finish within the grace period, close pools. */
@@ -37,6 +46,7 @@ export async function startServer(
     port,
     host = kit.config.HOST,
     backlog = kit.config.HTTP_LISTEN_BACKLOG,
+    acceptSockets = kit.config.HTTP_ACCEPT_SOCKETS,
     handleSignals = true,
     exit = (code) => process.exit(code),
   }: StartServerOptions,
@@ -48,13 +58,7 @@ export async function startServer(
   server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = config.HTTP_KEEPALIVE_TIMEOUT_MS;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host, backlog }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const extraListeners = await listenAcceptSockets(server, { port, host, backlog }, acceptSockets, logger);
   const address = server.address() as AddressInfo;
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const urlFor = (listening: Server) =>
@@ -79,6 +83,7 @@ export async function startServer(
     readiness.markShuttingDown();
     if (config.SHUTDOWN_DELAY_MS > 0) await delay(config.SHUTDOWN_DELAY_MS);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const listener of extraListeners) listener.close();
     server.closeIdleConnections();
     // Keep-alive sockets whose last request ends during the drain are closed as they go idle.
     const closeIdle = () => server.closeIdleConnections();
@@ -133,9 +138,58 @@ export async function startServer(
     server,
     port: address.port,
     url,
+    acceptSockets: 1 + extraListeners.length,
     ...(metricsServer ? { metricsUrl: urlFor(metricsServer) } : {}),
     shutdown,
   };
+}
+
+function listen(target: NetServer, options: ListenOptions & { reusePort?: boolean }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    target.once('error', reject);
+    target.listen(options, () => {
+      target.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Listens on the port with `count` sockets. Node (libuv) accepts one connection per listening socket
+ * per event-loop turn, so when a thousand clients connect at once to a busy process, the last ones
+ * wait a thousand turns in the listen queue (seconds). With SO_REUSEPORT (Node ≥ 22.12) the kernel
+ * spreads new connections over `count` sockets, each accepted in the same turn, all handed to the
+ * one HTTP server. On a Node without it the second bind fails and one socket is kept. Returns the
+ * extra listeners (closed with the server).
+ */
+export async function listenAcceptSockets(
+  server: Server,
+  { port, host, backlog }: { port: number; host: string; backlog: number },
+  count: number,
+  logger: ServiceKit['logger'],
+): Promise<NetServer[]> {
+  if (count <= 1) {
+    await listen(server, { port, host, backlog });
+    return [];
+  }
+  await listen(server, { port, host, backlog, reusePort: true });
+  const bound = (server.address() as AddressInfo).port;
+  const extra: NetServer[] = [];
+  for (let i = 1; i < count; i++) {
+    // The HTTP server takes the connection as if its own socket had accepted it.
+    const listener = createNetServer((socket) => server.emit('connection', socket));
+    try {
+      await listen(listener, { port: bound, host, backlog, reusePort: true });
+    } catch (error) {
+      logger.info('one listening socket only: this Node has no SO_REUSEPORT (reusePort needs ≥ 22.12)', {
+        requested: count,
+        error,
+      });
+      break;
+    }
+    extra.push(listener);
+  }
+  return extra;
 }
 
 /**
