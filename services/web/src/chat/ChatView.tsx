@@ -354,6 +354,9 @@ export function ChatView() {
         }}
       />
       <div className="chat__messages" aria-busy={loading} ref={messagesRef} onScroll={onMessagesScroll}>
+        {conversation && shown.length > 0 && (
+          <h1 className="visually-hidden">{conversation.title || 'Untitled'}</h1>
+        )}
         {loading && <p className="muted">Loading…</p>}
         {!loading && shown.length === 0 && loadError === undefined && (
           <div className="chat__welcome">
