@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { createPortal } from 'react-dom';
 import { NavLink, useNavigate, useParams } from 'react-router';
 import { api, type Conversation } from '../api/index.js';
 import { download } from '../ui/download.js';
@@ -162,14 +163,17 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
           ) : null}
         </li>
       </ul>
-      {pending && (
-        <div className="toast" role="status">
-          <span>Deleted “{pending.conversation.title || 'Untitled'}”.</span>
-          <button type="button" className="btn btn--small" onClick={undoDelete}>
-            Undo
-          </button>
-        </div>
-      )}
+      {/* In the page, not the drawer: on a phone the closed drawer would take it off-screen. */}
+      {pending &&
+        createPortal(
+          <div className="toast" role="status">
+            <span>Deleted “{pending.conversation.title || 'Untitled'}”.</span>
+            <button type="button" className="btn btn--small" onClick={undoDelete}>
+              Undo
+            </button>
+          </div>,
+          document.body,
+        )}
     </nav>
   );
 }
