@@ -423,6 +423,6 @@ describe('contrast and axe-core, light and dark', () => {
       await page.emulateMedia({ colorScheme: 'light' });
 
       expect(found).toEqual({ signIn: [], chat: [], settings: [], admin: [] });
-    });
+    }, 120_000);
   }
 });
