@@ -13,6 +13,9 @@ export function Layout() {
   return (
     <ConversationsProvider>
       <div className={`app ${sidebarOpen ? 'app--sidebar-open' : ''}`}>
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
         <div className="app__top">
           <header className="topbar">
             <button
@@ -64,7 +67,7 @@ export function Layout() {
           tabIndex={-1}
           onClick={() => setSidebarOpen(false)}
         />
-        <main className="main">
+        <main className="main" id="main" tabIndex={-1}>
           <Outlet />
         </main>
       </div>

@@ -94,7 +94,12 @@ export async function revokeApiKey(
     targetType: 'api_key',
     targetId: key.id,
     ip: actor.ip,
-    details: { ownerId: key.userId, revokedWithIt: Math.max(0, ids.length - 1), newlyRevoked: revoked },
+    details: {
+      ownerId: key.userId,
+      name: key.name,
+      revokedWithIt: Math.max(0, ids.length - 1),
+      newlyRevoked: revoked,
+    },
   });
 }
 

@@ -91,7 +91,7 @@ export async function rotateBootstrapKey(ctx: AuthContext, email: string, newKey
         actorId: null,
         targetType: 'api_key',
         targetId: id,
-        details: { via: 'rotate-bootstrap-key', replacedBy: created.apiKey.id },
+        details: { via: 'rotate-bootstrap-key', name: BOOTSTRAP_KEY_NAME, replacedBy: created.apiKey.id },
       });
     }
     return { key: created.key, keyId: created.apiKey.id, revoked };

@@ -31,7 +31,12 @@ const EVENTS: AuditEvent[] = [
     targetType: 'user',
     details: { email: 'nobody@example.com', reason: 'invalid_credentials' },
   }),
-  event('1', 'api_key.created', { actorId: BOB, targetType: 'api_key', targetId: 'key-1' }),
+  event('1', 'api_key.created', {
+    actorId: BOB,
+    targetType: 'api_key',
+    targetId: 'key-1',
+    details: { ownerId: BOB, name: 'laptop', scopes: ['inference'] },
+  }),
 ];
 
 afterEach(() => {
@@ -71,7 +76,7 @@ describe('Admin → Audit log', () => {
       [when, 'user.activated', 'success', 'admin@corral.local', 'bob@example.com', '10.0.0.1'],
       [when, 'user.disabled', 'success', 'admin@corral.local', 'd3adbeef… (no longer exists)', '10.0.0.1'],
       [when, 'user.sign_in', 'failure', '—', 'nobody@example.com', '10.0.0.1'],
-      [when, 'api_key.created', 'success', 'bob@example.com', 'api_key key-1', '10.0.0.1'],
+      [when, 'api_key.created', 'success', 'bob@example.com', 'API key “laptop”', '10.0.0.1'],
     ]);
     expect(screen.getAllByText('admin@corral.local')[0]!.getAttribute('title')).toBe(`User id ${ADMIN}`);
     expect(requests.filter((r) => r.startsWith('/api/auth/admin/users'))).toHaveLength(1);

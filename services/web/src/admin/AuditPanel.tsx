@@ -13,8 +13,35 @@ function userIdsOf(events: readonly AuditEvent[]): string[] {
   return [...ids];
 }
 
-function Target({ event, directory }: { event: AuditEvent; directory: UserDirectory }) {
+const shortId = (id: string) => (id.length > 9 ? `${id.slice(0, 8)}…` : id);
+
+/** API key names by id, from the events that carry one (its creation names it; newer revocations too). */
+function keyNamesOf(events: readonly AuditEvent[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const e of events) {
+    if (e.targetType === 'api_key' && e.targetId && typeof e.details?.name === 'string') {
+      names.set(e.targetId, e.details.name);
+    }
+  }
+  return names;
+}
+
+interface TargetProps {
+  event: AuditEvent;
+  directory: UserDirectory;
+  keyNames: ReadonlyMap<string, string>;
+}
+
+function Target({ event, directory, keyNames }: TargetProps) {
   if (!event.targetType) return <>—</>;
+  if (event.targetType === 'api_key' && event.targetId) {
+    const name = keyNames.get(event.targetId);
+    return (
+      <span title={`API key id ${event.targetId}`}>
+        API key {name ? `“${name}”` : <span className="muted">{shortId(event.targetId)}</span>}
+      </span>
+    );
+  }
   if (event.targetType === 'user' && event.targetId) {
     return <UserName id={event.targetId} directory={directory} />;
   }
@@ -30,6 +57,7 @@ export function AuditPanel() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>();
   const directory = useUserDirectory(userIdsOf(events));
+  const keyNames = keyNamesOf(events);
 
   const load = useCallback(
     async (before: string | null) => {
@@ -81,7 +109,7 @@ export function AuditPanel() {
               <td>{e.outcome ?? 'success'}</td>
               <td>{e.actorId ? <UserName id={e.actorId} directory={directory} /> : '—'}</td>
               <td>
-                <Target event={e} directory={directory} />
+                <Target event={e} directory={directory} keyNames={keyNames} />
               </td>
               <td>{e.ip ?? '—'}</td>
             </tr>

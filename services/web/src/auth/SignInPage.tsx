@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { ApiError, api } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
@@ -19,6 +19,14 @@ export function SignInPage() {
   // Until the options arrive the form shows, as it always did; it hides once auth says it is off.
   const passwordLogin = options?.passwordLogin ?? true;
   const idp = options?.oidc ?? null;
+  const passwordRef = useRef<HTMLInputElement>(null);
+  const [refused, setRefused] = useState(0);
+  // A wrong password: back to the password field, its text selected to type over.
+  useEffect(() => {
+    if (refused === 0) return;
+    passwordRef.current?.focus();
+    passwordRef.current?.select();
+  }, [refused]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -34,6 +42,7 @@ export function SignInPage() {
         return;
       }
       setError(caught);
+      if (caught instanceof ApiError && caught.code === 'invalid_credentials') setRefused((n) => n + 1);
     } finally {
       setBusy(false);
     }
@@ -62,6 +71,8 @@ export function SignInPage() {
                 type="email"
                 name="email"
                 autoComplete="username"
+                // The page's one task: typing can start at once.
+                autoFocus
                 required
                 value={email}
                 onChange={(e) => setEmail(e.target.value)}
@@ -70,6 +81,7 @@ export function SignInPage() {
             <label>
               Password
               <input
+                ref={passwordRef}
                 type="password"
                 name="password"
                 autoComplete="current-password"

@@ -5,6 +5,7 @@ import { ApiError, api, type Conversation, type ModelInfo } from '../api/index.j
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { fallbackLeaf } from './branches.js';
 import { ChatSettings } from './ChatSettings.js';
+import { ChatTitle } from './ChatTitle.js';
 import { Composer, type PendingImage } from './Composer.js';
 import { useConversations } from './ConversationsContext.js';
 import { loadDraft, saveDraft } from './drafts.js';
@@ -354,6 +355,7 @@ export function ChatView() {
         }}
       />
       <div className="chat__messages" aria-busy={loading} ref={messagesRef} onScroll={onMessagesScroll}>
+        <ChatTitle title={conversation?.title} shown={shown.length > 0} />
         {loading && <p className="muted">Loading…</p>}
         {!loading && shown.length === 0 && loadError === undefined && (
           <div className="chat__welcome">

@@ -1,5 +1,6 @@
 import { type ClipboardEvent, type DragEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useMediaQuery } from '../ui/useMediaQuery.js';
+import { useRestoredFocus } from './useRestoredFocus.js';
 
 /** The phone layout's one-line composer cuts off anything longer than a word or two. */
 export const PLACEHOLDER = {
@@ -54,6 +55,8 @@ export function Composer({
     node.style.height = 'auto';
     node.style.height = `${Math.min(node.scrollHeight, 240)}px`;
   }, [value]);
+
+  useRestoredFocus(ref, Boolean(disabled));
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {

@@ -64,7 +64,8 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
         const page = await api.chat.conversations({
           q: query || undefined,
           cursor,
-          archived: showArchived,
+          // "Show archived" adds the archived ones to the list (marked), it does not swap lists.
+          archived: showArchived ? 'all' : false,
           limit: PAGE_SIZE,
         });
         if (seq !== requestSeq.current) return;
@@ -98,7 +99,7 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
     const upsert = (conversation: Conversation) =>
       setItems((previous) => {
         const rest = previous.filter((c) => c.id !== conversation.id);
-        if (conversation.archived !== showArchived) return rest;
+        if (conversation.archived && !showArchived) return rest;
         return [conversation, ...rest].sort(newestFirst);
       });
     return {

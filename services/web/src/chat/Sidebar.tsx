@@ -1,8 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
+import { createPortal } from 'react-dom';
 import { NavLink, useNavigate, useParams } from 'react-router';
 import { api, type Conversation } from '../api/index.js';
 import { download } from '../ui/download.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { PinIcon } from '../ui/icons.js';
+import { MenuButton } from '../ui/Menu.js';
 import { useConversations } from './ConversationsContext.js';
 
 const UNDO_MS = 6000;
@@ -160,14 +163,17 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
           ) : null}
         </li>
       </ul>
-      {pending && (
-        <div className="toast" role="status">
-          <span>Deleted “{pending.conversation.title || 'Untitled'}”.</span>
-          <button type="button" className="btn btn--small" onClick={undoDelete}>
-            Undo
-          </button>
-        </div>
-      )}
+      {/* In the page, not the drawer: on a phone the closed drawer would take it off-screen. */}
+      {pending &&
+        createPortal(
+          <div className="toast" role="status">
+            <span>Deleted “{pending.conversation.title || 'Untitled'}”.</span>
+            <button type="button" className="btn btn--small" onClick={undoDelete}>
+              Undo
+            </button>
+          </div>,
+          document.body,
+        )}
     </nav>
   );
 }
@@ -188,7 +194,6 @@ interface RowProps {
 function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate, replying }: RowProps) {
   const [renaming, setRenaming] = useState(false);
   const [title, setTitle] = useState(conversation.title);
-  const [menuOpen, setMenuOpen] = useState(false);
   const label = conversation.title || 'Untitled';
 
   if (renaming) {
@@ -223,57 +228,43 @@ function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate
   return (
     <li className="sidebar__item">
       <NavLink to={`/c/${conversation.id}`} className="sidebar__link" onClick={onNavigate}>
-        {conversation.pinned && <span aria-label="pinned">📌 </span>}
+        {conversation.pinned && (
+          <>
+            <PinIcon /> <span className="visually-hidden">Pinned: </span>
+          </>
+        )}
         {label}
+        {conversation.archived && <span className="badge sidebar__archived">archived</span>}
         {replying && (
           <span className="sidebar__replying" title="Reply being written" data-replying="">
             <span className="visually-hidden"> (reply being written)</span>
           </span>
         )}
       </NavLink>
-      <button
-        type="button"
-        className="btn btn--icon btn--ghost"
-        aria-label={`Actions for ${label}`}
-        aria-expanded={menuOpen}
-        onClick={() => setMenuOpen((o) => !o)}
-      >
-        ⋯
-      </button>
-      {menuOpen && (
-        <div className="menu" role="menu" onClick={() => setMenuOpen(false)}>
-          <button
-            type="button"
-            role="menuitem"
-            onClick={() => void onPatch(conversation, { pinned: !conversation.pinned })}
-          >
-            {conversation.pinned ? 'Unpin' : 'Pin'}
-          </button>
-          <button
-            type="button"
-            role="menuitem"
-            onClick={() => {
+      <MenuButton
+        label={`Actions for ${label}`}
+        items={[
+          {
+            label: conversation.pinned ? 'Unpin' : 'Pin',
+            onSelect: () => void onPatch(conversation, { pinned: !conversation.pinned }),
+          },
+          {
+            label: 'Rename',
+            onSelect: () => {
               setTitle(conversation.title);
               setRenaming(true);
-            }}
-          >
-            Rename
-          </button>
-          <button
-            type="button"
-            role="menuitem"
-            onClick={() => void onPatch(conversation, { archived: !conversation.archived })}
-          >
-            {conversation.archived ? 'Unarchive' : 'Archive'}
-          </button>
-          <button type="button" role="menuitem" onClick={() => onExport(conversation)}>
-            Export
-          </button>
-          <button type="button" role="menuitem" className="danger" onClick={() => onDelete(conversation)}>
-            Delete
-          </button>
-        </div>
-      )}
+            },
+          },
+          {
+            label: conversation.archived ? 'Unarchive' : 'Archive',
+            onSelect: () => void onPatch(conversation, { archived: !conversation.archived }),
+          },
+          { label: 'Export', onSelect: () => onExport(conversation) },
+          { label: 'Delete', onSelect: () => onDelete(conversation), danger: true },
+        ]}
+      >
+        ⋯
+      </MenuButton>
     </li>
   );
 }

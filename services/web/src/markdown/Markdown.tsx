@@ -5,12 +5,14 @@ import rehypeKatex from 'rehype-katex';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
 import { CodeBlock } from './CodeBlock.js';
+import { replyHeadings } from './headings.js';
 import remarkDollarPrices from './dollar-math.js';
 import { safeUrl } from './safe-url.js';
 
 // No rehype-raw: HTML in model output stays text. Links are filtered by safeUrl; images are
 // shown as links (no remote loads, no tracking pixels).
 const components: Components = {
+  ...replyHeadings,
   a: ({ href, children }) =>
     href ? (
       <a href={href} target="_blank" rel="noopener noreferrer nofollow">

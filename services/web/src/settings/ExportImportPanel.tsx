@@ -2,15 +2,19 @@ import { useState } from 'react';
 import { api } from '../api/index.js';
 import { download } from '../ui/download.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { describeImportFailure } from './import-failure.js';
 
 export function ExportImportPanel() {
   const [error, setError] = useState<unknown>();
   const [message, setMessage] = useState('');
   const [busy, setBusy] = useState(false);
+  const [importError, setImportError] = useState<{ title: string; message: string } | null>(null);
 
   const exportAll = async () => {
     setBusy(true);
     setError(undefined);
+    setImportError(null);
+    setMessage('');
     try {
       download(
         await api.chat.exportAll(),
@@ -27,7 +31,10 @@ export function ExportImportPanel() {
   const importFile = async (file: File | undefined) => {
     if (!file) return;
     setBusy(true);
+    // A new attempt: nothing from the last one (its success or its failure) stays on screen.
     setError(undefined);
+    setImportError(null);
+    setMessage('');
     try {
       const result = await api.chat.importFile(file);
       const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -43,7 +50,7 @@ export function ExportImportPanel() {
           .join(' '),
       );
     } catch (caught) {
-      setError(caught);
+      setImportError(describeImportFailure(caught, file.name));
     } finally {
       setBusy(false);
     }
@@ -64,7 +71,11 @@ export function ExportImportPanel() {
           accept="application/json,.json"
           className="visually-hidden"
           disabled={busy}
-          onChange={(e) => void importFile(e.target.files?.[0])}
+          onChange={(e) => {
+            void importFile(e.target.files?.[0]);
+            // The same file again (fixed) is a new choice.
+            e.target.value = '';
+          }}
         />
       </label>
       {message && (
@@ -73,6 +84,14 @@ export function ExportImportPanel() {
         </p>
       )}
       {error !== undefined && <ErrorNotice error={error} onDismiss={() => setError(undefined)} />}
+      {importError && (
+        <div className="notice notice--error" role="alert">
+          <div className="notice__text">
+            <strong>{importError.title}</strong>
+            <span>{importError.message}</span>
+          </div>
+        </div>
+      )}
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { type RefObject, useEffect, useRef, useState } from 'react';
 import type { UsageRow } from '../api/index.js';
 
 const PALETTE = ['#2f6f5e', '#c2410c', '#4f46e5', '#0e7490', '#a21caf', '#65a30d', '#b45309', '#be123c'];
@@ -29,25 +30,60 @@ export function toChartDays(rows: readonly UsageRow[], days: number, today = new
 const compact = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
+/** Roughly how wide a date label ("12-07") is at the tick size, with room between two. */
+const LABEL_SLOT_PX = 46;
+const DEFAULT_WIDTH_PX = 640;
+
+/** The width the chart is drawn at: one SVG unit is one CSS pixel, so text stays its size on a phone. */
+function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(DEFAULT_WIDTH_PX);
+  useEffect(() => {
+    const node = ref.current;
+    if (!node || typeof ResizeObserver === 'undefined') return undefined;
+    const observer = new ResizeObserver(([entry]) => {
+      const measured = Math.floor(entry?.contentRect.width ?? 0);
+      if (measured > 0) setWidth(measured);
+    });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
+}
+
+/**
+ * Which days get a date label: every `step`-th counting back from the last (today is always
+ * labelled), with `step` wide enough that two labels never overlap at this width.
+ */
+export function labelledDays(count: number, slotPx: number): Set<number> {
+  const step = Math.max(1, Math.ceil(LABEL_SLOT_PX / Math.max(slotPx, 1)));
+  const labelled = new Set<number>();
+  for (let i = count - 1; i >= 0; i -= step) labelled.add(i);
+  return labelled;
+}
+
 /** Tokens per day, stacked by model: a small hand-drawn SVG, no chart library. */
 export function UsageChart({ rows, days = 30 }: { rows: readonly UsageRow[]; days?: number }) {
+  const [figure, width] = useWidth<HTMLElement>();
   const data = toChartDays(rows, days);
   const models = [...new Set(rows.map((r) => r.model))].sort();
   const color = (model: string) => PALETTE[models.indexOf(model) % PALETTE.length] ?? PALETTE[0];
   const max = Math.max(1, ...data.map((d) => d.total));
-  const width = 640;
   const height = 200;
-  const pad = { left: 44, right: 8, top: 8, bottom: 24 };
+  const pad = { left: 48, right: 8, top: 10, bottom: 26 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const slot = plotW / data.length;
   const barW = Math.max(2, slot * 0.7);
   const total = data.reduce((sum, d) => sum + d.total, 0);
+  const labelled = labelledDays(data.length, slot);
 
   return (
-    <figure className="usage-chart">
+    <figure className="usage-chart" ref={figure}>
       <svg
         viewBox={`0 0 ${width} ${height}`}
+        width={width}
+        height={height}
         role="img"
         aria-label={`Tokens per day for the last ${days} days: ${total} in total`}
       >
@@ -75,8 +111,13 @@ export function UsageChart({ rows, days = 30 }: { rows: readonly UsageRow[]; day
                 y -= h;
                 return <rect key={model} x={x} y={y} width={barW} height={h} fill={color(model)} />;
               })}
-              {(i === 0 || i === data.length - 1 || i % 7 === 0) && (
-                <text x={x + barW / 2} y={height - 6} textAnchor="middle" className="tick">
+              {labelled.has(i) && (
+                <text
+                  x={Math.max(x + barW / 2, pad.left)}
+                  y={height - 8}
+                  textAnchor={x + barW / 2 < pad.left + LABEL_SLOT_PX / 2 ? 'start' : 'middle'}
+                  className="tick tick--day"
+                >
                   {d.day.slice(5)}
                 </text>
               )}
@@ -86,10 +127,10 @@ export function UsageChart({ rows, days = 30 }: { rows: readonly UsageRow[]; day
       </svg>
       <figcaption className="legend">
         {models.map((model) => (
-          <span key={model}>
-            <svg width="10" height="10" aria-hidden="true">
+          <span key={model} className="legend__item">
+            <svg className="legend__swatch" width="10" height="10" aria-hidden="true">
               <rect width="10" height="10" fill={color(model)} />
-            </svg>{' '}
+            </svg>
             {model}
           </span>
         ))}

@@ -13,6 +13,21 @@ const apiError = (status: number, code: string, detail: string, retryAfter?: num
   new ApiError(problemFrom({ code, detail, title: code }, status), retryAfter);
 
 describe('error mapping', () => {
+  it('says a message only once when its detail repeats its title (a wrong password)', () => {
+    const error = new ApiError(
+      problemFrom(
+        {
+          code: 'invalid_credentials',
+          title: 'Invalid email or password',
+          detail: 'Invalid email or password.',
+        },
+        401,
+      ),
+    );
+    render(<ErrorNotice error={error} />);
+    expect(screen.getByRole('alert').textContent?.match(/invalid email or password/gi)).toHaveLength(1);
+  });
+
   it('tells a rate-limited user how long to wait, and counts down before allowing a retry', () => {
     vi.useFakeTimers();
     const retry = vi.fn();

@@ -10,6 +10,8 @@ interface Props {
 /** One way to show a failure: what happened, how long to wait, and a retry when it can help. */
 export function ErrorNotice({ error, onRetry, onDismiss }: Props) {
   const description = describeError(error);
+  // "Invalid email or password" + "Invalid email or password.": one sentence is enough.
+  const repeats = sameWords(description.title, description.message);
   const [secondsLeft, setSecondsLeft] = useState(description.retryAfterSeconds ?? 0);
   useEffect(() => {
     setSecondsLeft(description.retryAfterSeconds ?? 0);
@@ -24,7 +26,7 @@ export function ErrorNotice({ error, onRetry, onDismiss }: Props) {
     <div className={`notice notice--error notice--${description.kind}`} role="alert">
       <div className="notice__text">
         <strong>{description.title}</strong>
-        <span>{description.message}</span>
+        {!repeats && <span>{description.message}</span>}
         {secondsLeft > 0 && description.retryable && (
           <span className="notice__wait" aria-live="polite">
             Retry possible in {secondsLeft}s
@@ -45,4 +47,14 @@ export function ErrorNotice({ error, onRetry, onDismiss }: Props) {
       </div>
     </div>
   );
+}
+
+const words = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+
+function sameWords(a: string, b: string): boolean {
+  return words(a) === words(b);
 }
