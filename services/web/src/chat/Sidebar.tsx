@@ -4,6 +4,8 @@ import { api, type Conversation } from '../api/index.js';
 import { download } from '../ui/download.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { useConversations } from './ConversationsContext.js';
+import { CONVERSATION_DRAG_TYPE, ConversationSections } from './ConversationSections.js';
+import { type FoldersState, useFolders } from './useFolders.js';
 
 const UNDO_MS = 6000;
 
@@ -18,6 +20,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
   const { id: openId } = useParams();
   const [pending, setPending] = useState<PendingDelete | null>(null);
   const [actionError, setActionError] = useState<unknown>();
+  const folders = useFolders(list);
   const sentinel = useRef<HTMLLIElement>(null);
   const loadMore = useRef(list.loadMore);
   loadMore.current = list.loadMore;
@@ -121,6 +124,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
       {actionError !== undefined && (
         <ErrorNotice error={actionError} onDismiss={() => setActionError(undefined)} />
       )}
+      {folders.error !== undefined && <ErrorNotice error={folders.error} onDismiss={folders.clearError} />}
       {list.error !== undefined && <ErrorNotice error={list.error} onRetry={list.reload} />}
       <ul className="sidebar__list">
         {pinned.length > 0 && <li className="sidebar__heading">Pinned</li>}
@@ -133,20 +137,25 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
             onExport={(c) => void exportOne(c)}
             onNavigate={onNavigate}
             replying={list.replying.has(c.id)}
+            folders={folders}
           />
         ))}
-        {pinned.length > 0 && recent.length > 0 && <li className="sidebar__heading">Recent</li>}
-        {recent.map((c) => (
-          <ConversationRow
-            key={c.id}
-            conversation={c}
-            onPatch={patch}
-            onDelete={startDelete}
-            onExport={(c) => void exportOne(c)}
-            onNavigate={onNavigate}
-            replying={list.replying.has(c.id)}
-          />
-        ))}
+        <ConversationSections
+          items={recent}
+          folders={folders}
+          renderRow={(c) => (
+            <ConversationRow
+              key={c.id}
+              conversation={c}
+              onPatch={patch}
+              onDelete={startDelete}
+              onExport={(c) => void exportOne(c)}
+              onNavigate={onNavigate}
+              replying={list.replying.has(c.id)}
+              folders={folders}
+            />
+          )}
+        />
         {!list.loading && list.items.length === 0 && list.error === undefined && (
           <li className="sidebar__empty">{list.query ? 'No matches.' : 'No conversations yet.'}</li>
         )}
@@ -183,10 +192,20 @@ interface RowProps {
   onNavigate: () => void;
   /** Its reply is still being written. */
   replying: boolean;
+  folders: FoldersState;
 }
 
-function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate, replying }: RowProps) {
+function ConversationRow({
+  conversation,
+  onPatch,
+  onDelete,
+  onExport,
+  onNavigate,
+  replying,
+  folders,
+}: RowProps) {
   const [renaming, setRenaming] = useState(false);
+  const [moving, setMoving] = useState(false);
   const [title, setTitle] = useState(conversation.title);
   const [menuOpen, setMenuOpen] = useState(false);
   const label = conversation.title || 'Untitled';
@@ -220,8 +239,18 @@ function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate
     );
   }
 
+  if (moving)
+    return <MoveToFolder conversation={conversation} folders={folders} onDone={() => setMoving(false)} />;
+
   return (
-    <li className="sidebar__item">
+    <li
+      className="sidebar__item"
+      draggable
+      onDragStart={(e) => {
+        e.dataTransfer.setData(CONVERSATION_DRAG_TYPE, conversation.id);
+        e.dataTransfer.effectAllowed = 'move';
+      }}
+    >
       <NavLink to={`/c/${conversation.id}`} className="sidebar__link" onClick={onNavigate}>
         {conversation.pinned && <span aria-label="pinned">📌 </span>}
         {label}
@@ -266,6 +295,9 @@ function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate
           >
             {conversation.archived ? 'Unarchive' : 'Archive'}
           </button>
+          <button type="button" role="menuitem" onClick={() => setMoving(true)}>
+            Move to folder…
+          </button>
           <button type="button" role="menuitem" onClick={() => onExport(conversation)}>
             Export
           </button>
@@ -274,6 +306,51 @@ function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate
           </button>
         </div>
       )}
+    </li>
+  );
+}
+
+/** The keyboard (and menu) way to file a conversation: pick a folder, or none. */
+function MoveToFolder({
+  conversation,
+  folders,
+  onDone,
+}: {
+  conversation: Conversation;
+  folders: FoldersState;
+  onDone: () => void;
+}) {
+  const [target, setTarget] = useState(conversation.folderId ?? '');
+  return (
+    <li className="sidebar__item">
+      <form
+        className="sidebar__rename"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onDone();
+          void folders.move(conversation, target || null);
+        }}
+      >
+        <select
+          aria-label={`Folder for ${conversation.title || 'Untitled'}`}
+          value={target}
+          autoFocus
+          onChange={(e) => setTarget(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') onDone();
+          }}
+        >
+          <option value="">No folder</option>
+          {folders.items.map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.name}
+            </option>
+          ))}
+        </select>
+        <button type="submit" className="btn btn--small">
+          Move
+        </button>
+      </form>
     </li>
   );
 }
