@@ -24,6 +24,8 @@ export const conversation = z.object({
   archived: z.boolean(),
   /** The leaf of the branch shown and continued. */
   currentMessageId: recordId.nullable(),
+  /** The owner's folder it is filed in (`GET /api/folders`), or null. */
+  folderId: recordId.nullable(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });

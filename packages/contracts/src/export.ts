@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.js';
+import { exportedFeedback } from './feedback.js';
+import { exportedFolder } from './folders.js';
 
 /**
  * The conversation export/import file: what `GET /api/conversations/export` and
@@ -39,6 +41,8 @@ export const exportedMessage = z.object({
     )
     .max(MAX_ATTACHMENTS_PER_MESSAGE)
     .optional(),
+  /** The owner's thumbs up/down on a reply (assistant messages only). */
+  feedback: exportedFeedback.optional(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -55,6 +59,8 @@ export const exportedConversation = z
     pinned: z.boolean(),
     archived: z.boolean(),
     currentMessageId: uuid.nullable(),
+    /** One of the file's `folders` (or null / absent: none). */
+    folderId: uuid.nullable().optional(),
     createdAt: timestamp,
     updatedAt: timestamp,
     messages: z.array(exportedMessage).max(IMPORT_MAX_MESSAGES_PER_CONVERSATION),
@@ -90,12 +96,30 @@ export const exportedConversation = z
   });
 export type ExportedConversation = z.infer<typeof exportedConversation>;
 
-export const exportFile = z.object({
-  format: z.literal(EXPORT_FORMAT),
-  version: z.literal(EXPORT_VERSION),
-  exportedAt: timestamp.optional(),
-  conversations: z.array(exportedConversation).max(IMPORT_MAX_CONVERSATIONS),
-});
+/** Bound on the folders of one import (MAX_FOLDERS_PER_USER applies to the account after it). */
+export const IMPORT_MAX_FOLDERS = 1_000;
+
+export const exportFile = z
+  .object({
+    format: z.literal(EXPORT_FORMAT),
+    version: z.literal(EXPORT_VERSION),
+    exportedAt: timestamp.optional(),
+    /** The owner's folders (files written before folders existed have none). */
+    folders: z.array(exportedFolder).max(IMPORT_MAX_FOLDERS).optional(),
+    conversations: z.array(exportedConversation).max(IMPORT_MAX_CONVERSATIONS),
+  })
+  .superRefine((file, issue) => {
+    const folders = new Set((file.folders ?? []).map((f) => f.id));
+    file.conversations.forEach((conversation, index) => {
+      if (conversation.folderId && !folders.has(conversation.folderId)) {
+        issue.addIssue({
+          code: 'custom',
+          message: 'names no folder of this file',
+          path: ['conversations', index, 'folderId'],
+        });
+      }
+    });
+  });
 export type ExportFile = z.infer<typeof exportFile>;
 
 /** `POST /api/conversations/import` answer. */
@@ -107,5 +131,7 @@ export const importResult = z.object({
   /** Ids that belong to someone else (or collide): imported under new ids. */
   renamed: z.array(z.object({ from: z.string(), to: z.string() })),
   messages: z.number().int(),
+  /** Folders created (one already in this account under the same id is reused). */
+  folders: z.number().int(),
 });
 export type ImportResult = z.infer<typeof importResult>;

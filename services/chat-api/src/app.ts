@@ -46,6 +46,8 @@ import { bindCaller } from './routes/principal.js';
 import { GroupGrants } from './domain/group-grants.js';
 import { groupUsageRoutes } from './routes/group-usage.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
+import { adminFeedbackRoutes, feedbackRoutes } from './routes/feedback.js';
+import { conversationFolderRoutes, folderRoutes } from './routes/folders.js';
 
 const ACCESS_TOKEN_CACHE_MS = 60_000;
 /** How long chat-api waits for auth's answer on a user's group grants (a cache miss). */
@@ -281,13 +283,23 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
         '/api/conversations',
         ...guard,
         transferRoutes(ctx),
+        feedbackRoutes(ctx),
+        conversationFolderRoutes(ctx),
         attachmentRoutes(ctx),
         conversationRoutes(ctx),
         messageRoutes(ctx),
       );
       // Admin relays: a session, or an admin's key that was granted the admin scope.
       const adminOnly = [...guard, requireScope('admin'), requireRole('admin')];
-      app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx), groupUsageRoutes(ctx));
+      app.use(
+        '/api/admin',
+        ...adminOnly,
+        adminRoutes(ctx),
+        poolRoutes(ctx),
+        groupUsageRoutes(ctx),
+        adminFeedbackRoutes(ctx),
+      );
+      app.use('/api/folders', ...guard, folderRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, [...guard, requireScope('inference')]));

@@ -128,6 +128,12 @@ export const chatEnvShape = {
   ATTACHMENT_MAX_BYTES: envByteSize('10mb').describe(
     'Largest image a user attaches to a message in the web chat (larger: 413); also bounds an imported one.',
   ),
+  MAX_FOLDERS_PER_USER: envInt(100, { min: 1, max: 10_000 }).describe(
+    'Folders one user may have (the sidebar groups conversations in them); one more: 409 naming the limit. An import counts too.',
+  ),
+  FEEDBACK_COMMENT_MAX_CHARS: envInt(2000, { min: 1, max: 10_000 }).describe(
+    'Longest comment on a thumbs up/down of a reply (characters); longer: 400 naming the limit. Imports are held to it too.',
+  ),
   DEFAULT_STORAGE_QUOTA_MB: envInt(500, { max: 10_000_000 }).describe(
     "Attachment storage per user in MiB (an admin may set a user's own); full: 413 storage_quota_exceeded. 0 = no quota.",
   ),

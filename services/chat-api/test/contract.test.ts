@@ -1,4 +1,5 @@
 import {
+  adminFeedbackSummary,
   attachmentResponse,
   adminUsagePage,
   apiKeyLimitsResponse,
@@ -7,6 +8,10 @@ import {
   conversationPage,
   conversationResponse,
   exportFile,
+  feedbackList,
+  feedbackResponse,
+  folderList,
+  folderResponse,
   groupUsageResponse,
   importResult,
   messageList,
@@ -131,6 +136,38 @@ describe('chat-api answers as @corral/contracts says', () => {
     expect(openAiErrorResponse.parse(unknown.body)).toMatchObject({
       error: { type: 'invalid_request_error', code: 'model_not_found' },
     });
+  });
+
+  it('feedback on a reply, the admin feedback summary, folders and filing a conversation', async () => {
+    const auth = bearer(stack.alice.token);
+    const created = await api().post('/api/conversations').set(auth).send({ title: 'Rated' }).expect(201);
+    const { conversation } = conversationResponse.parse(created.body);
+    const base = `/api/conversations/${conversation.id}`;
+    await (await openSse(`${stack.chat.url}${base}/messages`, stack.alice.token, { content: 'Hi' })).rest();
+    const reply = messageList
+      .parse((await api().get(`${base}/messages`).set(auth).expect(200)).body)
+      .items.find((m) => m.role === 'assistant')!;
+    const rated = `${base}/messages/${reply.id}/feedback`;
+    feedbackResponse.parse(
+      (await api().put(rated).set(auth).send({ rating: 'up', comment: 'ok' }).expect(200)).body,
+    );
+    feedbackList.parse((await api().get(`${base}/feedback`).set(auth).expect(200)).body);
+    adminFeedbackSummary.parse(
+      (await api().get('/api/admin/feedback').set(bearer(stack.admin.token)).expect(200)).body,
+    );
+    await api().delete(rated).set(auth).expect(204);
+
+    const { folder } = folderResponse.parse(
+      (await api().post('/api/folders').set(auth).send({ name: 'F' }).expect(201)).body,
+    );
+    folderList.parse((await api().get('/api/folders').set(auth).expect(200)).body);
+    folderResponse.parse(
+      (await api().patch(`/api/folders/${folder.id}`).set(auth).send({ name: 'G' }).expect(200)).body,
+    );
+    conversationResponse.parse(
+      (await api().put(`${base}/folder`).set(auth).send({ folderId: folder.id }).expect(200)).body,
+    );
+    await api().delete(`/api/folders/${folder.id}`).set(auth).expect(204);
   });
 
   it('checked every answer above, on each route of the contract table but OpenAI’s and the probes', () => {

@@ -98,6 +98,7 @@ describe('export and import: happy path', () => {
       skipped: 0,
       renamed: [],
       messages: 7,
+      folders: 0,
     } satisfies ImportResult);
     expect(await currentBranch(user, trip.id)).toEqual(tripBefore);
     expect(await currentBranch(user, notes.id)).toEqual(notesBefore);

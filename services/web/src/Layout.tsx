@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Link, Outlet } from 'react-router';
 import { useAuth } from './auth/AuthContext.js';
 import { signOut } from './auth/useSignInOptions.js';
 import { ConversationsProvider } from './chat/ConversationsContext.js';
+import { KeyboardShortcuts } from './chat/KeyboardShortcuts.js';
 import { Sidebar } from './chat/Sidebar.js';
 import { InferenceNotice } from './ui/InferenceNotice.js';
 import { ThemeToggle } from './ui/ThemeToggle.js';
@@ -10,6 +11,7 @@ import { ThemeToggle } from './ui/ThemeToggle.js';
 export function Layout() {
   const { user, isAdmin } = useAuth();
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  const showConversations = useCallback(() => setSidebarOpen(true), []);
   return (
     <ConversationsProvider>
       <div className={`app ${sidebarOpen ? 'app--sidebar-open' : ''}`}>
@@ -70,6 +72,7 @@ export function Layout() {
         <main className="main" id="main" tabIndex={-1}>
           <Outlet />
         </main>
+        <KeyboardShortcuts onShowConversations={showConversations} />
       </div>
     </ConversationsProvider>
   );

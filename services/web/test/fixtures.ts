@@ -24,6 +24,7 @@ export const testConversation = (id: string, fields: Partial<Conversation> = {})
   pinned: false,
   archived: false,
   currentMessageId: null,
+  folderId: null,
   createdAt: '2025-01-01T00:00:00.000Z',
   updatedAt: '2025-01-01T00:00:00.000Z',
   ...fields,

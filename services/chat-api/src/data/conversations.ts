@@ -170,6 +170,7 @@ export const toConversationView = (c: Conversation) => ({
   pinned: c.pinned,
   archived: c.archived,
   currentMessageId: c.currentMessageId,
+  folderId: c.folderId,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
 });

@@ -5,7 +5,7 @@ import type { Conversation, Message } from './db.js';
  * these column lists and mappers are the one place the two spellings meet.
  */
 export const CONVERSATION_COLUMNS = `id, user_id, title, title_source, model, system_prompt, tags, pinned,
-  archived, current_message_id, created_at, updated_at`;
+  archived, current_message_id, folder_id, created_at, updated_at`;
 
 export interface ConversationRow {
   id: string;
@@ -18,6 +18,7 @@ export interface ConversationRow {
   pinned: boolean;
   archived: boolean;
   current_message_id: string | null;
+  folder_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -33,6 +34,7 @@ export const conversationFromRow = (row: ConversationRow): Conversation => ({
   pinned: row.pinned,
   archived: row.archived,
   currentMessageId: row.current_message_id,
+  folderId: row.folder_id,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });

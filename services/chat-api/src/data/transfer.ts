@@ -1,8 +1,14 @@
 import { withStreamingText } from './chunks.js';
 import { randomUUID } from 'node:crypto';
-import type { ExportedConversation, ExportedMessage, ImportResult } from '@corral/contracts';
+import type {
+  ExportedConversation,
+  ExportedFeedback,
+  ExportedMessage,
+  ImportResult,
+} from '@corral/contracts';
 import type { PoolClient } from 'pg';
 import { attachmentFilesOf } from './attachments.js';
+import { feedbackOfMessages } from './feedback.js';
 import { toConversationView, toMessageView } from './conversations.js';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 
@@ -11,19 +17,27 @@ const EXPORT_BATCH = 100;
 
 type ExportedFiles = NonNullable<ExportedMessage['attachments']>;
 
-/** The export format is the API's views: a message without its (implied) conversation id, images with their bytes. */
-const toExportedMessage = (m: Message, files: ExportedFiles | undefined): ExportedMessage => {
+/**
+ * The export format is the API's views: a message without its (implied) conversation id, images
+ * with their bytes, a reply with its thumbs up/down.
+ */
+const toExportedMessage = (
+  m: Message,
+  files: ExportedFiles | undefined,
+  feedback: ExportedFeedback | undefined,
+): ExportedMessage => {
   const { conversationId: _implied, attachments: _views, ...message } = toMessageView(m);
-  return files ? { ...message, attachments: files } : message;
+  return { ...message, ...(files ? { attachments: files } : {}), ...(feedback ? { feedback } : {}) };
 };
 
 const toExported = (
   c: Conversation,
   messages: Message[],
   files: Map<string, ExportedFiles>,
+  feedback: Map<string, ExportedFeedback>,
 ): ExportedConversation => ({
   ...toConversationView(c),
-  messages: messages.map((m) => toExportedMessage(m, files.get(m.id))),
+  messages: messages.map((m) => toExportedMessage(m, files.get(m.id), feedback.get(m.id))),
 });
 
 /**
@@ -54,6 +68,21 @@ export async function* exportConversations(
       db,
       messages.filter((m) => m.role === 'user').map((m) => m.id),
     );
+    const ratings = await feedbackOfMessages(
+      db,
+      messages.filter((m) => m.role === 'assistant').map((m) => m.id),
+    );
+    const feedback = new Map(
+      [...ratings].map(([id, f]) => [
+        id,
+        {
+          rating: f.rating,
+          comment: f.comment,
+          createdAt: f.createdAt.toISOString(),
+          updatedAt: f.updatedAt.toISOString(),
+        },
+      ]),
+    );
     const byConversation = new Map<string, Message[]>();
     for (const message of messages) {
       const list = byConversation.get(message.conversationId) ?? [];
@@ -61,7 +90,7 @@ export async function* exportConversations(
       byConversation.set(message.conversationId, list);
     }
     for (const conversation of conversations) {
-      yield toExported(conversation, byConversation.get(conversation.id) ?? [], files);
+      yield toExported(conversation, byConversation.get(conversation.id) ?? [], files, feedback);
     }
     if (only || conversations.length < EXPORT_BATCH) return;
     after = conversations.at(-1)!.id;
@@ -79,10 +108,13 @@ type Outcome =
 export async function importConversations(
   db: Database,
   userId: string,
-  conversations: ExportedConversation[],
+  file: ExportedConversation[],
+  /** The file's folder ids mapped to this account's (importFolders). */
+  folderIds: Map<string, string> = new Map(),
 ): Promise<ImportResult> {
-  const result: ImportResult = { imported: 0, skipped: 0, renamed: [], messages: 0 };
-  for (const conversation of conversations) {
+  const result: ImportResult = { imported: 0, skipped: 0, renamed: [], messages: 0, folders: 0 };
+  for (const exported of file) {
+    const conversation = { ...exported, folderId: folderIds.get(exported.folderId ?? '') ?? null };
     let outcome = await insertConversation(db, userId, conversation);
     if (outcome.kind === 'collision') {
       const renamed = withFreshIds(conversation);
@@ -126,8 +158,8 @@ async function insertInTransaction(
 ): Promise<Outcome> {
   const inserted = await client.query(
     `INSERT INTO conversations (id, user_id, title, title_source, model, system_prompt, tags, pinned,
-                                archived, current_message_id, created_at, updated_at)
-     VALUES ($1, $2, $3, $4::"TitleSource", $5, $6, $7, $8, $9, $10, $11, $12)
+                                archived, current_message_id, created_at, updated_at, folder_id)
+     VALUES ($1, $2, $3, $4::"TitleSource", $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (id) DO NOTHING`,
     [
       c.id,
@@ -142,6 +174,7 @@ async function insertInTransaction(
       c.currentMessageId,
       c.createdAt,
       c.updatedAt,
+      c.folderId ?? null,
     ],
   );
   if (inserted.rowCount === 0) {
@@ -202,6 +235,23 @@ async function insertInTransaction(
         file.contentType,
         file.bytes.length,
         file.bytes,
+      ],
+    );
+  }
+  const rated = c.messages.filter((m) => m.role === 'assistant' && m.feedback);
+  for (const m of rated) {
+    await client.query(
+      `INSERT INTO message_feedback (message_id, user_id, conversation_id, model, rating, comment, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::"FeedbackRating", $6, $7, $8)`,
+      [
+        m.id,
+        userId,
+        c.id,
+        m.model ?? '',
+        m.feedback!.rating,
+        m.feedback!.comment,
+        m.feedback!.createdAt,
+        m.feedback!.updatedAt,
       ],
     );
   }

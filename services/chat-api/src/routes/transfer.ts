@@ -1,5 +1,11 @@
 import { once } from 'node:events';
-import { EXPORT_FORMAT, EXPORT_VERSION, type ExportedConversation, exportFile } from '@corral/contracts';
+import {
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  type ExportedConversation,
+  type ExportedFolder,
+  exportFile,
+} from '@corral/contracts';
 import { requireScope } from '@corral/auth-client';
 import { parseInput } from '@corral/service-kit';
 import { assertImportedAttachments } from '../domain/attachments.js';
@@ -8,6 +14,8 @@ import express, { type Response, Router } from 'express';
 import type { ChatContext } from '../context.js';
 import { findOwnConversation } from '../data/conversations.js';
 import { exportConversations, importConversations } from '../data/transfer.js';
+import { importFolders, listFolders } from '../data/folders.js';
+import { assertImportedComments, exportedFolders } from './transfer-extras.js';
 import { principal } from './principal.js';
 
 export const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -23,6 +31,7 @@ async function streamExport(
   res: Response,
   filename: string,
   conversations: AsyncGenerator<ExportedConversation>,
+  folders: ExportedFolder[],
 ): Promise<void> {
   res.status(200).set({
     'Content-Type': 'application/json; charset=utf-8',
@@ -32,7 +41,12 @@ async function streamExport(
   const write = async (chunk: string) => {
     if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
-  const head = JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date() });
+  const head = JSON.stringify({
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    exportedAt: new Date(),
+    folders,
+  });
   await write(`${head.slice(0, -1)},"conversations":[`);
   let first = true;
   try {
@@ -62,7 +76,13 @@ export function transferRoutes(ctx: ChatContext): Router {
 
   router.get('/export', async (req, res) => {
     const { userId } = principal(req);
-    await streamExport(res, `corral-conversations-${today()}.json`, exportConversations(ctx.db, userId));
+    const folders = exportedFolders(await listFolders(ctx.db, userId));
+    await streamExport(
+      res,
+      `corral-conversations-${today()}.json`,
+      exportConversations(ctx.db, userId),
+      folders,
+    );
   });
 
   router.get('/:id/export', async (req, res) => {
@@ -72,6 +92,7 @@ export function transferRoutes(ctx: ChatContext): Router {
       res,
       `corral-conversation-${conversation.id}.json`,
       exportConversations(ctx.db, userId, conversation.id),
+      exportedFolders(await listFolders(ctx.db, userId), conversation.folderId),
     );
   });
 
@@ -93,7 +114,15 @@ export function transferRoutes(ctx: ChatContext): Router {
       );
       const caller = principal(req);
       await assertImportedAttachments(ctx, caller, file.conversations);
-      const result = await importConversations(ctx.db, userId, file.conversations);
+      assertImportedComments(file.conversations, ctx.config.FEEDBACK_COMMENT_MAX_CHARS);
+      const folders = await importFolders(
+        ctx.db,
+        userId,
+        file.folders ?? [],
+        ctx.config.MAX_FOLDERS_PER_USER,
+      );
+      const result = await importConversations(ctx.db, userId, file.conversations, folders.ids);
+      result.folders = folders.created;
       ctx.logger.info('conversations imported', {
         imported: result.imported,
         skipped: result.skipped,

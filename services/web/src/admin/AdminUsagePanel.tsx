@@ -3,6 +3,7 @@ import { api, type AdminUsageRow } from '../api/index.js';
 import { UsageChart } from '../settings/UsageChart.js';
 import { UsageTable } from '../settings/UsagePanel.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { FeedbackSummary } from './FeedbackSummary.js';
 import { UserName, useUserDirectory } from './UserName.js';
 
 /** Tokens per user id, most first (chat-api's rows are per day, user and model). */
@@ -103,6 +104,7 @@ export function AdminUsagePanel() {
             </tbody>
           </table>
           <ByGroup />
+          <FeedbackSummary />
         </>
       )}
     </div>

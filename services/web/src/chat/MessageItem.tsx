@@ -1,6 +1,7 @@
 import { Suspense, lazy, useState } from 'react';
 import type { Message } from '../api/index.js';
 import { AttachedImage } from './AttachedImage.js';
+import { ReplyActions } from './ReplyActions.js';
 
 const Markdown = lazy(() => import('../markdown/Markdown.js'));
 
@@ -104,6 +105,7 @@ export function MessageItem({
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
             rows={3}
+            autoFocus
           />
           <div className="row">
             <button type="submit" className="btn btn--primary btn--small">
@@ -157,6 +159,9 @@ export function MessageItem({
           </span>
         )}
         {stats && <span className="message__stats">{stats}</span>}
+        {message.role === 'assistant' && !streaming && message.status !== 'streaming' && (
+          <ReplyActions message={message} />
+        )}
         {onEdit && !editing && (
           <button
             type="button"

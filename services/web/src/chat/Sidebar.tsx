@@ -7,6 +7,8 @@ import { ErrorNotice } from '../ui/ErrorNotice.js';
 import { PinIcon } from '../ui/icons.js';
 import { MenuButton } from '../ui/Menu.js';
 import { useConversations } from './ConversationsContext.js';
+import { CONVERSATION_DRAG_TYPE, ConversationSections } from './ConversationSections.js';
+import { type FoldersState, useFolders } from './useFolders.js';
 
 const UNDO_MS = 6000;
 
@@ -21,6 +23,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
   const { id: openId } = useParams();
   const [pending, setPending] = useState<PendingDelete | null>(null);
   const [actionError, setActionError] = useState<unknown>();
+  const folders = useFolders(list);
   const sentinel = useRef<HTMLLIElement>(null);
   const loadMore = useRef(list.loadMore);
   loadMore.current = list.loadMore;
@@ -124,6 +127,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
       {actionError !== undefined && (
         <ErrorNotice error={actionError} onDismiss={() => setActionError(undefined)} />
       )}
+      {folders.error !== undefined && <ErrorNotice error={folders.error} onDismiss={folders.clearError} />}
       {list.error !== undefined && <ErrorNotice error={list.error} onRetry={list.reload} />}
       <ul className="sidebar__list">
         {pinned.length > 0 && <li className="sidebar__heading">Pinned</li>}
@@ -136,20 +140,25 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
             onExport={(c) => void exportOne(c)}
             onNavigate={onNavigate}
             replying={list.replying.has(c.id)}
+            folders={folders}
           />
         ))}
-        {pinned.length > 0 && recent.length > 0 && <li className="sidebar__heading">Recent</li>}
-        {recent.map((c) => (
-          <ConversationRow
-            key={c.id}
-            conversation={c}
-            onPatch={patch}
-            onDelete={startDelete}
-            onExport={(c) => void exportOne(c)}
-            onNavigate={onNavigate}
-            replying={list.replying.has(c.id)}
-          />
-        ))}
+        <ConversationSections
+          items={recent}
+          folders={folders}
+          renderRow={(c) => (
+            <ConversationRow
+              key={c.id}
+              conversation={c}
+              onPatch={patch}
+              onDelete={startDelete}
+              onExport={(c) => void exportOne(c)}
+              onNavigate={onNavigate}
+              replying={list.replying.has(c.id)}
+              folders={folders}
+            />
+          )}
+        />
         {!list.loading && list.items.length === 0 && list.error === undefined && (
           <li className="sidebar__empty">{list.query ? 'No matches.' : 'No conversations yet.'}</li>
         )}
@@ -189,10 +198,20 @@ interface RowProps {
   onNavigate: () => void;
   /** Its reply is still being written. */
   replying: boolean;
+  folders: FoldersState;
 }
 
-function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate, replying }: RowProps) {
+function ConversationRow({
+  conversation,
+  onPatch,
+  onDelete,
+  onExport,
+  onNavigate,
+  replying,
+  folders,
+}: RowProps) {
   const [renaming, setRenaming] = useState(false);
+  const [moving, setMoving] = useState(false);
   const [title, setTitle] = useState(conversation.title);
   const label = conversation.title || 'Untitled';
 
@@ -225,8 +244,18 @@ function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate
     );
   }
 
+  if (moving)
+    return <MoveToFolder conversation={conversation} folders={folders} onDone={() => setMoving(false)} />;
+
   return (
-    <li className="sidebar__item">
+    <li
+      className="sidebar__item"
+      draggable
+      onDragStart={(e) => {
+        e.dataTransfer.setData(CONVERSATION_DRAG_TYPE, conversation.id);
+        e.dataTransfer.effectAllowed = 'move';
+      }}
+    >
       <NavLink to={`/c/${conversation.id}`} className="sidebar__link" onClick={onNavigate}>
         {conversation.pinned && (
           <>
@@ -259,12 +288,58 @@ function ConversationRow({ conversation, onPatch, onDelete, onExport, onNavigate
             label: conversation.archived ? 'Unarchive' : 'Archive',
             onSelect: () => void onPatch(conversation, { archived: !conversation.archived }),
           },
+          { label: 'Move to folder…', onSelect: () => setMoving(true) },
           { label: 'Export', onSelect: () => onExport(conversation) },
           { label: 'Delete', onSelect: () => onDelete(conversation), danger: true },
         ]}
       >
         ⋯
       </MenuButton>
+    </li>
+  );
+}
+
+/** The keyboard (and menu) way to file a conversation: pick a folder, or none. */
+function MoveToFolder({
+  conversation,
+  folders,
+  onDone,
+}: {
+  conversation: Conversation;
+  folders: FoldersState;
+  onDone: () => void;
+}) {
+  const [target, setTarget] = useState(conversation.folderId ?? '');
+  return (
+    <li className="sidebar__item">
+      <form
+        className="sidebar__rename"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onDone();
+          void folders.move(conversation, target || null);
+        }}
+      >
+        <select
+          aria-label={`Folder for ${conversation.title || 'Untitled'}`}
+          value={target}
+          autoFocus
+          onChange={(e) => setTarget(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') onDone();
+          }}
+        >
+          <option value="">No folder</option>
+          {folders.items.map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.name}
+            </option>
+          ))}
+        </select>
+        <button type="submit" className="btn btn--small">
+          Move
+        </button>
+      </form>
     </li>
   );
 }

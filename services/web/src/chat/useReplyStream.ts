@@ -251,7 +251,8 @@ export function useReplyStream(options: ReplyStreamOptions) {
   useEffect(() => {
     if (!streaming) return undefined;
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') stop();
+      // Shift+Esc focuses the message box; an Esc a dialog or menu took is not for the reply.
+      if (event.key === 'Escape' && !event.shiftKey && !event.defaultPrevented) stop();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
