@@ -64,7 +64,8 @@ export function deleteModel(ctx: RouteContext): void {
   const given = typeof ctx.body.model === 'string' && ctx.body.model !== '' ? ctx.body.model : ctx.body.name;
   const requested = typeof given === 'string' ? given : '';
   if (requested.trim() === '') throw new SimHttpError(400, 'model is required');
-  if (ollamaNameProblem(requested)) throw new SimHttpError(400, `name ${JSON.stringify(requested)} is invalid`);
+  if (ollamaNameProblem(requested))
+    throw new SimHttpError(400, `name ${JSON.stringify(requested)} is invalid`);
   if (!ctx.rt.models.remove(requested)) throw new SimHttpError(404, `model '${requested}' not found`);
   // Gin's answer when a handler writes nothing: 200, no body, no content type.
   ctx.res.writeHead(200, { 'Content-Length': 0 });

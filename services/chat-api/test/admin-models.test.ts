@@ -26,12 +26,15 @@ async function pull(model: string) {
 }
 
 const userModels = async () =>
-  modelListing.parse((await request(stack.chat.url).get('/api/models').set(bearer(stack.user.token))).body)
+  modelListing
+    .parse((await request(stack.chat.url).get('/api/models').set(bearer(stack.user.token))).body)
     .items.map((m) => m.name);
 const v1Models = async () =>
-  ((await request(stack.chat.url).get('/v1/models').set(bearer(stack.user.token))).body as {
-    data: Array<{ id: string }>;
-  }).data.map((m) => m.id);
+  (
+    (await request(stack.chat.url).get('/v1/models').set(bearer(stack.user.token))).body as {
+      data: Array<{ id: string }>;
+    }
+  ).data.map((m) => m.id);
 const poolView = async () =>
   poolModelListing.parse(
     (await request(stack.chat.url).get('/api/admin/models').set(bearer(stack.admin.token)).expect(200)).body,
@@ -45,7 +48,9 @@ async function auditActions(action: string) {
   return auditPage.parse(res.body).items;
 }
 const simTags = async (url: string) =>
-  ((await (await fetch(`${url}/api/tags`)).json()) as { models: Array<{ name: string }> }).models.map((m) => m.name);
+  ((await (await fetch(`${url}/api/tags`)).json()) as { models: Array<{ name: string }> }).models.map(
+    (m) => m.name,
+  );
 
 describe('admin models: happy path', () => {
   it('models already in the pool stay available to users, undecided (an upgrade hides nothing)', async () => {
@@ -169,11 +174,18 @@ describe('admin models: security', () => {
     const user = bearer(stack.user.token);
     expectProblem(await request(stack.chat.url).get('/api/admin/models').set(user), 403, 'forbidden');
     expectProblem(
-      await request(stack.chat.url).put('/api/admin/models/llama3.2/availability').set(user).send({ availableToUsers: false }),
+      await request(stack.chat.url)
+        .put('/api/admin/models/llama3.2/availability')
+        .set(user)
+        .send({ availableToUsers: false }),
       403,
       'forbidden',
     );
-    expectProblem(await request(stack.chat.url).delete('/api/admin/models/llama3.2').set(user), 403, 'forbidden');
+    expectProblem(
+      await request(stack.chat.url).delete('/api/admin/models/llama3.2').set(user),
+      403,
+      'forbidden',
+    );
     expect(await simTags(stack.simA.url)).toContain('llama3.2:latest');
   });
 

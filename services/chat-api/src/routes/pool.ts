@@ -89,7 +89,8 @@ export function poolRoutes(ctx: ChatContext): Router {
       details: { status: removal.status, backends: removal.backends, skipped: removal.skipped },
       ...actor(req),
     });
-    if (removal.status === 'not_found') throw new AppError('not_found', `No backend holds the model '${name}'.`);
+    if (removal.status === 'not_found')
+      throw new AppError('not_found', `No backend holds the model '${name}'.`);
     if (removal.status === 'failed') {
       const why = removal.backends.map((b) => `${b.backend}: ${b.error ?? b.status}`).join('; ');
       throw new AppError('bad_gateway', `No backend removed the model '${name}' (${why || 'none healthy'}).`);
@@ -105,7 +106,12 @@ export function poolRoutes(ctx: ChatContext): Router {
     if (!(await poolModels(ctx)).has(normalizeModelName(pull.model))) {
       await ctx.availability.hideNew(pull.model, principal(req).userId);
     }
-    await ctx.audit.record({ action: 'model.pulled', targetType: 'model', targetId: pull.model, ...actor(req) });
+    await ctx.audit.record({
+      action: 'model.pulled',
+      targetType: 'model',
+      targetId: pull.model,
+      ...actor(req),
+    });
     const controller = new AbortController();
     // The admin gave up: closing the gateway request stops the pulls there.
     res.once('close', () => {
