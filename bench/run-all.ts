@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BENCH_DIR } from './lib/paths.js';
 
-const ORDER = ['gateway', 'routing', 'full-path', 'reply-writes', 'auth', 'history', 'memory'];
+const ORDER = ['gateway', 'routing', 'full-path', 'reply-writes', 'auth', 'history', 'memory', 'web'];
 const available = ORDER.filter((name) => existsSync(path.join(BENCH_DIR, name, 'run.ts')));
 const asked = process.argv.slice(2).filter((arg) => arg !== '--');
 const unknown = asked.filter((name) => !available.includes(name));

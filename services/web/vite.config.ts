@@ -1,12 +1,11 @@
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
-import { highlightLanguages } from './scripts/vite-highlight-languages.js';
 
 const apiTarget = process.env.WEB_DEV_PROXY ?? 'http://127.0.0.1:3000';
 
 // The SPA builds to dist/client; the Node server (dist/server) serves it.
 export default defineConfig({
-  plugins: [react(), highlightLanguages()],
+  plugins: [react()],
   // Workspace packages (@corral/contracts) are read from source: a fresh clone has no dist/ yet.
   resolve: { conditions: ['corral-source', ...defaultClientConditions] },
   build: {

@@ -19,3 +19,19 @@ export type AuditEvent = z.infer<typeof auditEvent>;
 
 /** `GET /api/auth/admin/audit`: newest first; `nextCursor` is the `before` of the next page. */
 export const auditPage = page(auditEvent);
+
+/** Actions other services record in auth's audit log (`POST /api/auth/audit-events`, service token). */
+export const serviceAuditAction = z.enum(['model.pulled', 'model.removed', 'model.availability_changed']);
+export type ServiceAuditAction = z.infer<typeof serviceAuditAction>;
+
+/** `POST /api/auth/audit-events`: one admin action another service carried out (chat-api's pool changes). */
+export const serviceAuditEntry = z.object({
+  action: serviceAuditAction,
+  outcome: z.enum(['success', 'failure']).default('success'),
+  actorId: z.uuid(),
+  targetType: z.literal('model'),
+  targetId: z.string().min(1).max(520),
+  ip: z.string().max(100).optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ServiceAuditEntry = z.input<typeof serviceAuditEntry>;

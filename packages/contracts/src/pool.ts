@@ -1,8 +1,20 @@
 import { z } from 'zod';
+import { ollamaNameProblem } from './model-names.js';
+
+/** A model reference Ollama accepts (`[host/][namespace/]model[:tag]`), checked as Ollama checks it. */
+export const ollamaModelName = z
+  .string()
+  .trim()
+  .min(1, 'name the model')
+  .max(520)
+  .superRefine((name, check) => {
+    const problem = ollamaNameProblem(name);
+    if (problem) check.addIssue({ code: 'custom', message: `not an Ollama model name: ${problem}` });
+  });
 
 /** `POST /api/admin/models/pull`: relayed to the gateway's `POST /admin/models/pull`. */
 export const modelPullRequest = z.object({
-  model: z.string().trim().min(1, 'name the model to pull').max(200),
+  model: ollamaModelName,
   /** Allow a registry without TLS (Ollama's `insecure`). */
   insecure: z.boolean().optional(),
 });
@@ -84,3 +96,36 @@ export const pullProgress = z.looseObject({ backend: z.string() });
 
 /** Any line of a pull's NDJSON progress: a backend's progress, then the summary (or the break). */
 export const pullLine = z.union([pullSummary, pullBroken, pullProgress]);
+
+/** `PUT /api/admin/models/:name/availability`: whether users see and may use a model of the pool. */
+export const modelAvailabilityPatch = z.object({ availableToUsers: z.boolean() });
+export type ModelAvailabilityPatch = z.infer<typeof modelAvailabilityPatch>;
+
+/** One model of the pool as the admin sees it (`GET /api/admin/models`). */
+export const poolModelView = z.object({
+  name: z.string(),
+  /** Users see it in /v1/models and the picker, and may use it (groups and allowlists may narrow). */
+  availableToUsers: z.boolean(),
+  /** Whether an admin decided (false: the default for models Corral did not pull). */
+  decided: z.boolean(),
+  /** The backends holding it. */
+  backends: z.array(z.string()),
+});
+export type PoolModelView = z.infer<typeof poolModelView>;
+export const poolModelListing = z.object({ items: z.array(poolModelView) });
+export type PoolModelListing = z.infer<typeof poolModelListing>;
+
+/** `DELETE /api/admin/models/:name`: Ollama's `DELETE /api/delete` on every backend, one result each. */
+export const modelRemoval = z.object({
+  model: z.string(),
+  status: z.enum(['removed', 'partial', 'not_found', 'failed']),
+  backends: z.array(
+    z.object({
+      backend: z.string(),
+      status: z.enum(['removed', 'not_found', 'failed']),
+      error: z.string().optional(),
+    }),
+  ),
+  skipped: z.array(z.string()),
+});
+export type ModelRemoval = z.infer<typeof modelRemoval>;

@@ -128,6 +128,11 @@ export class ModelRegistry {
     return this.models.get(normalizeModelName(name));
   }
 
+  /** Forgets a model (Ollama's `DELETE /api/delete`); false when it was not held. */
+  remove(name: string): boolean {
+    return this.models.delete(normalizeModelName(name));
+  }
+
   list(): SimModel[] {
     return [...this.models.values()];
   }

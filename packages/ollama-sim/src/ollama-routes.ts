@@ -2,7 +2,7 @@ import { countPromptTokens, simulatedEmbedding } from './generator.js';
 import { SimHttpError, requireString, sendJson, sendText } from './http-util.js';
 import { modelDetails, parseKeepAlive, type SimModel } from './models.js';
 import { handleChat, handleGenerate } from './ollama-generation.js';
-import { pullModel } from './pull.js';
+import { deleteModel, pullModel } from './pull.js';
 import {
   embeddingDimensions,
   embeddingInputs,
@@ -103,4 +103,5 @@ export const ollamaRoutes: RouteTable = {
   'GET /api/ps': { handle: handlePs },
   'POST /api/show': { jsonBody: true, handle: handleShow },
   'POST /api/pull': { jsonBody: true, handle: pullModel },
+  'DELETE /api/delete': { jsonBody: true, handle: deleteModel },
 };

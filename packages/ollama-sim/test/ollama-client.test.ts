@@ -159,6 +159,18 @@ describe('ollama client: happy paths', () => {
     expect(reply.done).toBe(true);
   });
 
+  it('delete removes a pulled model: 200 with no body, and it leaves the list', async () => {
+    await ollama.pull({ model: 'smollm2:135m' });
+    expect(await ollama.delete({ model: 'smollm2:135m' })).toEqual({ status: 'success' });
+    const { models } = await ollama.list();
+    expect(models.map((m) => m.name)).not.toContain('smollm2:135m');
+    // As Ollama: the raw answer is an empty 200.
+    await ollama.pull({ model: 'smollm2:135m' });
+    const raw = await fetch(`${sim.url}/api/delete`, { method: 'DELETE', body: '{"model":"smollm2:135m"}' });
+    expect(raw.status).toBe(200);
+    expect(await raw.text()).toBe('');
+  });
+
   it('ps lists a model after it was used', async () => {
     await ollama.chat({ model: 'llama3.2', messages: question });
     const { models } = await ollama.ps();
@@ -173,6 +185,18 @@ describe('ollama client: error paths', () => {
     await expect(ollama.chat({ model: 'no-such-model', messages: question })).rejects.toMatchObject({
       status_code: 404,
       error: 'model "no-such-model" not found, try pulling it first',
+    });
+  });
+
+  it("deleting a model it does not hold is a 404 with Ollama's message; a bad name a 400", async () => {
+    await expect(ollama.delete({ model: 'no-such-model' })).rejects.toMatchObject({
+      status_code: 404,
+      error: "model 'no-such-model' not found",
+    });
+    await expect(ollama.delete({ model: 'Not A Model!!' })).rejects.toMatchObject({ status_code: 400 });
+    await expect(ollama.pull({ model: 'definitely not a model!!' })).rejects.toMatchObject({
+      status_code: 400,
+      error: 'invalid model name',
     });
   });
 

@@ -44,6 +44,8 @@ import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
 import { bindCaller } from './routes/principal.js';
 import { GroupGrants } from './domain/group-grants.js';
+import { AuditTrail } from './domain/audit-trail.js';
+import { ModelAvailability } from './data/model-availability.js';
 import { groupUsageRoutes } from './routes/group-usage.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 import { adminFeedbackRoutes, feedbackRoutes } from './routes/feedback.js';
@@ -236,6 +238,13 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       groups,
     ),
     groups,
+    availability: new ModelAvailability(db, config.USER_LIMITS_CACHE_MS, config.DEFAULT_MODEL),
+    audit: new AuditTrail({
+      authUrl: config.AUTH_URL,
+      serviceToken: config.INTERNAL_SERVICE_TOKEN,
+      timeoutMs: GROUP_GRANTS_TIMEOUT_MS,
+      logger,
+    }),
     titles,
     usage,
     rateLimiter: new RequestRateLimiter(

@@ -14,6 +14,8 @@ import type { StopBus } from './domain/stop-bus.js';
 import type { TitleWriter } from './domain/titles.js';
 import type { UsageLedger } from './domain/usage-ledger.js';
 import type { ChatMetrics } from './metrics.js';
+import type { ModelAvailability } from './data/model-availability.js';
+import type { AuditTrail } from './domain/audit-trail.js';
 
 /** What routes and domain functions share: built once per app by createApp. */
 export interface ChatContext {
@@ -27,6 +29,10 @@ export interface ChatContext {
   rateLimiter: RequestRateLimiter;
   /** Admin-set per-user and per-API-key limits over the deployment defaults. */
   limits: LimitsStore;
+  /** The pool's "available to users" switches (Admin → Model pool). */
+  availability: ModelAvailability;
+  /** Records admins' pool changes in auth's audit log. */
+  audit: AuditTrail;
   /** Users' groups and what they carry, from auth (limits go through `limits`). */
   groups: GroupGrants;
   titles: TitleWriter;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
+import { precompressed } from './precompressed.js';
 import { isProxiedPath } from './proxy.js';
 
 /** Vite names built files `name-<hash>.ext` under assets/: their content never changes. */
@@ -15,14 +16,17 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export function spaRoutes(staticDir: string): Router {
   const router = express.Router();
   const indexFile = path.join(staticDir, 'index.html');
+  const cacheControlFor = (filePath: string) => (HASHED_ASSET.test(filePath) ? IMMUTABLE : 'no-cache');
 
+  // Brotli or gzip copies made at build time, when the browser takes them.
+  router.use(precompressed(staticDir, cacheControlFor));
   router.use(
     express.static(staticDir, {
       index: false,
       redirect: false,
       dotfiles: 'ignore',
       setHeaders: (res, filePath) => {
-        res.setHeader('Cache-Control', HASHED_ASSET.test(filePath) ? IMMUTABLE : 'no-cache');
+        res.setHeader('Cache-Control', cacheControlFor(filePath));
       },
     }),
   );

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '@corral/contracts';
+import type { AuditEvent, ServiceAuditAction } from '@corral/contracts';
 import type { Logger } from '@corral/service-kit';
 import { type AuditEventRow, findAuditEvents, insertAuditEvent } from '../data/audit.js';
 import type { Database } from '../data/db.js';
@@ -24,13 +24,15 @@ export type AuditAction =
   | 'session.refresh_reuse'
   | 'api_key.created'
   | 'api_key.revoked'
-  | 'signing_key.rotated';
+  | 'signing_key.rotated'
+  // Recorded for other services (POST /api/auth/audit-events): chat-api's model pool changes.
+  | ServiceAuditAction;
 
 export interface AuditEntry {
   action: AuditAction;
   outcome?: 'success' | 'failure';
   actorId?: string | null;
-  targetType?: 'user' | 'api_key' | 'signing_key' | 'session' | 'group';
+  targetType?: 'user' | 'api_key' | 'signing_key' | 'session' | 'group' | 'model';
   targetId?: string | null;
   ip?: string | undefined;
   details?: AuditEventRow['details'];

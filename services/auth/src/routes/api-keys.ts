@@ -1,7 +1,9 @@
+import { serviceAuditEntry } from '@corral/contracts';
 import { AppError, parseInput } from '@corral/service-kit';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AuthContext } from '../context.js';
+import type { AuditEntry } from '../domain/audit.js';
 import { findOwnApiKey, listApiKeysOf } from '../data/api-keys.js';
 import { keyWithDescendants } from '../data/key-tree.js';
 import { createApiKey, introspectApiKey, revokeApiKey, toApiKeyView } from '../domain/api-keys.js';
@@ -102,6 +104,7 @@ export function apiKeyRoutes(ctx: AuthContext): Router {
   return router;
 }
 
+type AuditDetails = NonNullable<AuditEntry['details']>;
 const userIdParams = z.object({ id: z.uuid() });
 const introspectBody = z.object({ token: z.string().min(1).max(512) });
 const feedQuery = z.object({
@@ -123,7 +126,8 @@ function requireServiceToken(ctx: AuthContext, req: Request, what: string): void
  * For other services, with the internal service token: POST /api/auth/introspect (is this API key
  * valid, whose is it, what may it do), GET /api/auth/revocations (the stamps feed they poll) and
  * GET /api/auth/users/:id/grants (the user's groups with their models and limits, for chat-api)
- * and GET /api/auth/groups/members (every group's member ids, for usage by group).
+ * and GET /api/auth/groups/members (every group's member ids, for usage by group), and
+ * POST /api/auth/audit-events (an admin action another service carried out, into the audit log).
  */
 export function introspectionRoutes(ctx: AuthContext): Router {
   const router = Router();
@@ -140,6 +144,14 @@ export function introspectionRoutes(ctx: AuthContext): Router {
     requireServiceToken(ctx, req, 'Group grants');
     const { id } = parseInput(userIdParams, req.params, 'params');
     res.set('Cache-Control', 'no-store').json(await userGrants(ctx, id));
+  });
+  // Admin actions another service carried out (chat-api's pool changes), in the one audit log.
+  router.post('/audit-events', async (req, res) => {
+    requireServiceToken(ctx, req, 'Recording an audit event');
+    const { details, ...entry } = parseInput(serviceAuditEntry, req.body);
+    // Parsed from JSON, so JSON again.
+    await ctx.audit.record({ ...entry, ...(details ? { details: details as AuditDetails } : {}) });
+    res.status(204).end();
   });
   router.get('/revocations', async (req, res) => {
     requireServiceToken(ctx, req, 'The revocation feed');

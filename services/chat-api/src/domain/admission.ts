@@ -20,7 +20,8 @@ export async function admitRequest(
   principal: AuthPrincipal,
   kind: RequestKind = 'generation',
 ): Promise<{ caller: Caller; headers: Record<string, string> }> {
-  const limits = await ctx.limits.effective(principal.userId);
+  // The pool's switches are read here too, so the model checks below need no query.
+  const [limits] = await Promise.all([ctx.limits.effective(principal.userId), ctx.availability.refresh()]);
   const perMinute = kind === 'generation' ? limits.requestsPerMinute : ctx.config.READ_RATE_LIMIT_PER_MINUTE;
   const { headers } = await ctx.rateLimiter.consume(principal.userId, perMinute, kind);
   return { caller: { ...principal, limits }, headers };

@@ -299,10 +299,10 @@ export class GatewayClient {
     );
   }
 
-  /** The gateway's `GET /admin/backends` (the pool as it sees it), passed on as it answers. */
-  async adminBackends(signal?: AbortSignal): Promise<unknown> {
+  /** The gateway's own admin routes (`GET /admin/backends`, `DELETE /admin/models`), passed on as they answer. */
+  async admin(method: 'GET' | 'DELETE', url: string, data?: unknown): Promise<unknown> {
     try {
-      const res = await this.http.get<unknown>('/admin/backends', signal ? { signal } : {});
+      const res = await this.http.request<unknown>({ method, url, data });
       return res.data;
     } catch (error) {
       throw this.toAppError(error);

@@ -18,7 +18,8 @@ function names(list: readonly string[], model: string): boolean {
 }
 
 /**
- * Whether the caller may use `model`. The deployment's ALLOWED_MODELS and an API key's own
+ * Whether the caller may use `model`. An admin must not have kept it from users (Admin → Model
+ * pool's switch; see ModelAvailability). The deployment's ALLOWED_MODELS and an API key's own
  * allowlist must list it. A model some group names is group-restricted: the user needs a group
  * that names it, or their own allowlist must name it. Any other model follows the user's own
  * allowlist (an admin's, in user_limits; empty = every model).
@@ -29,6 +30,7 @@ export function mayUseModel(
   model: string,
   limits: Pick<EffectiveLimits, 'allowedModels' | 'groupModels' | 'restrictedModels'>,
 ): boolean {
+  if (ctx.availability.isHidden(model)) return false;
   if (!listed(ctx.config.ALLOWED_MODELS, model) || !listed(principal.models, model)) return false;
   if (names(limits.restrictedModels, model)) {
     return names(limits.groupModels, model) || names(limits.allowedModels, model);

@@ -1,8 +1,10 @@
-import { modelPullRequest } from '@corral/contracts';
+import { modelPullRequest, ollamaModelName } from '@corral/contracts';
 import { AppError, parseInput } from '@corral/service-kit';
 import express, { type Express } from 'express';
+import { z } from 'zod';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
+import { deleteEverywhere, removalStatus } from '../domain/model-delete.js';
 import { pullEverywhere } from '../domain/model-pull.js';
 
 function describeBackend(gw: GatewayContext, backend: Backend, now: number) {
@@ -94,5 +96,23 @@ export function mountAdminRoutes(app: Express, gw: GatewayContext): void {
       done: true,
     });
     res.end();
+  });
+
+  // Ollama's DELETE /api/delete on every healthy backend; the others are listed as skipped.
+  app.delete('/admin/models', express.json({ limit: '16kb' }), async (req, res) => {
+    const { model } = parseInput(z.object({ model: ollamaModelName }), req.body ?? {});
+    const backends = gw.pool.list();
+    const targets = backends.filter((backend) => backend.routable);
+    if (targets.length === 0) {
+      throw new AppError('service_unavailable', 'no healthy backend to delete from', {
+        headers: { 'Retry-After': String(gw.router.retryAfterSeconds) },
+      });
+    }
+    const results = await deleteEverywhere(targets, gw.upstream, model);
+    await Promise.all(targets.map((backend) => gw.inventory.refresh(backend).catch(() => undefined)));
+    const skipped = backends.filter((backend) => !backend.routable).map((backend) => backend.id);
+    const status = removalStatus(results, skipped.length);
+    gw.logger.info('model delete finished', { model, status, backends: results.length });
+    res.json({ model, status, backends: results, skipped });
   });
 }

@@ -1,6 +1,8 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { ollamaNameProblem, type PoolModelView } from '@corral/contracts';
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, type BackendPool } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { PoolModelsTable } from './PoolModelsTable.js';
 
 const REFRESH_MS = 5000;
 
@@ -10,6 +12,13 @@ export function ModelPoolPanel() {
   const [model, setModel] = useState('');
   const [pullState, setPullState] = useState<unknown>();
   const [pullStatus, setPullStatus] = useState('');
+  const [models, setModels] = useState<PoolModelView[]>([]);
+  const [nameProblem, setNameProblem] = useState<string | null>(null);
+
+  const loadModels = useCallback(
+    () => api.chat.admin.poolModels().then(setModels, (e: unknown) => setError(e)),
+    [],
+  );
 
   useEffect(() => {
     let live = true;
@@ -23,16 +32,21 @@ export function ModelPoolPanel() {
         (e: unknown) => live && setError(e),
       );
     void load();
+    void loadModels();
     const timer = window.setInterval(() => void load(), REFRESH_MS);
     return () => {
       live = false;
       window.clearInterval(timer);
     };
-  }, []);
+  }, [loadModels]);
 
   const pull = async (event: FormEvent) => {
     event.preventDefault();
     const name = model.trim();
+    // Checked as Ollama checks it, before anything is pulled (chat-api checks again).
+    const problem = ollamaNameProblem(name);
+    setNameProblem(problem);
+    if (problem) return;
     setPullState(undefined);
     setPullStatus(`Pulling ${name}…`);
     try {
@@ -52,6 +66,7 @@ export function ModelPoolPanel() {
           : `${name}: ${summary.status}; failed on ${failed.map((b) => `${b.backend} (${b.error ?? b.status})`).join(', ')}.`,
       );
       setModel('');
+      void loadModels();
     } catch (caught) {
       setPullStatus('');
       setPullState(caught);
@@ -105,20 +120,36 @@ export function ModelPoolPanel() {
           ))}
         </tbody>
       </table>
-      <form className="row row--wrap" onSubmit={(e) => void pull(e)} aria-label="Pull a model">
+      <PoolModelsTable models={models} onChanged={() => void loadModels()} />
+      <form className="row row--wrap" onSubmit={(e) => void pull(e)} aria-label="Pull a model" noValidate>
         <label>
           Pull a model onto the pool
           <input
             required
             placeholder="e.g. llama3.2:3b"
             value={model}
-            onChange={(e) => setModel(e.target.value)}
+            aria-invalid={nameProblem ? true : undefined}
+            aria-describedby={nameProblem ? 'pull-model-problem' : 'pull-model-hint'}
+            onChange={(e) => {
+              setModel(e.target.value);
+              setNameProblem(null);
+            }}
           />
         </label>
         <button type="submit" className="btn">
           Pull
         </button>
       </form>
+      {nameProblem ? (
+        <p id="pull-model-problem" className="field-error" role="alert">
+          Model name: {nameProblem}. Ollama names look like model[:tag], namespace/model[:tag] or
+          host/namespace/model[:tag].
+        </p>
+      ) : (
+        <p id="pull-model-hint" className="muted">
+          A pulled model is hidden from users until you switch it on above.
+        </p>
+      )}
       {pullStatus && <p role="status">{pullStatus}</p>}
       {pullState !== undefined && <ErrorNotice error={pullState} onDismiss={() => setPullState(undefined)} />}
     </div>

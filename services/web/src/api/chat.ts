@@ -15,6 +15,11 @@ import {
   usageResponse,
   userLimitsResponse,
   backendPool,
+  modelRemoval,
+  poolModelListing,
+  poolModelView,
+  type ModelRemoval,
+  type PoolModelView,
 } from '@corral/contracts';
 import { ApiError, NetworkError, UnexpectedAnswer, problemFrom } from './errors.js';
 import type { ApiClient } from './http.js';
@@ -251,6 +256,17 @@ export function chatApi(http: ApiClient) {
       },
       /** The gateway's pool, as chat-api relays it to admins (the Ingress does not expose the gateway). */
       backends: (): Promise<BackendPool> => http.json(backendPool, '/api/admin/backends'),
+      /** The pool's models with their "available to users" switch. */
+      poolModels: async (): Promise<PoolModelView[]> =>
+        (await http.json(poolModelListing, '/api/admin/models')).items,
+      setAvailability: (model: string, availableToUsers: boolean): Promise<PoolModelView> =>
+        http.json(poolModelView, `/api/admin/models/${id(model)}/availability`, {
+          method: 'PUT',
+          body: { availableToUsers },
+        }),
+      /** Ollama's delete on every backend. */
+      removeModel: (model: string): Promise<ModelRemoval> =>
+        http.json(modelRemoval, `/api/admin/models/${id(model)}`, { method: 'DELETE' }),
       /** The gateway pulls the model onto every healthy backend; chat-api relays its NDJSON progress. */
       async pullModel(
         model: string,

@@ -1,9 +1,19 @@
-import { type ReactNode, useRef, useState } from 'react';
+import { toJsxRuntime } from 'hast-util-to-jsx-runtime';
+import { Children, type ReactNode, useRef, useState } from 'react';
+import { Fragment, jsx, jsxs } from 'react/jsx-runtime';
+import { useHighlighted } from './highlight.js';
+
+/** The block's source: react-markdown hands it over as text. */
+const textOf = (children: ReactNode): string =>
+  Children.toArray(children)
+    .map((child) => (typeof child === 'string' || typeof child === 'number' ? String(child) : ''))
+    .join('');
 
 /** A fenced code block with its language and a copy button. */
 export function CodeBlock({ language, children }: { language: string | undefined; children: ReactNode }) {
   const codeRef = useRef<HTMLElement>(null);
   const [copied, setCopied] = useState(false);
+  const highlighted = useHighlighted(language, textOf(children));
   const copy = async () => {
     const text = codeRef.current?.textContent ?? '';
     try {
@@ -24,7 +34,7 @@ export function CodeBlock({ language, children }: { language: string | undefined
       </div>
       <pre>
         <code ref={codeRef} className={language ? `hljs language-${language}` : 'hljs'}>
-          {children}
+          {highlighted ? toJsxRuntime(highlighted, { Fragment, jsx, jsxs }) : children}
         </code>
       </pre>
     </div>

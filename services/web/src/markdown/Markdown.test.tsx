@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import Markdown from './Markdown.js';
 import { safeUrl } from './safe-url.js';
@@ -44,9 +44,14 @@ describe('Markdown renders model output inertly', () => {
     expect(link.getAttribute('target')).toBe('_blank');
   });
 
-  it('highlights fenced code and offers a copy button', () => {
+  it('highlights fenced code once its grammar has loaded, and offers a copy button', async () => {
     const { container } = render(<Markdown text={'```ts\nconst answer: number = 42;\n```'} />);
-    expect(container.querySelector('code.language-ts .hljs-keyword')?.textContent).toBe('const');
+    // Plain text first: the grammar is a chunk of its own, fetched on demand.
+    expect(container.querySelector('pre code')?.textContent).toBe('const answer: number = 42;\n');
+    await waitFor(() =>
+      expect(container.querySelector('code.language-ts .hljs-keyword')?.textContent).toBe('const'),
+    );
+    expect(container.querySelector('pre code')?.textContent).toBe('const answer: number = 42;\n');
     expect(screen.getByRole('button', { name: 'Copy code' })).toBeTruthy();
     expect(screen.getByText('ts')).toBeTruthy();
   });

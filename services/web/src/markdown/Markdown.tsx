@@ -1,6 +1,5 @@
 import type { ReactElement } from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
-import rehypeHighlight from 'rehype-highlight';
 import rehypeKatex from 'rehype-katex';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
@@ -44,10 +43,8 @@ const components: Components = {
 // `style-src 'self'`. KaTeX's defaults stay: `trust: false` (no \href, \includegraphics,
 // \htmlClass…), and a bad formula is shown as its source in red rather than throwing.
 const remarkPlugins = [remarkGfm, remarkMath, remarkDollarPrices];
-const rehypePlugins = [
-  [rehypeKatex, { output: 'mathml', strict: 'ignore' }],
-  [rehypeHighlight, { detect: false, plainText: ['text', 'txt', 'plain'] }],
-] as const;
+const rehypePlugins = [[rehypeKatex, { output: 'mathml', strict: 'ignore' }]] as const;
+// Code is highlighted by CodeBlock, each language's grammar fetched when first needed (highlight.ts).
 
 /** Model output as Markdown (GFM, highlighted code, KaTeX math), with no way to run script. */
 export default function Markdown({ text }: { text: string }) {
