@@ -7,6 +7,7 @@ export * from './common.js';
 export * from './conversations.js';
 export * from './errors.js';
 export * from './export.js';
+export * from './library.js';
 export * from './limits.js';
 export * from './model-names.js';
 export * from './models.js';

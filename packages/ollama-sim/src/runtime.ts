@@ -9,6 +9,8 @@ import {
   type SimTunables,
 } from './options.js';
 import { SimHttpError } from './http-util.js';
+import { contentText } from './generator.js';
+import type { ChatMessageLike } from './reply.js';
 import { GpuScheduler, type ModelStats } from './scheduler.js';
 
 /** Counters tests read to see what reached the simulator. */
@@ -53,6 +55,13 @@ export interface Abortable {
 }
 
 /** Shared state of one simulator instance: tunables, models, admission, failure mode, counters. */
+/** What a chat request carried, as `GET /_sim/last-chat` answers it. */
+export interface SimChatRequest {
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+  options: Record<string, unknown>;
+}
+
 export class SimRuntime {
   readonly tunables: SimTunables;
   readonly scheduler: GpuScheduler;
@@ -69,6 +78,18 @@ export class SimRuntime {
   ) {
     this.tunables = resolveTunables(options.profile, options);
     this.scheduler = new GpuScheduler(this.tunables);
+  }
+
+  /** The last `/api/chat` request that asked for a reply, so tests see what reached the model. */
+  lastChat: SimChatRequest | null = null;
+
+  recordChat(model: string, messages: readonly ChatMessageLike[], options: Record<string, unknown>): void {
+    this.lastChat = {
+      model,
+      // Roles and text only: images are large and already checked elsewhere.
+      messages: messages.map((m) => ({ role: String(m.role), content: contentText(m.content) })),
+      options: { ...options },
+    };
   }
 
   setOptions(partial: Partial<SimTunables>): SimTunables {

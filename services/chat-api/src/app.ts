@@ -46,6 +46,7 @@ import { bindCaller } from './routes/principal.js';
 import { GroupGrants } from './domain/group-grants.js';
 import { groupUsageRoutes } from './routes/group-usage.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
+import { libraryRoutes } from './routes/library.js';
 
 const ACCESS_TOKEN_CACHE_MS = 60_000;
 /** How long chat-api waits for auth's answer on a user's group grants (a cache miss). */
@@ -289,6 +290,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       const adminOnly = [...guard, requireScope('admin'), requireRole('admin')];
       app.use('/api/admin', ...adminOnly, adminRoutes(ctx), poolRoutes(ctx), groupUsageRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
+      app.use('/api', ...guard, libraryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, [...guard, requireScope('inference')]));
     },

@@ -98,6 +98,8 @@ describe('export and import: happy path', () => {
       skipped: 0,
       renamed: [],
       messages: 7,
+      prompts: 0,
+      assistants: 0,
     } satisfies ImportResult);
     expect(await currentBranch(user, trip.id)).toEqual(tripBefore);
     expect(await currentBranch(user, notes.id)).toEqual(notesBefore);

@@ -6,6 +6,8 @@ import { attachmentFilesOf } from './attachments.js';
 import { toConversationView, toMessageView } from './conversations.js';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 
+type ConversationsImported = Omit<ImportResult, 'prompts' | 'assistants'>;
+
 /** Conversations per read: bounds memory (their messages come along) while keeping queries few. */
 const EXPORT_BATCH = 100;
 
@@ -80,8 +82,8 @@ export async function importConversations(
   db: Database,
   userId: string,
   conversations: ExportedConversation[],
-): Promise<ImportResult> {
-  const result: ImportResult = { imported: 0, skipped: 0, renamed: [], messages: 0 };
+): Promise<ConversationsImported> {
+  const result: ConversationsImported = { imported: 0, skipped: 0, renamed: [], messages: 0 };
   for (const conversation of conversations) {
     let outcome = await insertConversation(db, userId, conversation);
     if (outcome.kind === 'collision') {

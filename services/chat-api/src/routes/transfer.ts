@@ -8,6 +8,8 @@ import express, { type Response, Router } from 'express';
 import type { ChatContext } from '../context.js';
 import { findOwnConversation } from '../data/conversations.js';
 import { exportConversations, importConversations } from '../data/transfer.js';
+import { exportLibrary, importLibrary } from '../data/library-transfer.js';
+import { assertImportedLibrary } from '../domain/library-import.js';
 import { principal } from './principal.js';
 
 export const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -23,6 +25,7 @@ async function streamExport(
   res: Response,
   filename: string,
   conversations: AsyncGenerator<ExportedConversation>,
+  library: object = {},
 ): Promise<void> {
   res.status(200).set({
     'Content-Type': 'application/json; charset=utf-8',
@@ -32,7 +35,12 @@ async function streamExport(
   const write = async (chunk: string) => {
     if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
-  const head = JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date() });
+  const head = JSON.stringify({
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    exportedAt: new Date(),
+    ...library,
+  });
   await write(`${head.slice(0, -1)},"conversations":[`);
   let first = true;
   try {
@@ -62,7 +70,13 @@ export function transferRoutes(ctx: ChatContext): Router {
 
   router.get('/export', async (req, res) => {
     const { userId } = principal(req);
-    await streamExport(res, `corral-conversations-${today()}.json`, exportConversations(ctx.db, userId));
+    const library = await exportLibrary(ctx.db, userId);
+    await streamExport(
+      res,
+      `corral-conversations-${today()}.json`,
+      exportConversations(ctx.db, userId),
+      library,
+    );
   });
 
   router.get('/:id/export', async (req, res) => {
@@ -93,13 +107,15 @@ export function transferRoutes(ctx: ChatContext): Router {
       );
       const caller = principal(req);
       await assertImportedAttachments(ctx, caller, file.conversations);
+      await assertImportedLibrary(ctx, userId, file);
       const result = await importConversations(ctx.db, userId, file.conversations);
+      const library = await importLibrary(ctx.db, userId, file.prompts ?? [], file.assistants ?? []);
       ctx.logger.info('conversations imported', {
         imported: result.imported,
         skipped: result.skipped,
         renamed: result.renamed.length,
       });
-      res.json(result);
+      res.json({ ...result, ...library });
     },
   );
 
