@@ -25,7 +25,11 @@ describe('prompt library', () => {
     const mine = await save(stack.alice, { title: 'Summarise', text: 'Summarise this:' });
     expect(mine).toMatchObject({ title: 'Summarise', shared: false, editable: true });
     const tag = randomBytes(3).toString('hex');
-    const shared = await save(stack.admin, { title: `House style ${tag}`, text: 'Write plainly.', shared: true });
+    const shared = await save(stack.admin, {
+      title: `House style ${tag}`,
+      text: 'Write plainly.',
+      shared: true,
+    });
 
     const alices = await list(stack.alice);
     expect(alices.map((p) => p.id)).toEqual(expect.arrayContaining([mine.id, shared.id]));
@@ -54,7 +58,10 @@ describe('prompt library: bad input and limits', () => {
       400,
       'validation_failed',
     );
-    const long = await api().post('/api/prompts').set(bearer(user.token)).send({ title: 'Long', text: 'x'.repeat(51) });
+    const long = await api()
+      .post('/api/prompts')
+      .set(bearer(user.token))
+      .send({ title: 'Long', text: 'x'.repeat(51) });
     expectProblem(long, 400, 'validation_failed');
     expect(long.text).toContain('MAX_PROMPT_CHARS');
     for (const n of [1, 2, 3]) await save(user, { title: `P${n}`, text: 'text' });
@@ -77,14 +84,25 @@ describe('prompt library: who may do what', () => {
       404,
       'not_found',
     );
-    expectProblem(await api().delete(`/api/prompts/${mine.id}`).set(bearer(stack.bob.token)), 404, 'not_found');
     expectProblem(
-      await api().post('/api/prompts').set(bearer(stack.bob.token)).send({ title: 'All', text: 'x', shared: true }),
+      await api().delete(`/api/prompts/${mine.id}`).set(bearer(stack.bob.token)),
+      404,
+      'not_found',
+    );
+    expectProblem(
+      await api()
+        .post('/api/prompts')
+        .set(bearer(stack.bob.token))
+        .send({ title: 'All', text: 'x', shared: true }),
       403,
       'forbidden',
     );
     const shared = await save(stack.admin, { title: 'Shared', text: 'x', shared: true });
-    expectProblem(await api().delete(`/api/prompts/${shared.id}`).set(bearer(stack.bob.token)), 403, 'forbidden');
+    expectProblem(
+      await api().delete(`/api/prompts/${shared.id}`).set(bearer(stack.bob.token)),
+      403,
+      'forbidden',
+    );
     expectProblem(await api().get('/api/prompts'), 401, 'unauthorized');
 
     const key = await request(inject('authUrl'))
@@ -93,7 +111,9 @@ describe('prompt library: who may do what', () => {
       .send({ name: `inference-${randomBytes(3).toString('hex')}` });
     expect(key.status, key.text).toBe(201);
     expectProblem(
-      await api().get('/api/prompts').set(bearer((key.body as { key: string }).key)),
+      await api()
+        .get('/api/prompts')
+        .set(bearer((key.body as { key: string }).key)),
       403,
       'forbidden',
     );

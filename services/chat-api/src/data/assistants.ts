@@ -37,7 +37,11 @@ export async function findAssistant(db: Database, id: string): Promise<Assistant
   return db.prisma.assistant.findUnique({ where: { id } });
 }
 
-export function updateAssistant(db: Database, id: string, changes: Partial<AssistantFields>): Promise<Assistant> {
+export function updateAssistant(
+  db: Database,
+  id: string,
+  changes: Partial<AssistantFields>,
+): Promise<Assistant> {
   const data = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
   return db.prisma.assistant.update({ where: { id }, data: { ...data, updatedAt: new Date() } });
 }
@@ -51,7 +55,10 @@ export function personalAssistants(db: Database, userId: string): Promise<Assist
 }
 
 /** The Ollama options of the assistant a conversation was started with; {} for none. One indexed read per turn. */
-export async function conversationOptions(db: Database, conversationId: string): Promise<Record<string, unknown>> {
+export async function conversationOptions(
+  db: Database,
+  conversationId: string,
+): Promise<Record<string, unknown>> {
   const { rows } = await db.pool.query<{ options: Record<string, unknown> }>({
     name: 'chat_conversation_options',
     text: 'SELECT options FROM conversation_assistants WHERE conversation_id = $1',

@@ -2,7 +2,8 @@ import type { AttachmentView } from './attachments.js';
 import { withStreamingText } from './chunks.js';
 import { AppError } from '@corral/service-kit';
 import type { Assistant } from '../generated/prisma/client.js';
-import { type Conversation, type Database, inTransaction, type Message, Prisma } from './db.js';
+import type { Prisma } from './db.js';
+import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 import { CONVERSATION_COLUMNS, type ConversationRow, conversationFromRow } from './rows.js';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

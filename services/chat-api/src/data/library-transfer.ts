@@ -8,7 +8,10 @@ export async function exportLibrary(
   db: Database,
   userId: string,
 ): Promise<{ prompts: ExportedPrompt[]; assistants: ExportedAssistant[] }> {
-  const [prompts, assistants] = await Promise.all([personalPrompts(db, userId), personalAssistants(db, userId)]);
+  const [prompts, assistants] = await Promise.all([
+    personalPrompts(db, userId),
+    personalAssistants(db, userId),
+  ]);
   return {
     prompts: prompts.map((p) => ({
       id: p.id,

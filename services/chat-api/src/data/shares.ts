@@ -5,7 +5,8 @@ import { allMessages, branchTo, UUID } from './conversations.js';
 import type { Conversation, Database, Prisma } from './db.js';
 import type { Share } from '../generated/prisma/client.js';
 
-export const shareNotFound = () => new AppError('not_found', 'No such shared conversation (it may have been revoked).');
+export const shareNotFound = () =>
+  new AppError('not_found', 'No such shared conversation (it may have been revoked).');
 
 /** The link's secret: 192 random bits, URL-safe. */
 const newToken = () => randomBytes(24).toString('base64url');

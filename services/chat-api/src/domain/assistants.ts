@@ -1,3 +1,5 @@
+import { normalizeModelName } from '@corral/contracts';
+import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import { type Assistant, assistantNotFound, findAssistant } from '../data/assistants.js';
 import type { Caller } from './admission.js';
@@ -72,4 +74,21 @@ export async function assistantForConversation(
   }
   assertModelAllowed(ctx, caller, assistant.baseModel);
   return assistant;
+}
+
+/**
+ * An assistant's base model must be one the pool has; a personal one's must also pass its owner's
+ * allowlists (404 `model_not_found`). A shared one is checked for each user when they use it, so an
+ * admin may share one on a model only some groups may use.
+ */
+export async function assertBaseModel(ctx: ChatContext, caller: Caller, model: string, shared: boolean) {
+  if (!shared) assertModelAllowed(ctx, caller, model);
+  const wanted = normalizeModelName(model);
+  const pool = await ctx.gateway.listModels();
+  if (!pool.some((m) => normalizeModelName(m.name) === wanted)) {
+    throw new AppError(
+      'model_not_found',
+      `The model '${model}' does not exist or you do not have access to it.`,
+    );
+  }
 }

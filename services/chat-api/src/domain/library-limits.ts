@@ -10,7 +10,13 @@ export function assertLength(path: string, length: number, max: number, setting:
 }
 
 /** 409 when `adding` more would take a user past `max` of something (`setting` names the limit). */
-export function assertRoom(what: string, current: number, adding: number, max: number, setting: string): void {
+export function assertRoom(
+  what: string,
+  current: number,
+  adding: number,
+  max: number,
+  setting: string,
+): void {
   if (current + adding <= max) return;
   throw new AppError(
     'conflict',

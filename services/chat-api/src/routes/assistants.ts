@@ -14,9 +14,8 @@ import {
   updateAssistant,
 } from '../data/assistants.js';
 import type { Caller } from '../domain/admission.js';
-import { mayEditAssistant, usableAssistants } from '../domain/assistants.js';
+import { assertBaseModel, mayEditAssistant, usableAssistants } from '../domain/assistants.js';
 import { assertLength, assertRoom } from '../domain/library-limits.js';
-import { assertModelAllowed } from '../domain/models.js';
 import { principal } from './principal.js';
 
 /** Shared assistants are managed by an admin: a session, or an admin's key with the `admin` scope. */
@@ -36,7 +35,11 @@ export function assistantRoutes(ctx: ChatContext): Router {
   router.get('/', async (req, res) => {
     const caller = principal(req);
     const usable = await usableAssistants(ctx, caller, await listAssistantCandidates(ctx.db, caller.userId));
-    res.json({ items: usable.map((a) => toAssistantView(a, mayEditAssistant(a, caller) && (!a.shared || isAdmin(caller)))) });
+    res.json({
+      items: usable.map((a) =>
+        toAssistantView(a, mayEditAssistant(a, caller) && (!a.shared || isAdmin(caller))),
+      ),
+    });
   });
 
   router.post('/', async (req, res) => {
@@ -47,14 +50,21 @@ export function assistantRoutes(ctx: ChatContext): Router {
     }
     if (!shared && fields.groupIds.length > 0) {
       throw new AppError('validation_failed', 'body.groupIds: only a shared assistant is limited to groups', {
-        extensions: { errors: [{ path: 'body.groupIds', message: 'only a shared assistant is limited to groups' }] },
+        extensions: {
+          errors: [{ path: 'body.groupIds', message: 'only a shared assistant is limited to groups' }],
+        },
       });
     }
     assertLength('body.systemPrompt', fields.systemPrompt.length, MAX_PROMPT_CHARS, 'MAX_PROMPT_CHARS');
-    // Its creator must be able to use the base model (others are checked when they use it).
-    assertModelAllowed(ctx, caller, fields.baseModel);
+    await assertBaseModel(ctx, caller, fields.baseModel, shared);
     const count = await countAssistants(ctx.db, caller.userId, shared);
-    assertRoom(shared ? 'shared assistants' : 'assistants', count, 1, MAX_ASSISTANTS_PER_USER, 'MAX_ASSISTANTS_PER_USER');
+    assertRoom(
+      shared ? 'shared assistants' : 'assistants',
+      count,
+      1,
+      MAX_ASSISTANTS_PER_USER,
+      'MAX_ASSISTANTS_PER_USER',
+    );
     const assistant = await createAssistant(ctx.db, { userId: caller.userId, shared, ...fields });
     res
       .status(201)
@@ -79,13 +89,15 @@ export function assistantRoutes(ctx: ChatContext): Router {
     const body = parseInput(assistantPatch, req.body ?? {});
     if (body.groupIds !== undefined && body.groupIds.length > 0 && !assistant.shared) {
       throw new AppError('validation_failed', 'body.groupIds: only a shared assistant is limited to groups', {
-        extensions: { errors: [{ path: 'body.groupIds', message: 'only a shared assistant is limited to groups' }] },
+        extensions: {
+          errors: [{ path: 'body.groupIds', message: 'only a shared assistant is limited to groups' }],
+        },
       });
     }
     if (body.systemPrompt !== undefined) {
       assertLength('body.systemPrompt', body.systemPrompt.length, MAX_PROMPT_CHARS, 'MAX_PROMPT_CHARS');
     }
-    if (body.baseModel !== undefined) assertModelAllowed(ctx, caller, body.baseModel);
+    if (body.baseModel !== undefined) await assertBaseModel(ctx, caller, body.baseModel, assistant.shared);
     const updated = await updateAssistant(ctx.db, assistant.id, body);
     res.json({ assistant: toAssistantView(updated, true) });
   });

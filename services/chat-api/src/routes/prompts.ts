@@ -45,9 +45,18 @@ export function promptRoutes(ctx: ChatContext): Router {
     }
     assertLength('body.text', body.text.length, MAX_PROMPT_CHARS, 'MAX_PROMPT_CHARS');
     const count = await countPrompts(ctx.db, caller.userId, body.shared);
-    assertRoom(body.shared ? 'shared prompts' : 'prompts', count, 1, MAX_PROMPTS_PER_USER, 'MAX_PROMPTS_PER_USER');
+    assertRoom(
+      body.shared ? 'shared prompts' : 'prompts',
+      count,
+      1,
+      MAX_PROMPTS_PER_USER,
+      'MAX_PROMPTS_PER_USER',
+    );
     const prompt = await createPrompt(ctx.db, { userId: caller.userId, ...body });
-    res.status(201).location(`/api/prompts/${prompt.id}`).json({ prompt: toPromptView(prompt, true) });
+    res
+      .status(201)
+      .location(`/api/prompts/${prompt.id}`)
+      .json({ prompt: toPromptView(prompt, true) });
   });
 
   router.patch('/:id', async (req, res) => {
@@ -55,7 +64,8 @@ export function promptRoutes(ctx: ChatContext): Router {
     const prompt = await findVisiblePrompt(ctx.db, caller.userId, req.params.id);
     if (!mayEdit(prompt, caller)) throw new AppError('forbidden', 'Only an admin changes a shared prompt.');
     const body = parseInput(promptPatch, req.body ?? {});
-    if (body.text !== undefined) assertLength('body.text', body.text.length, MAX_PROMPT_CHARS, 'MAX_PROMPT_CHARS');
+    if (body.text !== undefined)
+      assertLength('body.text', body.text.length, MAX_PROMPT_CHARS, 'MAX_PROMPT_CHARS');
     const updated = await updatePrompt(ctx.db, prompt.id, body);
     res.json({ prompt: toPromptView(updated, true) });
   });
