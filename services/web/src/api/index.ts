@@ -1,6 +1,7 @@
 import { authApi } from './auth.js';
 import { chatApi } from './chat.js';
 import { ApiClient } from './http.js';
+import { libraryApi } from './library.js';
 
 export * from './errors.js';
 export type * from './types.js';
@@ -8,5 +9,5 @@ export { ApiClient } from './http.js';
 
 /** The app's single client: every call goes through one token and refresh state. */
 export const http = new ApiClient();
-export const api = { auth: authApi(http), chat: chatApi(http) };
+export const api = { auth: authApi(http), chat: chatApi(http), library: libraryApi(http) };
 export type Api = typeof api;

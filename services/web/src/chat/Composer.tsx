@@ -1,5 +1,6 @@
 import { type ClipboardEvent, type DragEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useMediaQuery } from '../ui/useMediaQuery.js';
+import { PromptMenu, usePromptMenu } from './PromptMenu.js';
 
 /** The phone layout's one-line composer cuts off anything longer than a word or two. */
 export const PLACEHOLDER = {
@@ -48,6 +49,7 @@ export function Composer({
   const [dragging, setDragging] = useState(false);
   const sendable = Boolean(value.trim()) || images.length > 0;
   const narrow = useMediaQuery(NARROW);
+  const promptMenu = usePromptMenu(value, onChange, ref);
   useEffect(() => {
     const node = ref.current;
     if (!node) return;
@@ -56,6 +58,7 @@ export function Composer({
   }, [value]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (promptMenu.onKeyDown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       if (!streaming && sendable) onSend();
@@ -146,14 +149,16 @@ export function Composer({
         rows={1}
         placeholder={narrow ? PLACEHOLDER.narrow : PLACEHOLDER.wide}
         aria-describedby="composer-hint"
+        {...promptMenu.inputProps}
         value={value}
         disabled={disabled}
         onChange={(e) => onChange(e.target.value)}
         onKeyDown={onKeyDown}
         onPaste={onPaste}
       />
+      <PromptMenu menu={promptMenu} />
       <span id="composer-hint" className="visually-hidden">
-        Enter sends, Shift+Enter adds a new line, Escape stops a reply.
+        Enter sends, Shift+Enter adds a new line, Escape stops a reply, / at the start picks a saved prompt.
       </span>
       {streaming ? (
         <button type="button" className="btn btn--danger" onClick={onStop} aria-keyshortcuts="Escape">
