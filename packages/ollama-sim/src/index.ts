@@ -71,8 +71,8 @@ export interface OllamaSim {
   options(): SimTunables;
   /** Adds a model, as if pulled. */
   addModel(model: string | SimModelSpec): void;
-  /** What the last `/api/chat` request that asked for a reply carried (roles, text, options); null before one. */
-  lastChat(): SimChatRequest | null;
+  /** What the last `/api/chat` requests that asked for a reply carried (roles, text, options), oldest first. */
+  chats(): SimChatRequest[];
   /** A copy of the counters. */
   stats(): SimStats;
   resetStats(): void;
@@ -121,7 +121,7 @@ export async function startOllamaSim(options: OllamaSimOptions = {}): Promise<Ol
     setOptions: (partial) => rt.setOptions(partial),
     options: () => ({ ...rt.tunables }),
     addModel: (model) => void rt.models.add(model),
-    lastChat: () => (rt.lastChat ? structuredClone(rt.lastChat) : null),
+    chats: () => structuredClone(rt.recentChats),
     stats: () => rt.snapshotStats(),
     resetStats: () => rt.resetStats(),
   };

@@ -55,7 +55,10 @@ export interface Abortable {
 }
 
 /** Shared state of one simulator instance: tunables, models, admission, failure mode, counters. */
-/** What a chat request carried, as `GET /_sim/last-chat` answers it. */
+/** Chat requests kept for `GET /_sim/chats` (tests look at the last few). */
+const RECENT_CHATS = 50;
+
+/** What a chat request carried, as `GET /_sim/chats` answers it. */
 export interface SimChatRequest {
   model: string;
   messages: Array<{ role: string; content: string }>;
@@ -80,16 +83,17 @@ export class SimRuntime {
     this.scheduler = new GpuScheduler(this.tunables);
   }
 
-  /** The last `/api/chat` request that asked for a reply, so tests see what reached the model. */
-  lastChat: SimChatRequest | null = null;
+  /** The last RECENT_CHATS `/api/chat` requests that asked for a reply, oldest first: what reached the model. */
+  readonly recentChats: SimChatRequest[] = [];
 
   recordChat(model: string, messages: readonly ChatMessageLike[], options: Record<string, unknown>): void {
-    this.lastChat = {
+    if (this.recentChats.length >= RECENT_CHATS) this.recentChats.shift();
+    this.recentChats.push({
       model,
       // Roles and text only: images are large and already checked elsewhere.
       messages: messages.map((m) => ({ role: String(m.role), content: contentText(m.content) })),
       options: { ...options },
-    };
+    });
   }
 
   setOptions(partial: Partial<SimTunables>): SimTunables {

@@ -91,7 +91,7 @@ describe('assistants', () => {
     expect(first.status).toBe(200);
     expect(first.events.at(-1)?.event).toBe('done');
     const { conversationId } = JSON.parse(first.events[0]!.data) as { conversationId: string };
-    const sent = stack.sim.lastChat();
+    const sent = stack.sim.chats().at(-1);
     expect(sent?.messages[0]).toEqual({
       role: 'system',
       content: 'You are a pirate. Answer in pirate speak.',
@@ -113,8 +113,13 @@ describe('assistants', () => {
       },
     );
     expect((await next.rest()).at(-1)?.event).toBe('done');
-    expect(stack.sim.lastChat()?.options).toMatchObject({ temperature: 0.3, seed: 7, num_predict: 5 });
-    expect(stack.sim.lastChat()?.messages.filter((m) => m.role === 'system')).toHaveLength(1);
+    expect(stack.sim.chats().at(-1)?.options).toMatchObject({ temperature: 0.3, seed: 7, num_predict: 5 });
+    expect(
+      stack.sim
+        .chats()
+        .at(-1)
+        ?.messages.filter((m) => m.role === 'system'),
+    ).toHaveLength(1);
 
     // Deleting the assistant leaves the conversation as it was started.
     await api().delete(`/api/assistants/${pirate.id}`).set(bearer(stack.alice.token)).expect(204);
@@ -126,7 +131,7 @@ describe('assistants', () => {
       },
     );
     expect((await after.rest()).at(-1)?.event).toBe('done');
-    expect(stack.sim.lastChat()?.options).toMatchObject({ seed: 7 });
+    expect(stack.sim.chats().at(-1)?.options).toMatchObject({ seed: 7 });
   });
 
   it('shares an admin assistant with everyone or only with a group, its base model checked per user', async () => {
