@@ -153,7 +153,7 @@ describe('prompt library, assistants and shared conversations in the browser', (
     await visitorPage.getByText(/Where are we sailing/).waitFor();
     expect(await visitorPage.locator('article.message--assistant').count()).toBe(1);
     // Read-only: no composer, no send.
-    expect(await visitorPage.getByLabel('Message', { exact: true }).count()).toBe(0);
+    expect(await visitorPage.locator('#composer-input').count()).toBe(0);
 
     // The owner revokes it in Settings → Shared links; the reader's reload finds nothing.
     await page.goto('/settings/shares');

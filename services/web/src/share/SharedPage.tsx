@@ -47,11 +47,7 @@ export default function SharedPage() {
       </p>
       <div className="shared-view__messages">
         {shared.messages.map((message, index) => (
-          <article
-            key={index}
-            className={`message message--${message.role}`}
-            aria-label={message.role === 'user' ? 'Message' : 'Reply'}
-          >
+          <article key={index} className={`message message--${message.role}`}>
             <div className="message__body">
               {message.role === 'assistant' ? (
                 <Suspense fallback={<p className="plain-text">{message.content}</p>}>
