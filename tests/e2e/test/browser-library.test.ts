@@ -150,7 +150,10 @@ describe('prompt library, assistants and shared conversations in the browser', (
     await signIn(visitorPage, reader.email, reader.password);
     await visitorPage.waitForURL(`**/share/${token}`);
     await visitorPage.getByRole('heading', { level: 1 }).waitFor();
-    await visitorPage.getByText(/Where are we sailing/).waitFor();
+    await visitorPage
+      .locator('article.message--user')
+      .getByText(/Where are we sailing/)
+      .waitFor();
     expect(await visitorPage.locator('article.message--assistant').count()).toBe(1);
     // Read-only: no composer, no send.
     expect(await visitorPage.locator('#composer-input').count()).toBe(0);
