@@ -96,6 +96,33 @@ export const exportedConversation = z
   });
 export type ExportedConversation = z.infer<typeof exportedConversation>;
 
+/** Personal prompts and assistants travel with a full export (shared ones stay with the deployment). */
+export const IMPORT_MAX_PROMPTS = 10_000;
+export const IMPORT_MAX_ASSISTANTS = 1_000;
+
+export const exportedPrompt = z.object({
+  id: uuid,
+  title: z.string().trim().min(1).max(200),
+  text: z.string().min(1).max(1_000_000),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type ExportedPrompt = z.infer<typeof exportedPrompt>;
+
+export const exportedAssistant = z.object({
+  id: uuid,
+  name: z.string().trim().min(1).max(100),
+  baseModel: z.string().trim().min(1).max(200),
+  systemPrompt: z.string().max(1_000_000),
+  temperature: z.number().min(0).max(2).nullable(),
+  topP: z.number().min(0).max(1).nullable(),
+  maxTokens: z.number().int().min(1).max(1_000_000).nullable(),
+  seed: z.number().int().min(-2_147_483_648).max(2_147_483_647).nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type ExportedAssistant = z.infer<typeof exportedAssistant>;
+
 /** Bound on the folders of one import (MAX_FOLDERS_PER_USER applies to the account after it). */
 export const IMPORT_MAX_FOLDERS = 1_000;
 
@@ -106,6 +133,9 @@ export const exportFile = z
     exportedAt: timestamp.optional(),
     /** The owner's folders (files written before folders existed have none). */
     folders: z.array(exportedFolder).max(IMPORT_MAX_FOLDERS).optional(),
+    /** Absent in files from before the prompt library, and in a one-conversation export. */
+    prompts: z.array(exportedPrompt).max(IMPORT_MAX_PROMPTS).optional(),
+    assistants: z.array(exportedAssistant).max(IMPORT_MAX_ASSISTANTS).optional(),
     conversations: z.array(exportedConversation).max(IMPORT_MAX_CONVERSATIONS),
   })
   .superRefine((file, issue) => {
@@ -133,5 +163,8 @@ export const importResult = z.object({
   messages: z.number().int(),
   /** Folders created (one already in this account under the same id is reused). */
   folders: z.number().int(),
+  /** Personal prompts and assistants created (ones already in this account are left as they are). */
+  prompts: z.number().int(),
+  assistants: z.number().int(),
 });
 export type ImportResult = z.infer<typeof importResult>;

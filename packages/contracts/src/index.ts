@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './export.js';
 export * from './feedback.js';
 export * from './folders.js';
+export * from './library.js';
 export * from './limits.js';
 export * from './model-names.js';
 export * from './models.js';

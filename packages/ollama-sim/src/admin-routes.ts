@@ -40,5 +40,7 @@ export const adminRoutes: RouteTable = {
     },
   },
   'GET /_sim/config': { handle: ({ rt, res }) => sendJson(res, 200, configOf(rt)) },
+  // What the last chat requests carried (messages, options), oldest first.
+  'GET /_sim/chats': { handle: ({ rt, res }) => sendJson(res, 200, { items: rt.recentChats }) },
   'POST /_sim/config': { jsonBody: true, handle: updateConfig },
 };

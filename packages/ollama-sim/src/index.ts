@@ -7,7 +7,7 @@ import {
   type OllamaSimOptions,
   type SimTunables,
 } from './options.js';
-import { SimRuntime, type SimStats } from './runtime.js';
+import { SimRuntime, type SimChatRequest, type SimStats } from './runtime.js';
 import { closeSimServer, createSimServer } from './server.js';
 
 export {
@@ -52,7 +52,7 @@ export {
   type SimTunables,
 } from './options.js';
 export { BUSY_MESSAGE } from './routes.js';
-export type { SimStats } from './runtime.js';
+export type { SimChatRequest, SimStats } from './runtime.js';
 export type { ModelStats } from './scheduler.js';
 
 /** A running simulator. */
@@ -71,6 +71,8 @@ export interface OllamaSim {
   options(): SimTunables;
   /** Adds a model, as if pulled. */
   addModel(model: string | SimModelSpec): void;
+  /** What the last `/api/chat` requests that asked for a reply carried (roles, text, options), oldest first. */
+  chats(): SimChatRequest[];
   /** A copy of the counters. */
   stats(): SimStats;
   resetStats(): void;
@@ -119,6 +121,7 @@ export async function startOllamaSim(options: OllamaSimOptions = {}): Promise<Ol
     setOptions: (partial) => rt.setOptions(partial),
     options: () => ({ ...rt.tunables }),
     addModel: (model) => void rt.models.add(model),
+    chats: () => structuredClone(rt.recentChats),
     stats: () => rt.snapshotStats(),
     resetStats: () => rt.resetStats(),
   };

@@ -131,6 +131,7 @@ export function handleChat(ctx: RouteContext): void {
       done: true,
     }));
   }
+  ctx.rt.recordChat(setup.modelName, typed, setup.options);
   const imageError = checkImageBytes(setup.model, images);
   if (imageError) return sendRunnerError(ctx, setup.stream, imageError);
 

@@ -10,6 +10,8 @@ import {
 } from './options.js';
 import { SimHttpError } from './http-util.js';
 import { PrefillShare } from './prefill.js';
+import { contentText } from './generator.js';
+import type { ChatMessageLike } from './reply.js';
 import { GpuScheduler, type ModelStats } from './scheduler.js';
 
 /** Counters tests read to see what reached the simulator. */
@@ -54,6 +56,16 @@ export interface Abortable {
 }
 
 /** Shared state of one simulator instance: tunables, models, admission, failure mode, counters. */
+/** Chat requests kept for `GET /_sim/chats` (tests look at the last few). */
+const RECENT_CHATS = 50;
+
+/** What a chat request carried, as `GET /_sim/chats` answers it. */
+export interface SimChatRequest {
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+  options: Record<string, unknown>;
+}
+
 export class SimRuntime {
   readonly tunables: SimTunables;
   readonly scheduler: GpuScheduler;
@@ -73,6 +85,19 @@ export class SimRuntime {
     this.tunables = resolveTunables(options.profile, options);
     this.scheduler = new GpuScheduler(this.tunables);
     this.prefill = new PrefillShare(() => this.tunables.promptTokensPerSecond);
+  }
+
+  /** The last RECENT_CHATS `/api/chat` requests that asked for a reply, oldest first: what reached the model. */
+  readonly recentChats: SimChatRequest[] = [];
+
+  recordChat(model: string, messages: readonly ChatMessageLike[], options: Record<string, unknown>): void {
+    if (this.recentChats.length >= RECENT_CHATS) this.recentChats.shift();
+    this.recentChats.push({
+      model,
+      // Roles and text only: images are large and already checked elsewhere.
+      messages: messages.map((m) => ({ role: String(m.role), content: contentText(m.content) })),
+      options: { ...options },
+    });
   }
 
   setOptions(partial: Partial<SimTunables>): SimTunables {

@@ -50,6 +50,7 @@ import { groupUsageRoutes } from './routes/group-usage.js';
 import { IMPORT_PATH, JSON_TYPES, transferRoutes } from './routes/transfer.js';
 import { adminFeedbackRoutes, feedbackRoutes } from './routes/feedback.js';
 import { conversationFolderRoutes, folderRoutes } from './routes/folders.js';
+import { libraryRoutes } from './routes/library.js';
 
 const ACCESS_TOKEN_CACHE_MS = 60_000;
 /** How long chat-api waits for auth's answer on a user's group grants (a cache miss). */
@@ -310,6 +311,7 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       );
       app.use('/api/folders', ...guard, folderRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
+      app.use('/api', ...guard, libraryRoutes(ctx));
       app.use('/api', ...guard, modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, [...guard, requireScope('inference')]));
     },

@@ -152,6 +152,18 @@ export const chatEnvShape = {
   RETENTION_INTERVAL_SECONDS: envInt(3600, { min: 10, max: 604_800 }).describe(
     'How often the retention job runs (when CHAT_RETENTION_DAYS > 0).',
   ),
+  MAX_PROMPTS_PER_USER: envInt(200, { min: 1, max: 100_000 }).describe(
+    "Saved prompts one user may keep in the prompt library (and an admin's shared ones, counted apart); more: 409.",
+  ),
+  MAX_PROMPT_CHARS: envInt(20_000, { min: 1, max: 1_000_000 }).describe(
+    "Longest saved prompt's text (and an assistant's system prompt); longer: 400.",
+  ),
+  MAX_ASSISTANTS_PER_USER: envInt(50, { min: 1, max: 10_000 }).describe(
+    'Assistants one user may keep (and the shared ones an admin made, counted apart); more: 409.',
+  ),
+  MAX_SHARES_PER_USER: envInt(100, { min: 1, max: 100_000 }).describe(
+    'Shared-conversation links one user may keep at once (revoking one frees a place); more: 409.',
+  ),
 } as const;
 
 export type ChatConfig = BaseConfig & z.infer<z.ZodObject<typeof chatEnvShape>>;

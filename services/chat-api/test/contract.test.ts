@@ -3,6 +3,8 @@ import {
   attachmentResponse,
   adminUsagePage,
   apiKeyLimitsResponse,
+  assistantList,
+  assistantResponse,
   backendPool,
   chatSummary,
   conversationPage,
@@ -19,8 +21,13 @@ import {
   openAiErrorResponse,
   parseReplyEvent,
   problemDetails,
+  promptList,
+  promptResponse,
   pullLine,
   pullSummary,
+  sharedConversationResponse,
+  shareList,
+  shareResponse,
   stopResult,
   usageResponse,
   userLimitsResponse,
@@ -118,6 +125,38 @@ describe('chat-api answers as @corral/contracts says', () => {
       .split('\n')
       .map((line) => pullLine.parse(JSON.parse(line)));
     expect(pullSummary.parse(lines.at(-1))).toMatchObject({ status: 'success', done: true });
+  });
+
+  it('prompts, assistants and shared conversations', async () => {
+    const auth = bearer(stack.alice.token);
+    const { prompt } = promptResponse.parse(
+      (await api().post('/api/prompts').set(auth).send({ title: 'T', text: 'text' }).expect(201)).body,
+    );
+    promptResponse.parse(
+      (await api().patch(`/api/prompts/${prompt.id}`).set(auth).send({ title: 'U' }).expect(200)).body,
+    );
+    promptList.parse((await api().get('/api/prompts').set(auth).expect(200)).body);
+    const { assistant } = assistantResponse.parse(
+      (await api().post('/api/assistants').set(auth).send({ name: 'A', baseModel: 'llama3.2' }).expect(201))
+        .body,
+    );
+    assistantResponse.parse(
+      (await api().patch(`/api/assistants/${assistant.id}`).set(auth).send({ temperature: 0.5 }).expect(200))
+        .body,
+    );
+    assistantList.parse((await api().get('/api/assistants').set(auth).expect(200)).body);
+    const created = await api().post('/api/conversations').set(auth).send({ title: 'Shared' }).expect(201);
+    const { conversation } = conversationResponse.parse(created.body);
+    const { share } = shareResponse.parse(
+      (await api().post('/api/shares').set(auth).send({ conversationId: conversation.id }).expect(201)).body,
+    );
+    shareList.parse((await api().get('/api/shares').set(auth).expect(200)).body);
+    sharedConversationResponse.parse(
+      (await api().get(`/api/shares/view/${share.token}`).set(auth).expect(200)).body,
+    );
+    await api().delete(`/api/shares/${share.id}`).set(auth).expect(204);
+    await api().delete(`/api/assistants/${assistant.id}`).set(auth).expect(204);
+    await api().delete(`/api/prompts/${prompt.id}`).set(auth).expect(204);
   });
 
   it('errors: problem+json on /api, OpenAI’s body on /v1 (an unknown model is invalid_request_error)', async () => {

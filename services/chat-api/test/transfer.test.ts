@@ -99,6 +99,8 @@ describe('export and import: happy path', () => {
       renamed: [],
       messages: 7,
       folders: 0,
+      prompts: 0,
+      assistants: 0,
     } satisfies ImportResult);
     expect(await currentBranch(user, trip.id)).toEqual(tripBefore);
     expect(await currentBranch(user, notes.id)).toEqual(notesBefore);

@@ -12,6 +12,7 @@ import { Layout } from './Layout.js';
 // Settings and admin are separate chunks: most visits never open them.
 const SettingsPage = lazy(() => import('./settings/SettingsPage.js'));
 const AdminPage = lazy(() => import('./admin/AdminPage.js'));
+const SharedPage = lazy(() => import('./share/SharedPage.js'));
 
 const loading = <p className="muted page-loading">Loading…</p>;
 
@@ -41,6 +42,14 @@ export function App() {
       <Route element={<Layout />}>
         <Route index element={<ChatView />} />
         <Route path="c/:id" element={<ChatView />} />
+        <Route
+          path="share/:token"
+          element={
+            <Suspense fallback={loading}>
+              <SharedPage />
+            </Suspense>
+          }
+        />
         <Route
           path="settings/*"
           element={

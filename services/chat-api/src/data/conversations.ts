@@ -1,6 +1,8 @@
 import type { AttachmentView } from './attachments.js';
 import { withStreamingText } from './chunks.js';
 import { AppError } from '@corral/service-kit';
+import type { Assistant } from '../generated/prisma/client.js';
+import type { Prisma } from './db.js';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 import { CONVERSATION_COLUMNS, type ConversationRow, conversationFromRow } from './rows.js';
 
@@ -73,8 +75,25 @@ export interface NewConversation {
   tags: string[];
 }
 
-export function createConversation(db: Database, data: NewConversation): Promise<Conversation> {
-  return db.prisma.conversation.create({ data });
+/** With `assistant`, the conversation and its link to the assistant are written together. */
+export function createConversation(
+  db: Database,
+  data: NewConversation,
+  assistant?: { assistant: Assistant; options: Record<string, unknown> },
+): Promise<Conversation> {
+  if (!assistant) return db.prisma.conversation.create({ data });
+  return db.prisma.conversation.create({
+    data: {
+      ...data,
+      assistant: {
+        create: {
+          assistantId: assistant.assistant.id,
+          name: assistant.assistant.name,
+          options: assistant.options as Prisma.InputJsonObject,
+        },
+      },
+    },
+  });
 }
 
 export type ConversationChanges = Partial<

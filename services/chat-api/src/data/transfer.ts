@@ -12,6 +12,8 @@ import { feedbackOfMessages } from './feedback.js';
 import { toConversationView, toMessageView } from './conversations.js';
 import { type Conversation, type Database, inTransaction, type Message } from './db.js';
 
+type ConversationsImported = Omit<ImportResult, 'prompts' | 'assistants'>;
+
 /** Conversations per read: bounds memory (their messages come along) while keeping queries few. */
 const EXPORT_BATCH = 100;
 
@@ -108,12 +110,12 @@ type Outcome =
 export async function importConversations(
   db: Database,
   userId: string,
-  file: ExportedConversation[],
+  conversations: ExportedConversation[],
   /** The file's folder ids mapped to this account's (importFolders). */
   folderIds: Map<string, string> = new Map(),
-): Promise<ImportResult> {
-  const result: ImportResult = { imported: 0, skipped: 0, renamed: [], messages: 0, folders: 0 };
-  for (const exported of file) {
+): Promise<ConversationsImported> {
+  const result: ConversationsImported = { imported: 0, skipped: 0, renamed: [], messages: 0, folders: 0 };
+  for (const exported of conversations) {
     const conversation = { ...exported, folderId: folderIds.get(exported.folderId ?? '') ?? null };
     let outcome = await insertConversation(db, userId, conversation);
     if (outcome.kind === 'collision') {

@@ -32,6 +32,8 @@ export interface GenerationRequest {
   messages: ChatTurn[];
   /** Under a daily budget, the most completion tokens it may generate (its reservation); else null. */
   maxTokens: number | null;
+  /** Ollama options of the conversation's assistant (temperature, top_p, num_predict, seed). */
+  options?: Record<string, unknown>;
   slot: StreamSlot;
 }
 
@@ -144,7 +146,7 @@ export class Generations {
         {
           model: request.model,
           messages: request.messages,
-          ...(request.maxTokens === null ? {} : { options: { num_predict: request.maxTokens } }),
+          ...generationOptions(request),
         },
         (text) => {
           if (tokenCount === 0) {
@@ -304,4 +306,14 @@ class ReplyWriter {
       usage,
     });
   }
+}
+
+/** The assistant's options, its `num_predict` capped by the budget reservation's. */
+function generationOptions(request: GenerationRequest): { options?: Record<string, unknown> } {
+  const options: Record<string, unknown> = { ...request.options };
+  if (request.maxTokens !== null) {
+    const own = typeof options.num_predict === 'number' ? options.num_predict : Infinity;
+    options.num_predict = Math.min(own, request.maxTokens);
+  }
+  return Object.keys(options).length === 0 ? {} : { options };
 }

@@ -5,6 +5,7 @@ import { conversationNotFound, findConversationMessage } from '../data/conversat
 import type { Conversation, Message } from '../data/db.js';
 import { type AttachmentView, imagesOf } from '../data/attachments.js';
 import { saveTurn, streamingReplyIds } from '../data/replies.js';
+import { conversationOptions } from '../data/assistants.js';
 import type { ChatTurn } from './gateway.js';
 import type { Generation } from './generations.js';
 import { admitGeneration, type Caller } from './admission.js';
@@ -18,6 +19,8 @@ export interface ReplyPlan {
   /** What the new user message (or, for regenerate, the new reply) hangs under. */
   parentId: string | null;
   model: string;
+  /** Ollama options (a new chat's assistant's); else those the conversation was started with. */
+  options?: Record<string, unknown>;
 }
 
 export interface StartedReply {
@@ -89,6 +92,7 @@ export async function startReply(
       model: plan.model,
       messages: historyFor(conversation, turn.branch, images),
       maxTokens: admission.maxTokens,
+      options: plan.options ?? (await conversationOptions(ctx.db, conversation.id)),
       slot,
     });
     ctx.replyEvents.record(generation);

@@ -11,6 +11,7 @@ import {
   toMessageView,
 } from '../data/conversations.js';
 import type { Message } from '../data/db.js';
+import { assistantForConversation, assistantOptions } from '../domain/assistants.js';
 import { attachmentsForEdit, attachmentsForMessage } from '../domain/attachments.js';
 import type { GenerationResult } from '../domain/generations.js';
 import { EVENTS_TRIMMED, finalReplyEvent } from '../domain/reply-events.js';
@@ -150,28 +151,40 @@ export function messageRoutes(ctx: ChatContext): Router {
       content,
       model: z.string().trim().min(1).max(200).optional(),
       systemPrompt: z.string().max(20_000).nullable().optional(),
+      /** Start with an assistant: its base model, system prompt and parameters (no `model`/`systemPrompt`). */
+      assistantId: z.string().min(1).max(200).optional(),
     })
-    .strict();
+    .strict()
+    .refine((body) => !body.assistantId || (body.model === undefined && body.systemPrompt === undefined), {
+      path: ['assistantId'],
+      message: 'an assistant brings its own model and system prompt: send neither with it',
+    });
   const regenerateBody = z.object({ model: z.string().trim().min(1).max(200).optional() });
 
   // A new chat and its first message in one step: nothing is created when the message is refused.
   router.post('/start', async (req, res) => {
     const caller = principal(req);
     const body = parseInput(startBody, req.body ?? {});
-    const model = body.model ?? ctx.config.DEFAULT_MODEL;
+    const assistant = body.assistantId ? await assistantForConversation(ctx, caller, body.assistantId) : null;
+    const model = assistant?.baseModel ?? body.model ?? ctx.config.DEFAULT_MODEL;
+    const options = assistant ? assistantOptions(assistant) : {};
     const started = await startReply(
       ctx,
       caller,
       () =>
-        createConversation(ctx.db, {
-          userId: caller.userId,
-          title: '',
-          titleSource: 'none',
-          model,
-          systemPrompt: body.systemPrompt ?? null,
-          tags: [],
-        }),
-      { userContent: body.content, parentId: null, model },
+        createConversation(
+          ctx.db,
+          {
+            userId: caller.userId,
+            title: '',
+            titleSource: 'none',
+            model,
+            systemPrompt: assistant ? assistant.systemPrompt || null : (body.systemPrompt ?? null),
+            tags: [],
+          },
+          assistant ? { assistant, options } : undefined,
+        ),
+      { userContent: body.content, parentId: null, model, options },
     );
     streamReply(ctx, res, started);
   });

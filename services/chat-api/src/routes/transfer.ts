@@ -16,6 +16,8 @@ import { findOwnConversation } from '../data/conversations.js';
 import { exportConversations, importConversations } from '../data/transfer.js';
 import { importFolders, listFolders } from '../data/folders.js';
 import { assertImportedComments, exportedFolders } from './transfer-extras.js';
+import { exportLibrary, importLibrary } from '../data/library-transfer.js';
+import { assertImportedLibrary } from '../domain/library-import.js';
 import { principal } from './principal.js';
 
 export const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -32,6 +34,7 @@ async function streamExport(
   filename: string,
   conversations: AsyncGenerator<ExportedConversation>,
   folders: ExportedFolder[],
+  library: object = {},
 ): Promise<void> {
   res.status(200).set({
     'Content-Type': 'application/json; charset=utf-8',
@@ -46,6 +49,7 @@ async function streamExport(
     version: EXPORT_VERSION,
     exportedAt: new Date(),
     folders,
+    ...library,
   });
   await write(`${head.slice(0, -1)},"conversations":[`);
   let first = true;
@@ -77,11 +81,13 @@ export function transferRoutes(ctx: ChatContext): Router {
   router.get('/export', async (req, res) => {
     const { userId } = principal(req);
     const folders = exportedFolders(await listFolders(ctx.db, userId));
+    const library = await exportLibrary(ctx.db, userId);
     await streamExport(
       res,
       `corral-conversations-${today()}.json`,
       exportConversations(ctx.db, userId),
       folders,
+      library,
     );
   });
 
@@ -115,6 +121,7 @@ export function transferRoutes(ctx: ChatContext): Router {
       const caller = principal(req);
       await assertImportedAttachments(ctx, caller, file.conversations);
       assertImportedComments(file.conversations, ctx.config.FEEDBACK_COMMENT_MAX_CHARS);
+      await assertImportedLibrary(ctx, userId, file);
       const folders = await importFolders(
         ctx.db,
         userId,
@@ -123,12 +130,13 @@ export function transferRoutes(ctx: ChatContext): Router {
       );
       const result = await importConversations(ctx.db, userId, file.conversations, folders.ids);
       result.folders = folders.created;
+      const library = await importLibrary(ctx.db, userId, file.prompts ?? [], file.assistants ?? []);
       ctx.logger.info('conversations imported', {
         imported: result.imported,
         skipped: result.skipped,
         renamed: result.renamed.length,
       });
-      res.json(result);
+      res.json({ ...result, ...library });
     },
   );
 

@@ -145,8 +145,10 @@ export function chatApi(http: ApiClient) {
       }),
 
     /** A new chat and its first message in one step (nothing is created when the message is refused). */
-    start: (input: { content: string; model?: string; systemPrompt?: string | null }, signal?: AbortSignal) =>
-      reply('/api/conversations/start', input, signal),
+    start: (
+      input: { content: string; model?: string; systemPrompt?: string | null; assistantId?: string },
+      signal?: AbortSignal,
+    ) => reply('/api/conversations/start', input, signal),
     send: (conversationId: string, content: string, attachmentIds: string[] = [], signal?: AbortSignal) =>
       reply(
         `/api/conversations/${id(conversationId)}/messages`,

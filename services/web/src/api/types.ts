@@ -2,6 +2,10 @@
 // with the services and their tests); what is left here is the web app's own.
 export type {
   AdminUsageRow,
+  Assistant,
+  Prompt,
+  Share,
+  SharedConversation,
   Attachment,
   ApiKey,
   AuditEvent,

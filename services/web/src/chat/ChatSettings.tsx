@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { api, type ModelInfo } from '../api/index.js';
+import { api, type Assistant, type ModelInfo } from '../api/index.js';
+import { assistantValue, isAssistantValue } from './assistant-choice.js';
 
 interface Props {
   model: string;
@@ -7,6 +8,8 @@ interface Props {
   disabled: boolean;
   onChange: (change: { model?: string; systemPrompt?: string | null }) => void;
   onModelsLoaded: (models: ModelInfo[]) => void;
+  /** Offered beside the models for a new chat (a chat keeps the assistant it was started with). */
+  assistants?: Assistant[] | undefined;
 }
 
 let modelsCache: Promise<ModelInfo[]> | undefined;
@@ -20,7 +23,14 @@ export function modelLabel(model: ModelInfo): string {
 }
 
 /** Model picker and the per-conversation system prompt. */
-export function ChatSettings({ model, systemPrompt, disabled, onChange, onModelsLoaded }: Props) {
+export function ChatSettings({
+  model,
+  systemPrompt,
+  disabled,
+  onChange,
+  onModelsLoaded,
+  assistants = [],
+}: Props) {
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [modelsFailed, setModelsFailed] = useState(false);
   const [prompt, setPrompt] = useState(systemPrompt);
@@ -47,7 +57,9 @@ export function ChatSettings({ model, systemPrompt, disabled, onChange, onModels
   }, []);
 
   const options =
-    models.some((m) => m.id === model) || !model ? models : [{ id: model, capabilities: [] }, ...models];
+    models.some((m) => m.id === model) || !model || isAssistantValue(model)
+      ? models
+      : [{ id: model, capabilities: [] }, ...models];
 
   return (
     <div className="chat-settings">
@@ -57,11 +69,22 @@ export function ChatSettings({ model, systemPrompt, disabled, onChange, onModels
           {options.length === 0 && (
             <option value="">{modelsFailed ? 'Models unavailable' : 'Loading…'}</option>
           )}
-          {options.map((m) => (
-            <option key={m.id} value={m.id}>
-              {modelLabel(m)}
-            </option>
-          ))}
+          <optgroup label="Models">
+            {options.map((m) => (
+              <option key={m.id} value={m.id}>
+                {modelLabel(m)}
+              </option>
+            ))}
+          </optgroup>
+          {assistants.length > 0 && (
+            <optgroup label="Assistants">
+              {assistants.map((a) => (
+                <option key={a.id} value={assistantValue(a)}>
+                  {`${a.name} (assistant, ${a.baseModel})`}
+                </option>
+              ))}
+            </optgroup>
+          )}
         </select>
       </label>
       <details className="chat-settings__prompt">

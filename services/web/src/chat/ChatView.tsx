@@ -12,6 +12,8 @@ import { loadDraft, saveDraft } from './drafts.js';
 import { MessageLength, MessageTooLong } from './MessageLength.js';
 import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
+import { startRequest, useAssistants } from './assistant-choice.js';
+import { ShareButton } from './ShareButton.js';
 import { type ShownError, useReplyStream } from './useReplyStream.js';
 
 /** What the reply hook calls the new-chat screen (its first message makes the conversation). */
@@ -31,6 +33,7 @@ export function ChatView() {
   const [shownError, setShownError] = useState<ShownError | null>(null);
   const [images, setImages] = useState<PendingImage[]>([]);
   const [models, setModels] = useState<ModelInfo[]>([]);
+  const assistants = useAssistants();
   const draftKey = id ?? NEW_CHAT;
   const [draft, setDraftState] = useState(() => loadDraft(draftKey));
   const draftKeyRef = useRef(draftKey);
@@ -227,11 +230,7 @@ export function ChatView() {
       return;
     }
     if (chosen.length === 0) {
-      startChat({
-        content,
-        ...(newChat.model ? { model: newChat.model } : {}),
-        ...(newChat.systemPrompt.trim() ? { systemPrompt: newChat.systemPrompt } : {}),
-      });
+      startChat(startRequest(newChat, content));
       return;
     }
     // Images are stored under a conversation: it is made first, and deleted if they are refused.
@@ -348,12 +347,14 @@ export function ChatView() {
         systemPrompt={conversation ? (conversation.systemPrompt ?? '') : newChat.systemPrompt}
         disabled={streaming}
         onChange={(change) => void updateConversation(change)}
+        assistants={conversation ? undefined : assistants}
         onModelsLoaded={(loaded) => {
           setModels(loaded);
           if (!conversation && !newChat.model && loaded[0])
             setNewChat((c) => ({ ...c, model: loaded[0]!.id }));
         }}
       />
+      {conversation && <ShareButton conversationId={conversation.id} disabled={streaming} />}
       <div className="chat__messages" aria-busy={loading} ref={messagesRef} onScroll={onMessagesScroll}>
         <ChatTitle title={conversation?.title} shown={shown.length > 0} />
         {loading && <p className="muted">Loading…</p>}

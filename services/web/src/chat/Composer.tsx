@@ -1,6 +1,7 @@
 import { type ClipboardEvent, type DragEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useMediaQuery } from '../ui/useMediaQuery.js';
 import { useRestoredFocus } from './useRestoredFocus.js';
+import { PromptMenu, usePromptMenu } from './PromptMenu.js';
 
 /** The phone layout's one-line composer cuts off anything longer than a word or two. */
 export const PLACEHOLDER = {
@@ -49,6 +50,7 @@ export function Composer({
   const [dragging, setDragging] = useState(false);
   const sendable = Boolean(value.trim()) || images.length > 0;
   const narrow = useMediaQuery(NARROW);
+  const promptMenu = usePromptMenu(value, onChange, ref);
   useEffect(() => {
     const node = ref.current;
     if (!node) return;
@@ -59,6 +61,7 @@ export function Composer({
   useRestoredFocus(ref, Boolean(disabled));
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (promptMenu.onKeyDown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       if (!streaming && sendable) onSend();
@@ -149,14 +152,16 @@ export function Composer({
         rows={1}
         placeholder={narrow ? PLACEHOLDER.narrow : PLACEHOLDER.wide}
         aria-describedby="composer-hint"
+        {...promptMenu.inputProps}
         value={value}
         disabled={disabled}
         onChange={(e) => onChange(e.target.value)}
         onKeyDown={onKeyDown}
         onPaste={onPaste}
       />
+      <PromptMenu menu={promptMenu} />
       <span id="composer-hint" className="visually-hidden">
-        Enter sends, Shift+Enter adds a new line, Escape stops a reply.
+        Enter sends, Shift+Enter adds a new line, Escape stops a reply, / at the start picks a saved prompt.
       </span>
       {streaming ? (
         <button type="button" className="btn btn--danger" onClick={onStop} aria-keyshortcuts="Escape">

@@ -45,6 +45,9 @@ export function ExportImportPanel() {
             ? `${plural(result.skipped, 'conversation')} already here, left as they were.`
             : '',
           result.renamed.length > 0 ? `${result.renamed.length} got new ids.` : '',
+          result.prompts + result.assistants > 0
+            ? `Added ${plural(result.prompts, 'prompt')} and ${plural(result.assistants, 'assistant')}.`
+            : '',
         ]
           .filter(Boolean)
           .join(' '),
