@@ -31,10 +31,12 @@ if [ -z "$(npm view "$PM" dist.signatures 2>/dev/null)" ]; then
   echo "warning: the npm registry serves no signatures for $PM; corepack's signature check is off for this build" >&2
   SECRET_FLAGS+=(--build-arg COREPACK_SKIP_SIGNATURES=1)
 fi
+# Extra build arguments, one per word (scripts/build-previous-images.sh passes its base this way).
+read -r -a EXTRA_FLAGS <<<"${CORRAL_BUILD_ARGS:-}"
 for service in $SERVICES; do
   start=$(date +%s)
   if [ "$service" = cli ]; then TARGET=(--target cli); else TARGET=(--build-arg "SERVICE=$service"); fi
-  podman build "${PODMAN_RUN_FLAGS[@]}" "${SECRET_FLAGS[@]}" --layers "${TARGET[@]}" \
+  podman build "${PODMAN_RUN_FLAGS[@]}" "${SECRET_FLAGS[@]}" "${EXTRA_FLAGS[@]}" --layers "${TARGET[@]}" \
     --build-arg "REVISION=$REVISION" \
     -t "corral/$service:$TAG" -f "$CONTEXT/Dockerfile" "$CONTEXT" >"${TMPDIR:-/tmp}/corral-build-$service.log" 2>&1 \
     || { tail -n 40 "${TMPDIR:-/tmp}/corral-build-$service.log" >&2; echo "image build failed: $service" >&2; exit 1; }

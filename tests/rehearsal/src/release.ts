@@ -211,9 +211,15 @@ export class Release {
    * strategy says. With one replica and maxUnavailable 0 (the chart's), the surge pod starts and
    * must be ready before the old one leaves the Service's endpoints and gets SIGTERM.
    */
-  async roll(revision: Revision): Promise<RollStep[]> {
+  async roll(revision: Revision, beforeCutover?: () => Promise<void>): Promise<RollStep[]> {
     const before = this.revision;
     this.revision = revision;
+    // Every surge pod ready, then `beforeCutover` (e.g. start a reply on the old pods), then the old
+    // pods leave: one of the orders the Deployments' independent rollouts can take.
+    let surgeReady = 0;
+    let allReady!: () => void;
+    const cutover = new Promise<void>((resolve) => (allReady = resolve)).then(() => beforeCutover?.());
+    const count = this.deployments.length;
     return Promise.all(
       this.deployments.map(async (d) => {
         const old = this.pods.get(d.name);
@@ -231,6 +237,8 @@ export class Release {
         }
         const pod = await this.startPod(d);
         await this.waitReady(pod, d);
+        if (++surgeReady === count) allReady();
+        await cutover;
         proxy.setEndpoints([...(old && maxSurge >= 1 ? [old.port] : []), pod.port]);
         if (old && maxSurge >= 1) {
           proxy.setEndpoints([pod.port]);

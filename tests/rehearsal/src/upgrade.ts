@@ -301,19 +301,25 @@ async function checkApiKey(front: Front, apiKey: string, model: string): Promise
   if (!reply.choices[0]?.message.content) throw new Error('the API key made before the upgrade got no reply');
 }
 
-/** A reply started on the old pods; the roll begins once its first token is through the front. */
+/**
+ * The roll, with a reply started on the old pods once every surge pod is ready (its first token
+ * through the front), so the old pods get SIGTERM while it streams.
+ */
 async function streamDuringRoll(
   client: ChatClient,
   conversationId: string,
-  roll: () => Promise<RollStep[]>,
+  roll: (beforeCutover: () => Promise<void>) => Promise<RollStep[]>,
 ): Promise<{ rolls: RollStep[]; reply: StreamedReply }> {
-  let firstToken!: () => void;
-  const streaming = new Promise<void>((resolve) => (firstToken = resolve));
-  const reply = client.send(conversationId, 'A long reply, please, while the pods are replaced.', (block) => {
-    if (block.includes('event: token')) firstToken();
+  let reply: Promise<StreamedReply> | undefined;
+  const rolls = await roll(async () => {
+    let firstToken!: () => void;
+    const streaming = new Promise<void>((resolve) => (firstToken = resolve));
+    reply = client.send(conversationId, 'A long reply, please, while the pods are replaced.', (block) => {
+      if (block.includes('event: token')) firstToken();
+    });
+    await Promise.race([streaming, reply]);
   });
-  await Promise.race([streaming, reply]);
-  const rolls = await roll();
+  if (!reply) throw new Error('the roll never reached its cutover');
   return { rolls, reply: await reply };
 }
 
