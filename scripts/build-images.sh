@@ -38,8 +38,8 @@ for service in $SERVICES; do
   if [ "$service" = cli ]; then TARGET=(--target cli); else TARGET=(--build-arg "SERVICE=$service"); fi
   podman build "${PODMAN_RUN_FLAGS[@]}" "${SECRET_FLAGS[@]}" "${EXTRA_FLAGS[@]}" --layers "${TARGET[@]}" \
     --build-arg "REVISION=$REVISION" \
-    -t "corral/$service:$TAG" -f "$CONTEXT/Dockerfile" "$CONTEXT" >"${TMPDIR:-/tmp}/corral-build-$service.log" 2>&1 \
-    || { tail -n 40 "${TMPDIR:-/tmp}/corral-build-$service.log" >&2; echo "image build failed: $service" >&2; exit 1; }
+    -t "corral/$service:$TAG" -f "$CONTEXT/Dockerfile" "$CONTEXT" >"${TMPDIR:-/tmp}/corral-build-$service-$TAG.log" 2>&1 \
+    || { tail -n 40 "${TMPDIR:-/tmp}/corral-build-$service-$TAG.log" >&2; echo "image build failed: $service" >&2; exit 1; }
   size=$(podman image inspect --format '{{.Size}}' "corral/$service:$TAG")
   printf 'built corral/%s:%s  %s MB  in %ss\n' "$service" "$TAG" "$((size / 1000000))" "$(($(date +%s) - start))"
 done
