@@ -181,8 +181,8 @@ export async function rehearseUpgrade(options: { reporter: Reporter }): Promise<
     } = await timed('upgrade: rolling update with a reply streaming', async () => {
       sim.setOptions({ tokensPerSecond: 12, responseTokens: 180 });
       const probe = trafficProbe(front, client.token);
-      const { rolls, reply } = await streamDuringRoll(client, data.conversationId, () =>
-        release.roll(upgraded),
+      const { rolls, reply } = await streamDuringRoll(client, data.conversationId, (cutover) =>
+        release.roll(upgraded, cutover),
       );
       const traffic = await probe.stop();
       sim.setOptions(fast);
