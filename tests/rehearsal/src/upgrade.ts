@@ -381,17 +381,16 @@ function trafficProbe(
   const base = `https://${front.host}:${front.port}`;
   let running = true;
   const counts = { requests: 0, failed: 0 };
+  // Paced under the per-user rate limit (60 a minute): the page every 250 ms, the API every 3 s.
   const loop = (async () => {
-    while (running) {
-      for (const [path, headers] of [
-        ['/', {}],
-        ['/api/conversations', { Authorization: `Bearer ${token}` }],
-      ] as const) {
-        counts.requests += 1;
-        const res = await httpFetch(`${base}${path}`, { headers }).catch(() => undefined);
-        if (res?.status !== 200) counts.failed += 1;
-        await res?.text();
-      }
+    for (let i = 0; running; i++) {
+      const [path, headers] =
+        i % 12 === 0 ? ['/api/conversations', { Authorization: `Bearer ${token}` }] : ['/', {}];
+      counts.requests += 1;
+      const res = await httpFetch(`${base}${path}`, { headers }).catch(() => undefined);
+      if (res?.status !== 200) counts.failed += 1;
+      await res?.text();
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
   return {
