@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 DOCKERFILE=${1:-Dockerfile}
 NPM_VERSION=${NPM_VERSION:-11.6.2}
 COREPACK_VERSION=${COREPACK_VERSION:-$(sed -n 's/^ARG COREPACK_VERSION=//p' "$DOCKERFILE")}
+# An older Dockerfile that pins no corepack (it installs one itself): the base gets this tree's.
+COREPACK_VERSION=${COREPACK_VERSION:-$(sed -n 's/^ARG COREPACK_VERSION=//p' Dockerfile)}
 
 # Usage: scripts/build-base-image.sh [Dockerfile] [ARG name...]   (default: NODE_IMAGE CLI_NODE_IMAGE)
 if [ $# -gt 1 ]; then ARGS=("${@:2}"); else ARGS=(NODE_IMAGE CLI_NODE_IMAGE); fi

@@ -5,6 +5,10 @@
 //   pnpm rehearse --values f.yaml      add a values file (e.g. one of tests/rehearsal/defects/)
 //   pnpm rehearse --defects            put each known defect back (tests/rehearsal/defects/*.yaml)
 //                                      and check that the rehearsal names it
+//   pnpm rehearse --skip-upgrade       leave out the upgrade and rollback rehearsal (src/upgrade.ts)
+//   pnpm rehearse --upgrade-only       only the upgrade and rollback rehearsal
+// After the rehearsal, by default: upgrade and rollback from the previous release's images
+// (.ci/previous-release, built by scripts/build-previous-images.sh) to these and back.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +18,25 @@ import { imageSize } from './podman.js';
 import { RehearsalFailed, rehearse, serviceDefaultModel, staticDefects, webPullPath } from './rehearse.js';
 import { DEFECTS_DIR, IMAGES, REHEARSAL_VALUES, TOOLS_IMAGE, imageOf } from './setup.js';
 import { REPO_ROOT } from './manifests.js';
+import { rehearseUpgrade } from './upgrade.js';
 
 const { values } = parseArgs({
   options: {
     'skip-build': { type: 'boolean', default: false },
     values: { type: 'string', multiple: true, default: [] },
     defects: { type: 'boolean', default: false },
+    'skip-upgrade': { type: 'boolean', default: false },
+    'upgrade-only': { type: 'boolean', default: false },
   },
 });
+const upgrade = !values['skip-upgrade'] && !values.defects && (values.values ?? []).length === 0;
+
+function buildPreviousImages(): void {
+  console.log("== building the previous release's images (scripts/build-previous-images.sh)");
+  const started = Date.now();
+  execFileSync('bash', ['scripts/build-previous-images.sh'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  console.log(`previous release's images built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
 
 function buildImages(): void {
   console.log('== building the images (scripts/build-images.sh)');
@@ -96,7 +111,11 @@ async function defectSelfTest(): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  if (!values['skip-build']) buildImages();
+  if (!values['skip-build']) {
+    buildImages();
+    if (upgrade) buildPreviousImages();
+  }
+  if (values['upgrade-only']) return upgradeRehearsal();
   console.log('== image sizes');
   for (const service of IMAGES)
     console.log(
@@ -117,7 +136,22 @@ async function main(): Promise<number> {
   console.log('== browser (Chromium through the front)');
   console.log(`  saved reply ${result.browser.replyChars} chars after a reload; Admin → Model pool shown`);
   for (const file of result.browser.screenshots) console.log(`  screenshot ${file}`);
+  if (upgrade) return upgradeRehearsal();
   console.log('rehearsal passed');
+  return 0;
+}
+
+async function upgradeRehearsal(): Promise<number> {
+  console.log('== upgrade and rollback (the previous release -> this tree -> the previous release)');
+  const result = await rehearseUpgrade({
+    reporter: {
+      info: (line) => console.log(`  ${line}`),
+      step: (s) => console.log(`  upgrade: ${s.step.padEnd(18)} ${s.detail}`),
+    },
+  });
+  console.log(`== upgrade and rollback timings (previous release ${result.previous})`);
+  for (const t of result.timings) console.log(`  ${t.phase.padEnd(72)} ${(t.ms / 1000).toFixed(1)} s`);
+  console.log('rehearsal passed (with upgrade and rollback)');
   return 0;
 }
 

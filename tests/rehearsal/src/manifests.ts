@@ -85,11 +85,13 @@ export function renderChart(options: {
   valuesFiles?: string[];
   release?: string;
   namespace?: string;
+  /** Another chart than this tree's (the previous release's, for the upgrade rehearsal). */
+  chartDir?: string;
 }): K8sObject[] {
   const args = [
     'template',
     options.release ?? 'corral',
-    CHART_DIR,
+    options.chartDir ?? CHART_DIR,
     '--namespace',
     options.namespace ?? 'corral',
   ];
