@@ -8,7 +8,7 @@ import { ChatSettings } from './ChatSettings.js';
 import { ChatTitle } from './ChatTitle.js';
 import { Composer, type PendingImage } from './Composer.js';
 import { useConversations } from './ConversationsContext.js';
-import { loadDraft, saveDraft } from './drafts.js';
+import { useDraft, useFollowScroll, usePendingImages } from './chat-view-hooks.js';
 import { MessageLength, MessageTooLong } from './MessageLength.js';
 import { MessageItem } from './MessageItem.js';
 import { useBranches } from './useBranches.js';
@@ -18,9 +18,6 @@ import { type ShownError, useReplyStream } from './useReplyStream.js';
 
 /** What the reply hook calls the new-chat screen (its first message makes the conversation). */
 const NEW_CHAT = 'new';
-
-/** Within this many pixels of the end, the message list counts as "at the bottom" (and follows the reply). */
-const BOTTOM_SLACK_PX = 48;
 
 export function ChatView() {
   const { id } = useParams();
@@ -35,17 +32,7 @@ export function ChatView() {
   const [models, setModels] = useState<ModelInfo[]>([]);
   const assistants = useAssistants();
   const draftKey = id ?? NEW_CHAT;
-  const [draft, setDraftState] = useState(() => loadDraft(draftKey));
-  const draftKeyRef = useRef(draftKey);
-  /** What is typed is also kept in this tab's storage (a reload or an expired session keeps it). */
-  const setDraft = useCallback((text: string, key = draftKeyRef.current) => {
-    saveDraft(key, text);
-    if (key === draftKeyRef.current) setDraftState(text);
-  }, []);
-  useEffect(() => {
-    draftKeyRef.current = draftKey;
-    setDraftState(loadDraft(draftKey));
-  }, [draftKey]);
+  const [draft, setDraft] = useDraft(draftKey);
   const [newChat, setNewChat] = useState<{ model: string; systemPrompt: string }>({
     model: '',
     systemPrompt: '',
@@ -173,26 +160,7 @@ export function ChatView() {
   const takesImages = models.some(
     (m) => normalizeModelName(m.id) === normalizeModelName(currentModel) && m.capabilities.includes('vision'),
   );
-  const addImages = (files: File[]) =>
-    setImages((shown) => [
-      ...shown,
-      ...files.map((file) => ({ key: crypto.randomUUID(), file, url: URL.createObjectURL(file) })),
-    ]);
-  const removeImage = (key: string) =>
-    setImages((shown) => {
-      const gone = shown.find((image) => image.key === key);
-      if (gone) URL.revokeObjectURL(gone.url);
-      return shown.filter((image) => image.key !== key);
-    });
-  // Images chosen in another conversation are not carried over.
-  useEffect(
-    () => () =>
-      setImages((shown) => {
-        for (const image of shown) URL.revokeObjectURL(image.url);
-        return [];
-      }),
-    [id],
-  );
+  const { addImages, removeImage } = usePendingImages(id, setImages);
 
   /** Uploads the chosen images into the conversation; their ids, or null (the error is shown). */
   const uploadImages = async (conversationId: string, chosen: PendingImage[]): Promise<string[] | null> => {
@@ -275,31 +243,10 @@ export function ChatView() {
 
   const lastAssistant = [...shown].reverse().find((m) => m.role === 'assistant');
 
-  // Follows the reply down only while the user is at the bottom: scrolled up to read, the view stays
-  // where it is and "Jump to latest" brings it back.
-  const messagesRef = useRef<HTMLDivElement>(null);
-  const [following, setFollowing] = useState(true);
-  const followingRef = useRef(true);
-  const setFollow = (value: boolean) => {
-    followingRef.current = value;
-    setFollowing(value);
-  };
-  const onMessagesScroll = () => {
-    const box = messagesRef.current;
-    if (!box) return;
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight <= BOTTOM_SLACK_PX;
-    if (atBottom !== followingRef.current) setFollow(atBottom);
-  };
-  const jumpToLatest = () => {
-    setFollow(true);
-    endRef.current?.scrollIntoView?.({ block: 'end' });
-  };
-  useEffect(() => {
-    setFollow(true);
-  }, [id]);
-  useEffect(() => {
-    if (followingRef.current) endRef.current?.scrollIntoView?.({ block: 'end' });
-  }, [live?.text, shown.length]);
+  const { messagesRef, following, setFollow, onMessagesScroll, jumpToLatest } = useFollowScroll(id, endRef, [
+    live?.text,
+    shown.length,
+  ]);
 
   const updateConversation = async (change: { model?: string; systemPrompt?: string | null }) => {
     if (!conversation) {
