@@ -311,8 +311,8 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
       );
       app.use('/api/folders', ...guard, folderRoutes(ctx));
       app.use('/api/metrics', ...adminOnly, chatSummaryRoutes(ctx));
-      app.use('/api', ...guard, libraryRoutes(ctx));
-      app.use('/api', ...guard, modelAndUsageRoutes(ctx));
+      // One guard for both (a second `app.use('/api', ...guard, …)` would authenticate again).
+      app.use('/api', ...guard, libraryRoutes(ctx), modelAndUsageRoutes(ctx));
       app.use('/v1', openAiRoutes(ctx, [...guard, requireScope('inference')]));
     },
     { jsonBody: false, renderError: renderOpenAiError },

@@ -18,6 +18,7 @@ import {
   importResult,
   messageList,
   modelListing,
+  modelRemoval,
   openAiErrorResponse,
   parseReplyEvent,
   problemDetails,
@@ -25,6 +26,8 @@ import {
   promptResponse,
   pullLine,
   pullSummary,
+  poolModelListing,
+  poolModelView,
   sharedConversationResponse,
   shareList,
   shareResponse,
@@ -125,6 +128,26 @@ describe('chat-api answers as @corral/contracts says', () => {
       .split('\n')
       .map((line) => pullLine.parse(JSON.parse(line)));
     expect(pullSummary.parse(lines.at(-1))).toMatchObject({ status: 'success', done: true });
+  });
+
+  it('the pool’s models: the listing, the availability switch and removal', async () => {
+    const admin = bearer(stack.admin.token);
+    const name = 'smollm2:135m';
+    const pulled = await api().post('/api/admin/models/pull').set(admin).send({ model: name }).expect(200);
+    expect(pullSummary.parse(JSON.parse(pulled.text.trim().split('\n').at(-1)!))).toMatchObject({
+      done: true,
+    });
+    const listing = poolModelListing.parse(
+      (await api().get('/api/admin/models').set(admin).expect(200)).body,
+    );
+    expect(listing.items.map((m) => m.name)).toContain(name);
+    const path = `/api/admin/models/${encodeURIComponent(name)}`;
+    const switched = poolModelView.parse(
+      (await api().put(`${path}/availability`).set(admin).send({ availableToUsers: true }).expect(200)).body,
+    );
+    expect(switched.availableToUsers).toBe(true);
+    const removal = modelRemoval.parse((await api().delete(path).set(admin).expect(200)).body);
+    expect(removal.status).toBe('removed');
   });
 
   it('prompts, assistants and shared conversations', async () => {
