@@ -172,6 +172,14 @@ export async function listenAcceptSockets(
     await listen(server, { port, host, backlog });
     return [];
   }
+  if (port !== 0) {
+    // SO_REUSEPORT would also let a second process of this user bind the port (a second `corral
+    // start`, a stale instance) and silently take half its connections: a plain bind first keeps
+    // EADDRINUSE for a port that is already taken.
+    const probe = createNetServer();
+    await listen(probe, { port, host, backlog: 1 });
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  }
   await listen(server, { port, host, backlog, reusePort: true });
   const bound = (server.address() as AddressInfo).port;
   const extra: NetServer[] = [];

@@ -69,6 +69,25 @@ describe('HTTP_ACCEPT_SOCKETS', () => {
     expect(attempts.every(Boolean)).toBe(true);
   });
 
+  it('refuses a port another instance already listens on, as one socket would (EADDRINUSE, not a shared port)', async () => {
+    const settings = { HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: '100', HTTP_ACCEPT_SOCKETS: '4' };
+    const first = kitWithCapturedLogs(settings).kit;
+    const server = await startServer(
+      first,
+      createHttpApp(first, () => {}),
+      { port: 0, handleSignals: false },
+    );
+    running.push(server);
+    const second = kitWithCapturedLogs(settings).kit;
+    await expect(
+      startServer(
+        second,
+        createHttpApp(second, () => {}),
+        { port: server.port, handleSignals: false },
+      ),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
   it('keeps one socket when asked for one', async () => {
     const { kit } = kitWithCapturedLogs({ HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: '100' });
     const app = createHttpApp(kit, () => {});
