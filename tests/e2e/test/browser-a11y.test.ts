@@ -176,7 +176,7 @@ describe('focus', () => {
     expect(await focusedDescription()).toBe('button[Pin]');
     await page.keyboard.press('ArrowUp');
     expect(await focusedDescription()).toBe('button[Delete]');
-    expect(await menu.getByRole('menuitem').count()).toBe(5);
+    expect(await menu.getByRole('menuitem').count()).toBe(6); // Pin, Rename, Archive, Move to folder…, Export, Delete
 
     await page.keyboard.press('Escape');
     await menu.waitFor({ state: 'detached' });

@@ -47,7 +47,7 @@ interface Outcome {
 }
 
 /** Streams under way: the backend serving each, and whether its first bytes have arrived. */
-const live = new Set<{ backend: string | undefined; streaming: boolean }>();
+const live = new Set<{ backend: string | undefined; streaming: boolean; firstByteAt?: number }>();
 
 async function streamChat(): Promise<Outcome> {
   const startedAt = Date.now();
@@ -60,11 +60,15 @@ async function streamChat(): Promise<Outcome> {
   let text = '';
   let firstByteAt: number | undefined;
   const header = res.headers['x-corral-backend'];
-  const entry = { backend: typeof header === 'string' ? header : undefined, streaming: false };
+  const entry: { backend: string | undefined; streaming: boolean; firstByteAt?: number } = {
+    backend: typeof header === 'string' ? header : undefined,
+    streaming: false,
+  };
   live.add(entry);
   try {
     for await (const chunk of res.body) {
       firstByteAt ??= Date.now();
+      entry.firstByteAt ??= firstByteAt;
       entry.streaming = true;
       text += (chunk as Buffer).toString('utf8');
     }
@@ -120,9 +124,17 @@ describe('one ollama-sim killed under load', () => {
         () => new Set(outcomes.map((o) => o.backend)).size === 2 && outcomes.length >= 12,
       );
       // Right after a round of replies ends, the next ones may not have their first bytes yet
-      // (those fail over instead of being cut): kill while one is streaming from the victim.
-      await waitFor('a reply streaming from the backend to kill', () =>
-        [...live].some((stream) => stream.backend === victim.url && stream.streaming),
+      // (those fail over instead of being cut), and the workers' rounds run in step, so a reply
+      // near its end may finish before the kill lands: kill while one that began streaming less
+      // than a second ago (of its 3 s) is streaming from the victim.
+      await waitFor('a reply just begun streaming from the backend to kill', () =>
+        [...live].some(
+          (stream) =>
+            stream.backend === victim.url &&
+            stream.streaming &&
+            stream.firstByteAt !== undefined &&
+            Date.now() - stream.firstByteAt < 1000,
+        ),
       );
 
       const killedAt = Date.now();
