@@ -135,9 +135,12 @@ export async function runBrowserJourney(options: {
     await page.getByRole('link', { name: 'Model pool' }).click();
     await page.waitForURL((url) => url.pathname === '/admin/models');
     await expectHtml(page, '/admin/models');
-    await page.getByRole('columnheader', { name: 'Backend' }).waitFor();
-    await page.locator('table.table tbody tr').first().waitFor();
-    const rows = await page.locator('table.table tbody tr').count();
+    // The backends' table (the pool's models have a table of their own, with a "Backends" column).
+    const backends = page.locator('table.table', {
+      has: page.getByRole('columnheader', { name: 'Backend', exact: true }),
+    });
+    await backends.locator('tbody tr').first().waitFor();
+    const rows = await backends.locator('tbody tr').count();
     noErrors('the model pool');
     await screenshot('admin-models');
     log({
