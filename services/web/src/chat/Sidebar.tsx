@@ -96,6 +96,20 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
   const pinned = list.items.filter((c) => c.pinned);
   const recent = list.items.filter((c) => !c.pinned);
 
+  /** One row of the list, pinned or in a section. */
+  const renderRow = (c: Conversation) => (
+    <ConversationRow
+      key={c.id}
+      conversation={c}
+      onPatch={patch}
+      onDelete={startDelete}
+      onExport={(c) => void exportOne(c)}
+      onNavigate={onNavigate}
+      replying={list.replying.has(c.id)}
+      folders={folders}
+    />
+  );
+
   return (
     <nav className="sidebar" aria-label="Conversations">
       <button
@@ -131,34 +145,8 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
       {list.error !== undefined && <ErrorNotice error={list.error} onRetry={list.reload} />}
       <ul className="sidebar__list">
         {pinned.length > 0 && <li className="sidebar__heading">Pinned</li>}
-        {pinned.map((c) => (
-          <ConversationRow
-            key={c.id}
-            conversation={c}
-            onPatch={patch}
-            onDelete={startDelete}
-            onExport={(c) => void exportOne(c)}
-            onNavigate={onNavigate}
-            replying={list.replying.has(c.id)}
-            folders={folders}
-          />
-        ))}
-        <ConversationSections
-          items={recent}
-          folders={folders}
-          renderRow={(c) => (
-            <ConversationRow
-              key={c.id}
-              conversation={c}
-              onPatch={patch}
-              onDelete={startDelete}
-              onExport={(c) => void exportOne(c)}
-              onNavigate={onNavigate}
-              replying={list.replying.has(c.id)}
-              folders={folders}
-            />
-          )}
-        />
+        {pinned.map(renderRow)}
+        <ConversationSections items={recent} folders={folders} renderRow={renderRow} />
         {!list.loading && list.items.length === 0 && list.error === undefined && (
           <li className="sidebar__empty">{list.query ? 'No matches.' : 'No conversations yet.'}</li>
         )}
