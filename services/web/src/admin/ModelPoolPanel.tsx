@@ -120,7 +120,7 @@ export function ModelPoolPanel() {
           ))}
         </tbody>
       </table>
-      <PoolModelsTable models={models} onChanged={() => void loadModels()} />
+      <PoolModelsTable models={models} onChanged={loadModels} />
       <form className="row row--wrap" onSubmit={(e) => void pull(e)} aria-label="Pull a model" noValidate>
         <label>
           Pull a model onto the pool

@@ -6,9 +6,16 @@ import { ErrorNotice } from '../ui/ErrorNotice.js';
 /**
  * The pool's models, each with its "available to users" switch (a model pulled here starts off)
  * and a Remove button (Ollama's delete on every backend). `models` is the panel's last read;
- * `onChanged` reads it again.
+ * `onChanged` reads it again, and the outcome is announced only once that read is in, so the
+ * switch and the status line never disagree.
  */
-export function PoolModelsTable({ models, onChanged }: { models: PoolModelView[]; onChanged: () => void }) {
+export function PoolModelsTable({
+  models,
+  onChanged,
+}: {
+  models: PoolModelView[];
+  onChanged: () => Promise<void>;
+}) {
   const [error, setError] = useState<unknown>();
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
@@ -17,8 +24,9 @@ export function PoolModelsTable({ models, onChanged }: { models: PoolModelView[]
     setBusy(model);
     setError(undefined);
     try {
-      setStatus(await work());
-      onChanged();
+      const outcome = await work();
+      await onChanged();
+      setStatus(outcome);
     } catch (caught) {
       setStatus('');
       setError(caught);
