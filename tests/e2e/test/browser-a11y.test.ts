@@ -3,15 +3,21 @@
 // first send, the ⋯ menus); a failed import that says what was wrong; the pin icon, the
 // wrong-password notice, the Undo toast, admin tables on a phone, API keys by name in the audit
 // log, dark-theme contrast, the skip link, one h1 per page, "Show archived".
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { contrastOf, seriousViolations } from './support/a11y.js';
-import { DESKTOP, PHONE, fulfilReplyStream, launchChromium, signIn } from './support/browser.js';
+import {
+  DESKTOP,
+  PHONE,
+  fulfilReplyStream,
+  signIn,
+  signInThroughForm,
+  stackContext,
+  useChromium,
+} from './support/browser.js';
 import { activeUser, call } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
-let browser: Browser | undefined;
-let setupError: unknown;
 let user: Awaited<ReturnType<typeof activeUser>>;
 let context: BrowserContext;
 let page: Page;
@@ -51,13 +57,7 @@ const overlap = (
   b: { x: number; y: number; width: number; height: number },
 ) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
-beforeAll(async () => {
-  try {
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-    return;
-  }
+const browser = useChromium(async (chromium) => {
   user = await activeUser('a11y');
   // A real reply, so the user has usage to chart.
   const conv = await call('/api/conversations', {
@@ -76,25 +76,15 @@ beforeAll(async () => {
   const keyId = (key.body.apiKey as { id: string }).id;
   await call(`/api/auth/api-keys/${keyId}`, { method: 'DELETE', token: user.session.accessToken });
 
-  context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+  context = await stackContext(chromium);
   page = await context.newPage();
-  await page.goto('/login');
-  await signIn(page, user.email, user.password);
-  await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
-  adminContext = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
-});
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await browser?.close();
+  await signInThroughForm(page, user);
+  adminContext = await stackContext(chromium);
 });
 
 describe('focus', () => {
   it('the sign-in page focuses its first field; a wrong password says so once and focuses the password', async () => {
-    const signedOut = await browser!.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+    const signedOut = await stackContext(browser());
     const page = await signedOut.newPage();
     const focused = () => focusedDescription(page);
     await page.goto('/login');
@@ -335,7 +325,7 @@ describe('usage charts on a phone', () => {
 describe('admin', () => {
   let admin: Page;
   beforeAll(async () => {
-    if (setupError) return;
+    if (!adminContext) return; // Chromium did not start: every test says so
     admin = await adminContext.newPage();
     await admin.goto('/login');
     await signIn(admin, corral().admin.email, corral().admin.password);
@@ -391,11 +381,7 @@ describe('contrast and axe-core, light and dark', () => {
 
   for (const scheme of ['light', 'dark'] as const) {
     it(`${scheme}: sign-in, a chat with a reply, settings and admin have no serious or critical violations`, async () => {
-      const signedOut = await browser!.newContext({
-        baseURL: corral().baseUrl,
-        viewport: DESKTOP,
-        colorScheme: scheme,
-      });
+      const signedOut = await stackContext(browser(), { colorScheme: scheme });
       const fresh = await signedOut.newPage();
       const found: Record<string, unknown> = {};
       try {

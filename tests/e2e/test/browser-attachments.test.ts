@@ -2,9 +2,9 @@
 // llava, which says how many images reached it), and after a reload the image and the reply are
 // still there. The image is its owner's only: not under another conversation, not for another user.
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DESKTOP, launchChromium, signIn, watchForTrouble } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signIn, stackContext, useChromium, watchForTrouble } from './support/browser.js';
 import { activeUser, call } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
@@ -12,11 +12,9 @@ import { corral } from './support/stack.js';
 const PNG_BASE64 =
   'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==';
 
-let browser: Browser | undefined;
 let page: Page;
 let trouble: ReturnType<typeof watchForTrouble>;
 let owner: Awaited<ReturnType<typeof activeUser>>;
-let setupError: unknown;
 let conversationId = '';
 let attachmentId = '';
 
@@ -46,25 +44,10 @@ async function shownImageWidth(): Promise<number> {
   return image.evaluate((node) => (node as HTMLImageElement).naturalWidth);
 }
 
-beforeAll(async () => {
-  try {
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-    return;
-  }
+useChromium(async (browser) => {
   owner = await activeUser('vision');
-  const context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
-  page = await context.newPage();
+  page = await (await stackContext(browser)).newPage();
   trouble = watchForTrouble(page);
-});
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 describe('image attachments in the browser', () => {

@@ -2,17 +2,15 @@
 // copy a whole reply, thumbs up/down with a comment (kept, in the admin usage view and the export),
 // keyboard shortcuts and their `?` dialog, the conversation list grouped by date, and folders
 // (create, rename, drag a conversation in, Move to folder…, delete).
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DESKTOP, launchChromium, signIn, watchForTrouble } from './support/browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signIn, signInThroughForm, stackContext, useChromium, watchForTrouble } from './support/browser.js';
 import { activeUser, adminSession, call } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
-let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
 let trouble: ReturnType<typeof watchForTrouble>;
-let setupError: unknown;
 let user: Awaited<ReturnType<typeof activeUser>>;
 
 const lastReply = () => page.locator('article.message--assistant').last();
@@ -54,32 +52,12 @@ async function importConversations(items: Array<{ id: string; title: string; upd
   expect(res.status, JSON.stringify(res.body)).toBe(200);
 }
 
-beforeAll(async () => {
-  try {
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-    return;
-  }
+const browser = useChromium(async (chromium) => {
   user = await activeUser('daily');
-  context = await browser.newContext({
-    baseURL: corral().baseUrl,
-    viewport: DESKTOP,
-    permissions: ['clipboard-read', 'clipboard-write'],
-  });
+  context = await stackContext(chromium, { permissions: ['clipboard-read', 'clipboard-write'] });
   page = await context.newPage();
   trouble = watchForTrouble(page);
-  await page.goto('/login');
-  await signIn(page, user.email, user.password);
-  await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
-});
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await browser?.close();
+  await signInThroughForm(page, user);
 });
 
 describe('a reply: copy it, rate it', () => {
@@ -122,7 +100,7 @@ describe('a reply: copy it, rate it', () => {
     });
 
     // The admin sees it under Admin → Usage.
-    const adminContext = await browser!.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+    const adminContext = await stackContext(browser());
     try {
       const admin = await adminContext.newPage();
       await admin.goto('/login');

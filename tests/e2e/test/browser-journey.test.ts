@@ -3,14 +3,16 @@
 // shows what was saved → hostile model output stays text → an API key works → the admin's usage
 // view names the user by email → sign out.
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DESKTOP,
   PHONE,
   fulfilReplyStream,
-  launchChromium,
   signIn,
+  stackContext,
+  useChromium,
+  useSimulatorPace,
   watchForTrouble,
 } from './support/browser.js';
 import { uniqueEmail } from './support/accounts.js';
@@ -21,12 +23,10 @@ const STOPPED_NOTE = 'Stopped — the partial reply above was saved.';
 const QUESTION = 'Tell me a long story about a corral.';
 const user = { name: 'Journey User', email: uniqueEmail('journey'), password: 'journey-password-1' };
 
-let browser: Browser | undefined;
 let userContext: BrowserContext;
 let adminContext: BrowserContext;
 let page: Page;
 let trouble: ReturnType<typeof watchForTrouble>;
-let simOptions: Record<string, unknown> | undefined;
 let partial = '';
 let apiKey = '';
 
@@ -35,45 +35,13 @@ const screenshot = (name: string) =>
 const lastReply = () => page.locator('article.message--assistant').last();
 const replyText = async () => ((await lastReply().locator('.message__body').textContent()) ?? '').trim();
 
-/** The simulator's admin endpoint (not Ollama's API): pace replies so a person could press Stop. */
-async function simConfig(body?: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const url = `${corral().inference.urls[0]}/_sim/config`;
-  const res = await fetch(url, body ? { method: 'POST', body: JSON.stringify(body) } : {});
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
-}
-
-let setupError: unknown;
-
-beforeAll(async () => {
-  try {
-    browser = await launchChromium();
-  } catch (error) {
-    // Reported by every test below (as a failure, not a skip): no browser, no journey.
-    setupError = error;
-    return;
-  }
-  simOptions = (await simConfig()).options as Record<string, unknown>;
-  await simConfig({ tokensPerSecond: 12, responseTokens: 400 });
-  const { baseUrl } = corral();
-  userContext = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
-  adminContext = await browser.newContext({ baseURL: baseUrl, viewport: DESKTOP });
+// Replies paced so a person could press Stop.
+useSimulatorPace({ tokensPerSecond: 12, responseTokens: 400 });
+useChromium(async (browser) => {
+  userContext = await stackContext(browser);
+  adminContext = await stackContext(browser);
   page = await userContext.newPage();
   trouble = watchForTrouble(page);
-});
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  if (simOptions) {
-    await simConfig({
-      tokensPerSecond: simOptions.tokensPerSecond,
-      responseTokens: simOptions.responseTokens,
-    });
-  }
-  await browser?.close();
 });
 
 describe('the chat app in a browser', () => {

@@ -3,18 +3,16 @@
 // the model (ollama-sim records what it was sent), and a shared conversation that another
 // signed-in user opens, that a signed-out visitor is sent to sign in for, and that its owner revokes.
 import { randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DESKTOP, launchChromium, signIn, watchForTrouble } from './support/browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signIn, signInThroughForm, stackContext, useChromium, watchForTrouble } from './support/browser.js';
 import { activeUser, call } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
-let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
 /** Uncaught errors on the owner's page (its confirm dialogs, such as Revoke's, are accepted). */
 const pageErrors: string[] = [];
-let setupError: unknown;
 let owner: Awaited<ReturnType<typeof activeUser>>;
 let shareLink = '';
 
@@ -34,29 +32,13 @@ async function waitForComplete(on: Page = page): Promise<void> {
   await on.getByRole('button', { name: 'Send message' }).waitFor();
 }
 
-beforeAll(async () => {
-  try {
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-    return;
-  }
+const browser = useChromium(async (chromium) => {
   owner = await activeUser('library');
-  context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+  context = await stackContext(chromium);
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto('/login');
-  await signIn(page, owner.email, owner.password);
-  await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
-});
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await browser?.close();
+  await signInThroughForm(page, owner);
 });
 
 describe('prompt library, assistants and shared conversations in the browser', () => {
@@ -141,7 +123,7 @@ describe('prompt library, assistants and shared conversations in the browser', (
     expect((await call(`/api/shares/view/${token}`)).status).toBe(401);
 
     const reader = await activeUser('share-reader');
-    const visitor = await browser!.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+    const visitor = await stackContext(browser());
     const visitorPage = await visitor.newPage();
     const visitorTrouble = watchForTrouble(visitorPage);
     await visitorPage.goto(new URL(shareLink).pathname);

@@ -1,14 +1,13 @@
 // Issue 19 item 10 and "pool hygiene" in Chromium against `corral start`: a name Ollama would refuse
 // is refused in the form, naming the field; a pulled model stays off users' pickers until the admin
 // switches it on in Admin → Model pool; Remove takes it off every backend.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, launchChromium, signIn } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signIn, stackContext, useChromium } from './support/browser.js';
 import { activeUser, adminSession, call } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
 const MODEL = 'smollm2:360m';
-let browser: Browser;
 let page: Page;
 let user: Awaited<ReturnType<typeof activeUser>>;
 
@@ -28,21 +27,15 @@ const pullForm = () => page.getByRole('form', { name: 'Pull a model' });
 const modelRow = () =>
   page.getByRole('table', { name: 'Models in the pool' }).getByRole('row', { name: MODEL });
 
-beforeAll(async () => {
+useChromium(async (browser) => {
   user = await activeUser('pool-user');
-  browser = await launchChromium();
-  const context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
-  page = await context.newPage();
+  page = await (await stackContext(browser)).newPage();
   page.on('dialog', (dialog) => void dialog.accept());
   await page.goto('/login');
   await signIn(page, corral().admin.email, corral().admin.password);
   await page.getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('link', { name: 'Model pool' }).click();
   await pullForm().waitFor();
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 describe('Admin → Model pool', () => {

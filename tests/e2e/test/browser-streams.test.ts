@@ -2,30 +2,27 @@
 // reply events): scroll up while a reply streams and stay there with "Jump to latest"; switch
 // chats mid-reply and back; reload mid-reply and see it continue to the end; stop from a second
 // tab; reload Admin → Model pool.
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DESKTOP, launchChromium, signIn, watchForTrouble } from './support/browser.js';
+import type { BrowserContext, Page, Route } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  signIn,
+  signInThroughForm,
+  stackContext,
+  useChromium,
+  useSimulatorPace,
+  watchForTrouble,
+} from './support/browser.js';
 import { activeUser, adminSession, call, userIdOf } from './support/accounts.js';
 import { corral } from './support/stack.js';
 
 const STOPPED_NOTE = 'Stopped — the partial reply above was saved.';
 
-let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
 let trouble: ReturnType<typeof watchForTrouble>;
-let simOptions: Record<string, unknown> | undefined;
-let setupError: unknown;
 let user: Awaited<ReturnType<typeof activeUser>>;
 /** Conversations made by the tests, by what they were made for. */
 const made: Record<string, string> = {};
-
-async function simConfig(body?: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const url = `${corral().inference.urls[0]}/_sim/config`;
-  const res = await fetch(url, body ? { method: 'POST', body: JSON.stringify(body) } : {});
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
-}
 
 const lastReply = (on: Page = page) => on.locator('article.message--assistant').last();
 const replyText = async (on: Page = page) =>
@@ -63,37 +60,14 @@ async function waitForComplete(on: Page = page): Promise<void> {
   expect(await stopButton(on).count()).toBe(0);
 }
 
-beforeAll(async () => {
-  try {
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-    return;
-  }
-  simOptions = (await simConfig()).options as Record<string, unknown>;
-  // Slow enough to act mid-reply, short enough to wait for the end.
-  await simConfig({ tokensPerSecond: 15, responseTokens: 90 });
+// Slow enough to act mid-reply, short enough to wait for the end.
+useSimulatorPace({ tokensPerSecond: 15, responseTokens: 90 });
+const browser = useChromium(async (chromium) => {
   user = await activeUser('streams');
-  context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+  context = await stackContext(chromium);
   page = await context.newPage();
   trouble = watchForTrouble(page);
-  await page.goto('/login');
-  await signIn(page, user.email, user.password);
-  await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
-});
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  if (simOptions) {
-    await simConfig({
-      tokensPerSecond: simOptions.tokensPerSecond,
-      responseTokens: simOptions.responseTokens,
-    });
-  }
-  await browser?.close();
+  await signInThroughForm(page, user);
 });
 
 describe('replies that stream while the user does other things', () => {
@@ -205,7 +179,7 @@ describe('limits that protect the models, not the page', () => {
       token: admin.accessToken,
     });
     expect(set.status).toBe(200);
-    const own = await browser!.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+    const own = await stackContext(browser());
     try {
       const tab = await own.newPage();
       await tab.goto('/login');
@@ -323,7 +297,7 @@ describe('sessions across tabs', () => {
 
 describe('admin pages in local mode', () => {
   it('reloading Admin → Model pool shows the page, not the gateway’s 401', async () => {
-    const admin = await browser!.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
+    const admin = await stackContext(browser());
     try {
       const adminPage = await admin.newPage();
       await adminPage.goto('/login');

@@ -2,16 +2,14 @@
 // and consent pages (oidc-provider) → back in Corral (first time: waiting for approval; an admin
 // activates) → chat → sign out, which also ends the session at the identity provider.
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { adminSession, call, userIdOf } from './support/accounts.js';
-import { DESKTOP, launchChromium, watchForTrouble } from './support/browser.js';
+import { stackContext, useChromium, watchForTrouble } from './support/browser.js';
 import { corral } from './support/stack.js';
 
-let browser: Browser | undefined;
 let page: Page;
 let trouble: ReturnType<typeof watchForTrouble>;
-let setupError: unknown;
 
 const screenshot = (name: string) =>
   page.screenshot({ path: path.join(corral().artifactsDir, `${name}.png`), animations: 'disabled' });
@@ -40,24 +38,9 @@ async function passIdentityProvider(): Promise<{ askedToLogIn: boolean }> {
   throw new Error(`still at the identity provider: ${page.url()}`);
 }
 
-beforeAll(async () => {
-  try {
-    browser = await launchChromium();
-  } catch (error) {
-    setupError = error;
-    return;
-  }
-  const context = await browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP });
-  page = await context.newPage();
+useChromium(async (browser) => {
+  page = await (await stackContext(browser)).newPage();
   trouble = watchForTrouble(page);
-});
-
-beforeEach(() => {
-  if (setupError) throw setupError;
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 describe('single sign-on in a browser', () => {

@@ -1,5 +1,14 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page, type Route } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+  type Route,
+} from 'playwright-core';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { corral } from './stack.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const DESKTOP = { width: 1280, height: 800 };
@@ -15,6 +24,79 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/**
+ * One Chromium for a test file: launched before its tests, `setup` run once it is up (accounts,
+ * contexts, pages), `teardown` and the browser's close after the tests. If Chromium cannot start,
+ * every test of the file fails with the reason (a failure, never a skip) and `setup` is not run.
+ * Returns the running browser, for contexts a test opens itself.
+ */
+export function useChromium(
+  setup: (browser: Browser) => Promise<void>,
+  teardown?: () => Promise<void>,
+): () => Browser {
+  let browser: Browser | undefined;
+  let launchError: unknown;
+  beforeAll(async () => {
+    try {
+      browser = await launchChromium();
+    } catch (error) {
+      launchError = error;
+      return;
+    }
+    await setup(browser);
+  });
+  beforeEach(() => {
+    if (launchError) throw launchError;
+  });
+  afterAll(async () => {
+    if (browser) await teardown?.();
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw launchError ?? new Error('Chromium is not running');
+    return browser;
+  };
+}
+
+/** A desktop browser context on the stack's front door; `options` add to or replace the defaults. */
+export function stackContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  return browser.newContext({ baseURL: corral().baseUrl, viewport: DESKTOP, ...options });
+}
+
+/** Signs `page` in as `account` through the sign-in form and waits for the empty chat. */
+export async function signInThroughForm(
+  page: Page,
+  account: { email: string; password: string },
+): Promise<void> {
+  await page.goto('/login');
+  await signIn(page, account.email, account.password);
+  await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
+}
+
+/** The simulator's admin endpoint (not Ollama's API): with `body`, changes its options; answers with them. */
+async function simConfig(body?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const url = `${corral().inference.urls[0]}/_sim/config`;
+  const res = await fetch(url, body ? { method: 'POST', body: JSON.stringify(body) } : {});
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/**
+ * Paces the simulator's replies for a file's tests (slow enough for a person to act mid-reply)
+ * and puts its previous pace back after them.
+ */
+export function useSimulatorPace(pace: { tokensPerSecond: number; responseTokens: number }): void {
+  let before: Record<string, unknown> | undefined;
+  beforeAll(async () => {
+    before = (await simConfig()).options as Record<string, unknown>;
+    await simConfig(pace);
+  });
+  afterAll(async () => {
+    if (!before) return;
+    await simConfig({ tokensPerSecond: before.tokensPerSecond, responseTokens: before.responseTokens });
   });
 }
 
