@@ -1,6 +1,7 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, type ApiKey, type CreatedApiKey } from '../api/index.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { ListTable, useListPanel } from '../ui/ListTable.js';
 
 const EXPIRY_CHOICES = [
   { label: '30 days', days: 30 },
@@ -12,42 +13,27 @@ const EXPIRY_CHOICES = [
 const formatDate = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString() : '—');
 
 export function ApiKeysPanel() {
-  const [keys, setKeys] = useState<ApiKey[]>([]);
-  const [error, setError] = useState<unknown>();
+  const { items: keys, error, setError, change } = useListPanel(() => api.auth.listApiKeys());
   const [name, setName] = useState('');
   const [days, setDays] = useState(90);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [copied, setCopied] = useState(false);
 
-  const reload = useCallback(() => {
-    api.auth.listApiKeys().then(setKeys, setError);
-  }, []);
-  useEffect(reload, [reload]);
-
   const create = async (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
-    try {
-      const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
-      const result = await api.auth.createApiKey({ name: name.trim(), expiresAt });
-      setCreated(result);
+    const expiresAt = days > 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : null;
+    await change(async () => {
+      setCreated(await api.auth.createApiKey({ name: name.trim(), expiresAt }));
       setCopied(false);
       setName('');
-      reload();
-    } catch (caught) {
-      setError(caught);
-    }
+    });
   };
 
-  const revoke = async (key: ApiKey) => {
-    if (!window.confirm(`Revoke “${key.name}”? Programs using it stop working within seconds.`)) return;
-    try {
-      await api.auth.revokeApiKey(key.id);
-      reload();
-    } catch (caught) {
-      setError(caught);
-    }
-  };
+  const revoke = (key: ApiKey) =>
+    change(
+      () => api.auth.revokeApiKey(key.id),
+      `Revoke “${key.name}”? Programs using it stop working within seconds.`,
+    );
 
   return (
     <div className="panel">
@@ -96,55 +82,34 @@ export function ApiKeysPanel() {
           </div>
         </div>
       )}
-      <table className="table">
-        <caption className="visually-hidden">Your API keys</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Key</th>
-            <th scope="col">Created</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Last used</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr key={key.id} className={key.revokedAt ? 'revoked' : undefined}>
-              <td>{key.name}</td>
-              <td>
-                <code>{key.prefix}…</code>
-              </td>
-              <td>{formatDate(key.createdAt)}</td>
-              <td>{key.expiresAt ? formatDate(key.expiresAt) : 'never'}</td>
-              <td>{formatDate(key.lastUsedAt)}</td>
-              <td>
-                {key.revokedAt ? (
-                  'revoked'
-                ) : (
-                  <button
-                    type="button"
-                    className="btn btn--small btn--danger"
-                    onClick={() => void revoke(key)}
-                    aria-label={`Revoke ${key.name}`}
-                  >
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-          {keys.length === 0 && (
-            <tr>
-              <td colSpan={6} className="muted">
-                No keys yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <ListTable
+        caption="Your API keys"
+        items={keys}
+        rowKey={(key) => key.id}
+        rowClassName={(key) => (key.revokedAt ? 'revoked' : undefined)}
+        columns={[
+          { header: 'Name', cell: (key) => key.name },
+          { header: 'Key', cell: (key) => <code>{key.prefix}…</code> },
+          { header: 'Created', cell: (key) => formatDate(key.createdAt) },
+          { header: 'Expires', cell: (key) => (key.expiresAt ? formatDate(key.expiresAt) : 'never') },
+          { header: 'Last used', cell: (key) => formatDate(key.lastUsedAt) },
+        ]}
+        actions={(key) =>
+          key.revokedAt ? (
+            'revoked'
+          ) : (
+            <button
+              type="button"
+              className="btn btn--small btn--danger"
+              onClick={() => void revoke(key)}
+              aria-label={`Revoke ${key.name}`}
+            >
+              Revoke
+            </button>
+          )
+        }
+        empty="No keys yet."
+      />
     </div>
   );
 }

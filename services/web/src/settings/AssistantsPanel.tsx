@@ -1,7 +1,8 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { api, type Assistant, type ModelInfo } from '../api/index.js';
 import { useAuth } from '../auth/AuthContext.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { EditDeleteButtons, ListTable, useListPanel } from '../ui/ListTable.js';
 
 interface Draft {
   name: string;
@@ -36,22 +37,17 @@ const text = (value: number | null) => (value === null ? '' : String(value));
  */
 export function AssistantsPanel() {
   const { isAdmin } = useAuth();
-  const [assistants, setAssistants] = useState<Assistant[]>([]);
+  const { items: assistants, error, setError, change } = useListPanel(() => api.library.assistants());
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [groups, setGroups] = useState<Array<{ id: string; name: string }>>([]);
-  const [error, setError] = useState<unknown>();
   const [editing, setEditing] = useState<Assistant | null>(null);
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const set = (change: Partial<Draft>) => setDraft((d) => ({ ...d, ...change }));
 
-  const reload = useCallback(() => {
-    api.library.assistants().then(setAssistants, setError);
-  }, []);
-  useEffect(reload, [reload]);
   useEffect(() => {
     api.chat.models().then(setModels, setError);
     if (isAdmin) api.auth.admin.groups().then(setGroups, () => undefined);
-  }, [isAdmin]);
+  }, [isAdmin, setError]);
 
   const reset = () => {
     setEditing(null);
@@ -60,7 +56,6 @@ export function AssistantsPanel() {
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
     const fields = {
       name: draft.name.trim(),
       baseModel: draft.baseModel || models[0]?.id || '',
@@ -71,26 +66,20 @@ export function AssistantsPanel() {
       seed: numberOrNull(draft.seed),
       groupIds: draft.shared ? draft.groupIds : [],
     };
-    try {
-      if (editing) await api.library.updateAssistant(editing.id, fields);
-      else await api.library.createAssistant({ ...fields, shared: draft.shared });
-      reset();
-      reload();
-    } catch (caught) {
-      setError(caught);
-    }
+    const saved = await change(() =>
+      editing
+        ? api.library.updateAssistant(editing.id, fields)
+        : api.library.createAssistant({ ...fields, shared: draft.shared }),
+    );
+    if (saved) reset();
   };
 
   const remove = async (assistant: Assistant) => {
-    if (!window.confirm(`Delete the assistant “${assistant.name}”? Chats started with it keep working.`))
-      return;
-    try {
-      await api.library.deleteAssistant(assistant.id);
-      if (editing?.id === assistant.id) reset();
-      reload();
-    } catch (caught) {
-      setError(caught);
-    }
+    const removed = await change(
+      () => api.library.deleteAssistant(assistant.id),
+      `Delete the assistant “${assistant.name}”? Chats started with it keep working.`,
+    );
+    if (removed && editing?.id === assistant.id) reset();
   };
 
   const edit = (assistant: Assistant) => {
@@ -239,63 +228,34 @@ export function AssistantsPanel() {
           )}
         </div>
       </form>
-      <table className="table">
-        <caption className="visually-hidden">Assistants</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Model</th>
-            <th scope="col">Who may use it</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {assistants.map((assistant) => (
-            <tr key={assistant.id}>
-              <td>{assistant.name}</td>
-              <td>{assistant.baseModel}</td>
-              <td>
-                {!assistant.shared
-                  ? 'you'
-                  : assistant.groupIds.length === 0
-                    ? 'everyone'
-                    : assistant.groupIds.map(groupName).join(', ')}
-              </td>
-              <td>
-                {assistant.editable && (
-                  <div className="row">
-                    <button
-                      type="button"
-                      className="btn btn--small"
-                      aria-label={`Edit ${assistant.name}`}
-                      onClick={() => edit(assistant)}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="btn btn--small btn--danger"
-                      aria-label={`Delete ${assistant.name}`}
-                      onClick={() => void remove(assistant)}
-                    >
-                      Delete
-                    </button>
-                  </div>
-                )}
-              </td>
-            </tr>
-          ))}
-          {assistants.length === 0 && (
-            <tr>
-              <td colSpan={4} className="muted">
-                No assistants yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <ListTable
+        caption="Assistants"
+        items={assistants}
+        rowKey={(assistant) => assistant.id}
+        columns={[
+          { header: 'Name', cell: (assistant) => assistant.name },
+          { header: 'Model', cell: (assistant) => assistant.baseModel },
+          {
+            header: 'Who may use it',
+            cell: (assistant) =>
+              !assistant.shared
+                ? 'you'
+                : assistant.groupIds.length === 0
+                  ? 'everyone'
+                  : assistant.groupIds.map(groupName).join(', '),
+          },
+        ]}
+        actions={(assistant) =>
+          assistant.editable && (
+            <EditDeleteButtons
+              name={assistant.name}
+              onEdit={() => edit(assistant)}
+              onDelete={() => void remove(assistant)}
+            />
+          )
+        }
+        empty="No assistants yet."
+      />
     </div>
   );
 }

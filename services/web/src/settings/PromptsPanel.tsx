@@ -1,7 +1,8 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, type Prompt } from '../api/index.js';
 import { useAuth } from '../auth/AuthContext.js';
 import { ErrorNotice } from '../ui/ErrorNotice.js';
+import { EditDeleteButtons, ListTable, useListPanel } from '../ui/ListTable.js';
 
 /**
  * The prompt library: the user's saved prompts (typing `/` in the composer inserts one) and the
@@ -9,17 +10,11 @@ import { ErrorNotice } from '../ui/ErrorNotice.js';
  */
 export function PromptsPanel() {
   const { isAdmin } = useAuth();
-  const [prompts, setPrompts] = useState<Prompt[]>([]);
-  const [error, setError] = useState<unknown>();
+  const { items: prompts, error, setError, change } = useListPanel(() => api.library.prompts());
   const [editing, setEditing] = useState<Prompt | null>(null);
   const [title, setTitle] = useState('');
   const [text, setText] = useState('');
   const [shared, setShared] = useState(false);
-
-  const reload = useCallback(() => {
-    api.library.prompts().then(setPrompts, setError);
-  }, []);
-  useEffect(reload, [reload]);
 
   const reset = () => {
     setEditing(null);
@@ -30,26 +25,20 @@ export function PromptsPanel() {
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
-    try {
-      if (editing) await api.library.updatePrompt(editing.id, { title: title.trim(), text });
-      else await api.library.createPrompt({ title: title.trim(), text, shared });
-      reset();
-      reload();
-    } catch (caught) {
-      setError(caught);
-    }
+    const saved = await change(() =>
+      editing
+        ? api.library.updatePrompt(editing.id, { title: title.trim(), text })
+        : api.library.createPrompt({ title: title.trim(), text, shared }),
+    );
+    if (saved) reset();
   };
 
   const remove = async (prompt: Prompt) => {
-    if (!window.confirm(`Delete the prompt “${prompt.title}”?`)) return;
-    try {
-      await api.library.deletePrompt(prompt.id);
-      if (editing?.id === prompt.id) reset();
-      reload();
-    } catch (caught) {
-      setError(caught);
-    }
+    const removed = await change(
+      () => api.library.deletePrompt(prompt.id),
+      `Delete the prompt “${prompt.title}”?`,
+    );
+    if (removed && editing?.id === prompt.id) reset();
   };
 
   return (
@@ -88,63 +77,34 @@ export function PromptsPanel() {
           )}
         </div>
       </form>
-      <table className="table">
-        <caption className="visually-hidden">Saved prompts</caption>
-        <thead>
-          <tr>
-            <th scope="col">Title</th>
-            <th scope="col">Text</th>
-            <th scope="col">Who sees it</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {prompts.map((prompt) => (
-            <tr key={prompt.id}>
-              <td>{prompt.title}</td>
-              <td className="muted">
-                {prompt.text.length > 80 ? `${prompt.text.slice(0, 80)}…` : prompt.text}
-              </td>
-              <td>{prompt.shared ? 'everyone' : 'you'}</td>
-              <td>
-                {prompt.editable && (
-                  <div className="row">
-                    <button
-                      type="button"
-                      className="btn btn--small"
-                      aria-label={`Edit ${prompt.title}`}
-                      onClick={() => {
-                        setEditing(prompt);
-                        setTitle(prompt.title);
-                        setText(prompt.text);
-                      }}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="btn btn--small btn--danger"
-                      aria-label={`Delete ${prompt.title}`}
-                      onClick={() => void remove(prompt)}
-                    >
-                      Delete
-                    </button>
-                  </div>
-                )}
-              </td>
-            </tr>
-          ))}
-          {prompts.length === 0 && (
-            <tr>
-              <td colSpan={4} className="muted">
-                No saved prompts yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <ListTable
+        caption="Saved prompts"
+        items={prompts}
+        rowKey={(prompt) => prompt.id}
+        columns={[
+          { header: 'Title', cell: (prompt) => prompt.title },
+          {
+            header: 'Text',
+            className: 'muted',
+            cell: (prompt) => (prompt.text.length > 80 ? `${prompt.text.slice(0, 80)}…` : prompt.text),
+          },
+          { header: 'Who sees it', cell: (prompt) => (prompt.shared ? 'everyone' : 'you') },
+        ]}
+        actions={(prompt) =>
+          prompt.editable && (
+            <EditDeleteButtons
+              name={prompt.title}
+              onEdit={() => {
+                setEditing(prompt);
+                setTitle(prompt.title);
+                setText(prompt.text);
+              }}
+              onDelete={() => void remove(prompt)}
+            />
+          )
+        }
+        empty="No saved prompts yet."
+      />
     </div>
   );
 }
