@@ -70,6 +70,28 @@ describe('folders: happy path', () => {
     expect((await conversationsOf(user))[0]!.folderId).toBeNull();
   });
 
+  it('?filed=true lists only conversations in a folder, ?filed=false only the others, in list and search alike', async () => {
+    const user = await signUp();
+    const work = await makeFolder(user, 'Work');
+    const filed = await createConversation(stack.chat, user, { title: 'Budget filed' });
+    const loose = await createConversation(stack.chat, user, { title: 'Budget loose' });
+    await move(user, filed.id, work.id).expect(200);
+    const ids = async (query: Record<string, string>) =>
+      (
+        (await api().get('/api/conversations').query(query).set(bearer(user.token)).expect(200)).body as {
+          items: Conversation[];
+        }
+      ).items.map((c) => c.id);
+    expect(await ids({ filed: 'true' })).toEqual([filed.id]);
+    expect(await ids({ filed: 'false' })).toEqual([loose.id]);
+    expect(await ids({})).toEqual([loose.id, filed.id]);
+    expect(await ids({ q: 'Budget', filed: 'true' })).toEqual([filed.id]);
+    expect(await ids({ q: 'Budget', filed: 'false' })).toEqual([loose.id]);
+    const bad = await api().get('/api/conversations').query({ filed: 'yes' }).set(bearer(user.token));
+    expectProblem(bad, 400, 'validation_failed');
+    expect(JSON.stringify(bad.body)).toContain('filed');
+  });
+
   it('the export carries folders and filing; an import into another account recreates them', async () => {
     const alice = await signUp();
     const folder = await makeFolder(alice, 'Research');

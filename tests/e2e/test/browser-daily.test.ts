@@ -247,4 +247,34 @@ describe('the conversation list', () => {
     expect(await page.locator('li.sidebar__folder').count()).toBe(0);
     expect(trouble.errors).toEqual([]);
   });
+
+  it('a folder shows what it holds even where the list’s pages have not reached yet', async () => {
+    const longAgo = new Date(Date.now() - 400 * 86_400_000);
+    const old = { id: crypto.randomUUID(), title: 'Filed long ago', updatedAt: longAgo };
+    // A first page's worth (30) of newer conversations, so the filed one is beyond it.
+    const newer = Array.from({ length: 32 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      title: `Newer chat ${i}`,
+      updatedAt: new Date(Date.now() - i * 60_000),
+    }));
+    await importConversations([old, ...newer]);
+    const made = await call('/api/folders', { token: user.session.accessToken, body: { name: 'Archive' } });
+    expect(made.status).toBe(201);
+    const folderId = (made.body.folder as { id: string }).id;
+    const moved = await call(`/api/conversations/${old.id}/folder`, {
+      method: 'PUT',
+      token: user.session.accessToken,
+      body: { folderId },
+    });
+    expect(moved.status).toBe(200);
+
+    await page.reload();
+    const archive = page.getByRole('list', { name: 'Folder Archive' });
+    await archive.locator('li.sidebar__item', { hasText: 'Filed long ago' }).waitFor();
+    // The pages themselves stop at the first one: the oldest newer chat is not listed yet.
+    await sidebarRow('Newer chat 0').waitFor();
+    expect(await sidebarRow('Newer chat 31').count()).toBe(0);
+    expect(await sidebarRow('Filed long ago').count()).toBe(1);
+    expect(trouble.errors).toEqual([]);
+  });
 });

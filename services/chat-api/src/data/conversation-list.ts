@@ -8,6 +8,7 @@ export interface ListQuery {
   cursor?: string | undefined;
   q?: string | undefined;
   pinned?: boolean | undefined;
+  filed?: boolean | undefined;
   archived: boolean | 'all';
 }
 
@@ -31,6 +32,7 @@ export async function listConversations(
   const and: Prisma.ConversationWhereInput[] = [{ userId }];
   if (query.archived !== 'all') and.push({ archived: query.archived });
   if (query.pinned !== undefined) and.push({ pinned: query.pinned });
+  if (query.filed !== undefined) and.push({ folderId: query.filed ? { not: null } : null });
   if (cursor) {
     const at = new Date(cursor.u);
     and.push({ OR: [{ updatedAt: { lt: at } }, { updatedAt: at, id: { lt: cursor.i } }] });
@@ -82,6 +84,7 @@ async function searchConversations(
     params.push(query.pinned);
     filters.push(`c.pinned = $${params.length}`);
   }
+  if (query.filed !== undefined) filters.push(`c.folder_id IS ${query.filed ? 'NOT ' : ''}NULL`);
   if (cursor) {
     params.push(cursor.u, cursor.i);
     const at = `$${params.length - 1}::timestamptz`;

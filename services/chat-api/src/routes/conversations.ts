@@ -28,6 +28,8 @@ const listQuery = z.object({
   cursor: z.string().max(500).optional(),
   q: z.string().trim().min(1).max(200).optional(),
   pinned: queryBoolean.optional(),
+  /** true: only conversations in a folder (the sidebar's folders); false: only those in none. */
+  filed: queryBoolean.optional(),
   archived: z
     .enum(['true', 'false', 'all'])
     .default('false')

@@ -39,6 +39,8 @@ export interface ConversationQuery {
   q?: string;
   cursor?: string | null;
   archived?: boolean | 'all';
+  /** true: only conversations in a folder. */
+  filed?: boolean;
   limit?: number;
 }
 
@@ -122,7 +124,13 @@ export function chatApi(http: ApiClient) {
   return {
     conversations: (query: ConversationQuery) =>
       http.json(conversationPage, '/api/conversations', {
-        query: { limit: query.limit ?? 30, q: query.q, cursor: query.cursor, archived: query.archived },
+        query: {
+          limit: query.limit ?? 30,
+          q: query.q,
+          cursor: query.cursor,
+          archived: query.archived,
+          filed: query.filed,
+        },
       }),
     createConversation: async (input: { model?: string; systemPrompt?: string | null; title?: string }) =>
       (await http.json(conversationResponse, '/api/conversations', { body: input })).conversation,

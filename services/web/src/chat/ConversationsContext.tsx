@@ -26,6 +26,11 @@ interface ConversationsState {
   upsert(conversation: Conversation): void;
   remove(id: string): void;
   /**
+   * Conversations in folders (the newest of them, read apart from the pages): shown in their
+   * folders even when the pages loaded so far do not reach them. Not while searching.
+   */
+  addFiled(conversations: Conversation[]): void;
+  /**
    * After a reply: while the conversation still has its first-line title, watches for the generated
    * one, which replaces it in the list and is handed to `onTitle`. Outlives the chat view, so the
    * list gets the title even when the user has moved on.
@@ -45,6 +50,7 @@ const newestFirst = (a: Conversation, b: Conversation) =>
 /** The sidebar's list, shared with the chat view so new and renamed conversations show at once. */
 export function ConversationsProvider({ children }: { children: ReactNode }) {
   const [items, setItems] = useState<Conversation[]>([]);
+  const [filed, setFiled] = useState<Conversation[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -96,14 +102,21 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
   }, [fetchPage, query, generation]);
 
   const value = useMemo<ConversationsState>(() => {
-    const upsert = (conversation: Conversation) =>
+    // The pages hold every conversation they reached; a filed one beyond them joins from `filed`.
+    const extra = query
+      ? []
+      : filed.filter((c) => (showArchived || !c.archived) && !items.some((i) => i.id === c.id));
+    const forget = (id: string) => setFiled((previous) => previous.filter((c) => c.id !== id));
+    const upsert = (conversation: Conversation) => {
+      forget(conversation.id);
       setItems((previous) => {
         const rest = previous.filter((c) => c.id !== conversation.id);
         if (conversation.archived && !showArchived) return rest;
         return [conversation, ...rest].sort(newestFirst);
       });
+    };
     return {
-      items,
+      items: extra.length > 0 ? [...items, ...extra].sort(newestFirst) : items,
       nextCursor,
       loading,
       error,
@@ -116,7 +129,11 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
       },
       reload: () => setGeneration((g) => g + 1),
       upsert,
-      remove: (id) => setItems((previous) => previous.filter((c) => c.id !== id)),
+      remove: (id) => {
+        forget(id);
+        setItems((previous) => previous.filter((c) => c.id !== id));
+      },
+      addFiled: setFiled,
       replying,
       markReplying: (conversationId, on) =>
         setReplying((previous) => {
@@ -132,7 +149,18 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
           onTitle?.(titled);
         }),
     };
-  }, [items, nextCursor, loading, error, query, showArchived, fetchPage, followGeneratedTitle, replying]);
+  }, [
+    items,
+    filed,
+    nextCursor,
+    loading,
+    error,
+    query,
+    showArchived,
+    fetchPage,
+    followGeneratedTitle,
+    replying,
+  ]);
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }
 

@@ -13,18 +13,37 @@ export interface FoldersState {
   move(conversation: Conversation, folderId: string | null): Promise<void>;
 }
 
-/** The user's folders (chat-api's `/api/folders`), kept in step with the sidebar's conversation list. */
+/** How many of the newest filed conversations are read at start (the rest come with the pages). */
+const FILED_AT_START = 100;
+
+/**
+ * The user's folders (chat-api's `/api/folders`), kept in step with the sidebar's conversation
+ * list. When there are folders, their newest conversations are read too, so a folder shows what
+ * it holds, not only what the list's pages have reached.
+ */
 export function useFolders(list: {
   items: Conversation[];
   upsert(conversation: Conversation): void;
+  addFiled(conversations: Conversation[]): void;
 }): FoldersState {
   const [items, setItems] = useState<Folder[]>([]);
   const [error, setError] = useState<unknown>();
-  const { upsert, items: conversations } = list;
+  const { upsert, addFiled, items: conversations } = list;
 
   useEffect(() => {
-    api.organize.folders().then((page) => setItems(page.items), setError);
-  }, []);
+    let live = true;
+    void (async () => {
+      const page = await api.organize.folders();
+      if (!live) return;
+      setItems(page.items);
+      if (page.items.length === 0) return;
+      const filed = await api.chat.conversations({ filed: true, limit: FILED_AT_START });
+      if (live) addFiled(filed.items);
+    })().catch((caught: unknown) => live && setError(caught));
+    return () => {
+      live = false;
+    };
+  }, [addFiled]);
 
   const attempt = useCallback(async (work: () => Promise<void>) => {
     setError(undefined);
