@@ -63,12 +63,12 @@ describe('Markdown renders model output inertly', () => {
 });
 
 describe('Markdown typesets math with KaTeX', () => {
-  it('renders inline $…$ and display $$…$$ as KaTeX MathML', () => {
+  it('renders inline $…$ and display $$…$$ as KaTeX MathML (KaTeX fetched on first use)', async () => {
     const { container } = render(
       <Markdown text={'The square $x^2$ grows.\n\n$$\n\\int_0^1 x\\,dx\n$$\n\nAnd $$a+b$$ inline.'} />,
     );
+    await waitFor(() => expect(container.querySelectorAll('p .katex')).toHaveLength(2));
     const inline = container.querySelectorAll('p .katex');
-    expect(inline).toHaveLength(2);
     expect(inline[0]!.querySelector('math annotation')?.textContent).toBe('x^2');
     expect(inline[0]!.querySelector('math msup')).not.toBeNull();
     const display = container.querySelector('.markdown > .katex');
@@ -78,21 +78,22 @@ describe('Markdown typesets math with KaTeX', () => {
     expect(container.textContent).not.toContain('$');
   });
 
-  it('leaves prices as text', () => {
+  it('leaves prices as text', async () => {
     const { container } = render(
       <Markdown text={'It costs $5 and $10, plus $x^2$ in tax; $3$4 and $ 7 $ are odd.\n\nNo $ here.'} />,
     );
-    expect(container.querySelectorAll('.katex')).toHaveLength(1);
+    await waitFor(() => expect(container.querySelectorAll('.katex')).toHaveLength(1));
     expect(container.querySelector('.katex annotation')?.textContent).toBe('x^2');
     expect(container.textContent).toContain('It costs $5 and $10, plus ');
     expect(container.textContent).toContain(' in tax; $3$4 and $ 7 $ are odd.');
     expect(container.textContent).toContain('No $ here.');
   });
 
-  it('shows a bad formula as its source and keeps KaTeX from making links or raw HTML', () => {
+  it('shows a bad formula as its source and keeps KaTeX from making links or raw HTML', async () => {
     const { container } = render(
       <Markdown text={'$\\frac{1}{$ and $\\href{javascript:alert(1)}{x}$ and $\\htmlClass{evil}{y}$'} />,
     );
+    await waitFor(() => expect(container.querySelectorAll('.katex, .katex-error').length).toBeGreaterThan(0));
     expect(container.querySelector('a')).toBeNull();
     expect(container.querySelector('.evil')).toBeNull();
     expect(container.querySelector('[href]')).toBeNull();

@@ -1,6 +1,5 @@
-import type { ReactElement } from 'react';
+import { type ReactElement, useEffect, useState } from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
-import rehypeKatex from 'rehype-katex';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
 import { CodeBlock } from './CodeBlock.js';
@@ -42,12 +41,43 @@ const components: Components = {
 // HTML in the page, and its inline `style` attributes would each be a violation of the CSP's
 // `style-src 'self'`. KaTeX's defaults stay: `trust: false` (no \href, \includegraphics,
 // \htmlClass…), and a bad formula is shown as its source in red rather than throwing.
+// KaTeX is a chunk of its own (about half of this one), fetched the first time a reply has a `$`:
+// until it is in, math shows as its source in a code span.
 const remarkPlugins = [remarkGfm, remarkMath, remarkDollarPrices];
-const rehypePlugins = [[rehypeKatex, { output: 'mathml', strict: 'ignore' }]] as const;
+type RehypePlugins = ReadonlyArray<readonly [unknown, unknown]>;
+let mathPlugins: RehypePlugins | undefined;
+let loadingMath: Promise<RehypePlugins> | undefined;
+const loadMath = () =>
+  (loadingMath ??= import('rehype-katex').then(
+    ({ default: rehypeKatex }) => (mathPlugins = [[rehypeKatex, { output: 'mathml', strict: 'ignore' }]]),
+    // Offline or a stale deployment: math stays as its source, and the next reply tries again.
+    () => {
+      loadingMath = undefined;
+      return [];
+    },
+  ));
+
+/** The rehype plugins for `text`: KaTeX once loaded, when the text could hold math. */
+function useMathPlugins(text: string): RehypePlugins {
+  const needed = text.includes('$');
+  const [loaded, setLoaded] = useState(mathPlugins);
+  useEffect(() => {
+    if (!needed || loaded) return undefined;
+    let live = true;
+    void loadMath().then((plugins) => {
+      if (live) setLoaded(plugins);
+    });
+    return () => {
+      live = false;
+    };
+  }, [needed, loaded]);
+  return needed ? (loaded ?? []) : [];
+}
 // Code is highlighted by CodeBlock, each language's grammar fetched when first needed (highlight.ts).
 
 /** Model output as Markdown (GFM, highlighted code, KaTeX math), with no way to run script. */
 export default function Markdown({ text }: { text: string }) {
+  const rehypePlugins = useMathPlugins(text);
   return (
     <div className="markdown">
       <ReactMarkdown
