@@ -26,6 +26,11 @@ export const conversation = z.object({
   currentMessageId: recordId.nullable(),
   /** The owner's folder it is filed in (`GET /api/folders`), or null. */
   folderId: recordId.nullable(),
+  /**
+   * `GET /api/conversations/:id` only: the name of the assistant the conversation was started with
+   * (as it was then; its prompt and parameters apply to every reply), or null.
+   */
+  assistantName: z.string().nullable().optional(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });

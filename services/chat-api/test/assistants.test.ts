@@ -101,7 +101,11 @@ describe('assistants', () => {
       .get(`/api/conversations/${conversationId}`)
       .set(bearer(stack.alice.token));
     expect(conversation.body).toMatchObject({
-      conversation: { model: 'llama3.2', systemPrompt: 'You are a pirate. Answer in pirate speak.' },
+      conversation: {
+        model: 'llama3.2',
+        systemPrompt: 'You are a pirate. Answer in pirate speak.',
+        assistantName: 'Pirate',
+      },
     });
 
     // The next turn too, on the server's record, whatever the client sends.

@@ -109,7 +109,10 @@ describe('prompt library, assistants and shared conversations in the browser', (
     expect(sent).toHaveLength(1);
     expect(sent[0]!.messages[0]).toEqual({ role: 'system', content: systemPrompt });
     expect(sent[0]!.options).toMatchObject({ temperature: 0.2, seed: 42 });
-    // The conversation shows the assistant's base model and keeps its system prompt.
+    // The conversation names its assistant beside the base model, after a reload too.
+    await page.getByText(`Assistant: Captain ${tag}`).waitFor();
+    await page.reload();
+    await page.getByText(`Assistant: Captain ${tag}`).waitFor();
     await page.getByText('System prompt (set)').waitFor();
   });
 

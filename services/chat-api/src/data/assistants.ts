@@ -67,6 +67,19 @@ export async function conversationOptions(
   return rows[0]?.options ?? {};
 }
 
+/** The name of the assistant a conversation was started with (as it was then), or null. */
+export async function conversationAssistantName(
+  db: Database,
+  conversationId: string,
+): Promise<string | null> {
+  const { rows } = await db.pool.query<{ name: string }>({
+    name: 'chat_conversation_assistant_name',
+    text: 'SELECT name FROM conversation_assistants WHERE conversation_id = $1',
+    values: [conversationId],
+  });
+  return rows[0]?.name ?? null;
+}
+
 export const toAssistantView = (assistant: Assistant, editable: boolean): AssistantView => ({
   id: assistant.id,
   name: assistant.name,

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import { attachmentsOf } from '../data/attachments.js';
+import { conversationAssistantName } from '../data/assistants.js';
 import { listConversations } from '../data/conversation-list.js';
 import { replyingConversationIds } from '../data/replies.js';
 import {
@@ -112,7 +113,8 @@ export function conversationRoutes(ctx: ChatContext): Router {
 
   router.get('/:id', async (req, res) => {
     const conversation = await findOwnConversation(ctx.db, principal(req).userId, req.params.id);
-    res.json({ conversation: toConversationView(conversation) });
+    const assistantName = await conversationAssistantName(ctx.db, conversation.id);
+    res.json({ conversation: { ...toConversationView(conversation), assistantName } });
   });
 
   router.patch('/:id', async (req, res) => {

@@ -10,6 +10,8 @@ interface Props {
   onModelsLoaded: (models: ModelInfo[]) => void;
   /** Offered beside the models for a new chat (a chat keeps the assistant it was started with). */
   assistants?: Assistant[] | undefined;
+  /** The assistant this chat was started with: its prompt and parameters apply to every reply. */
+  assistantName?: string | null | undefined;
 }
 
 let modelsCache: Promise<ModelInfo[]> | undefined;
@@ -30,6 +32,7 @@ export function ChatSettings({
   onChange,
   onModelsLoaded,
   assistants = [],
+  assistantName,
 }: Props) {
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [modelsFailed, setModelsFailed] = useState(false);
@@ -87,6 +90,14 @@ export function ChatSettings({
           )}
         </select>
       </label>
+      {assistantName && (
+        <span
+          className="chat-settings__assistant"
+          title="Its system prompt and parameters apply to every reply"
+        >
+          Assistant: {assistantName}
+        </span>
+      )}
       <details className="chat-settings__prompt">
         <summary>System prompt{systemPrompt ? ' (set)' : ''}</summary>
         <form

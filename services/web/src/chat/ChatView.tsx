@@ -295,6 +295,7 @@ export function ChatView() {
         disabled={streaming}
         onChange={(change) => void updateConversation(change)}
         assistants={conversation ? undefined : assistants}
+        assistantName={conversation?.assistantName}
         onModelsLoaded={(loaded) => {
           setModels(loaded);
           if (!conversation && !newChat.model && loaded[0])
