@@ -293,16 +293,19 @@ function uncorkAll(): void {
   for (const socket of sockets) socket.uncork();
 }
 
-const CRLF = 0x0d0a;
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
-/** One HTTP/1.1 chunk: size in hex, CRLF, the bytes, CRLF (RFC 9112 §7.1). */
+/** One HTTP/1.1 chunk: size in hex, CRLF, the bytes, CRLF (RFC 9112 §7.1), in one buffer. */
 export function frameChunk(body: Buffer): Buffer {
-  const size = body.length.toString(16);
-  const framed = Buffer.allocUnsafe(size.length + body.length + 4);
-  framed.write(size, 0, 'latin1');
-  framed.writeUInt16BE(CRLF, size.length);
-  body.copy(framed, size.length + 2);
-  framed.writeUInt16BE(CRLF, framed.length - 2);
+  let digits = 1;
+  for (let rest = body.length >>> 4; rest !== 0; rest >>>= 4) digits++;
+  const framed = Buffer.allocUnsafe(digits + body.length + 4);
+  for (let i = digits - 1, rest = body.length; i >= 0; i--, rest >>>= 4) framed[i] = HEX[rest & 15] as number;
+  framed[digits] = 13;
+  framed[digits + 1] = 10;
+  body.copy(framed, digits + 2);
+  framed[framed.length - 2] = 13;
+  framed[framed.length - 1] = 10;
   return framed;
 }
 
