@@ -264,6 +264,9 @@ function directSocket(res: ServerResponse): Socket | undefined {
     internals.chunkedEncoding !== true ||
     !res.headersSent ||
     res.writableEnded ||
+    // Node ≥ 22 holds a corked response's chunks in the response itself until it uncorks (the tick
+    // after a res.write); Node 20 counts the socket's corks here too. Either way: not while corked.
+    res.writableCorked !== 0 ||
     (internals.outputData?.length ?? 0) !== 0 ||
     !socket.writable
   ) {
