@@ -140,7 +140,23 @@ function printTable(rows: Row[]): void {
   for (const line of lines) console.log(format(line));
 }
 
-function ratios(rows: Row[]) {
+/** Per level: the gateway against nginx (and the earlier build, when one runs); empty when a target is missing. */
+interface Comparison {
+  concurrency: number;
+  throughputGatewayOverNginx?: number;
+  requestsGatewayOverNginx?: number;
+  ttftP50AddedOverNginxMs?: number;
+  ttftP99AddedOverNginxMs?: number;
+  ttftP99AddedOverDirectMs?: number;
+  ttftP99GatewayOverNginx?: number;
+  cpuPerTokenGatewayOverNginx?: number;
+  gatewayCpuOverNginxCpu?: number;
+  cpuPerTokenBeforeOverNginx?: number;
+  cpuPerTokenGatewayOverBefore?: number;
+  ttftP99BeforeOverNginx?: number;
+}
+
+function ratios(rows: Row[]): Comparison[] {
   return levels.map((concurrency) => {
     const at = (target: Row['target']) =>
       rows.find((r) => r.target === target && r.concurrency === concurrency);

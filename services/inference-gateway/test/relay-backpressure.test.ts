@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { chatBody, usePoolPerTest, waitUntil } from './helpers.js';
 
@@ -12,7 +12,7 @@ describe('relaying to a client that reads slowly', () => {
     const sims = await pool.startSims(1, { models: ['llama3.2'], responseTokens: tokens });
     const gw = await pool.startGateway(sims);
     const body = JSON.stringify(chatBody('a long one'));
-    const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(`${gw.url}/api/chat`, {
         method: 'POST',
         headers: { ...gw.headers, 'content-type': 'application/json' },
