@@ -200,7 +200,7 @@ export class Attempt implements UpstreamSink {
     // After the first chunk (which carries the headers), a chunked body goes straight to the socket,
     // framed here as one buffer: one write per chunk, without ServerResponse's per-write cork, tick
     // and three-part writev. Anything else (a length-delimited body, a response still queued behind
-    // another on the connection) takes res.write.
+    // another on the connection, a response corked by its own res.write) takes res.write.
     const socket = this.wrote ? directSocket(res) : undefined;
     this.wrote = true;
     if (socket) corkUntilTurnEnds(socket);
@@ -264,7 +264,7 @@ function directSocket(res: ServerResponse): Socket | undefined {
     internals.chunkedEncoding !== true ||
     !res.headersSent ||
     res.writableEnded ||
-    // Node ≥ 22 holds a corked response's chunks in the response itself until it uncorks (the tick
+    // Node 24 holds a corked response's chunks in the response itself until it uncorks (the tick
     // after a res.write); Node 20 counts the socket's corks here too. Either way: not while corked.
     res.writableCorked !== 0 ||
     (internals.outputData?.length ?? 0) !== 0 ||
