@@ -6,6 +6,8 @@ export interface LoadResult {
   requests: number;
   errors: number;
   tokens: number;
+  /** Every token streamed, also those of the requests finishing after the window (the CPU sample covers them). */
+  allTokens: number;
   ttftMs: { p50: number; p90: number; p99: number; max: number };
 }
 
@@ -39,6 +41,7 @@ export async function driveLoad(
   const end = start + seconds * 1000;
   const ttfts: number[] = [];
   let tokens = 0;
+  let allTokens = 0;
   let requests = 0;
   let errors = 0;
   let sequence = 0;
@@ -72,7 +75,9 @@ export async function driveLoad(
               if (sent < end) ttfts.push(now - sent);
             }
             // Every line but the final (done) one is a token.
-            if (now < end) tokens += countNewlines(chunk) - (chunk.includes('"done":true') ? 1 : 0);
+            const count = countNewlines(chunk) - (chunk.includes('"done":true') ? 1 : 0);
+            allTokens += count;
+            if (now < end) tokens += count;
             last = chunk;
           });
           res.on('end', () => {
@@ -109,6 +114,7 @@ export async function driveLoad(
     requests,
     errors,
     tokens,
+    allTokens,
     ttftMs: {
       p50: percentile(ttfts, 50),
       p90: percentile(ttfts, 90),

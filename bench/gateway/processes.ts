@@ -190,12 +190,13 @@ export async function startGateway(
   upstreams: string[],
   serviceToken: string,
   env: NodeJS.ProcessEnv = {},
+  entry = 'services/inference-gateway/dist/index.js',
 ): Promise<Proc> {
   const port = await freePort();
   const child = launch(
     'inference-gateway',
     process.execPath,
-    [...gatewayNodeArgs(), 'services/inference-gateway/dist/index.js'],
+    [...gatewayNodeArgs(), entry],
     {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',

@@ -8,7 +8,9 @@
  *   node --conditions=corral-source --import tsx bench/gateway/run.ts
  *
  * BENCH_LEVELS (1,64,256,1024), BENCH_SECONDS (10 per target and level), BENCH_TOKENS_PER_SECOND
- * (200), BENCH_RESPONSE_TOKENS (32), BENCH_TTFT_MS (20).
+ * (200), BENCH_RESPONSE_TOKENS (32), BENCH_TTFT_MS (20). BENCH_GATEWAY_BEFORE_ENTRY (a second gateway
+ * build, e.g. a copy of an earlier dist/ inside the workspace) is measured too, as "before", right
+ * after the gateway at each level: a before/after comparison in the same run.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -40,7 +42,7 @@ const sim: SimSettings = {
 };
 
 interface Row extends LoadResult {
-  target: 'direct' | 'nginx' | 'gateway';
+  target: 'direct' | 'nginx' | 'gateway' | 'before';
   tokensPerSecond: number;
   requestsPerSecond: number;
   /** CPU of the process under test (the sim itself for "direct"), in cores. */
@@ -54,6 +56,10 @@ interface Row extends LoadResult {
   /** Connections dropped by a full listen queue during the run (a slow accept loop; clients retry after ≥ 1 s). */
   listenDrops: number;
 }
+
+const beforeEntry = process.env.BENCH_GATEWAY_BEFORE_ENTRY;
+/** Seconds of load each target gets before measuring (connections, JIT), at the first level's concurrency. */
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const mib = (bytes: number) => round(bytes / (1024 * 1024));
@@ -79,7 +85,11 @@ async function measure(
     tokensPerSecond: round(result.tokens / seconds, 0),
     requestsPerSecond: round(result.requests / seconds, 1),
     cpuCores: round((after.cpuSeconds - before.cpuSeconds) / elapsed, 2),
-    cpuMicrosPerToken: round(((after.cpuSeconds - before.cpuSeconds) * 1e6) / Math.max(result.tokens, 1), 1),
+    // The CPU sample runs until the last request of the window has finished: divide by all its tokens.
+    cpuMicrosPerToken: round(
+      ((after.cpuSeconds - before.cpuSeconds) * 1e6) / Math.max(result.allTokens, 1),
+      1,
+    ),
     loadAverage,
     rssMiB: mib(after.rssBytes),
     peakRssMiB: mib(after.peakRssBytes),
@@ -130,11 +140,27 @@ function printTable(rows: Row[]): void {
   for (const line of lines) console.log(format(line));
 }
 
-function ratios(rows: Row[]) {
+/** Per level: the gateway against nginx (and the earlier build, when one runs); empty when a target is missing. */
+interface Comparison {
+  concurrency: number;
+  throughputGatewayOverNginx?: number;
+  requestsGatewayOverNginx?: number;
+  ttftP50AddedOverNginxMs?: number;
+  ttftP99AddedOverNginxMs?: number;
+  ttftP99AddedOverDirectMs?: number;
+  ttftP99GatewayOverNginx?: number;
+  cpuPerTokenGatewayOverNginx?: number;
+  gatewayCpuOverNginxCpu?: number;
+  cpuPerTokenBeforeOverNginx?: number;
+  cpuPerTokenGatewayOverBefore?: number;
+  ttftP99BeforeOverNginx?: number;
+}
+
+function ratios(rows: Row[]): Comparison[] {
   return levels.map((concurrency) => {
     const at = (target: Row['target']) =>
       rows.find((r) => r.target === target && r.concurrency === concurrency);
-    const [direct, nginx, gateway] = [at('direct'), at('nginx'), at('gateway')];
+    const [direct, nginx, gateway, before] = [at('direct'), at('nginx'), at('gateway'), at('before')];
     if (!direct || !nginx || !gateway) return { concurrency };
     return {
       concurrency,
@@ -149,6 +175,19 @@ function ratios(rows: Row[]) {
         2,
       ),
       gatewayCpuOverNginxCpu: round(gateway.cpuCores / Math.max(nginx.cpuCores, 0.01), 2),
+      ...(before
+        ? {
+            cpuPerTokenBeforeOverNginx: round(
+              before.cpuMicrosPerToken / Math.max(nginx.cpuMicrosPerToken, 0.1),
+              2,
+            ),
+            cpuPerTokenGatewayOverBefore: round(
+              gateway.cpuMicrosPerToken / Math.max(before.cpuMicrosPerToken, 0.1),
+              2,
+            ),
+            ttftP99BeforeOverNginx: round(before.ttftMs.p99 / nginx.ttftMs.p99, 2),
+          }
+        : {}),
     };
   });
 }
@@ -170,6 +209,15 @@ async function main(): Promise<void> {
       serviceToken,
     );
     procs.push(gateway);
+    const before = beforeEntry
+      ? await startGateway(
+          sims.map((s) => s.url),
+          serviceToken,
+          {},
+          beforeEntry,
+        )
+      : undefined;
+    if (before) procs.push(before);
     console.log(
       `bench/gateway: ${cpus().length} cores, sims at ${sim.tokensPerSecond} tok/s × ${sim.responseTokens} tokens, ` +
         `ttft ${sim.ttftMs} ms; ${seconds} s per target and level; ` +
@@ -182,14 +230,20 @@ async function main(): Promise<void> {
       [sims[0], {}],
       [nginx, {}],
       [gateway, { authorization: `Bearer ${serviceToken}` }],
+      ...(before ? ([[before, { authorization: `Bearer ${serviceToken}` }]] as const) : []),
     ] as const) {
-      await driveLoad(proc!.url, 16, 1, headers);
+      await driveLoad(proc!.url, Math.max(16, levels[0] ?? 16), warmupSeconds, headers);
     }
     const rows: Row[] = [];
     for (const concurrency of levels) {
       rows.push(await measure('direct', sims[0]!, concurrency, {}));
       rows.push(await measure('nginx', nginx, concurrency, {}));
-      rows.push(await measure('gateway', gateway, concurrency, { authorization: `Bearer ${serviceToken}` }));
+      const auth = { authorization: `Bearer ${serviceToken}` };
+      // Before/after alternate which goes first, so neither always runs on the later (busier) half.
+      const beforeFirst = before !== undefined && levels.indexOf(concurrency) % 2 === 1;
+      if (before && beforeFirst) rows.push(await measure('before', before, concurrency, auth));
+      rows.push(await measure('gateway', gateway, concurrency, auth));
+      if (before && !beforeFirst) rows.push(await measure('before', before, concurrency, auth));
     }
     printTable(rows);
     const comparison = ratios(rows);

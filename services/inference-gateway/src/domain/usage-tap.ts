@@ -9,6 +9,8 @@ const MAX_PENDING_BYTES = 1 << 20;
 
 const NEWLINE = 0x0a;
 const DONE_FALSE = Buffer.from('"done":false');
+/** How Ollama ends a token line: found by comparing the line's last bytes, without a search. */
+const DONE_FALSE_END = Buffer.from('"done":false}');
 const EVAL_COUNT = Buffer.from('"eval_count"');
 const USAGE = Buffer.from('"usage"');
 const CONTENT = Buffer.from('"content":"');
@@ -38,6 +40,13 @@ class NextMatch {
     this.chunk = undefined;
     this.at = -1;
   }
+}
+
+function endsWith(buffer: Buffer, start: number, end: number, suffix: Buffer): boolean {
+  if (end - start < suffix.length) return false;
+  const from = end - suffix.length;
+  for (let i = 0; i < suffix.length; i++) if (buffer[from + i] !== suffix[i]) return false;
+  return true;
 }
 
 function startsWith(buffer: Buffer, start: number, end: number, prefix: Buffer): boolean {
@@ -76,7 +85,11 @@ export class UsageTap {
     this.content.reset();
     let start = 0;
     let live = 0;
-    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+    for (
+      let newline = chunk.indexOf(NEWLINE);
+      newline !== -1;
+      newline = start < chunk.length ? chunk.indexOf(NEWLINE, start) : -1
+    ) {
       if (start === 0 && (this.pendingBytes !== 0 || this.overflowed)) {
         // The first line of this chunk completes the one held from earlier chunks.
         const skip = this.overflowed;
@@ -126,7 +139,7 @@ export class UsageTap {
 
   /** Returns how many live tokens the line [start, end) of buffer carried (0 or 1). */
   private readLine(buffer: Buffer, start: number, end: number): number {
-    if (this.doneFalse.within(buffer, start, end)) return 1;
+    if (endsWith(buffer, start, end, DONE_FALSE_END) || this.doneFalse.within(buffer, start, end)) return 1;
     if (this.evalCount.within(buffer, start, end) || this.usageKey.within(buffer, start, end)) {
       const from = startsWith(buffer, start, end, SSE_DATA) ? start + SSE_DATA.length : start;
       this.readUsage(buffer.toString('utf8', from, end));
