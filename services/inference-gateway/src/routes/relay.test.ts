@@ -3,17 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { GatewayContext } from '../context.js';
 import { Backend } from '../domain/backend.js';
-import { Attempt, type AttemptResult, type RelayTarget, frameChunk } from './relay.js';
-
-describe('frameChunk', () => {
-  it('frames a body as one HTTP/1.1 chunk: hex size, CRLF, bytes, CRLF', () => {
-    for (const size of [1, 9, 15, 16, 255, 256, 4095, 4096, 70_000]) {
-      const body = Buffer.alloc(size, 0x61);
-      const framed = frameChunk(body);
-      expect(framed.toString('latin1')).toBe(`${size.toString(16)}\r\n${body.toString('latin1')}\r\n`);
-    }
-  });
-});
+import { Attempt, type AttemptResult, type RelayTarget } from './relay.js';
 
 /** Relays `turns` (each a list of chunks delivered in one go, like one read of the backend) to a real client. */
 async function relayThrough(turns: string[][]): Promise<{ body: string; result: AttemptResult }> {

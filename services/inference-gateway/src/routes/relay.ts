@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { openAiErrorBody } from '@corral/contracts';
 import type { GatewayContext } from '../context.js';
 import type { Backend } from '../domain/backend.js';
@@ -95,8 +94,6 @@ export class Attempt implements UpstreamSink {
   private lastByte = 10; // '\n'
   private wrote = false;
   private paused = false;
-  /** Where the drain that resumes a paused upstream comes from (the response, or its socket). */
-  private drainSource: ServerResponse | Socket | undefined;
   private firstToken = true;
 
   constructor(
@@ -196,27 +193,18 @@ export class Attempt implements UpstreamSink {
     const out = this.filter ? this.filter.push(chunk) : chunk;
     if (out.length === 0) return;
     this.lastByte = out[out.length - 1] ?? this.lastByte;
-    const { res } = this.request;
-    // After the first chunk (which carries the headers), a chunked body goes straight to the socket,
-    // framed here as one buffer: one write per chunk, without ServerResponse's per-write cork, tick
-    // and three-part writev. Anything else (a length-delimited body, a response still queued behind
-    // another on the connection, a response corked by its own res.write) takes res.write.
-    const socket = this.wrote ? directSocket(res) : undefined;
     this.wrote = true;
-    if (socket) corkUntilTurnEnds(socket);
-    const ok = socket ? socket.write(frameChunk(out)) : res.write(out);
-    if (!ok && !this.paused) {
+    const { res } = this.request;
+    if (!res.write(out) && !this.paused) {
       // Backpressure: the client reads slower than the backend writes.
       this.paused = true;
       this.call?.pause();
-      this.drainSource = socket ?? res;
-      this.drainSource.once('drain', this.onDrain);
+      res.once('drain', this.onDrain);
     }
   }
 
   private readonly onDrain = (): void => {
     this.paused = false;
-    this.drainSource = undefined;
     this.call?.resume();
   };
 
@@ -240,76 +228,10 @@ export class Attempt implements UpstreamSink {
 
   private finish(outcome: RequestOutcome): void {
     this.settled = true;
-    if (this.paused) this.drainSource?.off('drain', this.onDrain);
+    if (this.paused) this.request.res.off('drain', this.onDrain);
     this.lease.release();
     this.done({ kind: 'relayed', outcome });
   }
-}
-
-/** ServerResponse's own state that decides whether bytes may bypass it (Node's, not in the typings). */
-interface ResponseInternals {
-  chunkedEncoding?: boolean;
-  outputData?: unknown[];
-}
-
-/**
- * The client's socket when the response's headers are out and its body is chunked, so a framed
- * chunk written there lands exactly where res.write would have put it; undefined otherwise.
- */
-function directSocket(res: ServerResponse): Socket | undefined {
-  const internals = res as ServerResponse & ResponseInternals;
-  const socket = res.socket;
-  if (
-    socket === null ||
-    internals.chunkedEncoding !== true ||
-    !res.headersSent ||
-    res.writableEnded ||
-    // Node 24 holds a corked response's chunks in the response itself until it uncorks (the tick
-    // after a res.write); Node 20 counts the socket's corks here too. Either way: not while corked.
-    res.writableCorked !== 0 ||
-    (internals.outputData?.length ?? 0) !== 0 ||
-    !socket.writable
-  ) {
-    return undefined;
-  }
-  return socket;
-}
-
-/** Client sockets written this event-loop turn, held corked until the turn's I/O callbacks are done. */
-const corked = new Set<Socket>();
-
-/**
- * Holds the socket's writes until every I/O callback of this loop iteration has run (setImmediate),
- * so that what one stream gets in one turn — a token and the end of the response, or several tokens
- * when the loop is busy — leaves in one write, and one callback uncorks every stream written.
- */
-function corkUntilTurnEnds(socket: Socket): void {
-  if (corked.has(socket)) return;
-  if (corked.size === 0) setImmediate(uncorkAll);
-  corked.add(socket);
-  socket.cork();
-}
-
-function uncorkAll(): void {
-  const sockets = [...corked];
-  corked.clear();
-  for (const socket of sockets) socket.uncork();
-}
-
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
-
-/** One HTTP/1.1 chunk: size in hex, CRLF, the bytes, CRLF (RFC 9112 §7.1), in one buffer. */
-export function frameChunk(body: Buffer): Buffer {
-  let digits = 1;
-  for (let rest = body.length >>> 4; rest !== 0; rest >>>= 4) digits++;
-  const framed = Buffer.allocUnsafe(digits + body.length + 4);
-  for (let i = digits - 1, rest = body.length; i >= 0; i--, rest >>>= 4) framed[i] = HEX[rest & 15] as number;
-  framed[digits] = 13;
-  framed[digits + 1] = 10;
-  body.copy(framed, digits + 2);
-  framed[framed.length - 2] = 13;
-  framed[framed.length - 1] = 10;
-  return framed;
 }
 
 function flushHeadersIfIdle(attempt: Attempt): void {
