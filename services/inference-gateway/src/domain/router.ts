@@ -359,7 +359,7 @@ export class Router {
     } else if (warm.length === 0 || !limited || this.spills(model, warm, now - enqueuedAt)) {
       const cold = eligible.filter((b) => free(b) && !b.warm(model, now));
       // Where the load leaves the least prompt work ahead of it (other models' prompts share the GPU).
-      chosen = sized ? this.quickest(model, cold, now) : leastLoaded(model, cold);
+      chosen = sized ? this.cheapest(model, cold, uncached, now) : leastLoaded(model, cold);
       if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined)
         this.countAffinity(false);
     }
@@ -385,13 +385,13 @@ export class Router {
     affinityKey: string | undefined,
   ): Backend | undefined {
     const candidates = eligible.filter((b) => b.warm(model, now) && this.hasSlotFor(b, model, now));
-    const waitOf = new Map(candidates.map((b) => [b, this.startDelay(b, model, now)]));
+    const waitOf = new Map(candidates.map((b) => [b, this.cost(b, model, tokens, now)]));
     let best = Math.min(...waitOf.values());
-    if (best > LOAD_WAIT_MARGIN * this.loadEstimateMs && this.events.preload) {
+    if (this.events.preload) {
       const cold = eligible.filter((b) => !b.warm(model, now) && this.hasSlotFor(b, model, now));
-      const target = this.quickest(model, cold, now);
-      const targetWait = target === undefined ? best : this.startDelay(target, model, now);
-      if (target && targetWait < best) {
+      const target = this.cheapest(model, cold, tokens, now);
+      const targetWait = target === undefined ? best : this.cost(target, model, tokens, now);
+      if (target && best > LOAD_WAIT_MARGIN * targetWait) {
         this.startPreload(model, target);
         candidates.push(target);
         waitOf.set(target, targetWait);
@@ -417,12 +417,12 @@ export class Router {
     return chooseForConversation(affinityKey as string, undefined, near, homedOn, slots, factor)?.backend;
   }
 
-  /** The backend where a prompt for the model would start soonest (by the estimate), or undefined. */
-  private quickest(model: string, backends: readonly Backend[], now: number): Backend | undefined {
+  /** The backend where a prompt for the model costs least (by the estimate), or undefined. */
+  private cheapest(model: string, backends: readonly Backend[], tokens: number, now: number): Backend | undefined {
     let chosen: Backend | undefined;
     let soonest = Number.POSITIVE_INFINITY;
     for (const b of backends) {
-      const wait = this.startDelay(b, model, now);
+      const wait = this.cost(b, model, tokens, now);
       if (wait < soonest) {
         chosen = b;
         soonest = wait;
@@ -443,16 +443,20 @@ export class Router {
     return Math.max(0, this.loadEstimateMs - (now - started));
   }
 
-  /** Estimated ms before the backend has processed the prompts sent before a new one for the model. */
-  private startDelay(b: Backend, model: string, now: number): number {
+  /**
+   * The estimated cost of sending a prompt of `tokens` uncached tokens to the backend: its own time to
+   * first token (the wait for a load in flight or needed there, and its prompt processed at a share
+   * of the server's rate) plus how much it delays the prompts sent there before it.
+   */
+  private cost(b: Backend, model: string, tokens: number, now: number): number {
     b.prefill.advance(now, this.promptRate);
-    return b.prefill.freeAt(now + this.loadRemaining(b, model, now), this.promptRate) - now;
+    return b.prefill.addedBy(tokens, now + this.loadRemaining(b, model, now), now, this.promptRate);
   }
 
   /** A request with `tokens` uncached prompt tokens was sent to the backend (processed once the model is in). */
   private addPrefill(b: Backend, model: string, tokens: number, now: number): void {
     b.prefill.advance(now, this.promptRate);
-    b.prefill.add(tokens, now + this.loadRemaining(b, model, now));
+    b.prefill.add(tokens, now + this.loadRemaining(b, model, now), now);
   }
 
   /** Loads the model on the backend in the background (an empty generate), counted as a cold load. */
