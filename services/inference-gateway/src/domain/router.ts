@@ -26,8 +26,6 @@ const ASSUMED_KEEP_ALIVE_MS = 5 * 60 * 1000;
 /** A lease as the router makes it: it can also be given back unused (the shared slot was refused). */
 interface LocalLease extends Lease {
   readonly cold: boolean;
-  /** cache-aware: how long to hold the request back so the prompts sent there before it go first (ms). */
-  readonly holdMs: number;
   abandon(): void;
 }
 
@@ -40,15 +38,6 @@ const BYTES_PER_TOKEN = 4;
  * little prompt work between them, all wait for that one load).
  */
 const LOAD_WAIT_MARGIN = 1.1;
-
-/**
- * cache-aware: a new conversation is homed where a slot's cache is free unless a backend whose
- * caches are all taken would save it more than this many times its prompt's processing time.
- */
-const HOME_TOLERANCE_PROMPTS = 3;
-
-/** Holds shorter than this are not worth a timer. */
-const MIN_HOLD_MS = 20;
 
 /** A background load faster than this found the model loaded already: it says nothing about load time. */
 const MIN_LOAD_SAMPLE_MS = 50;
@@ -82,8 +71,6 @@ export class Router {
   /** cache-aware: how long a model load takes, as last timed (a background load), else the setting. */
   private loadEstimateMs: number;
   private loadTimed = false;
-  /** Set by pickCacheAware for the lease made right after it: see afterHold. */
-  private pendingHoldMs = 0;
   readonly stats = { coldLoads: 0, affinityHits: 0, affinityMisses: 0 };
 
   constructor(
@@ -192,7 +179,7 @@ export class Router {
     }
     const promptTokens = promptBytes === undefined ? undefined : Math.ceil(promptBytes / BYTES_PER_TOKEN);
     const immediate = this.pick(model, eligible, limited, affinityKey, this.now(), promptTokens);
-    if (immediate) return this.afterHold(this.lease(immediate, model, limited), signal);
+    if (immediate) return Promise.resolve(this.lease(immediate, model, limited));
     if (this.queue.size >= this.options.queueMax) {
       return Promise.reject(new RoutingError('queue_full', 'every backend holding the model is busy'));
     }
@@ -212,7 +199,7 @@ export class Router {
         grant: (lease) => {
           cleanup();
           this.events.onQueueWait?.((this.now() - waiter.enqueuedAt) / 1000);
-          this.afterHold(lease, signal).then(resolve, reject);
+          resolve(lease);
         },
         fail: (error) => {
           cleanup();
@@ -249,30 +236,7 @@ export class Router {
     this.events.onColdLoad?.(model, backend);
   }
 
-  /**
-   * Hands the lease over once its hold is over: an uncached prompt sent to a server still processing
-   * the prompts sent before it would share the server with them and delay them all (first come, first
-   * served gives the earlier ones their first token sooner, the later one no later).
-   */
-  private afterHold(lease: LocalLease, signal: AbortSignal | undefined): Promise<LocalLease> {
-    if (lease.holdMs < MIN_HOLD_MS) return Promise.resolve(lease);
-    return new Promise<LocalLease>((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        lease.abandon();
-        reject(new RoutingError('aborted', 'request aborted'));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(lease);
-      }, lease.holdMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
   private lease(backend: Backend, model: string, limited: boolean): LocalLease {
-    const holdMs = this.pendingHoldMs;
-    this.pendingHoldMs = 0;
     // A request for a model the backend has neither loaded nor is loading starts a load there; while
     // it runs, the backend counts as warm for the model, so other requests wait for it (single flight).
     const cold = limited && !backend.warm(model, this.now());
@@ -312,7 +276,7 @@ export class Router {
       }
       this.pool.requestEnded(backend);
     };
-    return { backend, cold, holdMs, release: () => end(true), abandon: () => end(false) };
+    return { backend, cold, release: () => end(true), abandon: () => end(false) };
   }
 
   private pick(
@@ -362,7 +326,6 @@ export class Router {
     // With the prompt's size known, a request whose prompt no cache holds goes where it starts soonest.
     const sized = limited && promptTokens !== undefined;
     let uncached = promptTokens ?? 0;
-    this.pendingHoldMs = 0;
     const warm = eligible.filter((b) => b.warm(model, now));
     const warmFree = warm.filter(free);
     let chosen: Backend | undefined;
@@ -400,13 +363,7 @@ export class Router {
       if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined)
         this.countAffinity(false);
     }
-    if (chosen && sized) {
-      chosen.prefill.advance(now, this.promptRate);
-      // A prompt no cache holds goes after the prompt work already sent there (not after a load:
-      // how long that takes is only estimated, and the server holds the request for it anyway).
-      if (uncached > (promptTokens ?? 0) / 2) this.pendingHoldMs = (chosen.prefill.tokens * 1000) / this.promptRate;
-      this.addPrefill(chosen, model, uncached, now);
-    }
+    if (chosen && sized) this.addPrefill(chosen, model, uncached, now);
     if (chosen && affinityKey !== undefined)
       this.affinity.set(affinityKey, chosen.id, model, now, promptTokens);
     return chosen;
@@ -441,9 +398,7 @@ export class Router {
         best = targetWait;
       }
     }
-    // Homing a conversation where the caches are all taken costs another conversation its cache
-    // (its next turn, longer than this prompt, is processed whole): worth it only to save more.
-    const tolerance = (HOME_TOLERANCE_PROMPTS * tokens * 1000) / this.promptRate;
+    const tolerance = (tokens * 1000) / this.promptRate;
     const near = candidates.filter((b) => (waitOf.get(b) ?? 0) <= best + tolerance);
     const homedOn = (b: Backend) => this.affinity.liveOn(b.id, model, now);
     const slots = this.options.maxParallel;
