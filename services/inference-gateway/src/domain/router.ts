@@ -33,9 +33,9 @@ interface LocalLease extends Lease {
 const BYTES_PER_TOKEN = 4;
 
 /**
- * cache-aware: a background load starts only when the soonest backend with the model would keep a
- * prompt waiting this many times longer than a load (so that requests for a model being loaded, with
- * little prompt work between them, all wait for that one load).
+ * cache-aware: a background load starts only when the best backend with the model would cost a
+ * prompt this many times more than one that must load it (so that requests for a model being loaded,
+ * with little prompt work between them, all wait for that one load).
  */
 const LOAD_WAIT_MARGIN = 1.1;
 
@@ -371,11 +371,12 @@ export class Router {
 
   /**
    * cache-aware, for a prompt no backend caches: the backend with a free slot for the model where it
-   * starts soonest, by the estimated wait (the rest of a load in flight there, then the uncached
-   * prompts sent there before it). When even the soonest would wait longer than loading the model on
-   * a backend without it, the model is loaded there in the background (one load per backend and
-   * model at a time) and that backend counts as a candidate. Among the backends within one prompt's
-   * processing time of the soonest, a conversation is homed on one with a slot cache to spare.
+   * costs least (see cost: its own time to first token, the rest of a load in flight there included,
+   * plus the delay it adds to the prompts sent there before it). When even the cheapest costs more
+   * than LOAD_WAIT_MARGIN × sending it to a backend without the model, the model is loaded there in
+   * the background (one load per backend and model at a time) and that backend is a candidate too.
+   * Among the backends within one prompt's processing time of the cheapest, a conversation is homed
+   * on one with a slot cache to spare.
    */
   private soonest(
     model: string,
@@ -418,7 +419,12 @@ export class Router {
   }
 
   /** The backend where a prompt for the model costs least (by the estimate), or undefined. */
-  private cheapest(model: string, backends: readonly Backend[], tokens: number, now: number): Backend | undefined {
+  private cheapest(
+    model: string,
+    backends: readonly Backend[],
+    tokens: number,
+    now: number,
+  ): Backend | undefined {
     let chosen: Backend | undefined;
     let soonest = Number.POSITIVE_INFINITY;
     for (const b of backends) {
