@@ -6,6 +6,7 @@
  * share of the prompt work: a long prompt sent to a busy server delays every prompt already there.
  */
 interface Job {
+  model: string;
   tokens: number;
   readyAt: number;
   /** When the request was sent (its time to first token counts from then). */
@@ -56,8 +57,14 @@ export class PrefillBacklog {
   private jobs: Job[] = [];
   private at = 0;
 
-  /** The work estimated done by `now` is taken off; finished prompts are dropped. */
-  advance(now: number, rate: number): void {
+  /**
+   * The work estimated done by `now` is taken off; finished prompts are dropped. `readyBy` says when
+   * each model is in by the latest estimate (a load seen finished, or timed shorter than guessed):
+   * prompts waiting for it can start no later.
+   */
+  advance(now: number, rate: number, readyBy?: (model: string) => number): void {
+    if (readyBy)
+      for (const job of this.jobs) job.readyAt = Math.min(job.readyAt, Math.max(now, readyBy(job.model)));
     if (now <= this.at) return;
     if (this.jobs.length > 0) {
       const doneAt = share(this.jobs, this.at, now, rate);
@@ -66,8 +73,8 @@ export class PrefillBacklog {
     this.at = now;
   }
 
-  add(tokens: number, readyAt: number, sentAt: number): void {
-    if (tokens > 0) this.jobs.push({ tokens, readyAt, sentAt });
+  add(model: string, tokens: number, readyAt: number, sentAt: number): void {
+    if (tokens > 0) this.jobs.push({ model, tokens, readyAt, sentAt });
   }
 
   /**
@@ -84,7 +91,10 @@ export class PrefillBacklog {
       rate,
     );
     const after = share(
-      [...this.jobs.map((job) => ({ ...job })), { tokens: Math.max(tokens, 1), readyAt, sentAt: now }],
+      [
+        ...this.jobs.map((job) => ({ ...job })),
+        { model: '', tokens: Math.max(tokens, 1), readyAt, sentAt: now },
+      ],
       from,
       Number.POSITIVE_INFINITY,
       rate,

@@ -455,14 +455,18 @@ export class Router {
    * of the server's rate) plus how much it delays the prompts sent there before it.
    */
   private cost(b: Backend, model: string, tokens: number, now: number): number {
-    b.prefill.advance(now, this.promptRate);
+    this.advancePrefill(b, now);
     return b.prefill.addedBy(tokens, now + this.loadRemaining(b, model, now), now, this.promptRate);
+  }
+
+  private advancePrefill(b: Backend, now: number): void {
+    b.prefill.advance(now, this.promptRate, (model) => now + this.loadRemaining(b, model, now));
   }
 
   /** A request with `tokens` uncached prompt tokens was sent to the backend (processed once the model is in). */
   private addPrefill(b: Backend, model: string, tokens: number, now: number): void {
-    b.prefill.advance(now, this.promptRate);
-    b.prefill.add(tokens, now + this.loadRemaining(b, model, now), now);
+    this.advancePrefill(b, now);
+    b.prefill.add(model, tokens, now + this.loadRemaining(b, model, now), now);
   }
 
   /** Loads the model on the backend in the background (an empty generate), counted as a cold load. */
