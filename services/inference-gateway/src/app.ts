@@ -103,6 +103,8 @@ export async function createApp(
       affinityLoadFactor: config.AFFINITY_LOAD_FACTOR,
       affinityWaitMs: config.AFFINITY_WAIT_MS,
       affinityIdleMs: config.AFFINITY_IDLE_MS,
+      promptTokensPerSecond: config.PROMPT_TOKENS_PER_SECOND,
+      loadEstimateMs: config.LOAD_ESTIMATE_MS,
     },
     {
       onQueueWait: (seconds) => metrics.queueWait.observe(seconds),

@@ -64,6 +64,12 @@ export const gatewayEnvShape = {
   AFFINITY_WAIT_MS: envInt(1000, { min: 0, max: MINUTE }).describe(
     'cache-aware: wait for a slot on a conversation’s previous backend before going elsewhere.',
   ),
+  PROMPT_TOKENS_PER_SECOND: envInt(2000, { min: 1, max: 1_000_000 }).describe(
+    'cache-aware: a backend’s prompt processing rate, to estimate how long a new prompt waits behind those sent before it.',
+  ),
+  LOAD_ESTIMATE_MS: envInt(5 * SECOND, { min: 0, max: 10 * MINUTE }).describe(
+    'cache-aware: how long a model load takes, until the gateway has timed one of its background loads.',
+  ),
   KEEP_ALIVE: z
     .string()
     .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a positive duration like 5m, 30s or 300')

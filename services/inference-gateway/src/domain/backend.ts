@@ -1,3 +1,4 @@
+import { PrefillBacklog } from './prefill-backlog.js';
 import { RateWindow } from './rate-window.js';
 
 export type BackendState = 'pending' | 'healthy' | 'ejected' | 'draining';
@@ -33,6 +34,10 @@ export class Backend {
   readonly loading = new Map<string, number>();
   /** Models this gateway is loading here in the background, without a request waiting (cache-aware). */
   readonly preloading = new Set<string>();
+  /** When this gateway started loading a model here (a cold request or a background load), until it is in. */
+  readonly loadStartedAt = new Map<string, number>();
+  /** cache-aware: the uncached prompt tokens this gateway sent here, not processed yet (estimated). */
+  readonly prefill = new PrefillBacklog();
   /** Models whose slots here other gateway replicas hold (shared slots said full): model → until (ms). */
   readonly sharedFullUntil = new Map<string, number>();
   /** A 503 "server busy" answer: no new work until one of its requests ends (or a short while passes). */
@@ -63,9 +68,9 @@ export class Backend {
     return this.models.has(model);
   }
 
-  /** The model is loaded here, or being loaded for a request this gateway sent. */
+  /** The model is loaded here, or being loaded by this gateway (for a request or in the background). */
   warm(model: string, now: number): boolean {
-    if ((this.loading.get(model) ?? 0) > 0) return true;
+    if ((this.loading.get(model) ?? 0) > 0 || this.preloading.has(model)) return true;
     const expiresAt = this.loaded.get(model);
     return expiresAt !== undefined && expiresAt > now;
   }

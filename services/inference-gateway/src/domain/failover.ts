@@ -81,6 +81,8 @@ export interface FailoverOptions {
   signal: AbortSignal;
   /** The conversation key (cache-aware routing keeps a conversation on one backend). */
   affinityKey?: string;
+  /** Size of the request body (cache-aware estimates the prompt's tokens from it). */
+  promptBytes?: number;
   /** A second attempt is being made (counted in corral_gateway_retries_total). */
   onRetry?: () => void;
 }
@@ -103,11 +105,17 @@ export class Failover {
 
   /** A slot on a backend for this attempt: any eligible one first, then one not tried yet. */
   async acquire(attempt: number): Promise<Lease> {
-    const { limited, signal, affinityKey } = this.options;
+    const { limited, signal, affinityKey, promptBytes } = this.options;
     const lease =
       attempt === 0
-        ? await this.router.acquire(this.model, { signal, limited, affinityKey })
-        : await this.router.acquire(this.model, { signal, limited, affinityKey, exclude: this.tried });
+        ? await this.router.acquire(this.model, { signal, limited, affinityKey, promptBytes })
+        : await this.router.acquire(this.model, {
+            signal,
+            limited,
+            affinityKey,
+            promptBytes,
+            exclude: this.tried,
+          });
     this.tried.add(lease.backend);
     return lease;
   }

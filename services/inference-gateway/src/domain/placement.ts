@@ -59,9 +59,10 @@ export function preloadTargets(
   slots: number,
   now: number,
 ): Backend[] {
-  const cold = eligible.filter((b) => !b.warm(model, now) && !b.preloading.has(model));
+  const cold = eligible.filter((b) => !b.warm(model, now));
   if (cold.length === 0 || !warm.some((b) => (b.loaded.get(model) ?? 0) > now)) return [];
-  const have = warm.length + eligible.filter((b) => b.preloading.has(model)).length;
+  // `warm` counts the backends loading the model in the background too.
+  const have = warm.length;
   const missing = Math.ceil(demand() / slots) - have;
   if (missing <= 0) return [];
   cold.sort((a, b) => a.inFlight - b.inFlight);
@@ -136,6 +137,8 @@ export function chooseForConversation(
 interface Home {
   backendId: string;
   model: string;
+  /** Estimated prompt tokens of the conversation's last turn (what its slot's cache holds). */
+  tokens: number | undefined;
 }
 
 const homeKey = (backendId: string, model: string) => `${backendId}\0${model}`;
@@ -159,11 +162,16 @@ export class AffinityMemory {
     return this.entries.get(key)?.backendId;
   }
 
-  set(key: string, backendId: string, model: string, now: number): void {
+  /** Estimated prompt tokens of the conversation's last turn, if known. */
+  tokensOf(key: string): number | undefined {
+    return this.entries.get(key)?.tokens;
+  }
+
+  set(key: string, backendId: string, model: string, now: number, tokens?: number): void {
     const old = this.entries.get(key);
     if (old) this.homed.get(homeKey(old.backendId, old.model))?.delete(key);
     this.entries.delete(key);
-    this.entries.set(key, { backendId, model });
+    this.entries.set(key, { backendId, model, tokens });
     let live = this.homed.get(homeKey(backendId, model));
     if (!live) {
       live = new Map();

@@ -10,7 +10,7 @@ const OTHER = 'qwen2.5:latest';
 function setup(count: number, options: Partial<RouterOptions> = {}) {
   const clock = { now: 1_000_000 };
   const pool = new BackendPool(30_000);
-  const events = { cold: [] as string[], affinity: [] as boolean[] };
+  const events = { cold: [] as string[], affinity: [] as boolean[], preloads: [] as string[] };
   const router = new Router(
     pool,
     {
@@ -25,6 +25,11 @@ function setup(count: number, options: Partial<RouterOptions> = {}) {
     {
       onColdLoad: (model, backend) => events.cold.push(`${model}@${backend.id}`),
       onAffinity: (hit) => events.affinity.push(hit),
+      // Background loads never finish here: the test moves the clock, not the load.
+      preload: (model, backend) => {
+        events.preloads.push(`${model}@${backend.id}`);
+        return new Promise<void>(() => undefined);
+      },
     },
     () => clock.now,
   );
@@ -119,6 +124,47 @@ describe('cache-aware router', () => {
     const third = await router.acquire(MODEL);
     expect(third.backend.id).toBe('b1');
     expect(events.cold).toEqual([`${MODEL}@b1`]);
+  });
+
+  it('loads the model on another backend at once when the uncached prompts queued where it loads would wait longer than a load', async () => {
+    const { router, clock, events } = setup(3, {
+      maxParallel: 4,
+      promptTokensPerSecond: 2_000,
+      loadEstimateMs: 3_000,
+    });
+    const preloads = events.preloads;
+    // First turns of new conversations: 10,000 bytes, about 2,500 prompt tokens (1.25 s of prefill) each.
+    const big = { promptBytes: 10_000 };
+    const first = await router.acquire(MODEL, { affinityKey: 'conv-0', ...big });
+    expect(events.cold).toEqual([`${MODEL}@${first.backend.id}`]);
+    clock.now += 400;
+    // On the loading backend it would start after the rest of the load and the first prompt
+    // (2.6 + 1.25 s), on another after a load (3 s): the model is loaded there in the background.
+    const second = await router.acquire(MODEL, { affinityKey: 'conv-1', ...big });
+    expect(second.backend).not.toBe(first.backend);
+    expect(preloads).toEqual([`${MODEL}@${second.backend.id}`]);
+    expect(events.cold).toHaveLength(2);
+    // A third starts soonest on the third backend: one more background load, never two on one backend.
+    clock.now += 400;
+    const third = await router.acquire(MODEL, { affinityKey: 'conv-2', ...big });
+    expect(new Set([first.backend, second.backend, third.backend]).size).toBe(3);
+    expect(preloads).toHaveLength(2);
+    expect(events.cold).toHaveLength(3);
+  });
+
+  it('keeps small concurrent requests for a cold model on its one load (their prompts cost less than a load)', async () => {
+    const { router, events } = setup(3, {
+      maxParallel: 4,
+      promptTokensPerSecond: 2_000,
+      loadEstimateMs: 3_000,
+    });
+    const preloads = events.preloads;
+    const leases = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => router.acquire(MODEL, { affinityKey: `c${i}`, promptBytes: 200 })),
+    );
+    expect(new Set(leases.map((l) => l.backend.id)).size).toBe(1);
+    expect(preloads).toEqual([]);
+    expect(events.cold).toHaveLength(1);
   });
 
   it('starts no second load while the first is running, however long it takes', async () => {

@@ -40,6 +40,8 @@ export interface AcquireOptions {
   limited?: boolean;
   /** A conversation key (cache-aware strategy): turns of one conversation go back to one backend. */
   affinityKey?: string;
+  /** Size of the request body in bytes: cache-aware estimates its prompt tokens from it (4 bytes a token). */
+  promptBytes?: number;
 }
 
 export interface RouterOptions {
@@ -63,4 +65,11 @@ export interface RouterOptions {
    * cache holds its prompt) before it goes elsewhere and its prompt is processed again.
    */
   affinityWaitMs?: number;
+  /**
+   * cache-aware: a backend's prompt processing rate (tokens/s, shared by the prompts it processes at
+   * once), to estimate how long a request waits behind the uncached prompts sent there before it.
+   */
+  promptTokensPerSecond?: number;
+  /** cache-aware: how long a model load takes until this gateway has timed one of its background loads. */
+  loadEstimateMs?: number;
 }

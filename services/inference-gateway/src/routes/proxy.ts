@@ -186,6 +186,7 @@ class ProxiedRequest implements RelayTarget {
       limited: this.route.limited,
       signal,
       affinityKey,
+      promptBytes: body.length,
       onRetry: () => this.gw.metrics.retries.inc({ route: this.route.path }),
     });
     for (let attempt = 0; ; attempt++) {
