@@ -54,19 +54,6 @@ export function personalAssistants(db: Database, userId: string): Promise<Assist
   return db.prisma.assistant.findMany({ where: { userId, shared: false }, orderBy: { createdAt: 'asc' } });
 }
 
-/** The Ollama options of the assistant a conversation was started with; {} for none. One indexed read per turn. */
-export async function conversationOptions(
-  db: Database,
-  conversationId: string,
-): Promise<Record<string, unknown>> {
-  const { rows } = await db.pool.query<{ options: Record<string, unknown> }>({
-    name: 'chat_conversation_options',
-    text: 'SELECT options FROM conversation_assistants WHERE conversation_id = $1',
-    values: [conversationId],
-  });
-  return rows[0]?.options ?? {};
-}
-
 /** The name of the assistant a conversation was started with (as it was then), or null. */
 export async function conversationAssistantName(
   db: Database,

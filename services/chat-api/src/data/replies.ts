@@ -26,6 +26,8 @@ export interface SavedTurn {
    * images costs no query for them); the new question is not among them (its images are the plan's).
    */
   withImages: string[];
+  /** The Ollama options of the assistant the conversation was started with ({} for none), read in the same statement. */
+  options: Record<string, unknown>;
 }
 
 const BRANCH_COLUMNS = MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1');
@@ -33,14 +35,21 @@ const BRANCH_COLUMNS = MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1');
 /**
  * A chat turn in one statement (one round trip, atomic): moves the conversation's current branch
  * to the reply (and gives it a first-line title if it has none), inserts the user message and the
- * `streaming` reply, and reads the branch above them by following parent links. Null when the
- * conversation is gone (nothing is written then).
+ * `streaming` reply, and reads the branch above them by following parent links and the options of
+ * the conversation's assistant. Null when the conversation is gone (nothing is written then).
  */
 export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTurn | null> {
   // One millisecond later, so the reply sorts after its question even within one statement.
   const replyAt = new Date(turn.at.getTime() + 1);
   const replyParentId = turn.question ? turn.question.id : turn.parentId;
-  const { rows } = await db.pool.query<MessageRow & { saved: number; claimed: number; has_images: boolean }>({
+  const { rows } = await db.pool.query<
+    MessageRow & {
+      saved: number;
+      claimed: number;
+      has_images: boolean;
+      options: Record<string, unknown> | null;
+    }
+  >({
     name: 'chat_save_turn',
     text: `WITH RECURSIVE conv AS (
        UPDATE conversations
@@ -72,7 +81,8 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
         WHERE m.conversation_id = $4::uuid
      )
      SELECT r.saved, (SELECT count(*)::int FROM claimed) AS claimed, b.*,
-            b.role = 'user' AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = b.id) AS has_images
+            b.role = 'user' AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = b.id) AS has_images,
+            (SELECT ca.options FROM conversation_assistants ca WHERE ca.conversation_id = $4::uuid) AS options
        FROM (SELECT count(*)::int AS saved FROM reply) r LEFT JOIN branch b ON true`,
     values: [
       turn.replyId,
@@ -126,7 +136,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
   };
   const branch = branchTo(saved, turn.parentId);
   if (question) branch.push(question);
-  return { question, reply, branch, withImages };
+  return { question, reply, branch, withImages, options: rows[0].options ?? {} };
 }
 
 export interface ReplyOutcome {

@@ -5,7 +5,6 @@ import { conversationNotFound, findConversationMessage } from '../data/conversat
 import type { Conversation, Message } from '../data/db.js';
 import { type AttachmentView, imagesOf } from '../data/attachments.js';
 import { saveTurn, streamingReplyIds } from '../data/replies.js';
-import { conversationOptions } from '../data/assistants.js';
 import type { ChatTurn } from './gateway.js';
 import type { Generation } from './generations.js';
 import { admitGeneration, type Caller } from './admission.js';
@@ -92,7 +91,7 @@ export async function startReply(
       model: plan.model,
       messages: historyFor(conversation, turn.branch, images),
       maxTokens: admission.maxTokens,
-      options: plan.options ?? (await conversationOptions(ctx.db, conversation.id)),
+      options: plan.options ?? turn.options,
       slot,
     });
     ctx.replyEvents.record(generation);

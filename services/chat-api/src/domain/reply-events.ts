@@ -22,6 +22,12 @@ export const EVENTS_TRIMMED = 'trimmed' as const;
 
 /** How long one blocking read of a Redis stream waits before checking the stream is still there. */
 const REDIS_BLOCK_MS = 10_000;
+/**
+ * Events recorded within this long of each other go to Redis in one pipeline (every reply's): at
+ * many replies at once that is one write per interval instead of one per event loop turn that saw
+ * a token. A reader on another replica sees an event at most this much later.
+ */
+export const REDIS_FLUSH_MS = 5;
 /** Events read from Redis per round trip. */
 const REDIS_READ_COUNT = 1000;
 
@@ -70,7 +76,7 @@ export class ReplyEvents {
   /** Events recorded but not yet sent to Redis (sent together once per event loop turn). */
   private outbox: Array<{ messageId: string; seq: number; event: ReplyEventEntry['event']; data: string }> =
     [];
-  private flushTimer: NodeJS.Immediate | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: Redis | undefined,
@@ -118,14 +124,14 @@ export class ReplyEvents {
     this.wake(log);
     if (!this.redis) return;
     this.outbox.push({ messageId, seq, event, data: entry.data });
-    this.flushTimer ??= setImmediate(() => this.flush());
+    this.flushTimer ??= setTimeout(() => this.flush(), REDIS_FLUSH_MS);
   }
 
   /**
    * Sends the events recorded since the last flush to Redis in one pipeline: every reply's, in the
    * order they were recorded (one connection keeps the order), and one PEXPIRE per reply. A fast
    * model emits many tokens per socket read, and many replies run at once: one round trip per
-   * event loop turn instead of one per token. Other replicas see an event a turn later.
+   * REDIS_FLUSH_MS instead of one per token. Other replicas see an event up to that much later.
    */
   private flush(): void {
     this.flushTimer = undefined;
@@ -193,7 +199,7 @@ export class ReplyEvents {
   }
 
   close(): void {
-    if (this.flushTimer) clearImmediate(this.flushTimer);
+    clearTimeout(this.flushTimer);
     this.flush();
     for (const log of this.local.values()) {
       clearTimeout(log.expiry);
