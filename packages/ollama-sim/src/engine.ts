@@ -195,12 +195,17 @@ class GenerationRun implements Abortable {
   }
 
   // Ends the TCP stream without the final chunk (or any answer), so the client sees a truncated body.
+  // What was written so far goes out first: a write is corked until the next tick, and since Node 24
+  // the corked chunks stay inside the response (not the socket), so ending the socket alone would
+  // lose them (the client would see no answer at all). uncork() hands them to the socket on 20 and 24.
   private drop(): void {
     this.finish();
     this.rt.stats.failures.dropped++;
-    const socket = this.res.socket;
-    if (socket) socket.destroySoon();
-    else this.res.destroy();
+    const { res } = this;
+    const socket = res.socket;
+    if (!socket) return void res.destroy();
+    for (let corks = res.writableCorked; corks > 0; corks--) res.uncork();
+    socket.destroySoon();
   }
 
   private readonly onClose = (): void => {
