@@ -121,6 +121,44 @@ describe('GpuScheduler: slots and queue', () => {
     expect(fresh.grants[0]?.busySlots()).toBe(2);
   });
 
+  it('a new conversation sharing only a short opening with a live slot takes the empty slot', () => {
+    const gpu = scheduler({ maxParallel: 2, promptCache: true });
+    const system = (n: number) => `You are assistant ${n}. ${'Be brief and precise. '.repeat(10)}`;
+    const firstTurn = `${system(1)}<user>hello<end>`;
+    const live = enter(gpu, llama, firstTurn);
+    const liveCache = `${firstTurn}<assistant>hi<end>`;
+    gpu.release(live.ticket, liveCache);
+
+    // "You are assistant " is well under a tenth of the new prompt: llama-server's LRU choice.
+    const other = enter(gpu, llama, `${system(2)}<user>hello<end>`);
+    expect(other.ticket.slot).not.toBe(live.ticket.slot);
+    expect(other.grants[0]?.cachedChars).toBe(0);
+
+    const nextTurn = enter(gpu, llama, `${liveCache}<user>more<end>`);
+    expect(nextTurn.ticket.slot).toBe(live.ticket.slot);
+    expect(nextTurn.grants[0]?.cachedChars).toBe(liveCache.length);
+  });
+
+  it('takes a slot whose prefix is over a tenth of the prompt, else the one used least recently', () => {
+    const gpu = scheduler({ maxParallel: 2, promptCache: true });
+    const older = enter(gpu, llama, 'aaaa');
+    const newer = enter(gpu, llama, 'bbbb');
+    gpu.release(older.ticket, 'aaaa-reply');
+    vi.advanceTimersByTime(1000);
+    gpu.release(newer.ticket, 'bbbb-reply');
+
+    // 4 of 20 characters in common (0.2 > 0.1): the newer slot, although the older one is free.
+    const similar = enter(gpu, llama, 'bbbbxxxxxxxxxxxxxxxx');
+    expect(similar.ticket.slot).toBe(newer.ticket.slot);
+    expect(similar.grants[0]?.cachedChars).toBe(4);
+    gpu.release(similar.ticket, 'bbbbxxxxxxxxxxxxxxxx');
+
+    // 1 of 20 (0.05): no slot is similar enough, so the least recently used one.
+    const dissimilar = enter(gpu, llama, 'byyyyyyyyyyyyyyyyyyy');
+    expect(dissimilar.ticket.slot).toBe(older.ticket.slot);
+    expect(dissimilar.grants[0]?.cachedChars).toBe(0);
+  });
+
   it('without promptCache nothing counts as cached', () => {
     const gpu = scheduler({ maxParallel: 1 });
     gpu.release(enter(gpu, llama, 'same').ticket, 'same');

@@ -61,6 +61,9 @@ export interface GpuTicket {
   slot?: Slot;
 }
 
+/** llama.cpp's default `--slot-prompt-similarity` (common/common.h), which Ollama does not override. */
+const SLOT_PROMPT_SIMILARITY = 0.1;
+
 function commonPrefixLength(a: string, b: string): number {
   const max = Math.min(a.length, b.length);
   let i = 0;
@@ -72,8 +75,8 @@ function commonPrefixLength(a: string, b: string): number {
  * What an Ollama server does with GPU memory and slots: loads a model on first use (once, however many
  * requests wait for it), keeps it for keep_alive after its last request, evicts the idle model used
  * least recently when OLLAMA_MAX_LOADED_MODELS are in, runs OLLAMA_NUM_PARALLEL requests per model and
- * queues the rest up to OLLAMA_MAX_QUEUE, and gives each request the free slot whose cache shares the
- * longest prefix with its prompt.
+ * queues the rest up to OLLAMA_MAX_QUEUE, and gives each request a free slot as llama-server does
+ * (see `pickSlot`).
  */
 export class GpuScheduler {
   private readonly residents = new Map<string, Resident>();
@@ -310,27 +313,39 @@ export class GpuScheduler {
     });
   }
 
-  // The free slot sharing the longest prefix with the prompt; ties go to the one used least recently.
+  /**
+   * The slot llama-server gives the request (Ollama runs every GGML model in llama-server, started
+   * by llm/llama_server.go with `-np OLLAMA_NUM_PARALLEL` and llama.cpp's default
+   * `--slot-prompt-similarity 0.1`; see `get_available_slot` in llama.cpp's
+   * tools/server/server-context.cpp): among the free slots holding a cache, the one whose common
+   * prefix is the largest fraction of the prompt, if that fraction is above 0.1; otherwise the free
+   * slot used least recently (an empty slot first; of equals, the last). So a new conversation that
+   * shares only a short opening with a live one's slot takes another slot instead of overwriting it.
+   */
   private pickSlot(resident: Resident, promptText: string): Slot {
     const limit = this.tunables.maxParallel;
     while (limit > 0 && resident.slots.length < limit)
-      resident.slots.push({ busy: false, cached: '', lastUsed: 0 });
+      resident.slots.push({ busy: false, cached: '', lastUsed: -1 });
     let best: Slot | undefined;
-    let bestPrefix = -1;
-    for (const slot of resident.slots) {
-      if (slot.busy) continue;
-      const prefix = this.tunables.promptCache ? commonPrefixLength(slot.cached, promptText) : 0;
-      if (
-        prefix > bestPrefix ||
-        (prefix === bestPrefix && best !== undefined && slot.lastUsed < best.lastUsed)
-      ) {
-        best = slot;
-        bestPrefix = prefix;
+    if (this.tunables.promptCache && promptText.length > 0) {
+      let bestSimilarity = 0;
+      for (const slot of resident.slots) {
+        if (slot.busy || slot.cached === '') continue;
+        const similarity = commonPrefixLength(slot.cached, promptText) / promptText.length;
+        if (similarity > bestSimilarity && similarity > SLOT_PROMPT_SIMILARITY) {
+          best = slot;
+          bestSimilarity = similarity;
+        }
       }
     }
     if (best) return best;
+    for (const slot of resident.slots) {
+      if (slot.busy) continue;
+      if (!best || slot.lastUsed <= best.lastUsed) best = slot;
+    }
+    if (best) return best;
     // Unlimited parallelism: as many slots as requests.
-    const fresh: Slot = { busy: false, cached: '', lastUsed: 0 };
+    const fresh: Slot = { busy: false, cached: '', lastUsed: -1 };
     resident.slots.push(fresh);
     return fresh;
   }
