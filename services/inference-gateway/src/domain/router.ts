@@ -1,12 +1,6 @@
 import type { Backend } from './backend.js';
-import {
-  AffinityMemory,
-  chooseForConversation,
-  leastLoaded,
-  maySpill,
-  preloadTargets,
-  rankByKey,
-} from './placement.js';
+import { AffinityMemory, chooseForConversation, leastLoaded, maySpill, preloadTargets } from './placement.js';
+import { type PlacementContext, PromptCosts } from './prompt-costs.js';
 import type { BackendPool } from './pool.js';
 import {
   type AcquireOptions,
@@ -31,16 +25,6 @@ interface LocalLease extends Lease {
 
 /** Bytes of a request body per prompt token, to estimate a prompt's size without a tokenizer. */
 const BYTES_PER_TOKEN = 4;
-
-/**
- * cache-aware: a background load starts only when the best backend with the model would cost a
- * prompt this many times more than one that must load it (so that requests for a model being loaded,
- * with little prompt work between them, all wait for that one load).
- */
-const LOAD_WAIT_MARGIN = 1.1;
-
-/** A background load faster than this found the model loaded already: it says nothing about load time. */
-const MIN_LOAD_SAMPLE_MS = 50;
 
 /** How long a backend whose shared slots for a model are all taken is passed over before asking again. */
 const SHARED_FULL_HOLD_MS = 50;
@@ -68,9 +52,9 @@ export class Router {
   private readonly queue = new Set<Waiter>();
   private pumping = false;
   private readonly affinity: AffinityMemory;
-  /** cache-aware: how long a model load takes, as last timed (a background load), else the setting. */
-  private loadEstimateMs: number;
-  private loadTimed = false;
+  /** cache-aware: what a prompt no cache holds costs on each backend (its wait for a load and prompt work). */
+  private readonly costs: PromptCosts;
+  private readonly placement: PlacementContext;
   readonly stats = { coldLoads: 0, affinityHits: 0, affinityMisses: 0 };
 
   constructor(
@@ -82,7 +66,14 @@ export class Router {
     private readonly shared?: SharedSlots,
   ) {
     this.affinity = new AffinityMemory(options.affinityIdleMs ?? 60_000);
-    this.loadEstimateMs = options.loadEstimateMs ?? 5_000;
+    this.costs = new PromptCosts(options.promptTokensPerSecond ?? 2_000, options.loadEstimateMs ?? 5_000);
+    this.placement = {
+      maxParallel: options.maxParallel,
+      affinityLoadFactor: options.affinityLoadFactor ?? 1.25,
+      hasSlotFor: (b, model, now) => this.hasSlotFor(b, model, now),
+      homedOn: (b, model, now) => this.affinity.liveOn(b.id, model, now),
+      preload: events.preload ? (model, target) => this.startPreload(model, target) : undefined,
+    };
     pool.onChange(() => this.pump());
   }
 
@@ -348,125 +339,25 @@ export class Router {
         );
         chosen = choice?.backend;
         if (choice && !choice.hit && sized)
-          chosen = this.soonest(model, eligible, uncached, now, affinityKey);
+          chosen = this.costs.soonest(model, eligible, uncached, now, affinityKey, this.placement);
         if (chosen && chosen.id === previous) uncached -= this.affinity.tokensOf(affinityKey) ?? 0;
         if (chosen && previous !== undefined) this.countAffinity(chosen.id === previous);
       } else {
         chosen = sized
-          ? this.soonest(model, eligible, uncached, now, undefined)
+          ? this.costs.soonest(model, eligible, uncached, now, undefined, this.placement)
           : leastLoaded(model, warmFree);
       }
     } else if (warm.length === 0 || !limited || this.spills(model, warm, now - enqueuedAt)) {
       const cold = eligible.filter((b) => free(b) && !b.warm(model, now));
       // Where the load leaves the least prompt work ahead of it (other models' prompts share the GPU).
-      chosen = sized ? this.cheapest(model, cold, uncached, now) : leastLoaded(model, cold);
+      chosen = sized ? this.costs.cheapest(model, cold, uncached, now) : leastLoaded(model, cold);
       if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined)
         this.countAffinity(false);
     }
-    if (chosen && sized) this.addPrefill(chosen, model, uncached, now);
+    if (chosen && sized) this.costs.add(chosen, model, uncached, now);
     if (chosen && affinityKey !== undefined)
       this.affinity.set(affinityKey, chosen.id, model, now, promptTokens);
     return chosen;
-  }
-
-  /**
-   * cache-aware, for a prompt no backend caches: the backend with a free slot for the model where it
-   * costs least (see cost: its own time to first token, the rest of a load in flight there included,
-   * plus the delay it adds to the prompts sent there before it). When even the cheapest costs more
-   * than LOAD_WAIT_MARGIN × sending it to a backend without the model, the model is loaded there in
-   * the background (one load per backend and model at a time) and that backend is a candidate too.
-   * Among the backends within one prompt's processing time of the cheapest, a conversation is homed
-   * on one with a slot cache to spare.
-   */
-  private soonest(
-    model: string,
-    eligible: Backend[],
-    tokens: number,
-    now: number,
-    affinityKey: string | undefined,
-  ): Backend | undefined {
-    const candidates = eligible.filter((b) => b.warm(model, now) && this.hasSlotFor(b, model, now));
-    const waitOf = new Map(candidates.map((b) => [b, this.cost(b, model, tokens, now)]));
-    let best = Math.min(...waitOf.values());
-    if (this.events.preload) {
-      const cold = eligible.filter((b) => !b.warm(model, now) && this.hasSlotFor(b, model, now));
-      const target = this.cheapest(model, cold, tokens, now);
-      const targetWait = target === undefined ? best : this.cost(target, model, tokens, now);
-      if (target && best > LOAD_WAIT_MARGIN * targetWait) {
-        this.startPreload(model, target);
-        candidates.push(target);
-        waitOf.set(target, targetWait);
-        best = targetWait;
-      }
-    }
-    const tolerance = (tokens * 1000) / this.promptRate;
-    const near = candidates.filter((b) => (waitOf.get(b) ?? 0) <= best + tolerance);
-    const homedOn = (b: Backend) => this.affinity.liveOn(b.id, model, now);
-    const slots = this.options.maxParallel;
-    const roomy = affinityKey === undefined ? near : near.filter((b) => homedOn(b) < slots);
-    if (roomy.length > 0) {
-      // Ties (nothing queued anywhere) go by the key's rendezvous order, or to the least loaded.
-      const ordered =
-        affinityKey === undefined
-          ? [leastLoaded(model, roomy) as Backend, ...roomy]
-          : rankByKey(affinityKey, roomy);
-      let chosen = ordered[0] as Backend;
-      for (const b of ordered) if ((waitOf.get(b) ?? 0) < (waitOf.get(chosen) ?? 0)) chosen = b;
-      return chosen;
-    }
-    const factor = this.options.affinityLoadFactor ?? 1.25;
-    return chooseForConversation(affinityKey as string, undefined, near, homedOn, slots, factor)?.backend;
-  }
-
-  /** The backend where a prompt for the model costs least (by the estimate), or undefined. */
-  private cheapest(
-    model: string,
-    backends: readonly Backend[],
-    tokens: number,
-    now: number,
-  ): Backend | undefined {
-    let chosen: Backend | undefined;
-    let soonest = Number.POSITIVE_INFINITY;
-    for (const b of backends) {
-      const wait = this.cost(b, model, tokens, now);
-      if (wait < soonest) {
-        chosen = b;
-        soonest = wait;
-      }
-    }
-    return chosen;
-  }
-
-  private get promptRate(): number {
-    return this.options.promptTokensPerSecond ?? 2_000;
-  }
-
-  /** Estimated ms until the model is in on the backend: 0 when loaded, the rest of a load in flight, else a whole load. */
-  private loadRemaining(b: Backend, model: string, now: number): number {
-    if ((b.loaded.get(model) ?? 0) > now) return 0;
-    const started = b.loadStartedAt.get(model);
-    if (started === undefined) return this.loadEstimateMs;
-    return Math.max(0, this.loadEstimateMs - (now - started));
-  }
-
-  /**
-   * The estimated cost of sending a prompt of `tokens` uncached tokens to the backend: its own time to
-   * first token (the wait for a load in flight or needed there, and its prompt processed at a share
-   * of the server's rate) plus how much it delays the prompts sent there before it.
-   */
-  private cost(b: Backend, model: string, tokens: number, now: number): number {
-    this.advancePrefill(b, now);
-    return b.prefill.addedBy(tokens, now + this.loadRemaining(b, model, now), now, this.promptRate);
-  }
-
-  private advancePrefill(b: Backend, now: number): void {
-    b.prefill.advance(now, this.promptRate, (model) => now + this.loadRemaining(b, model, now));
-  }
-
-  /** A request with `tokens` uncached prompt tokens was sent to the backend (processed once the model is in). */
-  private addPrefill(b: Backend, model: string, tokens: number, now: number): void {
-    this.advancePrefill(b, now);
-    b.prefill.add(model, tokens, now + this.loadRemaining(b, model, now), now);
   }
 
   /** Loads the model on the backend in the background (an empty generate), counted as a cold load. */
@@ -479,7 +370,7 @@ export class Router {
     this.noteCold(model, target);
     const loaded = () => {
       target.loaded.set(model, this.now() + ASSUMED_KEEP_ALIVE_MS);
-      this.timeLoad(this.now() - started);
+      this.costs.timeLoad(this.now() - started);
     };
     preload(model, target)
       .then(loaded, () => undefined)
@@ -488,13 +379,6 @@ export class Router {
         if ((target.loading.get(model) ?? 0) === 0) target.loadStartedAt.delete(model);
         this.pump();
       });
-  }
-
-  /** A background load took `ms`: the estimate follows it (the first one replaces the setting). */
-  private timeLoad(ms: number): void {
-    if (ms < MIN_LOAD_SAMPLE_MS) return;
-    this.loadEstimateMs = this.loadTimed ? 0.7 * this.loadEstimateMs + 0.3 * ms : ms;
-    this.loadTimed = true;
   }
 
   /** A free slot for the model (every strategy counts Ollama's slots per model), no 503 hold, not shared-full. */

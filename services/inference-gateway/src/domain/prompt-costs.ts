@@ -1,0 +1,144 @@
+import type { Backend } from './backend.js';
+import { chooseForConversation, leastLoaded, rankByKey } from './placement.js';
+
+/**
+ * A background load starts only when the best backend with the model would cost a prompt this many
+ * times more than one that must load it (so that requests for a model being loaded, with little
+ * prompt work between them, all wait for that one load).
+ */
+const LOAD_WAIT_MARGIN = 1.1;
+
+/** A background load faster than this found the model loaded already: it says nothing about load time. */
+const MIN_LOAD_SAMPLE_MS = 50;
+
+/** What placing an uncached prompt needs from the router. */
+export interface PlacementContext {
+  maxParallel: number;
+  affinityLoadFactor: number;
+  hasSlotFor(b: Backend, model: string, now: number): boolean;
+  /** Live conversations homed on the backend for the model. */
+  homedOn(b: Backend, model: string, now: number): number;
+  /** Starts loading the model on the backend in the background; undefined when the gateway cannot. */
+  preload: ((model: string, target: Backend) => void) | undefined;
+}
+
+/**
+ * cache-aware's estimate of what a prompt no cache holds costs on each backend: the wait for its
+ * model (a load in flight there, or a whole load), then its share of the server's prompt rate with
+ * the prompts sent there before it (each backend's PrefillBacklog), plus the delay it adds to them.
+ * The load time starts from the setting and follows the gateway's own background loads.
+ */
+export class PromptCosts {
+  private loadEstimateMs: number;
+  private loadTimed = false;
+
+  constructor(
+    private readonly promptRate: number,
+    loadEstimateMs: number,
+  ) {
+    this.loadEstimateMs = loadEstimateMs;
+  }
+
+  /** A background load took `ms`: the estimate follows it (the first one replaces the setting). */
+  timeLoad(ms: number): void {
+    if (ms < MIN_LOAD_SAMPLE_MS) return;
+    this.loadEstimateMs = this.loadTimed ? 0.7 * this.loadEstimateMs + 0.3 * ms : ms;
+    this.loadTimed = true;
+  }
+
+  /** A request with `tokens` uncached prompt tokens was sent to the backend (processed once the model is in). */
+  add(b: Backend, model: string, tokens: number, now: number): void {
+    this.advance(b, now);
+    b.prefill.add(model, tokens, now + this.loadRemaining(b, model, now), now);
+  }
+
+  /** The backend where a prompt for the model costs least (by the estimate), or undefined. */
+  cheapest(model: string, backends: readonly Backend[], tokens: number, now: number): Backend | undefined {
+    let chosen: Backend | undefined;
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const b of backends) {
+      const wait = this.cost(b, model, tokens, now);
+      if (wait < soonest) {
+        chosen = b;
+        soonest = wait;
+      }
+    }
+    return chosen;
+  }
+
+  /**
+   * The backend with a free slot for the model where a prompt no backend caches costs least. When
+   * even the cheapest costs more than LOAD_WAIT_MARGIN × sending it to a backend without the model,
+   * the model is loaded there in the background (one load per backend and model at a time) and that
+   * backend is a candidate too. Among the backends within one prompt's processing time of the
+   * cheapest, a conversation is homed on one with a slot cache to spare.
+   */
+  soonest(
+    model: string,
+    eligible: Backend[],
+    tokens: number,
+    now: number,
+    affinityKey: string | undefined,
+    ctx: PlacementContext,
+  ): Backend | undefined {
+    const candidates = eligible.filter((b) => b.warm(model, now) && ctx.hasSlotFor(b, model, now));
+    const waitOf = new Map(candidates.map((b) => [b, this.cost(b, model, tokens, now)]));
+    let best = Math.min(...waitOf.values());
+    if (ctx.preload) {
+      const cold = eligible.filter((b) => !b.warm(model, now) && ctx.hasSlotFor(b, model, now));
+      const target = this.cheapest(model, cold, tokens, now);
+      const targetWait = target === undefined ? best : this.cost(target, model, tokens, now);
+      if (target && best > LOAD_WAIT_MARGIN * targetWait) {
+        ctx.preload(model, target);
+        candidates.push(target);
+        waitOf.set(target, targetWait);
+        best = targetWait;
+      }
+    }
+    const tolerance = (tokens * 1000) / this.promptRate;
+    const near = candidates.filter((b) => (waitOf.get(b) ?? 0) <= best + tolerance);
+    const homedOn = (b: Backend) => ctx.homedOn(b, model, now);
+    const slots = ctx.maxParallel;
+    const roomy = affinityKey === undefined ? near : near.filter((b) => homedOn(b) < slots);
+    if (roomy.length > 0) {
+      // Ties (nothing queued anywhere) go by the key's rendezvous order, or to the least loaded.
+      const ordered =
+        affinityKey === undefined
+          ? [leastLoaded(model, roomy) as Backend, ...roomy]
+          : rankByKey(affinityKey, roomy);
+      let chosen = ordered[0] as Backend;
+      for (const b of ordered) if ((waitOf.get(b) ?? 0) < (waitOf.get(chosen) ?? 0)) chosen = b;
+      return chosen;
+    }
+    return chooseForConversation(
+      affinityKey as string,
+      undefined,
+      near,
+      homedOn,
+      slots,
+      ctx.affinityLoadFactor,
+    )?.backend;
+  }
+
+  /** Estimated ms until the model is in on the backend: 0 when loaded, the rest of a load in flight, else a whole load. */
+  private loadRemaining(b: Backend, model: string, now: number): number {
+    if ((b.loaded.get(model) ?? 0) > now) return 0;
+    const started = b.loadStartedAt.get(model);
+    if (started === undefined) return this.loadEstimateMs;
+    return Math.max(0, this.loadEstimateMs - (now - started));
+  }
+
+  /**
+   * The estimated cost of sending a prompt of `tokens` uncached tokens to the backend: its own time to
+   * first token (the wait for a load in flight or needed there, and its prompt processed at a share
+   * of the server's rate) plus how much it delays the prompts sent there before it.
+   */
+  private cost(b: Backend, model: string, tokens: number, now: number): number {
+    this.advance(b, now);
+    return b.prefill.addedBy(tokens, now + this.loadRemaining(b, model, now), now, this.promptRate);
+  }
+
+  private advance(b: Backend, now: number): void {
+    b.prefill.advance(now, this.promptRate, (model) => now + this.loadRemaining(b, model, now));
+  }
+}
