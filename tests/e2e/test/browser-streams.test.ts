@@ -99,6 +99,8 @@ describe('replies that stream while the user does other things', () => {
 
   it('a reply goes on in its own conversation while another is open: no Stop there, and it is there on return', async () => {
     await page.getByRole('button', { name: '+ New chat' }).click();
+    // The empty chat first: counted on the previous chat's page, its reply would be "the new one".
+    await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
     await sendAndWaitForText('Write me a poem about fences.');
     made.poem = conversationIdOf();
     const poemLink = page.locator(`a.sidebar__link[href="/c/${made.poem}"]`);
