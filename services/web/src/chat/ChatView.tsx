@@ -77,6 +77,8 @@ export function ChatView() {
     onError: setShownError,
     reload: (conversationId) => void load(conversationId),
     afterReply: (conversationId) =>
+      // A new chat's first reply runs under the placeholder; its conversation is read when it is made.
+      conversationId !== NEW_CHAT &&
       api.chat.conversation(conversationId).then(
         (fresh) => {
           // Only the conversation on screen: a reply may end while the user reads another one.
