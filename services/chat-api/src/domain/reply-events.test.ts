@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { createLogger, createMetrics } from '@corral/service-kit';
 import { TEST_REDIS_URL } from '@corral/test-support';
@@ -73,5 +74,44 @@ describe('ReplyEvents in Redis', () => {
     pipelines.mockRestore();
     events.close();
     await redis.del(...replies.map((g) => `${prefix}reply:${g.request.messageId}`));
+  });
+});
+
+describe('ReplyEvents in this process', () => {
+  it('a reader following a reply token by token keeps at most one abort listener on its signal', async () => {
+    const events = new ReplyEvents(
+      undefined,
+      'unused:',
+      { ttlSeconds: 60, maxEvents: 1000 },
+      createLogger({ service: 'test', level: 'error', stream: new PassThrough().resume() }),
+      createChatMetrics(createMetrics().registry),
+    );
+    const g = generation();
+    events.record(g);
+    const controller = new AbortController();
+    const reader = await events.open(g.request.messageId, 0, controller.signal);
+    if (reader === undefined || typeof reader !== 'object') throw new Error('no local reader');
+    const listeners: number[] = [];
+    const read = (async () => {
+      let count = 0;
+      for await (const entry of reader) {
+        count += 1;
+        listeners.push(getEventListeners(controller.signal, 'abort').length);
+        if (entry.event !== 'token') break;
+      }
+      return count;
+    })();
+    // One token per turn, so the reader waits for each of them.
+    for (let i = 0; i < 200; i++) {
+      g.content += `t${i} `;
+      g.emitted += 1;
+      g.emit('token', `t${i} `);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    run(g, 0);
+    expect(await read).toBe(201);
+    expect(Math.max(...listeners)).toBeLessThanOrEqual(1);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    events.close();
   });
 });

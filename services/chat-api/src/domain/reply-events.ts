@@ -226,9 +226,16 @@ async function* readLocal(
       if (isFinal(entry.event)) return;
     }
     if (log.ended || signal.aborted) return;
+    // One abort listener per wait, removed when the wait ends: a reader following a long reply
+    // used to leave one on the request's signal for every event it waited for.
     await new Promise<void>((resolve) => {
-      log.waiters.add(resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
+      const wake = () => {
+        log.waiters.delete(wake);
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      log.waiters.add(wake);
+      signal.addEventListener('abort', wake, { once: true });
     });
   }
 }
