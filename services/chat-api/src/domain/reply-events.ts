@@ -73,7 +73,7 @@ interface LocalLog {
  */
 export class ReplyEvents {
   private readonly local = new Map<string, LocalLog>();
-  /** Events recorded but not yet sent to Redis (sent together once per event loop turn). */
+  /** Events recorded but not yet sent to Redis (sent together every REDIS_FLUSH_MS). */
   private outbox: Array<{ messageId: string; seq: number; event: ReplyEventEntry['event']; data: string }> =
     [];
   private flushTimer: NodeJS.Timeout | undefined;
