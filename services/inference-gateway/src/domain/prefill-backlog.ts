@@ -5,7 +5,7 @@
  * now while a load runs). A prompt's time to first token is then its wait for the load plus its
  * share of the prompt work: a long prompt sent to a busy server delays every prompt already there.
  */
-interface Job {
+export interface PrefillJob {
   model: string;
   tokens: number;
   readyAt: number;
@@ -17,7 +17,7 @@ interface Job {
  * Runs the jobs under processor sharing at `rate` tokens/s from `from` until `until` (or until all
  * are done), taking the work done off their `tokens`; returns when each finished (NaN: not by then).
  */
-function share(jobs: readonly Job[], from: number, until: number, rate: number): number[] {
+function share(jobs: readonly PrefillJob[], from: number, until: number, rate: number): number[] {
   const doneAt = jobs.map(() => Number.NaN);
   let t = from;
   let left = jobs.length;
@@ -54,7 +54,7 @@ function share(jobs: readonly Job[], from: number, until: number, rate: number):
 }
 
 export class PrefillBacklog {
-  private jobs: Job[] = [];
+  private jobs: PrefillJob[] = [];
   private at = 0;
 
   /**
@@ -73,8 +73,27 @@ export class PrefillBacklog {
     this.at = now;
   }
 
-  add(model: string, tokens: number, readyAt: number, sentAt: number): void {
-    if (tokens > 0) this.jobs.push({ model, tokens, readyAt, sentAt });
+  /** A prompt sent; returns its job (undefined for an empty one) to take it off once it is processed. */
+  add(model: string, tokens: number, readyAt: number, sentAt: number): PrefillJob | undefined {
+    if (tokens <= 0) return undefined;
+    const job = { model, tokens, readyAt, sentAt };
+    this.jobs.push(job);
+    return job;
+  }
+
+  /**
+   * The server answered the prompt (its first byte came back): it is processed, whatever the
+   * estimate said. Without this, a server faster than the estimate (or a prompt cached there)
+   * would look busy for nothing, and the jobs of a fast stream of requests would pile up.
+   */
+  remove(job: PrefillJob): void {
+    const index = this.jobs.indexOf(job);
+    if (index >= 0) this.jobs.splice(index, 1);
+  }
+
+  /** Prompts the estimate holds as not processed yet. */
+  get size(): number {
+    return this.jobs.length;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js';
+import type { PrefillJob } from './prefill-backlog.js';
 import { chooseForConversation, leastLoaded, rankByKey } from './placement.js';
 
 /**
@@ -46,10 +47,13 @@ export class PromptCosts {
     this.loadTimed = true;
   }
 
-  /** A request with `tokens` uncached prompt tokens was sent to the backend (processed once the model is in). */
-  add(b: Backend, model: string, tokens: number, now: number): void {
+  /**
+   * A request with `tokens` uncached prompt tokens was sent to the backend (processed once the model
+   * is in); the job returned is taken off when the backend answers (`b.prefill.remove`).
+   */
+  add(b: Backend, model: string, tokens: number, now: number): PrefillJob | undefined {
     this.advance(b, now);
-    b.prefill.add(model, tokens, now + this.loadRemaining(b, model, now), now);
+    return b.prefill.add(model, tokens, now + this.loadRemaining(b, model, now), now);
   }
 
   /** The backend where a prompt for the model costs least (by the estimate), or undefined. */

@@ -152,6 +152,36 @@ describe('cache-aware router', () => {
     expect(events.cold).toHaveLength(3);
   });
 
+  it('takes a prompt off its backend\'s estimated backlog once the backend answers it', async () => {
+    const { router, clock, backends, load } = setup(2, { maxParallel: 1000, promptTokensPerSecond: 2_000 });
+    for (const backend of backends) load(backend);
+    // A stream of new conversations the server answers far faster than 2,000 prompt tokens/s: each
+    // answered prompt leaves the estimate, so nothing piles up (on the old code 400 jobs of 250
+    // tokens stayed, 50 s of estimated work whose cost every later pick recomputed).
+    const leases: Lease[] = [];
+    for (let i = 0; i < 400; i++) {
+      const lease = await router.acquire(MODEL, { affinityKey: `new-${i}`, promptBytes: 1_000 });
+      lease.answered?.();
+      leases.push(lease);
+      clock.now += 2;
+    }
+    expect(backends.map((b) => b.prefill.tokens)).toEqual([0, 0]);
+    // Both backends still look idle: new conversations spread over them by their keys.
+    const spread = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const lease = await router.acquire(MODEL, { affinityKey: `more-${i}`, promptBytes: 1_000 });
+      spread.add(lease.backend.id);
+      lease.release();
+    }
+    expect(spread).toEqual(new Set(['b0', 'b1']));
+    // A prompt not answered yet stays until its request ends.
+    const pending = await router.acquire(MODEL, { affinityKey: 'pending', promptBytes: 1_000 });
+    expect(pending.backend.prefill.tokens).toBe(250);
+    pending.release();
+    expect(pending.backend.prefill.tokens).toBe(0);
+    for (const lease of leases) lease.release();
+  });
+
   it('keeps small concurrent requests for a cold model on its one load (their prompts cost less than a load)', async () => {
     const { router, events } = setup(3, {
       maxParallel: 4,

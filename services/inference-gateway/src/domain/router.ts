@@ -2,6 +2,7 @@ import type { Backend } from './backend.js';
 import { AffinityMemory, chooseForConversation, leastLoaded, maySpill, preloadTargets } from './placement.js';
 import { type PlacementContext, PromptCosts } from './prompt-costs.js';
 import type { BackendPool } from './pool.js';
+import type { PrefillJob } from './prefill-backlog.js';
 import {
   type AcquireOptions,
   type Lease,
@@ -40,6 +41,12 @@ interface Waiter {
 }
 
 const NO_EXCLUSIONS: ReadonlySet<Backend> = new Set();
+
+/** A backend picked for a request, and (cache-aware) its prompt in that backend's estimated backlog. */
+interface Pick {
+  backend: Backend;
+  job?: PrefillJob;
+}
 
 /**
  * Picks a backend for each request: healthy, holding the model, with a free slot, by round-robin
@@ -139,6 +146,7 @@ export class Router {
         let released = false;
         return {
           backend,
+          answered: lease.answered,
           release: () => {
             if (released) return;
             released = true;
@@ -227,7 +235,7 @@ export class Router {
     this.events.onColdLoad?.(model, backend);
   }
 
-  private lease(backend: Backend, model: string, limited: boolean): LocalLease {
+  private lease({ backend, job }: Pick, model: string, limited: boolean): LocalLease {
     // A request for a model the backend has neither loaded nor is loading starts a load there; while
     // it runs, the backend counts as warm for the model, so other requests wait for it (single flight).
     const cold = limited && !backend.warm(model, this.now());
@@ -242,9 +250,13 @@ export class Router {
       if (!this.shared) this.noteCold(model, backend);
     }
     let released = false;
+    const answered = () => {
+      if (job) backend.prefill.remove(job);
+    };
     const end = (ran: boolean) => {
       if (released) return;
       released = true;
+      answered();
       if (limited) {
         backend.inFlight -= 1;
         const left = backend.inFlightFor(model) - 1;
@@ -267,7 +279,7 @@ export class Router {
       }
       this.pool.requestEnded(backend);
     };
-    return { backend, cold, release: () => end(true), abandon: () => end(false) };
+    return { backend, cold, answered, release: () => end(true), abandon: () => end(false) };
   }
 
   private pick(
@@ -277,7 +289,7 @@ export class Router {
     affinityKey: string | undefined,
     enqueuedAt: number,
     promptTokens: number | undefined,
-  ): Backend | undefined {
+  ): Pick | undefined {
     if (this.options.strategy === 'cache-aware')
       return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt, promptTokens);
     const now = this.now();
@@ -299,8 +311,9 @@ export class Router {
         chosenIndex = index;
       }
     }
-    if (chosen) this.cursors.set(model, chosenIndex + 1);
-    return chosen;
+    if (!chosen) return undefined;
+    this.cursors.set(model, chosenIndex + 1);
+    return { backend: chosen };
   }
 
   /** cache-aware: a warm backend with a free slot (a conversation's own first), cold only if none (README). */
@@ -311,7 +324,7 @@ export class Router {
     affinityKey: string | undefined,
     enqueuedAt: number,
     promptTokens: number | undefined,
-  ): Backend | undefined {
+  ): Pick | undefined {
     const now = this.now();
     const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
     // With the prompt's size known, a request whose prompt no cache holds goes where it starts soonest.
@@ -354,10 +367,10 @@ export class Router {
       if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined)
         this.countAffinity(false);
     }
-    if (chosen && sized) this.costs.add(chosen, model, uncached, now);
-    if (chosen && affinityKey !== undefined)
-      this.affinity.set(affinityKey, chosen.id, model, now, promptTokens);
-    return chosen;
+    if (!chosen) return undefined;
+    const job = sized ? this.costs.add(chosen, model, uncached, now) : undefined;
+    if (affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id, model, now, promptTokens);
+    return { backend: chosen, job };
   }
 
   /** Loads the model on the backend in the background (an empty generate), counted as a cold load. */
@@ -434,7 +447,7 @@ export class Router {
           waiter.fail(error as RoutingError);
           continue;
         }
-        const backend = this.pick(
+        const picked = this.pick(
           waiter.model,
           eligible,
           true,
@@ -442,7 +455,7 @@ export class Router {
           waiter.enqueuedAt,
           waiter.promptTokens,
         );
-        if (backend) waiter.grant(this.lease(backend, waiter.model, true));
+        if (picked) waiter.grant(this.lease(picked, waiter.model, true));
       }
     } finally {
       this.pumping = false;

@@ -29,6 +29,8 @@ export class RoutingError extends Error {
 /** A slot on one backend; release it exactly once when the request ends. */
 export interface Lease {
   readonly backend: Backend;
+  /** The backend answered (its first byte): the prompt is processed (cache-aware's estimate drops it). */
+  answered?(): void;
   release(): void;
 }
 

@@ -104,6 +104,7 @@ export class Attempt implements UpstreamSink {
   ) {}
 
   onResponse(statusCode: number, headers: IncomingHttpHeaders): void {
+    this.lease.answered?.();
     this.statusCode = statusCode;
     this.headers = headers;
     if (statusCode >= 500) {
