@@ -38,6 +38,8 @@ export const backendView = z.object({
   /** Requests running per model (each model has its own OLLAMA_NUM_PARALLEL slots). */
   slotsInUse: z.record(z.string(), z.number().int().min(0)),
   maxParallel: z.number().int().positive(),
+  /** cache-aware: prompts sent there not answered yet and their estimated unprocessed tokens (absent from gateways before 2026-12-07). */
+  promptBacklog: z.object({ prompts: z.number().int().min(0), tokens: z.number().int().min(0) }).optional(),
   queued: z.number().int().min(0),
   busy: z.boolean(),
   tokensPerSecond: z.number().min(0),

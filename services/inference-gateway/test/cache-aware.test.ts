@@ -18,7 +18,12 @@ async function adminBackends(url: string) {
     strategy: string;
     coldLoads: number;
     affinity: { hits: number; misses: number; hitRate: number | null };
-    backends: Array<{ url: string; loaded: string[]; slotsInUse: Record<string, number> }>;
+    backends: Array<{
+      url: string;
+      loaded: string[];
+      slotsInUse: Record<string, number>;
+      promptBacklog: { prompts: number; tokens: number };
+    }>;
   };
 }
 
@@ -55,6 +60,42 @@ describe('cache-aware routing against GPU-profile sims', () => {
       expect(res.headers.get('x-corral-backend')).toBe(warm.url);
     }
     expect(coldLoads(sims)).toBe(1);
+  });
+
+  it('forgets a prompt once the backend answers it (its first byte), however much faster than PROMPT_TOKENS_PER_SECOND', async () => {
+    // The sims process prompts at once (the gateway's estimate says 2,000 tokens/s) and then
+    // stream slowly, so the requests are still running when the backlog is read.
+    const sims = await pool.startSims(2, { models: ['llama3.2'], tokensPerSecond: 2, ttftMs: 0 });
+    const gateway = await pool.startGateway(sims, { BACKEND_MAX_PARALLEL: '64' });
+    const stop = new AbortController();
+    // 12 prompts of about 10,000 tokens (40 KB each): a minute of estimated prompt work.
+    const long = 'x'.repeat(40_000);
+    const streams = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const res = await postJson(
+          `${gateway.url}/api/chat`,
+          chatBody(`${i} ${long}`, { stream: true }),
+          stop.signal,
+        );
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        await reader.read();
+        return { status: res.status, reader };
+      }),
+    );
+    try {
+      expect(streams.map((s) => s.status)).toEqual(Array(12).fill(200));
+      const view = await adminBackends(gateway.url);
+      expect(view.strategy).toBe('cache-aware');
+      const running = view.backends.reduce((n, b) => n + (b.slotsInUse[MODEL] ?? 0), 0);
+      expect(running).toBe(12);
+      expect(view.backends.map((b) => b.promptBacklog)).toEqual([
+        { prompts: 0, tokens: 0 },
+        { prompts: 0, tokens: 0 },
+      ]);
+    } finally {
+      stop.abort();
+      await Promise.all(streams.map((s) => s.reader.cancel().catch(() => undefined)));
+    }
   });
 
   it('keeps a conversation on one backend turn after turn (header key), and counts the hits', async () => {

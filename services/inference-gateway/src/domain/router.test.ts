@@ -152,7 +152,7 @@ describe('cache-aware router', () => {
     expect(events.cold).toHaveLength(3);
   });
 
-  it('takes a prompt off its backend\'s estimated backlog once the backend answers it', async () => {
+  it("takes a prompt off its backend's estimated backlog once the backend answers it", async () => {
     const { router, clock, backends, load } = setup(2, { maxParallel: 1000, promptTokensPerSecond: 2_000 });
     for (const backend of backends) load(backend);
     // A stream of new conversations the server answers far faster than 2,000 prompt tokens/s: each

@@ -22,6 +22,7 @@ function describeBackend(gw: GatewayContext, backend: Backend, now: number) {
     loading: [...backend.loading.keys()].sort(),
     slotsInUse: Object.fromEntries(backend.modelInFlight),
     maxParallel: gw.config.BACKEND_MAX_PARALLEL,
+    promptBacklog: { prompts: backend.prefill.size, tokens: Math.ceil(backend.prefill.tokens) },
     queued: gw.router.queuedFor(backend),
     busy: backend.busyUntil > now,
     tokensPerSecond: Math.round(backend.tokenRate.perSecond() * 100) / 100,
