@@ -235,7 +235,9 @@ export class Router {
     this.events.onColdLoad?.(model, backend);
   }
 
-  private lease({ backend, job }: Pick, model: string, limited: boolean): LocalLease {
+  private lease(picked: Pick, model: string, limited: boolean): LocalLease {
+    const { backend } = picked;
+    let { job } = picked;
     // A request for a model the backend has neither loaded nor is loading starts a load there; while
     // it runs, the backend counts as warm for the model, so other requests wait for it (single flight).
     const cold = limited && !backend.warm(model, this.now());
@@ -251,7 +253,11 @@ export class Router {
     }
     let released = false;
     const answered = () => {
-      if (job) backend.prefill.remove(job);
+      if (!job) return;
+      backend.prefill.remove(job);
+      job = undefined;
+      // A prompt held back until this backend's prompt work is done may go now.
+      this.pump();
     };
     const end = (ran: boolean) => {
       if (released) return;
