@@ -41,6 +41,8 @@ export interface PlacementContext {
 export class PromptCosts {
   private loadEstimateMs: number;
   private loadTimed = false;
+  /** The last call of soonest held the prompt back (rather than finding no backend). */
+  held = false;
 
   constructor(
     private readonly promptRate: number,
@@ -102,7 +104,10 @@ export class PromptCosts {
     now: number,
     affinityKey: string | undefined,
     ctx: PlacementContext,
+    /** Prompt tokens held back in the gateway ahead of this one (they go first). */
+    heldAhead = 0,
   ): Backend | undefined {
+    this.held = false;
     const warmFree = eligible.filter((b) => b.warm(model, now) && ctx.hasSlotFor(b, model, now));
     // A conversation is homed where a slot's cache is to spare whenever a warm backend has one, however
     // much cheaper a backend without would be now: there it would take another conversation's cache,
@@ -115,23 +120,31 @@ export class PromptCosts {
     const candidates = roomyFirst.length > 0 ? roomyFirst : warmFree;
     const waitOf = new Map(candidates.map((b) => [b, this.cost(b, model, tokens, now)]));
     let best = Math.min(...waitOf.values());
-    // The least the prompt costs if held back until a warm backend's prompt work is done.
+    // The least the prompt costs if held back until a warm backend's prompt work is done, after the
+    // prompts held ahead of it (spread over the backends).
     let held = Number.POSITIVE_INFINITY;
     for (const b of candidates) held = Math.min(held, this.heldCost(b, model, tokens, now));
-    let preloaded = false;
+    held += (heldAhead * 1000) / this.promptRate / Math.max(1, candidates.length);
+    const holds = best > HOLD_MARGIN * held && best - held >= HOLD_MIN_SAVING_MS;
+    // What the prompt costs without a load elsewhere: held back or sent now, whichever is chosen.
+    const stay = holds ? held : best;
     if (ctx.preload) {
       const cold = eligible.filter((b) => !b.warm(model, now) && ctx.hasSlotFor(b, model, now));
       const target = this.cheapest(model, cold, tokens, now);
       const targetWait = target === undefined ? best : this.cost(target, model, tokens, now);
-      if (target && best > LOAD_WAIT_MARGIN * targetWait) {
+      if (target && stay > LOAD_WAIT_MARGIN * targetWait) {
         ctx.preload(model, target);
         candidates.push(target);
         waitOf.set(target, targetWait);
         best = targetWait;
-        preloaded = true;
+      } else if (holds) {
+        this.held = true;
+        return undefined;
       }
+    } else if (holds) {
+      this.held = true;
+      return undefined;
     }
-    if (!preloaded && best > HOLD_MARGIN * held && best - held >= HOLD_MIN_SAVING_MS) return undefined;
     const tolerance = (tokens * 1000) / this.promptRate;
     const near = candidates.filter((b) => (waitOf.get(b) ?? 0) <= best + tolerance);
     const homedOn = (b: Backend) => ctx.homedOn(b, model, now);

@@ -208,6 +208,26 @@ describe('cache-aware router', () => {
     expect(events.preloads).toEqual([]);
   });
 
+  it('counts the prompts held back in the gateway: a burst of long prompts still loads the model elsewhere', async () => {
+    const { router, backends, load, events } = setup(2, {
+      maxParallel: 8,
+      promptTokensPerSecond: 2_000,
+      loadEstimateMs: 3_000,
+    });
+    const [b0, b1] = backends as [Backend, Backend];
+    load(b0);
+    // Long prompts without a conversation (2,500 tokens, 1.25 s each) for a model only b0 has loaded.
+    const granted: Lease[] = [];
+    for (let i = 0; i < 4; i++) void router.acquire(MODEL, { promptBytes: 10_000 }).then((l) => granted.push(l));
+    await flush();
+    // The first goes to b0, the second is held back for it; the rest would wait behind those two
+    // (more than a load), so b1 loads the model in the background instead of all queueing on b0.
+    expect(granted[0]?.backend).toBe(b0);
+    expect(events.preloads).toEqual([`${MODEL}@b1`]);
+    expect(granted.some((l) => l.backend === b1)).toBe(true);
+    expect(router.queueDepth).toBeLessThan(3);
+  });
+
   it('keeps small concurrent requests for a cold model on its one load (their prompts cost less than a load)', async () => {
     const { router, events } = setup(3, {
       maxParallel: 4,
