@@ -120,14 +120,18 @@ export class PromptCosts {
     const candidates = roomyFirst.length > 0 ? roomyFirst : warmFree;
     const waitOf = new Map(candidates.map((b) => [b, this.cost(b, model, tokens, now)]));
     let best = Math.min(...waitOf.values());
-    // The least the prompt costs if held back until a warm backend's prompt work is done, after the
-    // prompts held ahead of it (spread over the backends).
+    // The least the prompt costs if held back until a warm backend's prompt work is done. Prompts held
+    // ahead of it go first (first come, first served: one sent past them would delay them in turn),
+    // so it is held whenever it would be alone, and then waits for their work too (spread over the
+    // backends) — which a load elsewhere may beat.
     let held = Number.POSITIVE_INFINITY;
     for (const b of candidates) held = Math.min(held, this.heldCost(b, model, tokens, now));
-    held += (heldAhead * 1000) / this.promptRate / Math.max(1, candidates.length);
     const holds = best > HOLD_MARGIN * held && best - held >= HOLD_MIN_SAVING_MS;
-    // What the prompt costs without a load elsewhere: held back or sent now, whichever is chosen.
-    const stay = holds ? held : best;
+    held += (heldAhead * 1000) / this.promptRate / Math.max(1, candidates.length);
+    // A load elsewhere starts when sending the prompt now would cost more than that load (the backends
+    // with the model are short of prompt capacity: later prompts would queue for them too), or when
+    // the prompt, held back behind the others, would wait longer than it.
+    const stay = holds ? Math.max(best, held) : best;
     if (ctx.preload) {
       const cold = eligible.filter((b) => !b.warm(model, now) && ctx.hasSlotFor(b, model, now));
       const target = this.cheapest(model, cold, tokens, now);
@@ -137,6 +141,8 @@ export class PromptCosts {
         candidates.push(target);
         waitOf.set(target, targetWait);
         best = targetWait;
+        // Held back, it would wait longer than this load: it goes there.
+        if (holds) return target;
       } else if (holds) {
         this.held = true;
         return undefined;
