@@ -112,12 +112,16 @@ export class PromptCosts {
     // A conversation is homed where a slot's cache is to spare whenever a warm backend has one, however
     // much cheaper a backend without would be now: there it would take another conversation's cache,
     // and each turn of one of them would process its whole prompt again (far more work, later, than
-    // waiting for the backend with room; a cold one is loaded below when that wait is too long).
-    const roomyFirst =
+    // waiting for the backend with room; a cold one is loaded below when that wait is too long). Only
+    // a backend still loading the model does not count while one has it loaded: a turn does not wait
+    // for a background load started to relieve the caches (relieveCachePressure).
+    const loadedThere = (b: Backend) => (b.loaded.get(model) ?? 0) > now;
+    const spare =
       affinityKey === undefined
         ? warmFree
         : warmFree.filter((b) => ctx.homedOn(b, model, now) < ctx.maxParallel);
-    const candidates = roomyFirst.length > 0 ? roomyFirst : warmFree;
+    const useSpare = spare.length > 0 && (spare.some(loadedThere) || !warmFree.some(loadedThere));
+    const candidates = useSpare ? spare : warmFree;
     const waitOf = new Map(candidates.map((b) => [b, this.cost(b, model, tokens, now)]));
     let best = Math.min(...waitOf.values());
     // The least the prompt costs if held back until a warm backend's prompt work is done. Prompts held
@@ -200,7 +204,10 @@ export class PromptCosts {
    */
   private heldCost(b: Backend, model: string, tokens: number, now: number): number {
     this.advance(b, now);
-    const start = Math.max(b.prefill.drainedAt(now, this.promptRate), now + this.loadRemaining(b, model, now));
+    const start = Math.max(
+      b.prefill.drainedAt(now, this.promptRate),
+      now + this.loadRemaining(b, model, now),
+    );
     return start - now + (Math.max(tokens, 1) * 1000) / this.promptRate;
   }
 

@@ -152,7 +152,7 @@ describe('cache-aware router', () => {
     expect(events.cold).toHaveLength(3);
   });
 
-  it('takes a prompt off its backend\'s estimated backlog once the backend answers it', async () => {
+  it("takes a prompt off its backend's estimated backlog once the backend answers it", async () => {
     const { router, clock, backends, load } = setup(2, { maxParallel: 1000, promptTokensPerSecond: 2_000 });
     for (const backend of backends) load(backend);
     // A stream of new conversations the server answers far faster than 2,000 prompt tokens/s: each
@@ -182,7 +182,7 @@ describe('cache-aware router', () => {
     for (const lease of leases) lease.release();
   });
 
-  it('holds a long new prompt back until a backend\'s prompt work is done rather than share a busy server', async () => {
+  it("holds a long new prompt back until a backend's prompt work is done rather than share a busy server", async () => {
     const { router, backends, load, events } = setup(2, { maxParallel: 4, promptTokensPerSecond: 2_000 });
     for (const backend of backends) load(backend);
     // First turns of new conversations, about 2,500 prompt tokens (1.25 s of prefill) each: one per server.
@@ -218,7 +218,8 @@ describe('cache-aware router', () => {
     load(b0);
     // Long prompts without a conversation (2,500 tokens, 1.25 s each) for a model only b0 has loaded.
     const granted: Lease[] = [];
-    for (let i = 0; i < 4; i++) void router.acquire(MODEL, { promptBytes: 10_000 }).then((l) => granted.push(l));
+    for (let i = 0; i < 4; i++)
+      void router.acquire(MODEL, { promptBytes: 10_000 }).then((l) => granted.push(l));
     await flush();
     // The first goes to b0, the second is held back for it; the rest would wait behind those two
     // (more than a load), so b1 loads the model in the background instead of all queueing on b0.
