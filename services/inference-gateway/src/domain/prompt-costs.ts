@@ -92,7 +92,7 @@ export class PromptCosts {
    * its prompt rate among the prompts it processes at once, so two long prompts sent together both
    * finish late (processor sharing); one sent once the other is done finishes as late, and the other
    * one a whole prompt sooner. When the backlogs the warm backends already have would make the prompt
-   * share a server at a cost HOLD_MARGIN × that of waiting for the first backend to drain, it waits
+   * share a server at a cost over HOLD_MARGIN × that of waiting for the first backend to drain, it waits
    * in the gateway's queue (the router looks again when a backend answers a prompt): at start-up,
    * while the first loads run and prompts pile up, each server then processes them one after the
    * other, first come first served, instead of all of them together late.
