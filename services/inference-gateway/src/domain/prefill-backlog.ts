@@ -123,6 +123,20 @@ export class PrefillBacklog {
     return added;
   }
 
+  /**
+   * When the prompts here are all processed by the estimate (`now` when there are none), the
+   * soonest a prompt held back until then would have the server to itself (call advance first).
+   */
+  drainedAt(now: number, rate: number): number {
+    const doneAt = share(
+      this.jobs.map((job) => ({ ...job })),
+      Math.max(this.at, now),
+      Number.POSITIVE_INFINITY,
+      rate,
+    );
+    return doneAt.reduce((last, at) => Math.max(last, at), now);
+  }
+
   /** Estimated prompt tokens not processed yet. */
   get tokens(): number {
     return this.jobs.reduce((sum, job) => sum + job.tokens, 0);

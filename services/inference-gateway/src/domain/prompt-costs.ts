@@ -9,6 +9,15 @@ import { chooseForConversation, leastLoaded, rankByKey } from './placement.js';
  */
 const LOAD_WAIT_MARGIN = 1.1;
 
+/**
+ * A prompt no cache holds is held back in the gateway, until the prompt work already sent to a
+ * backend is done, when sending it now would add this many times more to times to first token than
+ * holding it (and at least HOLD_MIN_SAVING_MS more): holding costs a round trip, and an estimate
+ * that is off could leave a server idle for a moment.
+ */
+const HOLD_MARGIN = 1.1;
+const HOLD_MIN_SAVING_MS = 200;
+
 /** A background load faster than this found the model loaded already: it says nothing about load time. */
 const MIN_LOAD_SAMPLE_MS = 50;
 
@@ -32,6 +41,8 @@ export interface PlacementContext {
 export class PromptCosts {
   private loadEstimateMs: number;
   private loadTimed = false;
+  /** The last call of soonest held the prompt back (rather than finding no backend). */
+  held = false;
 
   constructor(
     private readonly promptRate: number,
@@ -76,6 +87,15 @@ export class PromptCosts {
    * the model is loaded there in the background (one load per backend and model at a time) and that
    * backend is a candidate too. Among the backends within one prompt's processing time of the
    * cheapest, a conversation is homed on one with a slot cache to spare.
+   *
+   * Undefined: the prompt is better held back until a backend's prompt work is done. A server shares
+   * its prompt rate among the prompts it processes at once, so two long prompts sent together both
+   * finish late (processor sharing); one sent once the other is done finishes as late, and the other
+   * one a whole prompt sooner. When the backlogs the warm backends already have would make the prompt
+   * share a server at a cost over HOLD_MARGIN × that of waiting for the first backend to drain, it waits
+   * in the gateway's queue (the router looks again when a backend answers a prompt): at start-up,
+   * while the first loads run and prompts pile up, each server then processes them one after the
+   * other, first come first served, instead of all of them together late.
    */
   soonest(
     model: string,
@@ -84,20 +104,56 @@ export class PromptCosts {
     now: number,
     affinityKey: string | undefined,
     ctx: PlacementContext,
+    /** Prompt tokens held back in the gateway ahead of this one (they go first). */
+    heldAhead = 0,
   ): Backend | undefined {
-    const candidates = eligible.filter((b) => b.warm(model, now) && ctx.hasSlotFor(b, model, now));
+    this.held = false;
+    const warmFree = eligible.filter((b) => b.warm(model, now) && ctx.hasSlotFor(b, model, now));
+    // A conversation is homed where a slot's cache is to spare whenever a warm backend has one, however
+    // much cheaper a backend without would be now: there it would take another conversation's cache,
+    // and each turn of one of them would process its whole prompt again (far more work, later, than
+    // waiting for the backend with room; a cold one is loaded below when that wait is too long). Only
+    // a backend still loading the model does not count while one has it loaded: a turn does not wait
+    // for a background load started to relieve the caches (relieveCachePressure).
+    const loadedThere = (b: Backend) => (b.loaded.get(model) ?? 0) > now;
+    const spare =
+      affinityKey === undefined
+        ? warmFree
+        : warmFree.filter((b) => ctx.homedOn(b, model, now) < ctx.maxParallel);
+    const useSpare = spare.length > 0 && (spare.some(loadedThere) || !warmFree.some(loadedThere));
+    const candidates = useSpare ? spare : warmFree;
     const waitOf = new Map(candidates.map((b) => [b, this.cost(b, model, tokens, now)]));
     let best = Math.min(...waitOf.values());
+    // The least the prompt costs if held back until a warm backend's prompt work is done. Prompts held
+    // ahead of it go first (first come, first served: one sent past them would delay them in turn),
+    // so it is held whenever it would be alone, and then waits for their work too (spread over the
+    // backends) — which a load elsewhere may beat.
+    let held = Number.POSITIVE_INFINITY;
+    for (const b of candidates) held = Math.min(held, this.heldCost(b, model, tokens, now));
+    const holds = best > HOLD_MARGIN * held && best - held >= HOLD_MIN_SAVING_MS;
+    held += (heldAhead * 1000) / this.promptRate / Math.max(1, candidates.length);
+    // A load elsewhere starts when sending the prompt now would cost more than that load (the backends
+    // with the model are short of prompt capacity: later prompts would queue for them too), or when
+    // the prompt, held back behind the others, would wait longer than it.
+    const stay = holds ? Math.max(best, held) : best;
     if (ctx.preload) {
       const cold = eligible.filter((b) => !b.warm(model, now) && ctx.hasSlotFor(b, model, now));
       const target = this.cheapest(model, cold, tokens, now);
       const targetWait = target === undefined ? best : this.cost(target, model, tokens, now);
-      if (target && best > LOAD_WAIT_MARGIN * targetWait) {
+      if (target && stay > LOAD_WAIT_MARGIN * targetWait) {
         ctx.preload(model, target);
         candidates.push(target);
         waitOf.set(target, targetWait);
         best = targetWait;
+        // Held back, it would wait longer than this load: it goes there.
+        if (holds) return target;
+      } else if (holds) {
+        this.held = true;
+        return undefined;
       }
+    } else if (holds) {
+      this.held = true;
+      return undefined;
     }
     const tolerance = (tokens * 1000) / this.promptRate;
     const near = candidates.filter((b) => (waitOf.get(b) ?? 0) <= best + tolerance);
@@ -140,6 +196,19 @@ export class PromptCosts {
   private cost(b: Backend, model: string, tokens: number, now: number): number {
     this.advance(b, now);
     return b.prefill.addedBy(tokens, now + this.loadRemaining(b, model, now), now, this.promptRate);
+  }
+
+  /**
+   * What the prompt costs if held back until the backend's prompt work is done (and its model in),
+   * then processed alone: its own wait only, as it delays no prompt sent there before it.
+   */
+  private heldCost(b: Backend, model: string, tokens: number, now: number): number {
+    this.advance(b, now);
+    const start = Math.max(
+      b.prefill.drainedAt(now, this.promptRate),
+      now + this.loadRemaining(b, model, now),
+    );
+    return start - now + (Math.max(tokens, 1) * 1000) / this.promptRate;
   }
 
   private advance(b: Backend, now: number): void {

@@ -182,6 +182,53 @@ describe('cache-aware router', () => {
     for (const lease of leases) lease.release();
   });
 
+  it("holds a long new prompt back until a backend's prompt work is done rather than share a busy server", async () => {
+    const { router, backends, load, events } = setup(2, { maxParallel: 4, promptTokensPerSecond: 2_000 });
+    for (const backend of backends) load(backend);
+    // First turns of new conversations, about 2,500 prompt tokens (1.25 s of prefill) each: one per server.
+    const big = { promptBytes: 10_000 };
+    const first = await router.acquire(MODEL, { affinityKey: 'conv-0', ...big });
+    const second = await router.acquire(MODEL, { affinityKey: 'conv-1', ...big });
+    expect(second.backend).not.toBe(first.backend);
+    // A third shares a server with one of them: both would finish after 2.5 s (3.75 s added in all);
+    // held until one is done, it finishes as late and the other one 1.25 s sooner.
+    let third: Lease | undefined;
+    void router.acquire(MODEL, { affinityKey: 'conv-2', ...big }).then((lease) => {
+      third = lease;
+    });
+    await flush();
+    expect(third).toBeUndefined();
+    // A short prompt (a returning turn, a small request) is not held: it adds little to either.
+    const small = await router.acquire(MODEL, { affinityKey: 'conv-3', promptBytes: 400 });
+    expect(backends).toContain(small.backend);
+    // The second server answers its prompt: the held one goes there at once.
+    second.answered?.();
+    await flush();
+    expect(third?.backend).toBe(second.backend);
+    expect(events.preloads).toEqual([]);
+  });
+
+  it('counts the prompts held back in the gateway: a burst of long prompts still loads the model elsewhere', async () => {
+    const { router, backends, load, events } = setup(2, {
+      maxParallel: 8,
+      promptTokensPerSecond: 2_000,
+      loadEstimateMs: 3_000,
+    });
+    const [b0, b1] = backends as [Backend, Backend];
+    load(b0);
+    // Long prompts without a conversation (2,500 tokens, 1.25 s each) for a model only b0 has loaded.
+    const granted: Lease[] = [];
+    for (let i = 0; i < 4; i++)
+      void router.acquire(MODEL, { promptBytes: 10_000 }).then((l) => granted.push(l));
+    await flush();
+    // The first goes to b0, the second is held back for it; the rest would wait behind those two
+    // (more than a load), so b1 loads the model in the background instead of all queueing on b0.
+    expect(granted[0]?.backend).toBe(b0);
+    expect(events.preloads).toEqual([`${MODEL}@b1`]);
+    expect(granted.some((l) => l.backend === b1)).toBe(true);
+    expect(router.queueDepth).toBeLessThan(3);
+  });
+
   it('keeps small concurrent requests for a cold model on its one load (their prompts cost less than a load)', async () => {
     const { router, events } = setup(3, {
       maxParallel: 4,
@@ -259,6 +306,23 @@ describe('cache-aware router', () => {
     const counts = backends.map((b) => memory.liveOn(b.id, MODEL, clock.now));
     expect(counts.reduce((sum, n) => sum + n, 0)).toBe(1);
     expect(memory.liveOn(back.backend.id, MODEL, clock.now)).toBe(1);
+  });
+
+  it('homes a new long conversation on a backend with a slot cache to spare even when a full one is idle', async () => {
+    const { router, backends, load, clock } = setup(2, { maxParallel: 2, promptTokensPerSecond: 2_000 });
+    for (const backend of backends) load(backend);
+    const [b0, b1] = backends as [Backend, Backend];
+    // b0 is idle but the home of two live conversations (both its slots' caches); b1 has room but
+    // 5,000 prompt tokens (2.5 s) to process.
+    const memory = router['affinity'];
+    memory.set('conv-a', 'b0', MODEL, clock.now);
+    memory.set('conv-b', 'b0', MODEL, clock.now);
+    b1.prefill.add(MODEL, 5_000, clock.now, clock.now);
+    // A new conversation's first turn (2,500 tokens) would start at once on b0, but there it would take
+    // conv-a's or conv-b's cache, and one of them would process its whole prompt again next turn.
+    const lease = await router.acquire(MODEL, { affinityKey: 'conv-new', promptBytes: 10_000 });
+    expect(lease.backend).toBe(b1);
+    expect(memory.liveOn(b0.id, MODEL, clock.now)).toBe(2);
   });
 
   it('a returning conversation waits a little for its full backend, then goes elsewhere', async () => {

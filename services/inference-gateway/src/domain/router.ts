@@ -34,6 +34,8 @@ interface Waiter {
   model: string;
   affinityKey: string | undefined;
   promptTokens: number | undefined;
+  /** cache-aware: uncached prompt tokens held back in the gateway (0: waiting for a slot or a load). */
+  heldTokens: number;
   exclude: ReadonlySet<Backend> | undefined;
   enqueuedAt: number;
   grant(lease: LocalLease): void;
@@ -58,6 +60,8 @@ export class Router {
   // A Set keeps insertion order: a FIFO with O(1) removal of a waiter that gave up.
   private readonly queue = new Set<Waiter>();
   private pumping = false;
+  /** cache-aware: the prompt tokens the last pick held back in the gateway (0: none). */
+  private heldTokens = 0;
   private readonly affinity: AffinityMemory;
   /** cache-aware: what a prompt no cache holds costs on each backend (its wait for a load and prompt work). */
   private readonly costs: PromptCosts;
@@ -177,7 +181,10 @@ export class Router {
       return Promise.reject(error);
     }
     const promptTokens = promptBytes === undefined ? undefined : Math.ceil(promptBytes / BYTES_PER_TOKEN);
-    const immediate = this.pick(model, eligible, limited, affinityKey, this.now(), promptTokens);
+    let ahead = 0;
+    for (const queued of this.queue) ahead += queued.heldTokens;
+    const immediate = this.pick(model, eligible, limited, affinityKey, this.now(), promptTokens, ahead);
+    const heldTokens = this.heldTokens;
     if (immediate) return Promise.resolve(this.lease(immediate, model, limited));
     if (this.queue.size >= this.options.queueMax) {
       return Promise.reject(new RoutingError('queue_full', 'every backend holding the model is busy'));
@@ -193,6 +200,7 @@ export class Router {
         model,
         affinityKey,
         promptTokens,
+        heldTokens,
         exclude,
         enqueuedAt: this.now(),
         grant: (lease) => {
@@ -235,7 +243,9 @@ export class Router {
     this.events.onColdLoad?.(model, backend);
   }
 
-  private lease({ backend, job }: Pick, model: string, limited: boolean): LocalLease {
+  private lease(picked: Pick, model: string, limited: boolean): LocalLease {
+    const { backend } = picked;
+    let { job } = picked;
     // A request for a model the backend has neither loaded nor is loading starts a load there; while
     // it runs, the backend counts as warm for the model, so other requests wait for it (single flight).
     const cold = limited && !backend.warm(model, this.now());
@@ -251,7 +261,11 @@ export class Router {
     }
     let released = false;
     const answered = () => {
-      if (job) backend.prefill.remove(job);
+      if (!job) return;
+      backend.prefill.remove(job);
+      job = undefined;
+      // A prompt held back until this backend's prompt work is done may go now.
+      this.pump();
     };
     const end = (ran: boolean) => {
       if (released) return;
@@ -289,9 +303,11 @@ export class Router {
     affinityKey: string | undefined,
     enqueuedAt: number,
     promptTokens: number | undefined,
+    heldAhead = 0,
   ): Pick | undefined {
+    this.heldTokens = 0;
     if (this.options.strategy === 'cache-aware')
-      return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt, promptTokens);
+      return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt, promptTokens, heldAhead);
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
     const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
@@ -324,8 +340,10 @@ export class Router {
     affinityKey: string | undefined,
     enqueuedAt: number,
     promptTokens: number | undefined,
+    heldAhead: number,
   ): Pick | undefined {
     const now = this.now();
+    this.costs.held = false;
     const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
     // With the prompt's size known, a request whose prompt no cache holds goes where it starts soonest.
     const sized = limited && promptTokens !== undefined;
@@ -352,12 +370,12 @@ export class Router {
         );
         chosen = choice?.backend;
         if (choice && !choice.hit && sized)
-          chosen = this.costs.soonest(model, eligible, uncached, now, affinityKey, this.placement);
+          chosen = this.costs.soonest(model, eligible, uncached, now, affinityKey, this.placement, heldAhead);
         if (chosen && chosen.id === previous) uncached -= this.affinity.tokensOf(affinityKey) ?? 0;
         if (chosen && previous !== undefined) this.countAffinity(chosen.id === previous);
       } else {
         chosen = sized
-          ? this.costs.soonest(model, eligible, uncached, now, undefined, this.placement)
+          ? this.costs.soonest(model, eligible, uncached, now, undefined, this.placement, heldAhead)
           : leastLoaded(model, warmFree);
       }
     } else if (warm.length === 0 || !limited || this.spills(model, warm, now - enqueuedAt)) {
@@ -367,7 +385,10 @@ export class Router {
       if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined)
         this.countAffinity(false);
     }
-    if (!chosen) return undefined;
+    if (!chosen) {
+      if (sized && this.costs.held) this.heldTokens = uncached;
+      return undefined;
+    }
     const job = sized ? this.costs.add(chosen, model, uncached, now) : undefined;
     if (affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id, model, now, promptTokens);
     return { backend: chosen, job };
@@ -439,6 +460,8 @@ export class Router {
     if (this.pumping || this.queue.size === 0) return;
     this.pumping = true;
     try {
+      // Prompts held back ahead of a waiter go first: its estimate counts their work.
+      let ahead = 0;
       for (const waiter of [...this.queue]) {
         let eligible: Backend[];
         try {
@@ -454,8 +477,13 @@ export class Router {
           waiter.affinityKey,
           waiter.enqueuedAt,
           waiter.promptTokens,
+          ahead,
         );
         if (picked) waiter.grant(this.lease(picked, waiter.model, true));
+        else {
+          waiter.heldTokens = this.heldTokens;
+          ahead += waiter.heldTokens;
+        }
       }
     } finally {
       this.pumping = false;
