@@ -1,6 +1,9 @@
 import { PrefillBacklog } from './prefill-backlog.js';
 import { RateWindow } from './rate-window.js';
 
+/** How long a load this gateway saw finish counts as loaded until /api/ps says otherwise. */
+export const ASSUMED_KEEP_ALIVE_MS = 5 * 60 * 1000;
+
 export type BackendState = 'pending' | 'healthy' | 'ejected' | 'draining';
 
 /** One model entry as a backend's /api/tags lists it (kept whole so /api/tags can answer the union). */

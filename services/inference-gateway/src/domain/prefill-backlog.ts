@@ -9,8 +9,6 @@ export interface PrefillJob {
   model: string;
   tokens: number;
   readyAt: number;
-  /** When the request was sent (its time to first token counts from then). */
-  sentAt: number;
 }
 
 /**
@@ -74,9 +72,9 @@ export class PrefillBacklog {
   }
 
   /** A prompt sent; returns its job (undefined for an empty one) to take it off once it is processed. */
-  add(model: string, tokens: number, readyAt: number, sentAt: number): PrefillJob | undefined {
+  add(model: string, tokens: number, readyAt: number): PrefillJob | undefined {
     if (tokens <= 0) return undefined;
-    const job = { model, tokens, readyAt, sentAt };
+    const job = { model, tokens, readyAt };
     this.jobs.push(job);
     return job;
   }
@@ -110,10 +108,7 @@ export class PrefillBacklog {
       rate,
     );
     const after = share(
-      [
-        ...this.jobs.map((job) => ({ ...job })),
-        { model: '', tokens: Math.max(tokens, 1), readyAt, sentAt: now },
-      ],
+      [...this.jobs.map((job) => ({ ...job })), { model: '', tokens: Math.max(tokens, 1), readyAt }],
       from,
       Number.POSITIVE_INFINITY,
       rate,

@@ -18,6 +18,9 @@ const LOAD_WAIT_MARGIN = 1.1;
 const HOLD_MARGIN = 1.1;
 const HOLD_MIN_SAVING_MS = 200;
 
+/** What `soonest` answers when the prompt is better held back in the gateway for now. */
+export const HELD: unique symbol = Symbol('held');
+
 /** A background load faster than this found the model loaded already: it says nothing about load time. */
 const MIN_LOAD_SAMPLE_MS = 50;
 
@@ -41,8 +44,6 @@ export interface PlacementContext {
 export class PromptCosts {
   private loadEstimateMs: number;
   private loadTimed = false;
-  /** The last call of soonest held the prompt back (rather than finding no backend). */
-  held = false;
 
   constructor(
     private readonly promptRate: number,
@@ -64,7 +65,7 @@ export class PromptCosts {
    */
   add(b: Backend, model: string, tokens: number, now: number): PrefillJob | undefined {
     this.advance(b, now);
-    return b.prefill.add(model, tokens, now + this.loadRemaining(b, model, now), now);
+    return b.prefill.add(model, tokens, now + this.loadRemaining(b, model, now));
   }
 
   /** The backend where a prompt for the model costs least (by the estimate), or undefined. */
@@ -88,7 +89,7 @@ export class PromptCosts {
    * backend is a candidate too. Among the backends within one prompt's processing time of the
    * cheapest, a conversation is homed on one with a slot cache to spare.
    *
-   * Undefined: the prompt is better held back until a backend's prompt work is done. A server shares
+   * HELD: the prompt is better held back until a backend's prompt work is done. A server shares
    * its prompt rate among the prompts it processes at once, so two long prompts sent together both
    * finish late (processor sharing); one sent once the other is done finishes as late, and the other
    * one a whole prompt sooner. When the backlogs the warm backends already have would make the prompt
@@ -106,8 +107,7 @@ export class PromptCosts {
     ctx: PlacementContext,
     /** Prompt tokens held back in the gateway ahead of this one (they go first). */
     heldAhead = 0,
-  ): Backend | undefined {
-    this.held = false;
+  ): Backend | typeof HELD | undefined {
     const warmFree = eligible.filter((b) => b.warm(model, now) && ctx.hasSlotFor(b, model, now));
     // A conversation is homed where a slot's cache is to spare whenever a warm backend has one, however
     // much cheaper a backend without would be now: there it would take another conversation's cache,
@@ -147,14 +147,8 @@ export class PromptCosts {
         best = targetWait;
         // Held back, it would wait longer than this load: it goes there.
         if (holds) return target;
-      } else if (holds) {
-        this.held = true;
-        return undefined;
-      }
-    } else if (holds) {
-      this.held = true;
-      return undefined;
-    }
+      } else if (holds) return HELD;
+    } else if (holds) return HELD;
     const tolerance = (tokens * 1000) / this.promptRate;
     const near = candidates.filter((b) => (waitOf.get(b) ?? 0) <= best + tolerance);
     const homedOn = (b: Backend) => ctx.homedOn(b, model, now);

@@ -301,7 +301,7 @@ describe('cache-aware router', () => {
     expect([...homes.values()]).toEqual([2, 2, 2]);
     // Conversations idle past AFFINITY_IDLE_MS no longer count: a returning one is live again.
     clock.now += 61_000;
-    const memory = router['affinity'];
+    const memory = router['cacheAware']['affinity'];
     const back = await router.acquire(MODEL, { affinityKey: 'conv-0' });
     const counts = backends.map((b) => memory.liveOn(b.id, MODEL, clock.now));
     expect(counts.reduce((sum, n) => sum + n, 0)).toBe(1);
@@ -314,10 +314,10 @@ describe('cache-aware router', () => {
     const [b0, b1] = backends as [Backend, Backend];
     // b0 is idle but the home of two live conversations (both its slots' caches); b1 has room but
     // 5,000 prompt tokens (2.5 s) to process.
-    const memory = router['affinity'];
+    const memory = router['cacheAware']['affinity'];
     memory.set('conv-a', 'b0', MODEL, clock.now);
     memory.set('conv-b', 'b0', MODEL, clock.now);
-    b1.prefill.add(MODEL, 5_000, clock.now, clock.now);
+    b1.prefill.add(MODEL, 5_000, clock.now);
     // A new conversation's first turn (2,500 tokens) would start at once on b0, but there it would take
     // conv-a's or conv-b's cache, and one of them would process its whole prompt again next turn.
     const lease = await router.acquire(MODEL, { affinityKey: 'conv-new', promptBytes: 10_000 });

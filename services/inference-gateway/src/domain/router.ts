@@ -1,8 +1,6 @@
-import type { Backend } from './backend.js';
-import { AffinityMemory, chooseForConversation, leastLoaded, maySpill, preloadTargets } from './placement.js';
-import { type PlacementContext, PromptCosts } from './prompt-costs.js';
+import { ASSUMED_KEEP_ALIVE_MS, type Backend } from './backend.js';
+import { CacheAwareRouting, heldTokensOf, type Placed, type Picked } from './cache-aware.js';
 import type { BackendPool } from './pool.js';
-import type { PrefillJob } from './prefill-backlog.js';
 import {
   type AcquireOptions,
   type Lease,
@@ -14,9 +12,6 @@ import {
 import type { SharedSlots } from './shared-slots.js';
 
 export * from './routing-types.js';
-
-/** How long a load this gateway saw finish counts as loaded until /api/ps says otherwise. */
-const ASSUMED_KEEP_ALIVE_MS = 5 * 60 * 1000;
 
 /** A lease as the router makes it: it can also be given back unused (the shared slot was refused). */
 interface LocalLease extends Lease {
@@ -44,12 +39,6 @@ interface Waiter {
 
 const NO_EXCLUSIONS: ReadonlySet<Backend> = new Set();
 
-/** A backend picked for a request, and (cache-aware) its prompt in that backend's estimated backlog. */
-interface Pick {
-  backend: Backend;
-  job?: PrefillJob;
-}
-
 /**
  * Picks a backend for each request: healthy, holding the model, with a free slot, by round-robin
  * (default) or least outstanding requests. When every eligible backend is full, requests wait in
@@ -60,12 +49,7 @@ export class Router {
   // A Set keeps insertion order: a FIFO with O(1) removal of a waiter that gave up.
   private readonly queue = new Set<Waiter>();
   private pumping = false;
-  /** cache-aware: the prompt tokens the last pick held back in the gateway (0: none). */
-  private heldTokens = 0;
-  private readonly affinity: AffinityMemory;
-  /** cache-aware: what a prompt no cache holds costs on each backend (its wait for a load and prompt work). */
-  private readonly costs: PromptCosts;
-  private readonly placement: PlacementContext;
+  private readonly cacheAware: CacheAwareRouting;
   readonly stats = { coldLoads: 0, affinityHits: 0, affinityMisses: 0 };
 
   constructor(
@@ -76,15 +60,14 @@ export class Router {
     /** Slots counted across gateway replicas (Redis); without it, this replica counts alone. */
     private readonly shared?: SharedSlots,
   ) {
-    this.affinity = new AffinityMemory(options.affinityIdleMs ?? 60_000);
-    this.costs = new PromptCosts(options.promptTokensPerSecond ?? 2_000, options.loadEstimateMs ?? 5_000);
-    this.placement = {
-      maxParallel: options.maxParallel,
-      affinityLoadFactor: options.affinityLoadFactor ?? 1.25,
+    this.cacheAware = new CacheAwareRouting(options, events, {
+      now: () => this.now(),
       hasSlotFor: (b, model, now) => this.hasSlotFor(b, model, now),
-      homedOn: (b, model, now) => this.affinity.liveOn(b.id, model, now),
-      preload: events.preload ? (model, target) => this.startPreload(model, target) : undefined,
-    };
+      waitingFor: (model) => this.waitingFor(model),
+      noteCold: (model, backend) => this.noteCold(model, backend),
+      countAffinity: (hit) => this.countAffinity(hit),
+      pump: () => this.pump(),
+    });
     pool.onChange(() => this.pump());
   }
 
@@ -184,8 +167,7 @@ export class Router {
     let ahead = 0;
     for (const queued of this.queue) ahead += queued.heldTokens;
     const immediate = this.pick(model, eligible, limited, affinityKey, this.now(), promptTokens, ahead);
-    const heldTokens = this.heldTokens;
-    if (immediate) return Promise.resolve(this.lease(immediate, model, limited));
+    if (immediate && 'backend' in immediate) return Promise.resolve(this.lease(immediate, model, limited));
     if (this.queue.size >= this.options.queueMax) {
       return Promise.reject(new RoutingError('queue_full', 'every backend holding the model is busy'));
     }
@@ -200,7 +182,7 @@ export class Router {
         model,
         affinityKey,
         promptTokens,
-        heldTokens,
+        heldTokens: heldTokensOf(immediate),
         exclude,
         enqueuedAt: this.now(),
         grant: (lease) => {
@@ -221,7 +203,7 @@ export class Router {
       // cache-aware: once the bounded wait for a loaded backend is over, a cold backend may take it.
       const coldTimer =
         this.options.strategy === 'cache-aware' && limited
-          ? setTimeout(() => this.pump(), this.coldWaitMs + 1)
+          ? setTimeout(() => this.pump(), this.cacheAware.coldWaitMs + 1)
           : undefined;
       coldTimer?.unref();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -234,16 +216,12 @@ export class Router {
     return Math.max(1, Math.ceil(this.options.queueTimeoutMs / 1000));
   }
 
-  private get coldWaitMs(): number {
-    return this.options.coldWaitMs ?? 2_000;
-  }
-
   private noteCold(model: string, backend: Backend): void {
     this.stats.coldLoads += 1;
     this.events.onColdLoad?.(model, backend);
   }
 
-  private lease(picked: Pick, model: string, limited: boolean): LocalLease {
+  private lease(picked: Placed, model: string, limited: boolean): LocalLease {
     const { backend } = picked;
     let { job } = picked;
     // A request for a model the backend has neither loaded nor is loading starts a load there; while
@@ -303,11 +281,10 @@ export class Router {
     affinityKey: string | undefined,
     enqueuedAt: number,
     promptTokens: number | undefined,
-    heldAhead = 0,
-  ): Pick | undefined {
-    this.heldTokens = 0;
+    heldAhead: number,
+  ): Picked {
     if (this.options.strategy === 'cache-aware')
-      return this.pickCacheAware(model, eligible, limited, affinityKey, enqueuedAt, promptTokens, heldAhead);
+      return this.cacheAware.pick(model, eligible, limited, affinityKey, enqueuedAt, promptTokens, heldAhead);
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
     const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
@@ -332,115 +309,9 @@ export class Router {
     return { backend: chosen };
   }
 
-  /** cache-aware: a warm backend with a free slot (a conversation's own first), cold only if none (README). */
-  private pickCacheAware(
-    model: string,
-    eligible: Backend[],
-    limited: boolean,
-    affinityKey: string | undefined,
-    enqueuedAt: number,
-    promptTokens: number | undefined,
-    heldAhead: number,
-  ): Pick | undefined {
-    const now = this.now();
-    this.costs.held = false;
-    const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
-    // With the prompt's size known, a request whose prompt no cache holds goes where it starts soonest.
-    const sized = limited && promptTokens !== undefined;
-    let uncached = promptTokens ?? 0;
-    const warm = eligible.filter((b) => b.warm(model, now));
-    const warmFree = warm.filter(free);
-    let chosen: Backend | undefined;
-    const previous = affinityKey === undefined ? undefined : this.affinity.get(affinityKey);
-    if (limited && previous !== undefined && now - enqueuedAt < (this.options.affinityWaitMs ?? 0)) {
-      // Its previous backend is full for now: a short wait for it beats processing the prompt again.
-      const home = warm.find((b) => b.id === previous);
-      if (home && !free(home) && home.busyUntil <= now) return this.waitForHome(enqueuedAt);
-    }
-    if (affinityKey !== undefined && limited) this.relieveCachePressure(model, eligible, warm, now);
-    if (warmFree.length > 0) {
-      if (affinityKey !== undefined) {
-        const choice = chooseForConversation(
-          affinityKey,
-          previous,
-          warmFree,
-          (b) => this.affinity.liveOn(b.id, model, now),
-          this.options.maxParallel,
-          this.options.affinityLoadFactor ?? 1.25,
-        );
-        chosen = choice?.backend;
-        if (choice && !choice.hit && sized)
-          chosen = this.costs.soonest(model, eligible, uncached, now, affinityKey, this.placement, heldAhead);
-        if (chosen && chosen.id === previous) uncached -= this.affinity.tokensOf(affinityKey) ?? 0;
-        if (chosen && previous !== undefined) this.countAffinity(chosen.id === previous);
-      } else {
-        chosen = sized
-          ? this.costs.soonest(model, eligible, uncached, now, undefined, this.placement, heldAhead)
-          : leastLoaded(model, warmFree);
-      }
-    } else if (warm.length === 0 || !limited || this.spills(model, warm, now - enqueuedAt)) {
-      const cold = eligible.filter((b) => free(b) && !b.warm(model, now));
-      // Where the load leaves the least prompt work ahead of it (other models' prompts share the GPU).
-      chosen = sized ? this.costs.cheapest(model, cold, uncached, now) : leastLoaded(model, cold);
-      if (chosen && affinityKey !== undefined && this.affinity.get(affinityKey) !== undefined)
-        this.countAffinity(false);
-    }
-    if (!chosen) {
-      if (sized && this.costs.held) this.heldTokens = uncached;
-      return undefined;
-    }
-    const job = sized ? this.costs.add(chosen, model, uncached, now) : undefined;
-    if (affinityKey !== undefined) this.affinity.set(affinityKey, chosen.id, model, now, promptTokens);
-    return { backend: chosen, job };
-  }
-
-  /** Loads the model on the backend in the background (an empty generate), counted as a cold load. */
-  private startPreload(model: string, target: Backend): void {
-    const preload = this.events.preload;
-    if (!preload) return;
-    const started = this.now();
-    target.preloading.add(model);
-    target.loadStartedAt.set(model, started);
-    this.noteCold(model, target);
-    const loaded = () => {
-      target.loaded.set(model, this.now() + ASSUMED_KEEP_ALIVE_MS);
-      this.costs.timeLoad(this.now() - started);
-    };
-    preload(model, target)
-      .then(loaded, () => undefined)
-      .finally(() => {
-        target.preloading.delete(model);
-        if ((target.loading.get(model) ?? 0) === 0) target.loadStartedAt.delete(model);
-        this.pump();
-      });
-  }
-
   /** A free slot for the model (every strategy counts Ollama's slots per model), no 503 hold, not shared-full. */
   private hasSlotFor(b: Backend, model: string, now: number): boolean {
     return b.inFlightFor(model) < this.options.maxParallel && b.busyUntil <= now && !b.sharedFull(model, now);
-  }
-
-  /** Loads the model on more backends in the background when the warm ones' caches are full. */
-  private relieveCachePressure(model: string, eligible: Backend[], warm: Backend[], now: number): void {
-    if (!this.events.preload) return;
-    const demand = () =>
-      warm.reduce((n, b) => n + this.affinity.liveOn(b.id, model, now), 1 + this.waitingFor(model));
-    for (const target of preloadTargets(model, eligible, warm, demand, this.options.maxParallel, now)) {
-      this.startPreload(model, target);
-    }
-  }
-
-  /** Keeps a request waiting for its conversation's backend; the pump looks again when the wait is over. */
-  private waitForHome(enqueuedAt: number): undefined {
-    // Set once, when the request arrives (later looks come from the pump itself).
-    if (enqueuedAt === this.now())
-      setTimeout(() => this.pump(), (this.options.affinityWaitMs ?? 0) + 1).unref();
-    return undefined;
-  }
-
-  private spills(model: string, warm: Backend[], waitedMs: number): boolean {
-    const waiting = this.waitingFor(model);
-    return maySpill(model, warm, waitedMs, this.coldWaitMs, waiting, this.options.maxParallel, this.now());
   }
 
   private waitingFor(model: string): number {
@@ -479,9 +350,9 @@ export class Router {
           waiter.promptTokens,
           ahead,
         );
-        if (picked) waiter.grant(this.lease(picked, waiter.model, true));
+        if (picked && 'backend' in picked) waiter.grant(this.lease(picked, waiter.model, true));
         else {
-          waiter.heldTokens = this.heldTokens;
+          waiter.heldTokens = heldTokensOf(picked);
           ahead += waiter.heldTokens;
         }
       }
