@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '@corral/service-kit';
 import {
   type FlattenedJWSInput,
@@ -75,26 +76,36 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
   let staleKeys: ReturnType<typeof createLocalJWKSet> | undefined;
   let retryRemoteAt = 0;
   let eagerRefetchAt = 0;
+  let pendingRefetch: Promise<void> | undefined;
+
+  /** One refetch shared by every waiting request, started no sooner than the interval allows. */
+  const refetchForNewerKey = (): Promise<void> => {
+    pendingRefetch ??= (async () => {
+      const wait = eagerRefetchAt + EAGER_REFETCH_MIN_INTERVAL_MS - Date.now();
+      if (wait > 0) await delay(wait);
+      eagerRefetchAt = Date.now();
+      await remoteKeys.reload();
+    })().finally(() => {
+      pendingRefetch = undefined;
+    });
+    return pendingRefetch;
+  };
 
   /**
    * jose refetches for an unknown kid at most once per cooldown, so a second rotation within it
-   * would refuse new tokens until it ends. A token issued after our last refetch may be signed by
-   * a key newer than the set: refetch at once (at most once a second, and never for a token dated
-   * in the future, so forged tokens cannot turn this into a flood).
+   * would refuse new tokens until it ends. A token issued no earlier than our last refetch (`iat`
+   * has whole seconds, so the same second counts) may be signed by a key newer than the set:
+   * refetch (at most once a second: a token arriving sooner waits for that one shared refetch;
+   * never for a token dated in the future, so forged tokens cannot turn this into a flood).
    */
   const resolveNewerKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
-    const now = Date.now();
     const iat = unverifiedIssuedAt(token);
-    if (
-      iat === undefined ||
-      iat * 1000 <= eagerRefetchAt ||
-      iat * 1000 > now + options.clockToleranceSec * 1000 ||
-      now - eagerRefetchAt < EAGER_REFETCH_MIN_INTERVAL_MS
-    ) {
-      return undefined;
-    }
-    eagerRefetchAt = now;
-    await remoteKeys.reload();
+    const mayBeNewer =
+      iat !== undefined &&
+      iat >= Math.floor(eagerRefetchAt / 1000) &&
+      iat * 1000 <= Date.now() + options.clockToleranceSec * 1000;
+    if (!mayBeNewer) return undefined;
+    await refetchForNewerKey();
     return remoteKeys(header, token);
   };
 

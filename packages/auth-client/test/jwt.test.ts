@@ -280,11 +280,33 @@ describe('access tokens: refused', () => {
     advance(31_000); // past jose's 30 s cooldown since that load
     expectInvalidToken(await me(harness, await signAccessToken(stranger)));
     expect(jwks.fetches).toBe(fetchesAfterFirstLoad + 1);
+    // Issued before that refetch, another unknown kid cannot be a newer key: nothing is fetched.
     const anotherUnknown = { ...stranger, kid: 'key-unknown-2' };
+    const before = Math.floor(Date.now() / 1000) - 2;
     for (let i = 0; i < 5; i += 1) {
-      expectInvalidToken(await me(harness, await signAccessToken(anotherUnknown)));
+      expectInvalidToken(await me(harness, await signAccessToken(anotherUnknown, { iat: before })));
     }
     expect(jwks.fetches).toBe(fetchesAfterFirstLoad + 1);
+  });
+
+  it('verifies tokens of two rotations within one second, with at most one refetch a second', async () => {
+    const advance = freezeClock();
+    const harness = buildHarness({ jwksUrl: jwks.url });
+    await me(harness, await signAccessToken(current)).expect(200);
+    const first = jwks.fetches;
+    const third = await makeSigningKey('key-third');
+    jwks.setKeys([current.jwk, next.jwk]);
+    advance(100);
+    await me(harness, await signAccessToken(next)).expect(200);
+    expect(jwks.fetches).toBe(first + 1);
+    // The second rotation in the same second: its tokens' iat (whole seconds) equals the last
+    // refetch's second. Ten of them at once wait for one shared refetch, a second after the last.
+    jwks.setKeys([current.jwk, next.jwk, third.jwk]);
+    advance(100);
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => signAccessToken(third)));
+    const answers = await Promise.all(tokens.map((token) => me(harness, token)));
+    expect(answers.map((res) => res.status)).toEqual(Array(10).fill(200));
+    expect(jwks.fetches).toBe(first + 2);
   });
 
   it('refetches at once, within the cooldown, for a token issued after the last refetch (a second rotation)', async () => {
