@@ -77,14 +77,13 @@ describe('replies that stream while the user does other things', () => {
     await sendAndWaitForText(question);
     made.scrolled = conversationIdOf();
     const list = page.locator('.chat__messages');
-    // The scroll event goes with the scroll, as a wheel's does: the browser would send it on its next
-    // frame, and a token rendered before that frame still found the view following (CI: no button).
-    await list.evaluate((node) => {
-      node.scrollTo({ top: 0 });
-      node.dispatchEvent(new Event('scroll'));
-    });
+    // A real wheel turned up over the list (its scroll event only comes with the next frame: a token
+    // rendered before then must not pull the view back down).
+    await list.hover();
+    await page.mouse.wheel(0, -100_000);
     const jump = page.getByRole('button', { name: /Jump to latest/ });
     await jump.waitFor();
+    await expect.poll(() => list.evaluate((node) => node.scrollTop)).toBe(0);
 
     // Two more tokens arrive; the view is still at the top.
     for (let i = 0; i < 2; i += 1) {

@@ -245,10 +245,8 @@ export function ChatView() {
 
   const lastAssistant = [...shown].reverse().find((m) => m.role === 'assistant');
 
-  const { messagesRef, following, setFollow, onMessagesScroll, jumpToLatest } = useFollowScroll(id, endRef, [
-    live?.text,
-    shown.length,
-  ]);
+  const { messagesRef, following, setFollow, onMessagesScroll, onMessagesWheel, jumpToLatest } =
+    useFollowScroll(id, endRef, [live?.text, shown.length]);
 
   const updateConversation = async (change: { model?: string; systemPrompt?: string | null }) => {
     if (!conversation) {
@@ -305,7 +303,13 @@ export function ChatView() {
         }}
       />
       {conversation && <ShareButton conversationId={conversation.id} disabled={streaming} />}
-      <div className="chat__messages" aria-busy={loading} ref={messagesRef} onScroll={onMessagesScroll}>
+      <div
+        className="chat__messages"
+        aria-busy={loading}
+        ref={messagesRef}
+        onScroll={onMessagesScroll}
+        onWheel={onMessagesWheel}
+      >
         <ChatTitle title={conversation?.title} shown={shown.length > 0} />
         {loading && <p className="muted">Loading…</p>}
         {!loading && shown.length === 0 && loadError === undefined && (

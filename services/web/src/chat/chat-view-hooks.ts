@@ -68,8 +68,12 @@ export function useFollowScroll(
   const messagesRef = useRef<HTMLDivElement>(null);
   const [following, setFollowing] = useState(true);
   const followingRef = useRef(true);
+  /** Where the view was left by its own last follow: above it, the user has moved since. */
+  const ownTopRef = useRef<number | null>(null);
   const setFollow = (value: boolean) => {
     followingRef.current = value;
+    // Asked to follow again (a send, Jump to latest): wherever the view is now is not a move away.
+    if (value) ownTopRef.current = null;
     setFollowing(value);
   };
   const onMessagesScroll = () => {
@@ -78,15 +82,29 @@ export function useFollowScroll(
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight <= BOTTOM_SLACK_PX;
     if (atBottom !== followingRef.current) setFollow(atBottom);
   };
+  // A wheel turned up stops following at once: its scroll event only comes with the next frame, and
+  // a token rendered before then would pull the view back down.
+  const onMessagesWheel = (event: { deltaY: number }) => {
+    if (event.deltaY < 0 && followingRef.current) setFollow(false);
+  };
   const jumpToLatest = () => {
     setFollow(true);
     endRef.current?.scrollIntoView?.({ block: 'end' });
+    ownTopRef.current = messagesRef.current?.scrollTop ?? null;
   };
   useEffect(() => {
     setFollow(true);
   }, [id]);
   useEffect(() => {
-    if (followingRef.current) endRef.current?.scrollIntoView?.({ block: 'end' });
+    if (!followingRef.current) return;
+    const box = messagesRef.current;
+    // Moved up since the last follow, its scroll event not handled yet (a scrollbar drag, keys, touch).
+    if (box && ownTopRef.current !== null && box.scrollTop < ownTopRef.current) {
+      setFollow(false);
+      return;
+    }
+    endRef.current?.scrollIntoView?.({ block: 'end' });
+    ownTopRef.current = box?.scrollTop ?? null;
   }, changes);
-  return { messagesRef, following, setFollow, onMessagesScroll, jumpToLatest };
+  return { messagesRef, following, setFollow, onMessagesScroll, onMessagesWheel, jumpToLatest };
 }
