@@ -42,7 +42,7 @@ import { messageRoutes } from './routes/messages.js';
 import { modelAndUsageRoutes } from './routes/models.js';
 import { openAiRoutes, renderOpenAiError } from './routes/openai.js';
 import { poolRoutes } from './routes/pool.js';
-import { bindCaller } from './routes/principal.js';
+import { bindAdmission, bindCaller } from './routes/principal.js';
 import { GroupGrants } from './domain/group-grants.js';
 import { AuditTrail } from './domain/audit-trail.js';
 import { ModelAvailability } from './data/model-availability.js';
@@ -266,11 +266,21 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   // Limits are resolved here, once per request; the routes read them from the caller.
   const rateLimit: RequestHandler = (req, res, next) => {
     if (!req.auth) return next(new AppError('unauthorized'));
-    admitRequest(ctx, req.auth, requestKind(req.method, req.originalUrl)).then(({ caller, headers }) => {
-      bindCaller(req, caller);
-      res.set(headers);
-      next();
-    }, next);
+    const admission = admitRequest(ctx, req.auth, requestKind(req.method, req.originalUrl)).then(
+      ({ caller, headers }) => {
+        bindCaller(req, caller);
+        // (A route that answered before admission ended, e.g. a missing scope, keeps its headers.)
+        if (!res.headersSent) res.set(headers);
+        return caller;
+      },
+    );
+    // A reply in a conversation reads the conversation while the rate limit answers (two round
+    // trips at once, not one after the other); the route waits for admission before it acts.
+    if (req.method === 'POST' && CONVERSATION_REPLY_ROUTE.test(req.originalUrl.split('?')[0] ?? '')) {
+      bindAdmission(req, admission);
+      return next();
+    }
+    admission.then(() => next(), next);
   };
   const guard = [auth.requireAuth, rateLimit];
 
@@ -320,6 +330,9 @@ export async function createApp(kit: ServiceKit<ChatConfig>, deps: ChatDeps = {}
   // The busiest route skips express altogether: POST /v1/chat/completions has no express route.
   return withDirectRoutes(kit, app, [chatCompletionsRoute(ctx), completionsRoute(ctx), responsesRoute(ctx)]);
 }
+
+/** Send, regenerate and edit: routes that start a reply in an existing conversation. */
+const CONVERSATION_REPLY_ROUTE = /^\/api\/conversations\/[^/]+\/messages(?:\/[^/]+\/(?:regenerate|edit))?$/;
 
 /** The web's routes that start a reply (send, regenerate, edit, and a new chat with its first message). */
 const GENERATING_ROUTE = /^\/api\/conversations\/(?:[^/]+\/messages(?:\/[^/]+\/(?:regenerate|edit))?|start)$/;

@@ -1,7 +1,7 @@
 import { requireScope } from '@corral/auth-client';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '@corral/contracts';
 import { parseInput } from '@corral/service-kit';
-import { type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ChatContext } from '../context.js';
 import {
@@ -16,7 +16,7 @@ import { attachmentsForEdit, attachmentsForMessage } from '../domain/attachments
 import type { GenerationResult } from '../domain/generations.js';
 import { EVENTS_TRIMMED, finalReplyEvent } from '../domain/reply-events.js';
 import { findMessage, type StartedReply, startReply, stopConversation } from '../domain/replies.js';
-import { principal } from './principal.js';
+import { admitted, authenticatedUserId, principal } from './principal.js';
 import { openEventStream } from './sse.js';
 
 /**
@@ -50,6 +50,17 @@ function streamReply(ctx: ChatContext, res: Response, started: StartedReply): vo
     generation.off('thinking', onThinking);
     generation.off('end', onEnd);
   });
+}
+
+/**
+ * The caller's conversation `id`, read while the request is admitted (app.ts binds the admission
+ * for these routes); a refusal of the request wins over a missing conversation.
+ */
+async function admittedWithConversation(ctx: ChatContext, req: Request) {
+  const reading = findOwnConversation(ctx.db, authenticatedUserId(req), String(req.params.id));
+  reading.catch(() => undefined);
+  const caller = await admitted(req);
+  return { caller, conversation: await reading };
 }
 
 /** A position in a reply: `Last-Event-ID` (what EventSource sends back) or `?after=`. */
@@ -190,8 +201,7 @@ export function messageRoutes(ctx: ChatContext): Router {
   });
 
   router.post('/:id/messages', async (req, res) => {
-    const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
+    const { caller, conversation } = await admittedWithConversation(ctx, req);
     const body = parseInput(sendBody, req.body ?? {});
     const model = body.model ?? conversation.model;
     const attachments = await attachmentsForMessage(ctx, caller, conversation.id, model, body.attachmentIds);
@@ -205,8 +215,7 @@ export function messageRoutes(ctx: ChatContext): Router {
   });
 
   router.post('/:id/messages/:messageId/regenerate', async (req, res) => {
-    const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
+    const { caller, conversation } = await admittedWithConversation(ctx, req);
     const body = parseInput(regenerateBody, req.body ?? {});
     const previous = await findMessage(ctx, conversation.id, req.params.messageId, 'assistant');
     const started = await startReply(ctx, caller, conversation, {
@@ -218,8 +227,7 @@ export function messageRoutes(ctx: ChatContext): Router {
   });
 
   router.post('/:id/messages/:messageId/edit', async (req, res) => {
-    const caller = principal(req);
-    const conversation = await findOwnConversation(ctx.db, caller.userId, req.params.id);
+    const { caller, conversation } = await admittedWithConversation(ctx, req);
     const body = parseInput(editBody, req.body ?? {});
     const original = await findMessage(ctx, conversation.id, req.params.messageId, 'user');
     const attachments = await attachmentsForEdit(

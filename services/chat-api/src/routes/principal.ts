@@ -11,6 +11,28 @@ export function bindCaller(req: Request, caller: Caller): void {
   callers.set(req, caller);
 }
 
+const admissions = new WeakMap<Request, Promise<Caller>>();
+
+/**
+ * For a route that reads its conversation while the request is admitted (app.ts): the admission
+ * in progress, awaited by the route before it acts; a refusal (429) reaches the client from there.
+ */
+export function bindAdmission(req: Request, admission: Promise<Caller>): void {
+  admission.catch(() => undefined);
+  admissions.set(req, admission);
+}
+
+/** The caller once admitted (see bindAdmission); afterwards `principal(req)` answers too. */
+export function admitted(req: Request): Promise<Caller> {
+  return admissions.get(req) ?? Promise.resolve(principal(req));
+}
+
+/** The authenticated user, before admission ends: only for reads that run alongside it. */
+export function authenticatedUserId(req: Request): string {
+  if (!req.auth) throw new AppError('unauthorized');
+  return req.auth.userId;
+}
+
 /** The authenticated, admitted caller; routes are only mounted behind the guard that sets it. */
 export function principal(req: Request): Caller {
   const caller = callers.get(req);
