@@ -289,20 +289,29 @@ describe('access tokens: refused', () => {
     expect(jwks.fetches).toBe(fetchesAfterFirstLoad + 1);
   });
 
-  it('verifies tokens of two rotations within one second, with at most one refetch a second', async () => {
+  /**
+   * A verifier that loaded the set with `current`, then saw two rotations `gapMs` apart, both well
+   * within jose's 30 s cooldown: `next`'s token verified (one refetch), `third` just published.
+   */
+  async function secondRotation(gapMs: number) {
     const advance = freezeClock();
     const harness = buildHarness({ jwksUrl: jwks.url });
     await me(harness, await signAccessToken(current)).expect(200);
     const first = jwks.fetches;
     const third = await makeSigningKey('key-third');
     jwks.setKeys([current.jwk, next.jwk]);
-    advance(100);
+    advance(gapMs);
     await me(harness, await signAccessToken(next)).expect(200);
     expect(jwks.fetches).toBe(first + 1);
-    // The second rotation in the same second: its tokens' iat (whole seconds) equals the last
-    // refetch's second. Ten of them at once wait for one shared refetch, a second after the last.
     jwks.setKeys([current.jwk, next.jwk, third.jwk]);
-    advance(100);
+    advance(gapMs);
+    return { harness, first, third };
+  }
+
+  it('verifies tokens of two rotations within one second, with at most one refetch a second', async () => {
+    // The second rotation's tokens have the last refetch's second as iat (whole seconds). Ten of
+    // them at once wait for one shared refetch, a second after the last.
+    const { harness, first, third } = await secondRotation(100);
     const tokens = await Promise.all(Array.from({ length: 10 }, () => signAccessToken(third)));
     const answers = await Promise.all(tokens.map((token) => me(harness, token)));
     expect(answers.map((res) => res.status)).toEqual(Array(10).fill(200));
@@ -310,17 +319,7 @@ describe('access tokens: refused', () => {
   });
 
   it('refetches at once, within the cooldown, for a token issued after the last refetch (a second rotation)', async () => {
-    const advance = freezeClock();
-    const harness = buildHarness({ jwksUrl: jwks.url });
-    await me(harness, await signAccessToken(current)).expect(200);
-    const first = jwks.fetches;
-    // Two rotations, each a few seconds after the last: well within jose's 30 s cooldown.
-    const third = await makeSigningKey('key-third');
-    jwks.setKeys([current.jwk, next.jwk]);
-    advance(3000);
-    await me(harness, await signAccessToken(next)).expect(200);
-    jwks.setKeys([current.jwk, next.jwk, third.jwk]);
-    advance(3000);
+    const { harness, first, third } = await secondRotation(3000);
     await me(harness, await signAccessToken(third)).expect(200);
     expect(jwks.fetches).toBe(first + 2);
     // A forged token dated in the future, or an old one with an unknown kid, refetches nothing.
