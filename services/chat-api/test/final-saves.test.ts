@@ -88,7 +88,13 @@ async function replyWhileDatabaseGoes(chat: TestChat, link: TcpRelay, model?: st
   const text = textOf([first.event, ...rest.before], 'token');
   const reasoning = textOf(first.before, 'thinking');
   const done = JSON.parse(rest.event.data) as { status: string; finalSave: string; completionTokens: number };
-  return { conversationId: conversation.id as string, replyId: start.assistantMessage.id, text, reasoning, done };
+  return {
+    conversationId: conversation.id as string,
+    replyId: start.assistantMessage.id,
+    text,
+    reasoning,
+    done,
+  };
 }
 
 describe('a reply that finishes while PostgreSQL is away', () => {

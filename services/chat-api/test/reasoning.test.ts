@@ -71,7 +71,11 @@ async function say(user: TestUser, conversationId: string, content: string, stop
       .filter((e) => e.event === name)
       .map((e) => (JSON.parse(e.data) as { text: string }).text)
       .join('');
-  return { thinking: text('thinking'), answer: text('token'), done: JSON.parse(event.data) as { status: string } };
+  return {
+    thinking: text('thinking'),
+    answer: text('token'),
+    done: JSON.parse(event.data) as { status: string },
+  };
 }
 
 async function messagesOf(user: TestUser, conversationId: string) {

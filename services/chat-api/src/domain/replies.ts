@@ -31,7 +31,11 @@ export interface StartedReply {
 }
 
 /** The turns sent to the model: each message's content only (a reply's reasoning is not sent back). */
-function historyFor(conversation: Conversation, path: BranchMessage[], images: Map<string, string[]>): ChatTurn[] {
+function historyFor(
+  conversation: Conversation,
+  path: BranchMessage[],
+  images: Map<string, string[]>,
+): ChatTurn[] {
   const turns: ChatTurn[] = [];
   if (conversation.systemPrompt) turns.push({ role: 'system', content: conversation.systemPrompt });
   for (const message of path) {
