@@ -53,6 +53,8 @@ export const message = z.object({
   parentId: recordId.nullable(),
   role: messageRole,
   content: z.string(),
+  /** A thinking model's reasoning for this reply (shown apart from the answer); null: none. */
+  reasoning: z.string().nullable(),
   model: z.string().nullable(),
   status: messageStatus,
   error: z.string().nullable(),

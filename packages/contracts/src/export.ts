@@ -23,6 +23,8 @@ export const exportedMessage = z.object({
   parentId: uuid.nullable(),
   role: z.enum(['system', 'user', 'assistant']),
   content: z.string().max(IMPORT_MAX_MESSAGE_CHARS),
+  /** A reply's reasoning (absent in files written before it was saved). */
+  reasoning: z.string().max(IMPORT_MAX_MESSAGE_CHARS).nullable().optional(),
   model: z.string().max(200).nullable(),
   status: z.enum(['streaming', 'complete', 'stopped', 'error', 'interrupted']),
   error: z.string().max(10_000).nullable(),

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { TcpRelay, TEST_DATABASE_URL } from '@corral/test-support';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
   createConversation,
@@ -13,6 +13,8 @@ import {
 } from './helpers.js';
 
 const stack = useChatApiStack({ chat: false, users: ['user'] });
+
+beforeAll(() => stack.sim.addModel('qwen3'));
 
 afterEach(() => stack.sim.setOptions({ tokensPerSecond: 0, responseTokens: 24 }));
 
@@ -26,6 +28,7 @@ interface StoredReply {
   id: string;
   status: string;
   content: string;
+  reasoning: string | null;
   completionTokens: number | null;
 }
 
@@ -57,10 +60,13 @@ async function chatBehindRelay(schema: string): Promise<{ chat: TestChat; link: 
   return { chat, link };
 }
 
-/** Streams a reply and cuts PostgreSQL after its first token; returns the text sent and the `done` event. */
-async function replyWhileDatabaseGoes(chat: TestChat, link: TcpRelay) {
+/**
+ * Streams a reply and cuts PostgreSQL after its first token; returns the text (and, from a thinking
+ * model, the reasoning) sent and the `done` event.
+ */
+async function replyWhileDatabaseGoes(chat: TestChat, link: TcpRelay, model?: string) {
   stack.sim.setOptions({ tokensPerSecond: 60, responseTokens: 90 });
-  const conversation = await createConversation(chat, stack.user);
+  const conversation = await createConversation(chat, stack.user, model ? { model } : {});
   const stream = await openSse(
     `${chat.url}/api/conversations/${conversation.id}/messages`,
     stack.user.token,
@@ -74,12 +80,21 @@ async function replyWhileDatabaseGoes(chat: TestChat, link: TcpRelay) {
   const first = await readUntil(stream, 'token');
   await link.close();
   const rest = await readUntil(stream, 'done');
-  const text = [first.event, ...rest.before]
-    .filter((e) => e.event === 'token')
-    .map((e) => (JSON.parse(e.data) as { text: string }).text)
-    .join('');
+  const textOf = (events: { event: string; data: string }[], name: string) =>
+    events
+      .filter((e) => e.event === name)
+      .map((e) => (JSON.parse(e.data) as { text: string }).text)
+      .join('');
+  const text = textOf([first.event, ...rest.before], 'token');
+  const reasoning = textOf(first.before, 'thinking');
   const done = JSON.parse(rest.event.data) as { status: string; finalSave: string; completionTokens: number };
-  return { conversationId: conversation.id as string, replyId: start.assistantMessage.id, text, done };
+  return {
+    conversationId: conversation.id as string,
+    replyId: start.assistantMessage.id,
+    text,
+    reasoning,
+    done,
+  };
 }
 
 describe('a reply that finishes while PostgreSQL is away', () => {
@@ -118,5 +133,40 @@ describe('a reply that finishes while PostgreSQL is away', () => {
     expect(stored).toMatchObject({ status: 'complete', completionTokens: 90, content: text });
     expect(existsSync(pendingSavesFile(schema)), 'spill file after replay').toBe(false);
     await first.link.close();
+  });
+
+  it('keeps a thinking reply’s reasoning through the spill file; a record spilled without it (previous release) still replays', async () => {
+    for (const previousRelease of [false, true]) {
+      const schema = stack.schema();
+      const first = await chatBehindRelay(schema);
+      const { conversationId, replyId, text, reasoning, done } = await replyWhileDatabaseGoes(
+        first.chat,
+        first.link,
+        'qwen3',
+      );
+      expect(done).toMatchObject({ status: 'complete', finalSave: 'pending' });
+      expect(reasoning.length).toBeGreaterThan(0);
+      await first.chat.close();
+      const file = pendingSavesFile(schema);
+      const [record] = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { outcome: Record<string, unknown> });
+      expect(record!.outcome.reasoning).toBe(reasoning);
+      if (previousRelease) {
+        delete record!.outcome.reasoning;
+        writeFileSync(file, `${JSON.stringify(record)}\n`);
+      }
+
+      await first.link.open();
+      const second = await stack.startChat({ schema });
+      expect(await storedReply(second, conversationId, replyId)).toMatchObject({
+        status: 'complete',
+        content: text,
+        reasoning: previousRelease ? null : reasoning,
+      });
+      expect(existsSync(file), 'spill file after replay').toBe(false);
+      await first.link.close();
+    }
   });
 });

@@ -43,6 +43,7 @@ export const testMessage = (
   parentId,
   role,
   content: `${role} ${id}`,
+  reasoning: null,
   model: role === 'assistant' ? 'llama3.2' : null,
   status: 'complete',
   error: null,

@@ -169,7 +169,7 @@ describe('image attachments in the browser', () => {
     expect(await finishedReply(2)).toMatch(/^I see 2 images\./);
   });
 
-  it('a thinking model’s reasoning shows collapsed above its answer', async () => {
+  it('a thinking model’s reasoning shows collapsed above its answer, and again after a reload', async () => {
     await page.goto('/');
     const picker = page.getByLabel('Model');
     await picker.locator('option', { hasText: 'qwen3' }).waitFor({ state: 'attached' });
@@ -194,6 +194,13 @@ describe('image attachments in the browser', () => {
     ).trim();
     expect(answer).not.toContain(reasoning);
     await screenshot('thinking-shown');
+    // Saved with the reply: after a reload the same collapsed disclosure holds the same reasoning.
+    await page.reload();
+    const reloaded = page.locator('article.message--assistant details.message__thinking');
+    await reloaded.waitFor();
+    expect(await reloaded.evaluate((node) => (node as HTMLDetailsElement).open)).toBe(false);
+    expect(await reloaded.locator('summary').textContent()).toBe('Thought');
+    expect(((await reloaded.locator('p').textContent()) ?? '').trim()).toBe(reasoning);
   });
   it('an image over ATTACHMENT_MAX_BYTES is refused with the limit named; nothing is sent, the draft stays', async () => {
     await page.goto('/');

@@ -156,9 +156,12 @@ export async function findConversationMessage(
 }
 
 /** The messages from the root to `leafId` (inclusive), following parent links. */
-export function branchTo(messages: Message[], leafId: string | null): Message[] {
+export function branchTo<M extends Pick<Message, 'id' | 'parentId'>>(
+  messages: M[],
+  leafId: string | null,
+): M[] {
   const byId = new Map(messages.map((m) => [m.id, m]));
-  const path: Message[] = [];
+  const path: M[] = [];
   const seen = new Set<string>();
   let cursor = leafId ? byId.get(leafId) : undefined;
   while (cursor && !seen.has(cursor.id)) {
@@ -200,6 +203,7 @@ export const toMessageView = (m: Message, attachments: AttachmentView[] = []) =>
   parentId: m.parentId,
   role: m.role,
   content: m.content,
+  reasoning: m.reasoning,
   model: m.model,
   status: m.status,
   error: m.error,

@@ -1,6 +1,6 @@
 import { branchTo } from './conversations.js';
 import type { Database, Message, MessageStatus } from './db.js';
-import { MESSAGE_COLUMNS, type MessageRow, messageFromRow } from './rows.js';
+import { type BranchMessage, MESSAGE_COLUMNS, type MessageRow, messageFromRow } from './rows.js';
 
 export interface TurnToSave {
   conversationId: string;
@@ -20,7 +20,7 @@ export interface SavedTurn {
   question: Message | null;
   reply: Message;
   /** The branch the reply continues, root first: the saved messages up to `parentId`, then the question. */
-  branch: Message[];
+  branch: BranchMessage[];
   /**
    * The branch's user messages that have images (read in the same statement, so a turn without
    * images costs no query for them); the new question is not among them (its images are the plan's).
@@ -105,6 +105,7 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
   const message = (fields: Pick<Message, 'id' | 'parentId' | 'role' | 'content' | 'model' | 'status'>) => ({
     ...fields,
     conversationId: turn.conversationId,
+    reasoning: null,
     error: null,
     promptTokens: null,
     completionTokens: null,
@@ -142,6 +143,8 @@ export async function saveTurn(db: Database, turn: TurnToSave): Promise<SavedTur
 export interface ReplyOutcome {
   status: Exclude<MessageStatus, 'streaming'>;
   content: string;
+  /** The model's reasoning, null when it had none (and in spill records from before it was saved). */
+  reasoning: string | null;
   error: string | null;
   promptTokens: number | null;
   completionTokens: number;
@@ -156,7 +159,8 @@ export interface ReplyUsage {
 }
 
 /**
- * A reply's final state — the whole text (so a lost batch never loses text), status and counts —
+ * A reply's final state — the whole text (so a lost batch never loses text), its reasoning, status
+ * and counts —
  * and its usage, in one statement: one round trip, and the usage is stored exactly when the reply is.
  * Idempotent: a reply already finalised (its completion count set) is neither rewritten nor counted
  * again, so a retry after a lost acknowledgement is safe; a row the sweep marked `interrupted`
@@ -173,7 +177,7 @@ export async function saveReplyOutcome(
     text: `WITH saved AS (
        UPDATE messages
           SET content = $2, status = $3, error = $4, prompt_tokens = $5, completion_tokens = $6,
-              duration_ms = $7, updated_at = now()
+              duration_ms = $7, reasoning = $11, updated_at = now()
         WHERE id = $1 AND completion_tokens IS NULL
      ), chunks AS (
        DELETE FROM message_chunks WHERE message_id = $1
@@ -197,6 +201,7 @@ export async function saveReplyOutcome(
       usage.userId,
       usage.apiKeyId ?? '',
       usage.model,
+      outcome.reasoning,
     ],
   });
 }

@@ -39,6 +39,12 @@ export const conversationFromRow = (row: ConversationRow): Conversation => ({
   updatedAt: row.updated_at,
 });
 
+/**
+ * A message as a chat turn reads its branch: without its reasoning, which is never sent back to the
+ * model (so a long thinking conversation does not read every earlier reasoning on each turn).
+ */
+export type BranchMessage = Omit<Message, 'reasoning'>;
+
 export const MESSAGE_COLUMNS = `id, conversation_id, parent_id, role, content, model, status, error,
   prompt_tokens, completion_tokens, duration_ms, created_at, updated_at`;
 
@@ -58,7 +64,7 @@ export interface MessageRow {
   updated_at: Date;
 }
 
-export const messageFromRow = (row: MessageRow): Message => ({
+export const messageFromRow = (row: MessageRow): BranchMessage => ({
   id: row.id,
   conversationId: row.conversation_id,
   parentId: row.parent_id,

@@ -189,14 +189,14 @@ async function insertInTransaction(
   const column = <T>(pick: (m: ExportedMessage) => T) => c.messages.map(pick);
   const messages = await client.query(
     `INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, error,
-                           prompt_tokens, completion_tokens, duration_ms, created_at, updated_at)
+                           prompt_tokens, completion_tokens, duration_ms, created_at, updated_at, reasoning)
      SELECT u.id, $1, u.parent_id, u.role, u.content, u.model, u.status, u.error,
-            u.prompt_tokens, u.completion_tokens, u.duration_ms, u.created_at, u.updated_at
+            u.prompt_tokens, u.completion_tokens, u.duration_ms, u.created_at, u.updated_at, u.reasoning
        FROM unnest($2::uuid[], $3::uuid[], $4::"MessageRole"[], $5::text[], $6::text[],
                    $7::"MessageStatus"[], $8::text[], $9::int[], $10::int[], $11::int[],
-                   $12::timestamptz[], $13::timestamptz[])
+                   $12::timestamptz[], $13::timestamptz[], $14::text[])
             AS u(id, parent_id, role, content, model, status, error, prompt_tokens,
-                 completion_tokens, duration_ms, created_at, updated_at)
+                 completion_tokens, duration_ms, created_at, updated_at, reasoning)
      ON CONFLICT (id) DO NOTHING`,
     [
       c.id,
@@ -213,6 +213,7 @@ async function insertInTransaction(
       column((m) => m.durationMs),
       column((m) => m.createdAt),
       column((m) => m.updatedAt),
+      column((m) => m.reasoning ?? null),
     ],
   );
   if (messages.rowCount !== c.messages.length) return { kind: 'collision' };

@@ -17,6 +17,8 @@ const finalSaveSchema = z.object({
   outcome: z.object({
     status: z.enum(['complete', 'stopped', 'error', 'interrupted']),
     content: z.string(),
+    // Absent in records spilled by a release that did not save the reasoning.
+    reasoning: z.string().nullable().default(null),
     error: z.string().nullable(),
     promptTokens: z.number().int().nullable(),
     completionTokens: z.number().int(),
@@ -24,6 +26,10 @@ const finalSaveSchema = z.object({
   }),
   usage: z.object({ userId: z.string(), apiKeyId: z.string().nullable(), model: z.string() }),
 });
+
+/** What a pending save holds in memory, roughly: its text (UTF-16) and the rest. */
+const sizeOf = (save: FinalSave) =>
+  (save.outcome.content.length + (save.outcome.reasoning?.length ?? 0)) * 2 + 256;
 
 export interface FinalSavesOptions {
   db: Database;
@@ -116,7 +122,7 @@ export class FinalSaves {
   }
 
   private async keep(save: FinalSave): Promise<void> {
-    const size = save.outcome.content.length * 2 + 256;
+    const size = sizeOf(save);
     if (this.closed || this.bytes + size > this.options.maxBytes) {
       await appendSpill(this.options.spillFile, [save]);
       this.options.logger.error('pending reply save written to the spill file (memory bound reached)', {
@@ -135,7 +141,7 @@ export class FinalSaves {
     const save = this.pending.get(messageId);
     if (!save) return;
     this.pending.delete(messageId);
-    this.bytes -= save.outcome.content.length * 2 + 256;
+    this.bytes -= sizeOf(save);
     this.options.metrics.pendingFinalSaves.set(this.pending.size);
   }
 

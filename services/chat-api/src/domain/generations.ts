@@ -13,6 +13,8 @@ export interface GenerationResult {
   messageId: string;
   status: Exclude<MessageStatus, 'streaming'>;
   content: string;
+  /** A thinking model's reasoning streamed before or between the tokens; null when there was none. */
+  reasoning: string | null;
   promptTokens: number | null;
   completionTokens: number;
   durationMs: number;
@@ -47,6 +49,8 @@ export class Generation extends EventEmitter<{
 }> {
   readonly controller = new AbortController();
   content = '';
+  /** The reasoning streamed so far (Ollama's `message.thinking`), saved with the reply, never sent back. */
+  reasoning = '';
   /** Tokens emitted so far: a token's position in the reply (its SSE id); the final event is emitted + 1. */
   emitted = 0;
   result: GenerationResult | undefined;
@@ -164,9 +168,10 @@ export class Generations {
         },
         generation.controller.signal,
         {
-          // The reasoning is shown while it streams, apart from the answer; only the answer is saved.
+          // The reasoning is shown while it streams, apart from the answer, and saved with it at the end.
           thinking: (text) => {
             request.slot.refresh();
+            generation.reasoning += text;
             generation.emit('thinking', text);
           },
         },
@@ -177,6 +182,7 @@ export class Generations {
         messageId: request.messageId,
         status: 'complete',
         content: generation.content,
+        reasoning: generation.reasoning || null,
         promptTokens: done.promptTokens ?? null,
         completionTokens,
         durationMs: Math.round(performance.now() - started),
@@ -197,6 +203,7 @@ export class Generations {
         messageId: request.messageId,
         status: aborted ? (reason === 'interrupted' ? 'interrupted' : 'stopped') : 'error',
         content: generation.content,
+        reasoning: generation.reasoning || null,
         promptTokens: null,
         completionTokens: tokenCount,
         durationMs: Math.round(performance.now() - started),
@@ -298,6 +305,7 @@ class ReplyWriter {
       outcome: {
         status: result.status,
         content: result.content,
+        reasoning: result.reasoning,
         error: result.error?.message ?? null,
         promptTokens: result.promptTokens,
         completionTokens: result.completionTokens,

@@ -3,6 +3,7 @@ import { AppError } from '@corral/service-kit';
 import type { ChatContext } from '../context.js';
 import { conversationNotFound, findConversationMessage } from '../data/conversations.js';
 import type { Conversation, Message } from '../data/db.js';
+import type { BranchMessage } from '../data/rows.js';
 import { type AttachmentView, imagesOf } from '../data/attachments.js';
 import { saveTurn, streamingReplyIds } from '../data/replies.js';
 import type { ChatTurn } from './gateway.js';
@@ -29,7 +30,12 @@ export interface StartedReply {
   generation: Generation;
 }
 
-function historyFor(conversation: Conversation, path: Message[], images: Map<string, string[]>): ChatTurn[] {
+/** The turns sent to the model: each message's content only (a reply's reasoning is not sent back). */
+function historyFor(
+  conversation: Conversation,
+  path: BranchMessage[],
+  images: Map<string, string[]>,
+): ChatTurn[] {
   const turns: ChatTurn[] = [];
   if (conversation.systemPrompt) turns.push({ role: 'system', content: conversation.systemPrompt });
   for (const message of path) {
@@ -119,7 +125,7 @@ function scheduleTitle(
   ctx: ChatContext,
   caller: Caller,
   conversation: Conversation,
-  path: Message[],
+  path: BranchMessage[],
   generation: Generation,
 ): void {
   if (!ctx.titles.enabled || conversation.titleSource === 'generated' || conversation.titleSource === 'user')

@@ -36,6 +36,7 @@ function run(g: Generation, tokens: number): void {
     messageId: g.request.messageId,
     status: 'complete',
     content: g.content,
+    reasoning: null,
     promptTokens: 1,
     completionTokens: tokens,
     durationMs: 1,

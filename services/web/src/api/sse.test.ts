@@ -17,6 +17,7 @@ const START = JSON.stringify({
     parentId: null,
     role: 'assistant',
     content: '',
+    reasoning: null,
     model: 'llama3.2:latest',
     status: 'streaming',
     error: null,

@@ -15,7 +15,7 @@ interface Props {
   message: Message;
   /** Text streamed so far, while this is the reply being written. */
   liveText?: string | undefined;
-  /** A thinking model's reasoning streamed so far (not saved: shown while the reply is written). */
+  /** A thinking model's reasoning streamed so far, while this is the reply being written. */
   liveThinking?: string | undefined;
   tokensPerSecond?: number | null | undefined;
   branch?: BranchInfo | undefined;
@@ -54,6 +54,8 @@ export function MessageItem({
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const text = liveText ?? message.content;
+  // The stored reasoning once the reply is saved (a reload, another tab), the live one until then.
+  const thinking = liveThinking || message.reasoning;
   const streaming = liveText !== undefined;
   const stats = streaming ? null : formatStats(message, tokensPerSecond);
   const note = streaming ? undefined : STATUS_NOTE[message.status];
@@ -82,10 +84,10 @@ export function MessageItem({
           ))}
         </div>
       )}
-      {liveThinking && (
+      {thinking && (
         <details className="message__thinking">
-          <summary>{text ? 'Thought' : 'Thinking…'}</summary>
-          <p>{liveThinking}</p>
+          <summary>{text || !streaming ? 'Thought' : 'Thinking…'}</summary>
+          <p>{thinking}</p>
         </details>
       )}
       {editing ? (

@@ -69,7 +69,7 @@ const wait = (ms: number, signal: AbortSignal) =>
 export function useReplyStream(options: ReplyStreamOptions) {
   const [running, setRunning] = useState<Record<string, { id: string | null; text: string }>>({});
   const [speeds, setSpeeds] = useState<Record<string, number | null>>({});
-  /** A thinking model's reasoning per reply, kept on screen after it ends (it is not saved). */
+  /** A thinking model's reasoning per reply as it streams (the saved copy comes with the messages). */
   const [thoughts, setThoughts] = useState<Record<string, string>>({});
   const runs = useRef(new Map<string, Running>());
   // The latest callbacks, so `run` and `stop` stay the same functions across renders.
