@@ -53,8 +53,11 @@ export const message = z.object({
   parentId: recordId.nullable(),
   role: messageRole,
   content: z.string(),
-  /** A thinking model's reasoning for this reply (shown apart from the answer); null: none. */
-  reasoning: z.string().nullable(),
+  /**
+   * A thinking model's reasoning for this reply (shown apart from the answer); null: none. Absent
+   * from a chat-api older than the field (a rolling upgrade's old pods): none, not a broken stream.
+   */
+  reasoning: z.string().nullable().default(null),
   model: z.string().nullable(),
   status: messageStatus,
   error: z.string().nullable(),

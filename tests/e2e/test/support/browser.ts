@@ -131,6 +131,7 @@ export async function fulfilReplyStream(route: Route, reply: { id: string; promp
     parentId: null,
     role,
     content,
+    reasoning: null,
     model: 'llama3.2',
     status,
     error: null,
