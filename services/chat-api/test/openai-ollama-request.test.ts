@@ -1,17 +1,15 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createApiKey, type TestChat, useChatApiStack } from './helpers.js';
+import { type ChatRelay, startChatRelay } from './chat-relay.js';
 
 // What chat-api sends Ollama for /v1/chat/completions: a relay between chat-api and the sim keeps
 // every /api/chat body, so the mapping (tools, tool_choice, tool turns, format, think, images) is
 // checked on the wire, not only through the sim's answers.
 const stack = useChatApiStack({ chat: false, users: ['user'] });
-let relay: Server;
+let relay: ChatRelay;
 let chat: TestChat;
 let apiKey: string;
-const sent: Array<Record<string, unknown>> = [];
 
 const PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
@@ -19,32 +17,12 @@ const PNG =
 beforeAll(async () => {
   stack.sim.addModel('llava');
   stack.sim.addModel('qwen3');
-  const target = new URL(stack.sim.url);
-  relay = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (req.url === '/api/chat') sent.push(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
-      const upstream = httpRequest(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      upstream.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  chat = await stack.startChat({
-    env: { GATEWAY_URL: `http://127.0.0.1:${(relay.address() as AddressInfo).port}` },
-  });
+  relay = await startChatRelay(stack.sim.url);
+  chat = await stack.startChat({ env: { GATEWAY_URL: relay.url } });
   apiKey = await createApiKey(stack.user);
 });
 
-afterAll(() => new Promise<void>((resolve) => relay.close(() => resolve())));
+afterAll(() => relay.close());
 
 const weather = {
   type: 'function',
@@ -53,11 +31,11 @@ const weather = {
 const time = { type: 'function', function: { name: 'get_time', parameters: { type: 'object' } } };
 
 async function sentFor(body: object): Promise<Record<string, unknown>> {
-  const before = sent.length;
+  const before = relay.bodies.length;
   const res = await request(chat.url).post('/v1/chat/completions').set(bearer(apiKey)).send(body);
   expect(res.status).toBe(200);
-  expect(sent.length).toBe(before + 1);
-  return sent.at(-1)!;
+  expect(relay.bodies.length).toBe(before + 1);
+  return JSON.parse(relay.bodies.at(-1)!) as Record<string, unknown>;
 }
 
 describe('the Ollama request behind /v1/chat/completions', () => {

@@ -1,5 +1,3 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type ExportFile, IMPORT_MAX_MESSAGE_CHARS, type ImportResult, messageList } from '@corral/contracts';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,42 +10,22 @@ import {
   type TestUser,
   useChatApiStack,
 } from './helpers.js';
+import { type ChatRelay, startChatRelay } from './chat-relay.js';
 
 // A thinking model's reasoning is stored with its reply (shown after a reload, exported, imported)
 // and never sent back to the model. A relay between chat-api and the sim keeps every /api/chat body,
 // so what the next turn sends is checked on the wire.
 const stack = useChatApiStack({ chat: false, users: ['owner', 'other'] });
-let relay: Server;
+let relay: ChatRelay;
 let chat: TestChat;
-const sent: string[] = [];
 
 beforeAll(async () => {
   stack.sim.addModel('qwen3');
-  const target = new URL(stack.sim.url);
-  relay = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (req.url === '/api/chat') sent.push(body.toString('utf8'));
-      const upstream = httpRequest(
-        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      upstream.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  chat = await stack.startChat({
-    env: { GATEWAY_URL: `http://127.0.0.1:${(relay.address() as AddressInfo).port}` },
-  });
+  relay = await startChatRelay(stack.sim.url);
+  chat = await stack.startChat({ env: { GATEWAY_URL: relay.url } });
 });
 
-afterAll(() => new Promise<void>((resolve) => relay.close(() => resolve())));
+afterAll(() => relay.close());
 
 afterEach(() => stack.sim.setOptions({ tokensPerSecond: 0, responseTokens: 24 }));
 
@@ -96,13 +74,13 @@ describe('a thinking model’s reasoning', () => {
     expect(question).toMatchObject({ role: 'user', reasoning: null });
     expect(reply).toMatchObject({ role: 'assistant', content: first.answer, reasoning: first.thinking });
 
-    const before = sent.length;
+    const before = relay.bodies.length;
     await say(stack.owner, conversation.id, 'And then?');
-    expect(sent.length).toBe(before + 1);
-    const history = JSON.parse(sent.at(-1)!) as { messages: Record<string, unknown>[] };
+    expect(relay.bodies.length).toBe(before + 1);
+    const history = JSON.parse(relay.bodies.at(-1)!) as { messages: Record<string, unknown>[] };
     expect(history.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(history.messages[1]).toEqual({ role: 'assistant', content: first.answer });
-    expect(sent.at(-1)).not.toContain(first.thinking);
+    expect(relay.bodies.at(-1)).not.toContain(first.thinking);
   });
 
   it('streamed so far is kept when the reply is stopped while it thinks', async () => {
