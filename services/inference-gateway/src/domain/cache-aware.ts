@@ -18,6 +18,19 @@ export interface Held {
 /** What a pick gives: a backend, a prompt held back, or nothing yet (the request waits). */
 export type Picked = Placed | Held | undefined;
 
+/** What a backend is picked for: one request (or a queued waiter), as the router sees it now. */
+export interface PickRequest {
+  model: string;
+  eligible: Backend[];
+  /** Counts against the backend's slots (false for cheap calls, as AcquireOptions.limited). */
+  limited: boolean;
+  affinityKey: string | undefined;
+  enqueuedAt: number;
+  promptTokens: number | undefined;
+  /** Prompt tokens held back in the gateway ahead of this one (they go first). */
+  heldAhead: number;
+}
+
 /** The prompt tokens a pick held back (0 when it placed the request or found no backend). */
 export const heldTokensOf = (picked: Picked): number =>
   picked !== undefined && 'held' in picked ? picked.held : 0;
@@ -69,15 +82,8 @@ export class CacheAwareRouting {
     return this.options.coldWaitMs ?? 2_000;
   }
 
-  pick(
-    model: string,
-    eligible: Backend[],
-    limited: boolean,
-    affinityKey: string | undefined,
-    enqueuedAt: number,
-    promptTokens: number | undefined,
-    heldAhead: number,
-  ): Picked {
+  pick(request: PickRequest): Picked {
+    const { model, eligible, limited, affinityKey, enqueuedAt, promptTokens, heldAhead } = request;
     const now = this.host.now();
     const free = (b: Backend) => !limited || this.host.hasSlotFor(b, model, now);
     // With the prompt's size known, a request whose prompt no cache holds goes where it starts soonest.
@@ -93,44 +99,31 @@ export class CacheAwareRouting {
       if (home && !free(home) && home.busyUntil <= now) return this.waitForHome(enqueuedAt);
     }
     if (affinityKey !== undefined && limited) this.relieveCachePressure(model, eligible, warm, now);
+    // Where a prompt no cache holds starts soonest (by PromptCosts' estimate), or HELD.
+    const soonest = () =>
+      this.costs.soonest(model, eligible, uncached, now, affinityKey, this.placement, heldAhead);
     if (warmFree.length > 0) {
       if (affinityKey !== undefined) {
+        const { maxParallel, affinityLoadFactor, homedOn } = this.placement;
+        const homed = (b: Backend) => homedOn(b, model, now);
         const choice = chooseForConversation(
           affinityKey,
           previous,
           warmFree,
-          (b) => this.affinity.liveOn(b.id, model, now),
-          this.options.maxParallel,
-          this.options.affinityLoadFactor ?? 1.25,
+          homed,
+          maxParallel,
+          affinityLoadFactor,
         );
-        chosen = choice?.backend;
-        if (choice && !choice.hit && sized) {
-          const soonest = this.costs.soonest(
-            model,
-            eligible,
-            uncached,
-            now,
-            affinityKey,
-            this.placement,
-            heldAhead,
-          );
-          if (soonest === HELD) return { held: uncached };
-          chosen = soonest;
-        }
+        let placed: Backend | typeof HELD | undefined = choice?.backend;
+        if (choice && !choice.hit && sized) placed = soonest();
+        if (placed === HELD) return { held: uncached };
+        chosen = placed;
         if (chosen && chosen.id === previous) uncached -= this.affinity.tokensOf(affinityKey) ?? 0;
         if (chosen && previous !== undefined) this.host.countAffinity(chosen.id === previous);
       } else if (sized) {
-        const soonest = this.costs.soonest(
-          model,
-          eligible,
-          uncached,
-          now,
-          undefined,
-          this.placement,
-          heldAhead,
-        );
-        if (soonest === HELD) return { held: uncached };
-        chosen = soonest;
+        const placed = soonest();
+        if (placed === HELD) return { held: uncached };
+        chosen = placed;
       } else chosen = leastLoaded(model, warmFree);
     } else if (warm.length === 0 || !limited || this.spills(model, warm, now - enqueuedAt)) {
       const cold = eligible.filter((b) => free(b) && !b.warm(model, now));

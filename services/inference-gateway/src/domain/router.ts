@@ -1,5 +1,11 @@
 import { ASSUMED_KEEP_ALIVE_MS, type Backend } from './backend.js';
-import { CacheAwareRouting, heldTokensOf, type Placed, type Picked } from './cache-aware.js';
+import {
+  CacheAwareRouting,
+  heldTokensOf,
+  type PickRequest,
+  type Placed,
+  type Picked,
+} from './cache-aware.js';
 import type { BackendPool } from './pool.js';
 import {
   type AcquireOptions,
@@ -166,7 +172,15 @@ export class Router {
     const promptTokens = promptBytes === undefined ? undefined : Math.ceil(promptBytes / BYTES_PER_TOKEN);
     let ahead = 0;
     for (const queued of this.queue) ahead += queued.heldTokens;
-    const immediate = this.pick(model, eligible, limited, affinityKey, this.now(), promptTokens, ahead);
+    const immediate = this.pick({
+      model,
+      eligible,
+      limited,
+      affinityKey,
+      enqueuedAt: this.now(),
+      promptTokens,
+      heldAhead: ahead,
+    });
     if (immediate && 'backend' in immediate) return Promise.resolve(this.lease(immediate, model, limited));
     if (this.queue.size >= this.options.queueMax) {
       return Promise.reject(new RoutingError('queue_full', 'every backend holding the model is busy'));
@@ -274,17 +288,9 @@ export class Router {
     return { backend, cold, answered, release: () => end(true), abandon: () => end(false) };
   }
 
-  private pick(
-    model: string,
-    eligible: Backend[],
-    limited: boolean,
-    affinityKey: string | undefined,
-    enqueuedAt: number,
-    promptTokens: number | undefined,
-    heldAhead: number,
-  ): Picked {
-    if (this.options.strategy === 'cache-aware')
-      return this.cacheAware.pick(model, eligible, limited, affinityKey, enqueuedAt, promptTokens, heldAhead);
+  private pick(request: PickRequest): Picked {
+    if (this.options.strategy === 'cache-aware') return this.cacheAware.pick(request);
+    const { model, eligible, limited } = request;
     const now = this.now();
     const start = this.cursors.get(model) ?? 0;
     const free = (b: Backend) => !limited || this.hasSlotFor(b, model, now);
@@ -341,15 +347,15 @@ export class Router {
           waiter.fail(error as RoutingError);
           continue;
         }
-        const picked = this.pick(
-          waiter.model,
+        const picked = this.pick({
+          model: waiter.model,
           eligible,
-          true,
-          waiter.affinityKey,
-          waiter.enqueuedAt,
-          waiter.promptTokens,
-          ahead,
-        );
+          limited: true,
+          affinityKey: waiter.affinityKey,
+          enqueuedAt: waiter.enqueuedAt,
+          promptTokens: waiter.promptTokens,
+          heldAhead: ahead,
+        });
         if (picked && 'backend' in picked) waiter.grant(this.lease(picked, waiter.model, true));
         else {
           waiter.heldTokens = heldTokensOf(picked);
